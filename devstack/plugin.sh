@@ -1,0 +1,72 @@
+#!/bin/bash
+# devstack plugin for heat_watch: installs it, writes heat_watch.conf,
+# creates and migrates the watch database, registers the CloudWatch endpoint
+# in Keystone and runs the daemons.
+
+function install_heat_watch {
+    setup_develop $HEAT_WATCH_DIR
+}
+
+function configure_heat_watch {
+    sudo install -d -o $STACK_USER $HEAT_WATCH_CONF_DIR $HEAT_WATCH_STATE_PATH
+    rm -f $HEAT_WATCH_CONF
+    iniset $HEAT_WATCH_CONF DEFAULT state_path $HEAT_WATCH_STATE_PATH
+    iniset $HEAT_WATCH_CONF DEFAULT debug $ENABLE_DEBUG_LOG_LEVEL
+    iniset_rpc_backend heat_watch $HEAT_WATCH_CONF
+    iniset $HEAT_WATCH_CONF watch_database connection \
+        $(database_connection_url heat_watch)
+    iniset $HEAT_WATCH_CONF cloudwatch_api bind_port $HEAT_WATCH_CLOUDWATCH_PORT
+    iniset $HEAT_WATCH_CONF cloudwatch_api auth_backend $HEAT_WATCH_AUTH_BACKEND
+    iniset $HEAT_WATCH_CONF ec2authtoken auth_uri $KEYSTONE_SERVICE_URI/v3
+    iniset $HEAT_WATCH_CONF credentials encryption_key_file \
+        $HEAT_WATCH_STATE_PATH/credential.key
+    if [[ -n "$HEAT_WATCH_COORDINATION_URL" ]]; then
+        iniset $HEAT_WATCH_CONF coordination backend_url $HEAT_WATCH_COORDINATION_URL
+    fi
+}
+
+function create_heat_watch_accounts {
+    if is_service_enabled keystone; then
+        get_or_create_service "heat-watch-cloudwatch" "cloudwatch" \
+            "CloudWatch-compatible metrics and alarms"
+        get_or_create_endpoint "cloudwatch" "$REGION_NAME" \
+            "$SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
+    fi
+}
+
+function init_heat_watch {
+    recreate_database heat_watch
+    $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF db_sync
+}
+
+function start_heat_watch {
+    run_process heat-watch-engine "$HEAT_WATCH_BIN_DIR/heat-watch-engine --config-file $HEAT_WATCH_CONF"
+    run_process heat-watch-notifier "$HEAT_WATCH_BIN_DIR/heat-watch-notifier --config-file $HEAT_WATCH_CONF"
+    run_process heat-watch-api-cloudwatch "$HEAT_WATCH_BIN_DIR/heat-watch-api-cloudwatch --config-file $HEAT_WATCH_CONF"
+}
+
+function stop_heat_watch {
+    local service
+    for service in heat-watch-api-cloudwatch heat-watch-notifier heat-watch-engine; do
+        stop_process $service
+    done
+}
+
+HEAT_WATCH_BIN_DIR=$(get_python_exec_prefix)
+
+if [[ "$1" == "stack" && "$2" == "install" ]]; then
+    echo_summary "Installing heat_watch"
+    install_heat_watch
+elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
+    echo_summary "Configuring heat_watch"
+    configure_heat_watch
+    create_heat_watch_accounts
+elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+    echo_summary "Initialising and starting heat_watch"
+    init_heat_watch
+    start_heat_watch
+fi
+
+if [[ "$1" == "unstack" ]]; then
+    stop_heat_watch
+fi

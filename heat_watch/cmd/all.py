@@ -1,0 +1,64 @@
+"""heat-watch-all: every heat_watch service in one process.
+
+The embedded default: SQLite files under state_path, the in-process
+message transport, schemas migrated at start-up.
+"""
+
+import sys
+
+from oslo_config import cfg
+
+from heat_watch.cloudwatch import app as cloudwatch_app
+from heat_watch.cmd import api_cloudwatch
+from heat_watch.common import config, crypto, rpc, service
+from heat_watch.notifier import service as notifier_service
+from heat_watch.watch import service as watch_service
+from heat_watch.watch.storage import connection
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Options of every service heat-watch-all runs."""
+    watch_service.register_opts(conf)
+    notifier_service.register_opts(conf)
+    cloudwatch_app.register_opts(conf)
+
+
+def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
+    """Migrate the databases and build every service, engines first."""
+    connection.db_sync(conf)
+    crypto.ensure_key_file(conf)
+    return [watch_service.WatchEngineService(conf), notifier_service.NotifierService(conf),
+            api_cloudwatch.build_service(conf)]
+
+
+def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
+    api = services[-1]
+    config_args = ''.join(' --config-file %s' % f for f in conf.config_file)
+    if not config_args:
+        config_args = ' --state_path %s' % conf.state_path
+    return '\n'.join([
+        'heat-watch-all is running (state under %s).' % conf.state_path,
+        '  CloudWatch API (Query and JSON protocols): http://%s:%d/v1'
+        % (api.host, api.port),
+        'Create credentials for a project:',
+        '  heat-watch-manage%s credentials create --project-id demo' % config_args,
+        'then, for example:',
+        '  aws --endpoint-url http://127.0.0.1:%d/v1 --region RegionOne cloudwatch '
+        'list-metrics' % api.port,
+        'Stop with Ctrl-C or SIGTERM.'])
+
+
+def main(argv: list[str] | None = None) -> int:
+    register_opts(config.CONF)
+    rpc.set_defaults()
+    config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
+    conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
+    launcher = service.Launcher()
+    services = build_services(conf)
+    for each in services:
+        launcher.add(each)
+    launcher.on_started = lambda: print(_banner(conf, services), flush=True)
+    try:
+        return launcher.run()
+    finally:
+        rpc.cleanup()

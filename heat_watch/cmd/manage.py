@@ -1,0 +1,81 @@
+"""heat-watch-manage: schema migrations, expiry, credentials."""
+
+import json
+import sys
+
+from oslo_config import cfg
+
+from heat_watch.common import config, crypto, exceptions
+from heat_watch.watch import service as watch_service
+from heat_watch.watch.storage import connection
+from heat_watch.watch.storage import credentials as credential_storage
+
+CONF = config.CONF
+
+
+def do_db_sync(conf: cfg.ConfigOpts) -> None:
+    connection.db_sync(conf)
+    print('watch database at revision %s' % connection.db_version(conf))
+
+
+def do_db_version(conf: cfg.ConfigOpts) -> None:
+    print(connection.db_version(conf) or 'empty')
+
+
+def do_expire(conf: cfg.ConfigOpts) -> None:
+    print(json.dumps(watch_service.expire(conf, connection.get_engine(conf))))
+
+
+def do_credentials(conf: cfg.ConfigOpts) -> None:
+    engine = connection.get_engine(conf)
+    action = conf.command.action
+    if action == 'create':
+        crypto.ensure_key_file(conf)
+        created = credential_storage.create(
+            engine, crypto.SecretBox(conf), conf.command.project_id,
+            conf.command.user_id, conf.command.description)
+        print(json.dumps({'access': created['access'], 'secret': created['secret'],
+                          'project_id': created['project_id'],
+                          'user_id': created['user_id']}))
+    elif action == 'list':
+        print(json.dumps(credential_storage.list_all(engine, conf.command.project_id),
+                         indent=2))
+    else:
+        credential_storage.delete(engine, conf.command.access)
+        print(json.dumps({'deleted': conf.command.access}))
+
+
+def add_command_parsers(subparsers) -> None:
+    parser = subparsers.add_parser('db_sync', help='Create or upgrade the database schemas.')
+    parser.set_defaults(func=do_db_sync)
+    parser = subparsers.add_parser('db_version', help='Print the schema revision.')
+    parser.set_defaults(func=do_db_version)
+    parser = subparsers.add_parser('expire', help='Delete datapoints older than '
+                                   '[watch_engine] datapoint_ttl and alarm history older than '
+                                   'alarm_history_ttl.')
+    parser.set_defaults(func=do_expire)
+    parser = subparsers.add_parser('credentials', help='Manage EC2-style access keys.')
+    parser.set_defaults(func=do_credentials)
+    actions = parser.add_subparsers(dest='action', required=True)
+    create = actions.add_parser('create', help='Create a key pair; prints it as JSON.')
+    create.add_argument('--project-id', required=True)
+    create.add_argument('--user-id')
+    create.add_argument('--description')
+    listing = actions.add_parser('list', help='List key pairs (never their secrets).')
+    listing.add_argument('--project-id')
+    delete = actions.add_parser('delete', help='Delete a key pair.')
+    delete.add_argument('access')
+
+
+def main(argv: list[str] | None = None) -> int:
+    watch_service.register_opts(CONF)
+    crypto.register_opts(CONF)
+    CONF.register_cli_opt(cfg.SubCommandOpt('command', title='Commands',
+                                            handler=add_command_parsers))
+    conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
+    try:
+        conf.command.func(conf)
+    except exceptions.HeatWatchError as error:
+        print('heat-watch-manage: %s' % error, file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,69 @@
+"""Process start-up: options every process reads, parsing and logging."""
+
+import os
+import socket
+
+from oslo_config import cfg
+from oslo_log import log
+
+CONF = cfg.CONF
+
+
+
+def _default_state_path() -> str:
+    # Root (a packaged service) keeps state in /var/lib; a user trying
+    # heat-watch-all from a checkout keeps it in their home.
+    if os.geteuid() == 0:
+        return '/var/lib/heat_watch'
+    return os.path.join(os.path.expanduser('~'), '.local', 'share', 'heat_watch')
+
+
+OPTS = [
+    cfg.StrOpt('state_path',
+               default=_default_state_path(),
+               sample_default='/var/lib/heat_watch',
+               help='Directory where heat_watch keeps its state: the SQLite '
+                    'databases of heat-watch-all and the generated '
+                    'credential encryption key.'),
+    cfg.HostAddressOpt('host',
+                       default=socket.gethostname(),
+                       sample_default='<hostname>',
+                       help='Name of this node; used as the RPC server name '
+                            'and the coordination member id.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the options every process reads.
+
+    state_path is also a command-line option, so that heat-watch-all and
+    heat-watch-manage can share a state directory without a config file.
+    """
+    conf.register_cli_opts(OPTS[:1])
+    conf.register_opts(OPTS[1:])
+
+
+register_opts(CONF)
+
+PROJECT = 'heat_watch'
+_LOG_LEVELS = ['amqp=WARN', 'amqplib=WARN', 'kombu=WARN', 'oslo.messaging=INFO',
+               'oslo_messaging=INFO', 'sqlalchemy=WARN', 'stevedore=WARN',
+               'urllib3.connectionpool=WARN', 'cheroot=WARN', 'tooz=WARN',
+               'alembic=WARN']
+
+
+def prepare_service(argv: list[str] | None = None, conf: cfg.ConfigOpts = CONF,
+                    default_config_files: list[str] | None = None) -> cfg.ConfigOpts:
+    """Parse the command line and configuration files, set up logging."""
+    log.register_options(conf)
+    log.set_defaults(default_log_levels=log.get_default_log_levels() + _LOG_LEVELS)
+    conf(argv if argv is not None else [], project=PROJECT,
+         default_config_files=default_config_files)
+    log.setup(conf, PROJECT)
+    return conf
+
+
+def state_file(conf: cfg.ConfigOpts, name: str) -> str:
+    """Path of a file under state_path, creating the directory when needed."""
+    os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
+    return os.path.join(conf.state_path, name)

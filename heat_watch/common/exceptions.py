@@ -1,0 +1,104 @@
+"""The project's exception hierarchy.
+
+Engines raise these; each API maps them once to its protocol's error format
+(the CloudWatch API in ``heat_watch.cloudwatch.errors``). They cross RPC: the
+module is listed in ``allowed_remote_exmods`` so that oslo.messaging rebuilds
+them on the caller's side with the same class and message.
+"""
+
+
+class HeatWatchError(Exception):
+    """Base of every error heat_watch raises on purpose."""
+
+    msg_fmt = 'An unknown error occurred.'
+
+    def __init__(self, message: str | None = None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            try:
+                message = self.msg_fmt % kwargs
+            except (KeyError, TypeError):
+                message = self.msg_fmt
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Invalid(HeatWatchError):
+    """The request is malformed or names impossible values."""
+
+    msg_fmt = 'Invalid input: %(reason)s'
+
+
+class InvalidParameterValue(Invalid):
+    """A parameter has a value outside what it accepts."""
+
+    msg_fmt = 'The parameter %(name)s has an invalid value: %(reason)s'
+
+
+class MissingParameter(Invalid):
+    """A required parameter is absent."""
+
+    msg_fmt = 'The parameter %(name)s is required.'
+
+
+class InvalidParameterCombination(Invalid):
+    """Parameters that may not be given together, or only together."""
+
+    msg_fmt = '%(reason)s'
+
+
+class InvalidNextToken(Invalid):
+    """A pagination token that this service did not hand out."""
+
+    msg_fmt = 'The NextToken is invalid or has expired.'
+
+
+class LimitExceeded(Invalid):
+    """A quota or a per-request limit was exceeded."""
+
+    msg_fmt = '%(reason)s'
+
+
+class NotFound(HeatWatchError):
+    """The named object does not exist (or is not visible to the caller)."""
+
+    msg_fmt = '%(kind)s %(name)s does not exist.'
+
+
+class AlarmNotFound(NotFound):
+    """The named alarm does not exist in the caller's project."""
+
+    msg_fmt = 'Alarm %(name)s does not exist.'
+
+
+class CredentialNotFound(NotFound):
+    """No credential with this access key."""
+
+    msg_fmt = 'Credential %(access)s does not exist.'
+
+
+class Conflict(HeatWatchError):
+    """The request conflicts with the current state."""
+
+    msg_fmt = '%(reason)s'
+
+
+class AuthenticationFailed(HeatWatchError):
+    """The caller could not be authenticated."""
+
+    msg_fmt = 'Authentication failed: %(reason)s'
+
+
+class ServiceUnavailable(HeatWatchError):
+    """A service this request needs did not answer."""
+
+    msg_fmt = 'Service unavailable: %(reason)s'
+
+
+class ConfigurationError(HeatWatchError):
+    """The configuration cannot work; raised at start-up."""
+
+    msg_fmt = 'Configuration error: %(reason)s'

@@ -1,0 +1,32 @@
+"""Every heat_watch option, for oslo-config-generator (namespace heat_watch)."""
+
+import itertools
+
+from oslo_db import options as db_options
+
+from heat_watch.cloudwatch import app as cloudwatch_app
+from heat_watch.cloudwatch.auth import backends
+from heat_watch.common import config, coordination, crypto
+from heat_watch.notifier import client as notifier_client
+from heat_watch.notifier import rest as notifier_rest
+from heat_watch.notifier import retry as notifier_retry
+from heat_watch.notifier import service as notifier_service
+from heat_watch.watch import evaluator, ingest, rpcapi
+from heat_watch.watch import service as watch_service
+from heat_watch.watch.storage import connection
+
+
+def list_opts():
+    """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
+    return [
+        ('DEFAULT', config.OPTS),
+        ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
+        (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
+        (crypto.GROUP, crypto.OPTS),
+        ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
+                                         evaluator.OPTS)),
+        (coordination.GROUP, coordination.OPTS),
+        (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
+                                                notifier_rest.OPTS, notifier_service.OPTS)),
+        (connection.GROUP, itertools.chain(db_options.database_opts, connection.OPTS)),
+    ]
