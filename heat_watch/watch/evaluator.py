@@ -1,0 +1,306 @@
+"""Alarm evaluation in the watch engine: the fast path and the sweep.
+
+The fast path evaluates the alarms of the metrics an ingestion commit just
+wrote, so a breaching datapoint reaches the notifier at once. The periodic
+sweep evaluates every alarm (of this engine's partition) in batches, for time
+passing (missing data, repeating actions). Both read statistics with one
+set-based query per batch and group of alarms sharing a window.
+"""
+
+import datetime
+import json
+import queue
+import threading
+import uuid
+from collections import defaultdict
+
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.common import context as hw_context
+from heat_watch.common import exceptions
+from heat_watch.watch import composite, evaluation, statistics
+from heat_watch.watch.storage import alarms as alarm_storage
+from heat_watch.watch.storage import metrics as metric_storage
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'watch_engine'
+OPTS = [
+    cfg.IntOpt('evaluation_interval', default=10, min=1,
+               help='Seconds between sweeps that evaluate every alarm (time '
+                    'passing, missing data, repeated actions). New datapoints '
+                    'trigger the evaluation of their alarms at once.'),
+    cfg.IntOpt('evaluation_batch_size', default=1000, min=1,
+               help='Alarms evaluated per database round trip.'),
+    cfg.StrOpt('region_name', default='RegionOne',
+               help='Region written into alarm ARNs.'),
+]
+
+ACTION_FIELDS = {'OK': 'OKActions', 'ALARM': 'AlarmActions',
+                 'INSUFFICIENT_DATA': 'InsufficientDataActions'}
+
+
+def alarm_arn(region: str, alarm: dict) -> str:
+    """The ARN of an alarm: arn:openstack:cloudwatch:<region>:<project>:alarm:<name>."""
+    return 'arn:openstack:cloudwatch:%s:%s:alarm:%s' % (region, alarm['project_id'],
+                                                        alarm['name'])
+
+
+def rule_of(definition: dict) -> evaluation.AlarmRule:
+    """The evaluation rule of a metric alarm's definition."""
+    return evaluation.AlarmRule(
+        statistic=definition.get('Statistic'),
+        extended_statistic=definition.get('ExtendedStatistic'),
+        period=definition['Period'], evaluation_periods=definition['EvaluationPeriods'],
+        datapoints_to_alarm=definition.get('DatapointsToAlarm'),
+        threshold=definition['Threshold'], comparison_operator=definition['ComparisonOperator'],
+        treat_missing_data=definition.get('TreatMissingData') or 'missing',
+        evaluate_low_sample_count_percentile=definition.get('EvaluateLowSampleCountPercentile'))
+
+
+class AlarmEvaluator:
+    """Evaluates alarms and hands the actions of transitions to the notifier."""
+
+    def __init__(self, conf: cfg.ConfigOpts, alarms: alarm_storage.AlarmStore,
+                 sender, owns=None):
+        self.conf = conf
+        self.alarms = alarms
+        self._sender = sender
+        # owns(alarm_id) -> bool: this engine's share of the sweep.
+        self._owns = owns or (lambda _alarm_id: True)
+        self._keys: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._region = conf.watch_engine.region_name
+        # Metrics that some alarm watches; the fast path skips the others
+        # without a query. Refreshed by every sweep (alarms created through
+        # another engine) and by watch() (alarms created through this one).
+        self._watched: set[str] | None = None
+        # Keys watched while a sweep ran, which its own reading may miss.
+        self._watched_meanwhile: set[str] = set()
+        self._watch_lock = threading.Lock()
+
+    def watch(self, metric_key: str) -> None:
+        """An alarm on this metric was created or changed."""
+        with self._watch_lock:
+            self._watched_meanwhile.add(metric_key)
+            if self._watched is not None:
+                self._watched.add(metric_key)
+
+    # -- the fast path -------------------------------------------------------
+
+    def metrics_written(self, keys: set[str]) -> None:
+        """Ingestion committed datapoints of these metrics (cheap: queues)."""
+        self._keys.put(keys)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._fast_path, name='alarm-fast-path',
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._keys.put(None)
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _fast_path(self) -> None:
+        while not self._stop.is_set():
+            keys = self._keys.get()
+            if keys is None:
+                return
+            # Merge what queued up meanwhile: one evaluation per metric.
+            while True:
+                try:
+                    more = self._keys.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._stop.set()
+                    break
+                keys = keys | more
+            if self._watched is not None:
+                keys = keys & self._watched
+            if not keys:
+                continue
+            try:
+                self.evaluate_alarms(self.alarms.for_metric_keys(keys))
+            except Exception:
+                LOG.exception('Evaluating the alarms of %d new metrics failed', len(keys))
+
+    # -- the sweep -------------------------------------------------------------
+
+    def sweep(self) -> int:
+        """Evaluate every alarm this engine owns; returns how many."""
+        batch = self.conf.watch_engine.evaluation_batch_size
+        count = 0
+        watched: set[str] = set()
+        with self._watch_lock:
+            self._watched_meanwhile = set()
+        for alarm_type in (alarm_storage.METRIC, alarm_storage.COMPOSITE):
+            after = ''
+            while not self._stop.is_set():
+                page = self.alarms.page(alarm_type, after, batch)
+                if not page:
+                    break
+                after = page[-1]['id']
+                watched.update(a['metric_key'] for a in page if a['metric_key'])
+                mine = [a for a in page if self._owns(a['id'])]
+                if alarm_type == alarm_storage.METRIC:
+                    self.evaluate_alarms(mine)
+                else:
+                    self.evaluate_composites(mine)
+                count += len(mine)
+        if not self._stop.is_set():
+            with self._watch_lock:
+                self._watched = watched | self._watched_meanwhile
+        return count
+
+    # -- metric alarms -----------------------------------------------------------
+
+    def evaluate_alarms(self, alarms: list[dict], now: datetime.datetime | None = None) -> None:
+        """Evaluate metric alarms, grouped by the window they read."""
+        now = now or datetime.datetime.now(datetime.UTC)
+        groups: dict[tuple, list] = defaultdict(list)
+        for alarm in alarms:
+            rule = rule_of(alarm['definition'])
+            start, end = evaluation.evaluation_window(rule, now)
+            groups[(start, end, rule.period, alarm['definition'].get('Unit'),
+                    rule.extended_statistic is not None)].append((alarm, rule))
+        changed_projects: dict[str, set[str]] = defaultdict(set)
+        for (start, end, period, unit, raw), members in groups.items():
+            buckets = self._buckets([a['metric_key'] for a, _ in members],
+                                    start, end, period, unit, raw)
+            for alarm, rule in members:
+                if self._evaluate_one(alarm, rule, buckets.get(alarm['metric_key'], {}), now):
+                    changed_projects[alarm['project_id']].add(alarm['name'])
+        for project_id, names in changed_projects.items():
+            self._evaluate_parents(project_id, names)
+
+    def _buckets(self, keys: list[str], start: int, end: int, period: int,
+                 unit: str | None, raw: bool) -> dict[str, dict[int, statistics.StatSet]]:
+        """metric_key -> {period start (epoch s) -> StatSet}, all units merged
+        unless the alarms name one."""
+        ids = alarm_storage.metric_ids(self.alarms.engine, list(set(keys)))
+        if not ids:
+            return {}
+        key_of = {metric_id: key for key, metric_id in ids.items()}
+        store = metric_storage.MetricStore(self.alarms.engine)
+        start_ms, end_ms, period_ms = start * 1000, end * 1000, period * 1000
+        rows = store.bucket_aggregates(list(key_of), start_ms, end_ms, period_ms, unit)
+        raws = store.raw_values(list(key_of), start_ms, end_ms, period_ms, unit) if raw else {}
+        result: dict[str, dict[int, statistics.StatSet]] = defaultdict(dict)
+        for row in rows:
+            values = None
+            if raw and not row.no_raw:
+                values = raws.get((row.metric_id, row.bucket, row.unit), [])
+            stat = statistics.StatSet(row.sample_count, row.sum, row.minimum, row.maximum,
+                                      values)
+            series = result[key_of[row.metric_id]]
+            bucket = row.bucket // 1000
+            series[bucket] = series[bucket].merge(stat) if bucket in series else stat
+        return result
+
+    def _evaluate_one(self, alarm: dict, rule: evaluation.AlarmRule,
+                      buckets: dict, now: datetime.datetime) -> bool:
+        """Apply one evaluation; True when the alarm changed state."""
+        try:
+            outcome = evaluation.evaluate(rule, buckets, now, alarm['state'])
+        except exceptions.HeatWatchError:
+            LOG.exception('Alarm %s cannot be evaluated', alarm['id'])
+            return False
+        if outcome.keep_current or outcome.state == alarm['state']:
+            self._repeat_actions(alarm, rule.period)
+            return False
+        reason_data = dict(outcome.reason_data)
+        if alarm['definition'].get('Unit'):
+            reason_data['unit'] = alarm['definition']['Unit']
+        return self.change_state(alarm, outcome.state, outcome.reason,
+                                 json.dumps(reason_data), cascade=False) is not None
+
+    # -- composite alarms ----------------------------------------------------------
+
+    def _evaluate_parents(self, project_id: str, names: set[str]) -> None:
+        parents = [a for a in self.alarms.find(project_id, types=(alarm_storage.COMPOSITE,))
+                   if names & composite.parse(a['definition']['AlarmRule']).alarm_names()]
+        if parents:
+            self.evaluate_composites(parents)
+
+    def evaluate_composites(self, alarms: list[dict]) -> None:
+        """Evaluate composite alarms from their children's current states."""
+        for alarm in alarms:
+            rule = composite.parse(alarm['definition']['AlarmRule'])
+            children = self.alarms.find(alarm['project_id'], names=sorted(rule.alarm_names()),
+                                        types=(alarm_storage.METRIC, alarm_storage.COMPOSITE))
+            by_name = {c['name']: composite.ChildState(
+                c['state'], alarm_arn(self._region, c),
+                metric_storage_time(c['state_transitioned_at'])) for c in children}
+            state, reason, data = composite.evaluate_composite(rule, by_name.get)
+            if state != alarm['state']:
+                self.change_state(alarm, state, reason, json.dumps(data))
+            else:
+                self._repeat_actions(alarm, 60)
+
+    # -- transitions and actions ---------------------------------------------------
+
+    def change_state(self, alarm: dict, state: str, reason: str, reason_data: str | None,
+                     cascade: bool = True) -> dict | None:
+        """Record a transition and run the new state's actions (once).
+
+        With ``cascade``, the composite alarms that refer to this one are
+        evaluated next (batch evaluations do that once per batch instead).
+        """
+        actions = self._actions(alarm, state)
+        updated = self.alarms.transition(alarm, state, reason, reason_data, bool(actions))
+        if updated is None:
+            LOG.debug('Alarm %s was changed concurrently; its new state is theirs', alarm['id'])
+            return None
+        LOG.info('Alarm %s (%s) went from %s to %s', alarm['name'], alarm['id'],
+                 alarm['state'], state)
+        self._send(updated, alarm['state'], actions)
+        if cascade and state != alarm['state']:
+            self._evaluate_parents(alarm['project_id'], {alarm['name']})
+        return updated
+
+    @staticmethod
+    def _actions(alarm: dict, state: str) -> list[str]:
+        if not alarm['actions_enabled']:
+            return []
+        return list(alarm['definition'].get(ACTION_FIELDS[state]) or [])
+
+    def _repeat_actions(self, alarm: dict, period: int) -> None:
+        """Run the actions again for alarms that repeat them every period."""
+        if not alarm['definition'].get('RepeatActions'):
+            return
+        actions = self._actions(alarm, alarm['state'])
+        last = alarm['actions_run_at'] or alarm['state_transitioned_at']
+        if actions and metric_storage.now_ms() - last >= period * 1000:
+            if self.alarms.mark_actions_run(alarm):
+                self._send(alarm, alarm['state'], actions)
+
+    def _send(self, alarm: dict, previous: str, actions: list[str]) -> None:
+        ctxt = hw_context.RequestContext(project_id=alarm['project_id'])
+        reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
+            else {}
+        for action in actions:
+            payload = {
+                'action': action, 'action_id': str(uuid.uuid4()), 'alarm_id': alarm['id'],
+                'alarm_name': alarm['name'], 'project_id': alarm['project_id'],
+                'severity': alarm['definition'].get('Severity') or 'low',
+                'previous': previous, 'current': alarm['state'],
+                'reason': alarm['state_reason'], 'reason_data': reason_data,
+                'timestamp': metric_storage_time(alarm['state_updated_at']).isoformat()}
+            try:
+                self._sender.send(ctxt, payload)
+            except Exception:
+                LOG.exception('Handing action of alarm %s to the notifier failed', alarm['id'])
+                self.alarms.add_history([alarm_storage.history_item(
+                    alarm, 'Action', 'Failed to hand the action to the notifier',
+                    {'actionState': 'Failed', 'error': 'the message bus refused it'})])
+
+
+def metric_storage_time(stamp_ms: int) -> datetime.datetime:
+    """Aware UTC datetime of epoch milliseconds."""
+    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC)

@@ -1,0 +1,50 @@
+"""Server side of the watch engine's RPC API (see rpcapi for the contract)."""
+
+import oslo_messaging as messaging
+from oslo_log import log
+
+from heat_watch.common import exceptions
+from heat_watch.watch import ingest, queries, rpcapi
+from heat_watch.watch.storage import credentials as credential_storage
+from heat_watch.watch.storage import metrics as metric_storage
+
+LOG = log.getLogger(__name__)
+
+
+def _project(ctxt) -> str:
+    if not ctxt.project_id:
+        raise exceptions.AuthenticationFailed(reason='the request carries no project')
+    return ctxt.project_id
+
+
+class WatchEngineManager:
+    """RPC endpoint of the watch engine: metrics and credentials."""
+
+    target = messaging.Target(version=rpcapi.RPC_API_VERSION)
+
+    def __init__(self, store: metric_storage.MetricStore, writer: ingest.IngestWriter):
+        self.store = store
+        self.writer = writer
+
+    def put_metric_data(self, ctxt, namespace: str, datums: list[dict]) -> int:
+        """Store datums; answer only after their transaction committed."""
+        self.writer.submit(_project(ctxt), namespace, datums)
+        return len(datums)
+
+    def get_metric_statistics(self, ctxt, args: dict) -> dict:
+        """GetMetricStatistics."""
+        return queries.metric_statistics(self.store, _project(ctxt), args)
+
+    def get_metric_data(self, ctxt, args: dict) -> dict:
+        """GetMetricData."""
+        return queries.metric_data(self.store, _project(ctxt), args)
+
+    def list_metrics(self, ctxt, args: dict) -> dict:
+        """ListMetrics."""
+        return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
+
+    # An unknown key is the caller's error: no ERROR traceback in the engine's log.
+    @messaging.expected_exceptions(exceptions.CredentialNotFound)
+    def get_credential(self, ctxt, access: str) -> dict:
+        """A credential record, its secret encrypted; for the APIs' auth."""
+        return credential_storage.get(self.store.engine, access)

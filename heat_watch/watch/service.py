@@ -1,0 +1,109 @@
+"""The watch engine service: RPC server, ingestion writer, alarm evaluation,
+periodic expiry."""
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.common import coordination, rpc, service
+from heat_watch.notifier import client as notifier_client
+from heat_watch.watch import alarm_manager, evaluator, ingest, manager, rpcapi
+from heat_watch.watch.storage import alarms as alarm_storage
+from heat_watch.watch.storage import connection
+from heat_watch.watch.storage import metrics as metric_storage
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'watch_engine'
+OPTS = [
+    cfg.IntOpt('datapoint_ttl', default=15 * 86400, min=3600,
+               help='Seconds datapoints are kept; older ones are expired. '
+                    'A metric is dropped when nothing was put to it for '
+                    'this long.'),
+    cfg.IntOpt('alarm_history_ttl', default=14 * 86400, min=3600,
+               help='Seconds alarm history items are kept (AWS keeps two weeks).'),
+    cfg.IntOpt('expiry_interval', default=3600, min=0,
+               help='Seconds between the engine\'s expiry runs (0 disables '
+                    'them; heat-watch-manage expire does the same).'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option the watch engine reads."""
+    connection.register_opts(conf)
+    rpcapi.register_opts(conf)
+    notifier_client.register_opts(conf)
+    conf.register_opts(OPTS, group=GROUP)
+    conf.register_opts(ingest.OPTS, group=GROUP)
+    conf.register_opts(evaluator.OPTS, group=GROUP)
+    coordination.register_opts(conf)
+
+
+def expire(conf: cfg.ConfigOpts, engine) -> dict:
+    """Delete datapoints, metrics and alarm history older than their TTLs."""
+    now = metric_storage.now_ms()
+    cutoff = now - conf.watch_engine.datapoint_ttl * 1000
+    points, metrics = metric_storage.MetricStore(engine).expire(cutoff, cutoff)
+    history = alarm_storage.AlarmStore(engine).expire_history(
+        now - conf.watch_engine.alarm_history_ttl * 1000)
+    if points or metrics or history:
+        LOG.info('Expired %d datapoints, %d metrics and %d alarm history items',
+                 points, metrics, history)
+    return {'datapoints_deleted': points, 'metrics_deleted': metrics,
+            'history_deleted': history}
+
+
+class WatchEngineService(service.Service):
+    """heat-watch-engine: owns the watch database and serves its RPC API."""
+
+    name = 'heat-watch-engine'
+
+    def __init__(self, conf: cfg.ConfigOpts):
+        register_opts(conf)
+        self.conf = conf
+        engine = connection.get_engine(conf)
+        self.store = metric_storage.MetricStore(engine)
+        self.alarms = alarm_storage.AlarmStore(engine)
+        self.partitioner = coordination.Partitioner(
+            conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
+            conf.coordination.membership_refresh)
+        self.evaluator = evaluator.AlarmEvaluator(
+            conf, self.alarms, notifier_client.AlarmActionSender(conf),
+            owns=self.partitioner.owns)
+        self.writer = ingest.IngestWriter(
+            self.store.write, on_committed=self.evaluator.metrics_written,
+            max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
+            max_queued=conf.watch_engine.ingest_queue_requests)
+        self.endpoints = [
+            manager.WatchEngineManager(self.store, self.writer),
+            alarm_manager.AlarmManager(self.alarms, self.evaluator,
+                                       conf.watch_engine.region_name)]
+        self._server = None
+        self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
+                                            self.evaluator.sweep, initial_delay=1)]
+        if conf.watch_engine.expiry_interval:
+            self._tasks.append(service.PeriodicTask(
+                'expiry', conf.watch_engine.expiry_interval, lambda: expire(conf, engine)))
+
+    def start(self) -> None:
+        self.partitioner.start()
+        self.writer.start()
+        self.evaluator.start()
+        target = messaging.Target(topic=self.conf.watch_engine.topic, server=self.conf.host)
+        self._server = rpc.get_server(target, self.endpoints, self.conf)
+        self._server.start()
+        for task in self._tasks:
+            task.start()
+        LOG.info('Watch engine %s listening on topic %s', self.conf.host,
+                 self.conf.watch_engine.topic)
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+            self._server = None
+        self.writer.stop()
+        self.evaluator.stop()
+        self.partitioner.stop()

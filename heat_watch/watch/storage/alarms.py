@@ -1,0 +1,269 @@
+"""Alarms and alarm history in the watch database.
+
+A state change is a compare-and-set on the alarm's ``version`` and writes its
+history item in the same transaction, so that when several engines evaluate
+the same alarm, exactly one records the transition and runs its actions.
+"""
+
+import json
+import uuid
+
+import sqlalchemy as sa
+from oslo_db import exception as db_exc
+
+from heat_watch.common import exceptions
+from heat_watch.watch.storage import models
+from heat_watch.watch.storage.metrics import now_ms
+
+ALARMS = models.Alarm.__table__
+HISTORY = models.AlarmHistory.__table__
+METRIC = 'MetricAlarm'
+COMPOSITE = 'CompositeAlarm'
+INITIAL_REASON = 'Unchecked: Initial alarm creation'
+
+
+def record(row: sa.Row) -> dict:
+    """An alarm row as a dict, its definition decoded."""
+    alarm = dict(row._mapping)
+    alarm['definition'] = json.loads(alarm['definition'])
+    return alarm
+
+
+def history_item(alarm: dict, item_type: str, summary: str, data: dict,
+                 stamp: int | None = None) -> dict:
+    """A row of alarm history."""
+    return {'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
+            'alarm_name': alarm['name'], 'alarm_type': alarm['alarm_type'],
+            'timestamp': stamp or now_ms(), 'item_type': item_type,
+            'summary': summary[:255], 'data': json.dumps(data)}
+
+
+class AlarmStore:
+    """Reads and writes alarms and their history."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    # -- configuration -------------------------------------------------------
+
+    def put(self, project_id: str, alarm_type: str, definition: dict,
+            metric_key: str | None) -> tuple[dict, bool]:
+        """Create or replace an alarm by name; returns (alarm, created).
+
+        Replacing keeps the state, as AWS does; both write a
+        ConfigurationUpdate history item.
+        """
+        try:
+            return self._put(project_id, alarm_type, definition, metric_key)
+        except db_exc.DBDuplicateEntry:
+            # Created concurrently by another request: now it is an update.
+            return self._put(project_id, alarm_type, definition, metric_key)
+
+    def _put(self, project_id, alarm_type, definition, metric_key) -> tuple[dict, bool]:
+        name = definition['AlarmName']
+        stamp = now_ms()
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first()
+            values = {'definition': json.dumps(definition), 'metric_key': metric_key,
+                      'actions_enabled': definition.get('ActionsEnabled', True),
+                      'configuration_updated_at': stamp, 'alarm_type': alarm_type}
+            if row is None:
+                alarm = dict(values, id=str(uuid.uuid4()), project_id=project_id, name=name,
+                             state='INSUFFICIENT_DATA', state_reason=INITIAL_REASON,
+                             state_reason_data=None, state_updated_at=stamp,
+                             state_transitioned_at=stamp, actions_run_at=None, version=1)
+                conn.execute(sa.insert(ALARMS).values(**alarm))
+                summary, data = 'Alarm "%s" created' % name, {
+                    'version': '1.0', 'type': 'Create', 'createdAlarm': definition}
+            else:
+                alarm = dict(row._mapping, **values)
+                alarm['version'] = row.version + 1
+                conn.execute(sa.update(ALARMS).where(ALARMS.c.id == row.id).values(
+                    version=alarm['version'], **values))
+                summary, data = 'Alarm "%s" updated' % name, {
+                    'version': '1.0', 'type': 'Update', 'updatedAlarm': definition,
+                    'originalAlarm': json.loads(row.definition)}
+            alarm['definition'] = definition
+            conn.execute(sa.insert(HISTORY).values(
+                **history_item(alarm, 'ConfigurationUpdate', summary, data, stamp)))
+        return alarm, row is None
+
+    def delete(self, project_id: str, names: list[str]) -> None:
+        """Delete alarms; if one name is unknown, none is deleted."""
+        with self.engine.begin() as conn:
+            rows = list(conn.execute(sa.select(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.name.in_(names))))
+            missing = set(names) - {r.name for r in rows}
+            if missing:
+                raise exceptions.AlarmNotFound(name=', '.join(sorted(missing)))
+            conn.execute(sa.delete(ALARMS).where(ALARMS.c.id.in_([r.id for r in rows])))
+            conn.execute(sa.insert(HISTORY), [history_item(
+                record(r), 'ConfigurationUpdate', 'Alarm "%s" deleted' % r.name,
+                {'version': '1.0', 'type': 'Delete'}) for r in rows])
+
+    def set_actions_enabled(self, project_id: str, names: list[str], enabled: bool) -> None:
+        """Enable or disable the actions of named alarms (unknown names are
+        ignored, as AWS does)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.name.in_(names)).values(
+                actions_enabled=enabled, version=ALARMS.c.version + 1))
+
+    # -- reads -----------------------------------------------------------------
+
+    def get(self, project_id: str, name: str) -> dict:
+        """One alarm by name, or AlarmNotFound."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first()
+        if row is None:
+            raise exceptions.AlarmNotFound(name=name)
+        return record(row)
+
+    def get_by_id(self, alarm_id: str) -> dict | None:
+        """One alarm by id, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(ALARMS).where(ALARMS.c.id == alarm_id)).first()
+        return record(row) if row else None
+
+    def find(self, project_id: str, *, names: list[str] | None = None,
+             prefix: str | None = None, state: str | None = None,
+             types: tuple[str, ...] = (METRIC,), after_name: str | None = None,
+             limit: int | None = None) -> list[dict]:
+        """Alarms of a project ordered by name, filtered."""
+        query = sa.select(ALARMS).where(ALARMS.c.project_id == project_id,
+                                        ALARMS.c.alarm_type.in_(types))
+        if names is not None:
+            query = query.where(ALARMS.c.name.in_(names))
+        if prefix:
+            query = query.where(ALARMS.c.name.startswith(prefix, autoescape=True))
+        if state:
+            query = query.where(ALARMS.c.state == state)
+        if after_name is not None:
+            query = query.where(ALARMS.c.name > after_name)
+        query = query.order_by(ALARMS.c.name)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [record(r) for r in conn.execute(query)]
+
+    def for_metric_keys(self, keys) -> list[dict]:
+        """Metric alarms watching any of these metrics (the fast path)."""
+        alarms = []
+        keys = list(keys)
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):
+                alarms.extend(record(r) for r in conn.execute(sa.select(ALARMS).where(
+                    ALARMS.c.metric_key.in_(keys[i:i + 500]))))
+        return alarms
+
+    def page(self, alarm_type: str, after_id: str, limit: int) -> list[dict]:
+        """Alarms of one type in id order after ``after_id`` (the sweep)."""
+        query = (sa.select(ALARMS).where(ALARMS.c.alarm_type == alarm_type,
+                                         ALARMS.c.id > after_id)
+                 .order_by(ALARMS.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [record(r) for r in conn.execute(query)]
+
+    def states(self, project_id: str, names) -> dict[str, str]:
+        """Current state of named alarms of a project."""
+        with self.engine.connect() as conn:
+            return {r.name: r.state for r in conn.execute(
+                sa.select(ALARMS.c.name, ALARMS.c.state).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.name.in_(list(names))))}
+
+    # -- state -----------------------------------------------------------------
+
+    def transition(self, alarm: dict, state: str, reason: str, reason_data: str | None,
+                   run_actions: bool) -> dict | None:
+        """Move an alarm to ``state`` unless another writer changed it first.
+
+        Returns the updated alarm, or None when the compare-and-set lost.
+        """
+        stamp = now_ms()
+        values = {'state': state, 'state_reason': reason, 'state_reason_data': reason_data,
+                  'state_updated_at': stamp, 'version': alarm['version'] + 1}
+        if state != alarm['state']:
+            values['state_transitioned_at'] = stamp
+        if run_actions:
+            values['actions_run_at'] = stamp
+        data = {'version': '1.0',
+                'oldState': {'stateValue': alarm['state'], 'stateReason': alarm['state_reason']},
+                'newState': {'stateValue': state, 'stateReason': reason}}
+        if reason_data:
+            data['newState']['stateReasonData'] = json.loads(reason_data)
+        summary = 'Alarm updated from %s to %s' % (alarm['state'], state)
+        with self.engine.begin() as conn:
+            won = conn.execute(sa.update(ALARMS).where(
+                ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
+                .values(**values)).rowcount
+            if not won:
+                return None
+            conn.execute(sa.insert(HISTORY).values(
+                **history_item(alarm, 'StateUpdate', summary, data, stamp)))
+        return dict(alarm, **values)
+
+    def mark_actions_run(self, alarm: dict) -> bool:
+        """Claim a repeat of the current state's actions (compare-and-set)."""
+        with self.engine.begin() as conn:
+            return bool(conn.execute(sa.update(ALARMS).where(
+                ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
+                .values(actions_run_at=now_ms(), version=alarm['version'] + 1)).rowcount)
+
+    # -- history ---------------------------------------------------------------
+
+    def add_history(self, items: list[dict]) -> None:
+        """Append history items (built with :func:`history_item`)."""
+        if items:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(HISTORY), items)
+
+    def history(self, project_id: str, *, name: str | None, types: tuple[str, ...],
+                item_type: str | None, start: int | None, end: int | None,
+                ascending: bool, after_id: int | None, limit: int) -> list[sa.Row]:
+        """History items of a project, newest first unless ``ascending``."""
+        query = sa.select(HISTORY).where(HISTORY.c.project_id == project_id,
+                                         HISTORY.c.alarm_type.in_(types))
+        if name:
+            query = query.where(HISTORY.c.alarm_name == name)
+        if item_type:
+            query = query.where(HISTORY.c.item_type == item_type)
+        if start is not None:
+            query = query.where(HISTORY.c.timestamp >= start)
+        if end is not None:
+            query = query.where(HISTORY.c.timestamp <= end)
+        if ascending:
+            if after_id is not None:
+                query = query.where(HISTORY.c.id > after_id)
+            query = query.order_by(HISTORY.c.timestamp, HISTORY.c.id)
+        else:
+            if after_id is not None:
+                query = query.where(HISTORY.c.id < after_id)
+            query = query.order_by(HISTORY.c.timestamp.desc(), HISTORY.c.id.desc())
+        with self.engine.connect() as conn:
+            return list(conn.execute(query.limit(limit)))
+
+    def expire_history(self, before_ms: int, batch: int = 10_000) -> int:
+        """Delete history items older than ``before_ms``, in batches."""
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = [r.id for r in conn.execute(sa.select(HISTORY.c.id).where(
+                    HISTORY.c.timestamp < before_ms).limit(batch))]
+                if not ids:
+                    return total
+                conn.execute(sa.delete(HISTORY).where(HISTORY.c.id.in_(ids)))
+            total += len(ids)
+
+
+def metric_ids(engine: sa.Engine, keys: list[str]) -> dict[str, int]:
+    """metric_key -> metric id for the metrics that exist."""
+    metrics = models.Metric.__table__
+    found = {}
+    with engine.connect() as conn:
+        for i in range(0, len(keys), 500):
+            for row in conn.execute(sa.select(metrics.c.metric_key, metrics.c.id).where(
+                    metrics.c.metric_key.in_(keys[i:i + 500]))):
+                found[row.metric_key] = row.id
+    return found

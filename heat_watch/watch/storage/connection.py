@@ -1,0 +1,121 @@
+"""The watch database: options, engine, schema migrations.
+
+Its options live in ``[watch_database]`` (oslo.db's options plus ours), so
+that the orchestration database can take ``[orchestration_database]``.
+"""
+
+import os
+import threading
+
+import alembic.command
+import alembic.config
+import sqlalchemy
+from oslo_config import cfg
+from oslo_db import options as db_options
+from oslo_db.sqlalchemy import engines
+from oslo_log import log
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'watch_database'
+DEFAULT_FILE = 'watch.sqlite'
+
+OPTS = [
+    cfg.StrOpt('sqlite_synchronous_mode', default='NORMAL',
+               choices=['OFF', 'NORMAL', 'FULL'],
+               help='SQLite PRAGMA synchronous for the watch database (WAL '
+                    'journal). NORMAL survives a crash of the process; FULL '
+                    'also survives a power loss, at a cost in commit time.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register oslo.db's options and ours under [watch_database]."""
+    conf.register_opts(db_options.database_opts, group=GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def connection_url(conf: cfg.ConfigOpts) -> str:
+    """The configured URL, or the SQLite file under state_path."""
+    url = conf[GROUP].connection
+    if url:
+        return url
+    os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
+    return 'sqlite:///%s' % os.path.join(conf.state_path, DEFAULT_FILE)
+
+
+def _tune_sqlite(engine: sqlalchemy.Engine, synchronous: str) -> None:
+    # WAL lets readers (statistics, evaluation) run while ingestion commits.
+    @sqlalchemy.event.listens_for(engine, 'connect')
+    def _on_connect(dbapi_conn, _record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute('PRAGMA journal_mode=WAL')
+        cursor.execute('PRAGMA synchronous=%s' % synchronous)
+        cursor.execute('PRAGMA busy_timeout=30000')
+        cursor.close()
+
+
+_engines: dict[str, sqlalchemy.Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def get_engine(conf: cfg.ConfigOpts) -> sqlalchemy.Engine:
+    """The process-wide engine of the watch database."""
+    url = connection_url(conf)
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = _create_engine(conf, url)
+        return _engines[url]
+
+
+def _create_engine(conf: cfg.ConfigOpts, url: str) -> sqlalchemy.Engine:
+    group = conf[GROUP]
+    is_sqlite = url.startswith('sqlite')
+    engine = engines.create_engine(
+        url,
+        mysql_sql_mode=group.mysql_sql_mode,
+        mysql_wsrep_sync_wait=group.mysql_wsrep_sync_wait,
+        connection_recycle_time=group.connection_recycle_time,
+        connection_debug=group.connection_debug,
+        max_pool_size=None if is_sqlite else group.max_pool_size,
+        max_overflow=None if is_sqlite else group.max_overflow,
+        pool_timeout=None if is_sqlite else group.pool_timeout,
+        sqlite_fk=False,
+        max_retries=group.max_retries,
+        retry_interval=group.retry_interval,
+        thread_checkin=False,
+        connection_parameters=group.connection_parameters,
+    )
+    if is_sqlite:
+        _tune_sqlite(engine, group.sqlite_synchronous_mode)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, forked processes)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _alembic_config(engine: sqlalchemy.Engine) -> alembic.config.Config:
+    config = alembic.config.Config()
+    config.set_main_option('script_location', 'heat_watch.watch.storage:migrations')
+    config.attributes['engine'] = engine
+    return config
+
+
+def db_sync(conf: cfg.ConfigOpts, revision: str = 'head') -> None:
+    """Upgrade the watch database schema to ``revision``."""
+    engine = get_engine(conf)
+    LOG.info('Migrating the watch database %s to %s',
+             engine.url.render_as_string(hide_password=True), revision)
+    alembic.command.upgrade(_alembic_config(engine), revision)
+
+
+def db_version(conf: cfg.ConfigOpts) -> str | None:
+    """The schema revision the watch database is at (None: empty)."""
+    from alembic.runtime import migration
+    with get_engine(conf).connect() as conn:
+        return migration.MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,318 @@
+"""Metrics and datapoints: registry, ingestion writes, aggregate reads.
+
+Datums arrive in the engine's wire format (see
+:mod:`heat_watch.watch.rpcapi`): ``n`` name, ``d`` dimensions as sorted
+[[name, value], ...], ``t`` epoch ms, ``u`` unit, ``r`` storage resolution,
+and one of ``v`` (a value), ``vs``/``cs`` (values and counts) or ``s``
+([sample_count, sum, minimum, maximum]).
+"""
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from oslo_db import exception as db_exc
+
+from heat_watch.watch.storage import models
+
+METRICS = models.Metric.__table__
+DIMENSIONS = models.MetricDimension.__table__
+DATAPOINTS = models.Datapoint.__table__
+
+# last_put_at only needs minute precision (ListMetrics RecentlyActive is
+# three hours); refreshing it on every put would double the writes.
+LAST_PUT_REFRESH_MS = 5 * 60 * 1000
+# A cached metric id is re-read after this long, so an expired (deleted)
+# metric cannot be written to through a stale cache entry.
+CACHE_TTL_S = 600.0
+CACHE_MAX = 500_000
+
+
+def now_ms() -> int:
+    """The current time in epoch milliseconds."""
+    return int(time.time() * 1000)
+
+
+def canonical_dimensions(dimensions: Iterable) -> list[list[str]]:
+    """Dimensions as [[name, value], ...] sorted by name."""
+    return sorted([str(n), str(v)] for n, v in dimensions)
+
+
+def metric_key(project_id: str, namespace: str, name: str,
+               dimensions: list[list[str]]) -> str:
+    """Digest of a metric's identity; ``dimensions`` must be canonical."""
+    parts = [project_id, namespace, name]
+    for dim_name, dim_value in dimensions:
+        parts.append(dim_name)
+        parts.append(dim_value)
+    return hashlib.sha256('\x1f'.join(parts).encode()).hexdigest()
+
+
+def datum_row(metric_id: int, datum: dict) -> dict:
+    """The datapoints row of one wire-format datum."""
+    row = {'metric_id': metric_id, 'timestamp': datum['t'], 'unit': datum.get('u') or 'None',
+           'storage_resolution': datum.get('r') or 60, 'raw_values': None, 'has_raw': True}
+    if 'v' in datum:
+        value = datum['v']
+        row.update(sample_count=1.0, sum=value, minimum=value, maximum=value)
+    elif 's' in datum:
+        count, total, low, high = datum['s']
+        # AWS keeps percentiles of a statistic set whose Minimum equals its
+        # Maximum (every sample has that value), whatever its Sum says.
+        row.update(sample_count=count, sum=total, minimum=low, maximum=high,
+                   has_raw=low == high)
+    else:
+        _values_row(row, datum['vs'], datum.get('cs'))
+    return row
+
+
+def _values_row(row: dict, values: list[float], counts: list[float] | None) -> None:
+    counts = counts or [1.0] * len(values)
+    pairs = [(v, c) for v, c in zip(values, counts, strict=True) if c > 0]
+    row.update(sample_count=float(sum(c for _, c in pairs)),
+               sum=float(sum(v * c for v, c in pairs)),
+               minimum=min(v for v, _ in pairs), maximum=max(v for v, _ in pairs))
+    if row['minimum'] != row['maximum']:
+        row['raw_values'] = json.dumps(pairs)
+
+
+class MetricStore:
+    """Reads and writes metrics and datapoints of the watch database."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self._cache: dict[str, tuple[int, int, float]] = {}
+        self._cache_lock = threading.Lock()
+
+    # -- the metric registry -------------------------------------------------
+
+    def _cached(self, key: str, now: float) -> tuple[int, int] | None:
+        entry = self._cache.get(key)
+        if entry is None or now - entry[2] > CACHE_TTL_S:
+            return None
+        return entry[0], entry[1]
+
+    def _remember(self, key: str, metric_id: int, last_put: int, now: float) -> None:
+        with self._cache_lock:
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = (metric_id, last_put, now)
+
+    def forget_cache(self) -> None:
+        """Drop cached metric ids (after expiry deleted metrics)."""
+        with self._cache_lock:
+            self._cache.clear()
+
+    def resolve_metrics(self, wanted: dict[str, tuple]) -> dict[str, tuple[int, int]]:
+        """Ids and last-put times of metrics, creating those that are new.
+
+        ``wanted`` maps metric_key to (project_id, namespace, name, dims).
+        """
+        now = time.monotonic()
+        found: dict[str, tuple[int, int]] = {}
+        missing = []
+        for key in wanted:
+            cached = self._cached(key, now)
+            if cached:
+                found[key] = cached
+            else:
+                missing.append(key)
+        if missing:
+            found.update(self._load_or_create(missing, wanted, now))
+        return found
+
+    def _select_ids(self, conn: sa.Connection, keys: list[str]) -> dict[str, tuple[int, int]]:
+        result = {}
+        for chunk in _chunks(keys, 500):
+            query = sa.select(METRICS.c.metric_key, METRICS.c.id, METRICS.c.last_put_at).where(
+                METRICS.c.metric_key.in_(chunk))
+            for row in conn.execute(query):
+                result[row.metric_key] = (row.id, row.last_put_at)
+        return result
+
+    def _load_or_create(self, keys: list[str], wanted: dict[str, tuple],
+                        now: float) -> dict[str, tuple[int, int]]:
+        with self.engine.connect() as conn:
+            found = self._select_ids(conn, keys)
+        new = [k for k in keys if k not in found]
+        if new:
+            self._create(new, wanted)
+            with self.engine.connect() as conn:
+                found.update(self._select_ids(conn, new))
+        for key, (metric_id, last_put) in found.items():
+            self._remember(key, metric_id, last_put, now)
+        return found
+
+    def _create(self, keys: list[str], wanted: dict[str, tuple]) -> None:
+        stamp = now_ms()
+        rows = [{'metric_key': k, 'project_id': wanted[k][0], 'namespace': wanted[k][1],
+                 'metric_name': wanted[k][2], 'dimensions': json.dumps(wanted[k][3]),
+                 'created_at': stamp, 'last_put_at': stamp} for k in keys]
+        try:
+            self._insert_metrics(rows, wanted)
+        except db_exc.DBDuplicateEntry:
+            # Another engine created some of them at the same moment: one
+            # by one, skipping those that exist now.
+            for row in rows:
+                try:
+                    self._insert_metrics([row], wanted)
+                except db_exc.DBDuplicateEntry:
+                    pass
+
+    def _insert_metrics(self, rows: list[dict], wanted: dict[str, tuple]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(METRICS), rows)
+            ids = self._select_ids(conn, [r['metric_key'] for r in rows])
+            dims = [{'metric_id': ids[key][0], 'project_id': wanted[key][0],
+                     'name': name, 'value': value}
+                    for key in ids for name, value in wanted[key][3]]
+            if dims:
+                conn.execute(sa.insert(DIMENSIONS), dims)
+
+    # -- ingestion -----------------------------------------------------------
+
+    def write(self, requests: list[tuple[str, str, list[dict]]]) -> set[str]:
+        """Store the datums of several PutMetricData requests in one transaction.
+
+        ``requests`` holds (project_id, namespace, datums). Returns the keys
+        of the metrics written to.
+        """
+        wanted: dict[str, tuple] = {}
+        keyed = []
+        for project_id, namespace, datums in requests:
+            for datum in datums:
+                key = metric_key(project_id, namespace, datum['n'], datum['d'])
+                if key not in wanted:
+                    wanted[key] = (project_id, namespace, datum['n'], datum['d'])
+                keyed.append((key, datum))
+        ids = self.resolve_metrics(wanted)
+        rows = [datum_row(ids[key][0], datum) for key, datum in keyed]
+        stamp = now_ms()
+        stale = [ids[k][0] for k in wanted if stamp - ids[k][1] > LAST_PUT_REFRESH_MS]
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(DATAPOINTS), rows)
+            for chunk in _chunks(stale, 500):
+                conn.execute(sa.update(METRICS).where(METRICS.c.id.in_(chunk))
+                             .values(last_put_at=stamp))
+        if stale:
+            now = time.monotonic()
+            for key in wanted:
+                self._remember(key, ids[key][0], stamp, now)
+        return set(wanted)
+
+    # -- reads -----------------------------------------------------------------
+
+    def find_metric_id(self, project_id: str, namespace: str, name: str,
+                       dimensions: list[list[str]]) -> int | None:
+        """The id of an existing metric, or None."""
+        key = metric_key(project_id, namespace, name, dimensions)
+        cached = self._cached(key, time.monotonic())
+        if cached:
+            return cached[0]
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(METRICS.c.id).where(METRICS.c.metric_key == key)).first()
+        return row.id if row else None
+
+    def bucket_aggregates(self, metric_ids: list[int], start_ms: int, end_ms: int,
+                          period_ms: int, unit: str | None = None) -> list[sa.Row]:
+        """Per metric, bucket and unit: count, sum, min, max and how many
+        rows lack raw values. Buckets are aligned on ``start_ms``."""
+        ts = DATAPOINTS.c.timestamp
+        bucket = (ts - (ts - start_ms) % period_ms).label('bucket')
+        query = (sa.select(DATAPOINTS.c.metric_id, bucket, DATAPOINTS.c.unit,
+                           sa.func.sum(DATAPOINTS.c.sample_count).label('sample_count'),
+                           sa.func.sum(DATAPOINTS.c.sum).label('sum'),
+                           sa.func.min(DATAPOINTS.c.minimum).label('minimum'),
+                           sa.func.max(DATAPOINTS.c.maximum).label('maximum'),
+                           sa.func.sum(sa.case((DATAPOINTS.c.has_raw, 0), else_=1))
+                           .label('no_raw'))
+                 .where(DATAPOINTS.c.metric_id.in_(metric_ids), ts >= start_ms, ts < end_ms)
+                 .group_by(DATAPOINTS.c.metric_id, bucket, DATAPOINTS.c.unit))
+        if unit:
+            query = query.where(DATAPOINTS.c.unit == unit)
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def raw_values(self, metric_ids: list[int], start_ms: int, end_ms: int,
+                   period_ms: int, unit: str | None = None) -> dict[tuple, list]:
+        """(metric_id, bucket, unit) -> [(value, count), ...] for percentiles."""
+        ts = DATAPOINTS.c.timestamp
+        query = (sa.select(DATAPOINTS.c.metric_id, ts, DATAPOINTS.c.unit,
+                           DATAPOINTS.c.minimum, DATAPOINTS.c.sample_count,
+                           DATAPOINTS.c.raw_values)
+                 .where(DATAPOINTS.c.metric_id.in_(metric_ids), ts >= start_ms, ts < end_ms,
+                        DATAPOINTS.c.has_raw.is_(True)))
+        if unit:
+            query = query.where(DATAPOINTS.c.unit == unit)
+        result: dict[tuple, list] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                bucket = row.timestamp - (row.timestamp - start_ms) % period_ms
+                pairs = result.setdefault((row.metric_id, bucket, row.unit), [])
+                if row.raw_values:
+                    pairs.extend(json.loads(row.raw_values))
+                else:
+                    pairs.append((row.minimum, row.sample_count))
+        return result
+
+    def list_metrics(self, project_id: str, namespace: str | None, name: str | None,
+                     dimensions: list[tuple[str, str | None]], active_since_ms: int | None,
+                     after_id: int, limit: int) -> list[sa.Row]:
+        """Metrics of a project matching the filters, by id after ``after_id``."""
+        query = (sa.select(METRICS.c.id, METRICS.c.namespace, METRICS.c.metric_name,
+                           METRICS.c.dimensions)
+                 .where(METRICS.c.project_id == project_id, METRICS.c.id > after_id)
+                 .order_by(METRICS.c.id).limit(limit))
+        if namespace:
+            query = query.where(METRICS.c.namespace == namespace)
+        if name:
+            query = query.where(METRICS.c.metric_name == name)
+        if active_since_ms is not None:
+            query = query.where(METRICS.c.last_put_at >= active_since_ms)
+        for dim_name, dim_value in dimensions:
+            having = sa.select(DIMENSIONS.c.metric_id).where(
+                DIMENSIONS.c.project_id == project_id, DIMENSIONS.c.name == dim_name)
+            if dim_value is not None:
+                having = having.where(DIMENSIONS.c.value == dim_value)
+            query = query.where(METRICS.c.id.in_(having))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    # -- expiry --------------------------------------------------------------
+
+    def expire(self, datapoints_before_ms: int, metrics_before_ms: int,
+               batch: int = 10_000) -> tuple[int, int]:
+        """Delete old datapoints, then metrics not put to since; in batches
+        so that a large expiry never holds one long transaction."""
+        removed_points = self._delete_in_batches(
+            DATAPOINTS, DATAPOINTS.c.timestamp < datapoints_before_ms, batch)
+        with self.engine.connect() as conn:
+            old = [r.id for r in conn.execute(
+                sa.select(METRICS.c.id).where(METRICS.c.last_put_at < metrics_before_ms))]
+        for chunk in _chunks(old, 500):
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(DATAPOINTS).where(DATAPOINTS.c.metric_id.in_(chunk)))
+                conn.execute(sa.delete(DIMENSIONS).where(DIMENSIONS.c.metric_id.in_(chunk)))
+                conn.execute(sa.delete(METRICS).where(METRICS.c.id.in_(chunk)))
+        if old:
+            self.forget_cache()
+        return removed_points, len(old)
+
+    def _delete_in_batches(self, table: sa.Table, condition, batch: int) -> int:
+        total = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = [r[0] for r in conn.execute(
+                    sa.select(table.c.id).where(condition).limit(batch))]
+                if not ids:
+                    return total
+                conn.execute(sa.delete(table).where(table.c.id.in_(ids)))
+            total += len(ids)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
