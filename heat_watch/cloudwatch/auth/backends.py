@@ -1,0 +1,62 @@
+"""Choosing the credential backend of the CloudWatch API (stevedore)."""
+
+from oslo_config import cfg
+from stevedore import driver
+
+from heat_watch.cloudwatch.auth import keystone, local
+from heat_watch.common import crypto
+
+NAMESPACE = 'heat_watch.cloudwatch.auth'
+
+KEYSTONE_GROUP = 'ec2authtoken'
+KEYSTONE_OPTS = [
+    cfg.URIOpt('auth_uri', help='Keystone v3 endpoint that verifies EC2 signatures '
+                                '(POST {auth_uri}/ec2tokens), e.g. http://keystone:5000/v3.'),
+    cfg.FloatOpt('timeout', default=10.0, min=0.1,
+                 help='Seconds to wait for Keystone.'),
+    cfg.StrOpt('cafile', help='CA bundle that verifies Keystone\'s certificate.'),
+    cfg.StrOpt('certfile', help='Client certificate for Keystone.'),
+    cfg.StrOpt('keyfile', help='Private key of the client certificate.'),
+    cfg.BoolOpt('insecure', default=False,
+                help='Do not verify Keystone\'s certificate (testing only).'),
+]
+LOCAL_OPTS = [
+    cfg.IntOpt('credential_cache_ttl', default=60, min=0,
+               help='Seconds a decrypted credential stays cached in the API; '
+                    'a deleted credential works at most this long.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the options of every backend."""
+    conf.register_opts(KEYSTONE_OPTS, group=KEYSTONE_GROUP)
+    conf.register_opts(LOCAL_OPTS, group='cloudwatch_api')
+    crypto.register_opts(conf)
+
+
+def local_authenticator(conf: cfg.ConfigOpts, engine_client) -> local.LocalAuthenticator:
+    """The local credential store backend (standalone default)."""
+    return local.LocalAuthenticator(engine_client, crypto.SecretBox(conf),
+                                    conf.cloudwatch_api.credential_cache_ttl)
+
+
+def keystone_authenticator(conf: cfg.ConfigOpts,
+                           _engine_client) -> keystone.KeystoneEC2Authenticator:
+    """Keystone's ec2tokens backend (clouds with Keystone)."""
+    group = conf[KEYSTONE_GROUP]
+    if not group.auth_uri:
+        from heat_watch.common import exceptions
+        raise exceptions.ConfigurationError(
+            reason='[ec2authtoken] auth_uri is required with auth_backend = keystone')
+    return keystone.KeystoneEC2Authenticator(
+        group.auth_uri, timeout=group.timeout,
+        verify=False if group.insecure else (group.cafile or True),
+        certfile=group.certfile, keyfile=group.keyfile)
+
+
+def load(conf: cfg.ConfigOpts, engine_client):
+    """The configured authenticator: ``[cloudwatch_api] auth_backend``."""
+    manager = driver.DriverManager(NAMESPACE, conf.cloudwatch_api.auth_backend,
+                                   invoke_on_load=True,
+                                   invoke_args=(conf, engine_client))
+    return manager.driver

@@ -1,0 +1,353 @@
+"""The AWS JSON 1.0 protocol of the CloudWatch API, as current botocore uses it.
+
+Requests are ``POST /`` with ``X-Amz-Target: GraniteServiceVersion20100801.
+<Operation>`` and a JSON body whose members follow the input shape; we turn
+the body into the very dict :func:`query.parse_params` produces for the same
+request. Responses are JSON (timestamps as epoch seconds); errors carry
+'__type' plus the ``x-amzn-query-error`` header, which botocore reads for
+services marked ``awsQueryCompatible`` (CloudWatch is) so that clients see
+the Query-era error codes ('ResourceNotFound', 'InvalidParameterValue').
+
+Type mismatches are SerializationException; well-typed values outside what
+the shape allows (NaN, a malformed timestamp string) are
+InvalidParameterValue, with the same Query-style names in messages as the
+Query codec. Parsing a 1000-datum PutMetricData body takes ~6 ms with
+3 dimensions, Value, Unit and Timestamp each, ~26 ms with 5 dimensions,
+20 Values/Counts and a StatisticSet each (json.loads alone: ~13 ms).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from heat_watch.cloudwatch import errors
+from heat_watch.cloudwatch.protocol import model
+
+CONTENT_TYPE = 'application/x-amz-json-1.0'
+TARGET_PREFIX = 'GraniteServiceVersion20100801'
+QUERY_ERROR_HEADER = 'x-amzn-query-error'
+
+_Parse = Callable[[Any], Any]
+_JSON_TYPES = {dict: 'an object', list: 'an array', str: 'a string', bool: 'a boolean',
+               int: 'a number', float: 'a number', type(None): 'null'}
+# botocore sends non-finite doubles as these strings.
+_SPECIAL_DOUBLES = {'NaN', 'Infinity', '-Infinity'}
+
+
+def operation_from_target(target: str) -> str:
+    """'GraniteServiceVersion20100801.PutMetricData' -> 'PutMetricData'.
+
+    Raises UnknownOperationException for any other target.
+    """
+    prefix, _, operation = (target or '').partition('.')
+    if prefix != TARGET_PREFIX or operation not in model.operation_names():
+        raise errors.UnknownOperationException(f'Unknown operation {target}.')
+    return operation
+
+
+# -- parsing -------------------------------------------------------------------
+
+
+def parse_body(operation: str, body: bytes | str) -> dict:
+    """A JSON request body -> the operation's input dict (empty body: {}).
+
+    Members the shape does not know and JSON nulls are ignored; required
+    members are not checked (see :func:`model.missing_required`).
+    """
+    try:
+        parse = _input_parser(operation)
+    except KeyError:
+        raise errors.UnknownOperationException(
+            f'Unknown operation {operation}.') from None
+    if not body or not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise errors.SerializationException('The request body is not valid JSON.') from None
+    try:
+        if data.__class__ is not dict:
+            raise _wrong_type('an object', data)
+        return parse(data) if parse is not None else {}
+    except model.BadValue as exc:
+        raise exc.error() from None
+
+
+@functools.cache
+def _input_parser(operation: str) -> _Parse | None:
+    shape = model.input_shape(operation)
+    if shape is None:
+        return None
+    with model.COMPILE_LOCK:
+        return _parser(shape)
+
+
+def _wrong_type(expected: str, value: Any) -> model.BadValue:
+    return model.BadValue(
+        f'Expected {expected} for %(path)s but found {_json_type(value)}.',
+        error_class=errors.SerializationException)
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(value.__class__, 'a value')
+
+
+def _is_number(value: Any) -> bool:
+    return value.__class__ is int or value.__class__ is float
+
+
+def _parse_string(value: Any) -> str:
+    if value.__class__ is not str:
+        raise _wrong_type('a string', value)
+    return value
+
+
+def _integer_parser(type_: str) -> _Parse:
+    def parse(value: Any) -> int:
+        if value.__class__ is float and value.is_integer():
+            value = int(value)
+        elif value.__class__ is not int:
+            raise _wrong_type('an integer', value)
+        return model.check_integer(value, type_)
+    return parse
+
+
+def _parse_double(value: Any) -> float:
+    if value.__class__ is float:
+        return model.check_double(value)
+    if value.__class__ is int or (value.__class__ is str and value in _SPECIAL_DOUBLES):
+        try:
+            return model.check_double(float(value))
+        except OverflowError:  # an integer beyond any double
+            raise model.must_be('double') from None
+    raise _wrong_type('a number', value)
+
+
+def _parse_boolean(value: Any) -> bool:
+    if value.__class__ is not bool:
+        raise _wrong_type('a boolean', value)
+    return value
+
+
+def _parse_timestamp(value: Any) -> datetime.datetime:
+    if _is_number(value):
+        return model.from_epoch(value)
+    if value.__class__ is str:
+        return model.parse_timestamp(value)
+    raise _wrong_type('a timestamp', value)
+
+
+def _parse_blob(value: Any) -> bytes:
+    if value.__class__ is not str:
+        raise _wrong_type('a base64 string', value)
+    return model.parse_blob(value)
+
+
+_SCALAR_PARSERS: dict[str, _Parse] = {
+    'string': _parse_string, 'integer': _integer_parser('integer'),
+    'long': _integer_parser('long'), 'double': _parse_double, 'float': _parse_double,
+    'boolean': _parse_boolean, 'timestamp': _parse_timestamp, 'blob': _parse_blob,
+}
+_PARSERS: dict[str, _Parse] = {}
+
+
+def _parser(shape: model.Shape) -> _Parse:
+    """The (cached) parser of any shape."""
+    parse = _PARSERS.get(shape.name) or _SCALAR_PARSERS.get(shape.type)
+    if parse is None:
+        compile_ = {'structure': _compile_structure, 'list': _compile_list,
+                    'map': _compile_map}[shape.type]
+        parse = compile_(shape)
+    return parse
+
+
+def _compile_structure(shape: model.Shape) -> _Parse:
+    plan: list[tuple[str, str, bool, _Parse]] = []
+
+    def parse(value: Any) -> dict:
+        if value.__class__ is not dict:
+            raise _wrong_type('an object', value)
+        result = {}
+        wire = ''
+        try:
+            for name, wire, is_string, convert in plan:
+                member = value.get(wire)
+                if member is None:
+                    continue
+                # Strings are the bulk of members: check them inline.
+                if is_string and member.__class__ is str:
+                    result[name] = member
+                else:
+                    result[name] = convert(member)
+        except model.BadValue as exc:
+            exc.path.append(wire)
+            raise
+        return result
+
+    # Register before compiling members so recursive shapes terminate.
+    _PARSERS[shape.name] = parse
+    plan.extend((name, wire, sub.type == 'string', _parser(sub))
+                for name, wire, sub in shape.fields)
+    return parse
+
+
+def _compile_list(shape: model.Shape) -> _Parse:
+    convert = _parser(shape.member)
+    member_name = shape.member_name
+
+    def parse(value: Any) -> list:
+        if value.__class__ is not list:
+            raise _wrong_type('an array', value)
+        try:
+            return [convert(item) for item in value if item is not None]
+        except model.BadValue as exc:
+            # Rare: find the failing item again, to name it in the message.
+            exc.path.extend((_failed_index(value, convert), member_name))
+            raise
+
+    _PARSERS[shape.name] = parse
+    return parse
+
+
+def _failed_index(items: list, convert: _Parse) -> str:
+    for index, item in enumerate(items, 1):
+        try:
+            if item is not None:
+                convert(item)
+        except model.BadValue:
+            return str(index)
+    return '?'
+
+
+def _compile_map(shape: model.Shape) -> _Parse:
+    convert = _parser(shape.value)
+    value_name = shape.value_name
+
+    def parse(value: Any) -> dict:
+        if value.__class__ is not dict:
+            raise _wrong_type('an object', value)
+        try:
+            return {key: convert(item) for key, item in value.items() if item is not None}
+        except model.BadValue as exc:
+            failed = _failed_index(list(value.values()), convert)
+            exc.path.extend((value_name, failed, 'entry'))
+            raise
+
+    _PARSERS[shape.name] = parse
+    return parse
+
+
+# -- serialising -----------------------------------------------------------------
+
+def _epoch(value: datetime.datetime | float | str) -> float:
+    """Epoch seconds of an output timestamp (see :func:`model.to_utc`)."""
+    return model.to_utc(value).timestamp()
+
+
+def _double(value: float) -> float | str:
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    # Valid JSON for the (never expected) non-finite case, as botocore sends.
+    return 'NaN' if math.isnan(value) else ('Infinity' if value > 0 else '-Infinity')
+
+
+_Convert = Callable[[Any], Any]
+# Scalar output conversions; JSON-native types (string, integer, boolean)
+# are copied as they are.
+_SCALAR_CONVERTERS: dict[str, _Convert] = {
+    'double': _double, 'float': _double, 'timestamp': _epoch,
+    'blob': lambda value: base64.b64encode(value).decode('ascii'),
+}
+_CONVERTERS: dict[str, _Convert] = {}
+
+
+def _converter(shape: model.Shape) -> _Convert | None:
+    """The (cached) output converter of a shape; None: copy the value."""
+    if shape.type not in ('structure', 'list', 'map'):
+        return _SCALAR_CONVERTERS.get(shape.type)
+    convert = _CONVERTERS.get(shape.name)
+    if convert is None:
+        compile_ = {'structure': _compile_structure_converter,
+                    'list': _compile_list_converter, 'map': _compile_map_converter}
+        convert = compile_[shape.type](shape)
+    return convert
+
+
+def _compile_structure_converter(shape: model.Shape) -> _Convert:
+    plan: list[tuple[str, str, _Convert | None]] = []
+
+    def convert(value: Mapping) -> dict:
+        get = value.get
+        result = {}
+        for name, wire, sub in plan:
+            member = get(name)
+            if member is not None:
+                result[wire] = sub(member) if sub is not None else member
+        return result
+
+    _CONVERTERS[shape.name] = convert
+    plan.extend((name, wire, _converter(sub)) for name, wire, sub in shape.fields)
+    return convert
+
+
+def _compile_list_converter(shape: model.Shape) -> _Convert:
+    sub = _converter(shape.member)
+
+    def convert(value: list) -> list:
+        if sub is None:
+            return [item for item in value if item is not None]
+        return [sub(item) for item in value if item is not None]
+
+    _CONVERTERS[shape.name] = convert
+    return convert
+
+
+def _compile_map_converter(shape: model.Shape) -> _Convert:
+    sub = _converter(shape.value)
+
+    def convert(value: Mapping) -> dict:
+        return {key: sub(item) if sub is not None else item
+                for key, item in value.items() if item is not None}
+
+    _CONVERTERS[shape.name] = convert
+    return convert
+
+
+@functools.cache
+def _output_converter(operation: str) -> _Convert | None:
+    shape = model.output_shape(operation)
+    if shape is None:
+        return None
+    with model.COMPILE_LOCK:
+        return _converter(shape)
+
+
+def serialize_response(operation: str, result: Mapping | None) -> bytes:
+    """The JSON body of a successful ``operation`` answering ``result``.
+
+    None members are omitted; members the shape does not know are ignored.
+    """
+    convert = _output_converter(operation)
+    data = convert(result or {}) if convert is not None else {}
+    # ASCII output: lone surrogates (JSON input may carry them) stay escaped.
+    return json.dumps(data, separators=(',', ':')).encode('ascii')
+
+
+def serialize_error(error: errors.AWSError) -> tuple[bytes, dict[str, str]]:
+    """The JSON body and extra headers of an error (HTTP status: ``error.status``).
+
+    '__type' is what real CloudWatch sends (namespace-qualified shape name
+    for modelled errors); the ``x-amzn-query-error: <Code>;<Sender|Receiver>``
+    header makes botocore report the plain Query code in Error.Code.
+    """
+    body = {'__type': model.error_type(error.code), 'message': error.message}
+    fault = 'Sender' if error.sender_fault else 'Receiver'
+    headers = {QUERY_ERROR_HEADER: f'{error.code};{fault}'}
+    return json.dumps(body).encode('ascii'), headers
