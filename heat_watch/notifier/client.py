@@ -1,0 +1,108 @@
+"""The hand-off of alarm actions from the watch engine to the notifiers.
+
+Actions travel as oslo.messaging notifications, not RPC casts: a notifier
+acknowledges the message only once the action was delivered or given up,
+so a notifier that dies mid-delivery loses nothing (the broker redelivers).
+Delivery is therefore at least once; receivers can deduplicate on the
+``X-Heat-Watch-Action-Id`` header.
+"""
+
+import datetime
+import logging
+import uuid
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+
+from heat_watch.common import context as hw_context
+from heat_watch.common import rpc
+from heat_watch.notifier import base
+
+GROUP = 'notifier'
+OPTS = [
+    cfg.StrOpt('topic', default='heat_watch_alarm_actions',
+               help='Notification topic alarm actions travel on, from the '
+                    'watch engines to the notifiers.'),
+]
+
+EVENT_TYPE = 'alarm.action'
+
+
+class _RedactFailedPayload(logging.Filter):
+    """oslo.messaging logs the whole payload, action URL and its secrets
+    included, when it cannot publish a notification."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        message = args.get('message') if isinstance(args, dict) else None
+        payload = message.get('payload') if isinstance(message, dict) else None
+        if isinstance(payload, dict) and 'action' in payload:
+            payload = dict(payload, action=base.redact_url(payload['action']))
+            record.args = dict(args, message=dict(message, payload=payload))
+        return True
+
+
+logging.getLogger('oslo_messaging.notify.messaging').addFilter(_RedactFailedPayload())
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the options both ends of the hand-off read."""
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def make_payload(*, action: str, alarm_id: str, alarm_name: str, project_id: str,
+                 previous: str, current: str, reason: str, reason_data: dict,
+                 severity: str | None = None,
+                 timestamp: datetime.datetime | None = None) -> dict:
+    """The payload of one run of one alarm action, with a fresh action_id.
+
+    States are CloudWatch's ('OK', 'ALARM', 'INSUFFICIENT_DATA'); ``action``
+    is the URL as the alarm stores it, secrets included.
+    """
+    when = timestamp or datetime.datetime.now(datetime.UTC)
+    payload = {
+        'action': action, 'action_id': str(uuid.uuid4()), 'alarm_id': alarm_id,
+        'alarm_name': alarm_name, 'project_id': project_id, 'previous': previous,
+        'current': current, 'reason': reason, 'reason_data': reason_data,
+        'timestamp': when.isoformat(),
+    }
+    if severity is not None:
+        payload['severity'] = severity
+    return payload
+
+
+def _context(ctxt) -> hw_context.RequestContext:
+    # oslo.messaging's Notifier drops a context given as a dict (it sends
+    # {} instead): always hand it a RequestContext.
+    if ctxt is None:
+        return hw_context.RequestContext()
+    if isinstance(ctxt, dict):
+        return hw_context.RequestContext.from_dict(ctxt)
+    return ctxt
+
+
+class AlarmActionSender:
+    """Publishes alarm actions for the notifiers (used by the watch engine).
+
+    ``send`` returns once the broker has the message. Like every
+    oslo.messaging notifier it does not raise when publishing fails: the
+    driver logs the error ("Could not send notification"); with
+    ``[oslo_messaging_notifications] retry = -1`` (the default) it keeps
+    trying to reach the broker until it can publish.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
+        register_opts(conf)
+        self._notifier = messaging.Notifier(
+            rpc.get_notification_transport(conf),
+            publisher_id='heat-watch-engine.%s' % conf.host,
+            driver='messagingv2', topics=[conf.notifier.topic],
+            serializer=rpc.ContextSerializer())
+
+    def send(self, ctxt, payload: dict) -> None:
+        """Hand one action to the notifiers; ``payload`` as make_payload builds it.
+
+        ``ctxt`` is a RequestContext (or its dict); its request_id reaches
+        the receiver as x-openstack-request-id.
+        """
+        self._notifier.info(_context(ctxt), EVENT_TYPE, payload)
