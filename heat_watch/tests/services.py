@@ -1,0 +1,81 @@
+"""Running heat_watch inside a test process (in-process transport, SQLite)."""
+
+import contextlib
+import socket
+
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.cmd import all as all_in_one
+from heat_watch.common import config, crypto, rpc
+from heat_watch.watch.storage import connection
+from heat_watch.watch.storage import credentials as credential_storage
+
+
+def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
+    """A fresh configuration for one in-process deployment.
+
+    ``overrides`` maps 'group.option' (or 'option' for DEFAULT) to a value.
+    """
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    log.register_options(conf)
+    all_in_one.register_opts(conf)
+    rpc.set_defaults(conf)
+    conf([], project=config.PROJECT, default_config_files=[])
+    conf.set_override('state_path', state_path)
+    conf.set_override('transport_url', rpc.IN_PROCESS_URL)
+    conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
+    conf.set_override('bind_port', 0, group='cloudwatch_api')
+    conf.set_override('expiry_interval', 0, group='watch_engine')
+    for name, value in overrides.items():
+        group, _, option = name.rpartition('.')
+        conf.set_override(option, value, group=group or None)
+    return conf
+
+
+class Deployment:
+    """heat-watch-all's services started in this process."""
+
+    def __init__(self, conf: cfg.ConfigOpts):
+        self.conf = conf
+        self.services = all_in_one.build_services(conf)
+        self.engine = self.services[0]
+        self.api = self.services[-1]
+
+    @property
+    def endpoint(self) -> str:
+        return 'http://127.0.0.1:%d/v1' % self.api.port
+
+    def start(self) -> 'Deployment':
+        for service in self.services:
+            service.start()
+        return self
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        rpc.cleanup(self.conf)
+        connection.dispose_engines()
+
+    def credentials(self, project_id: str, user_id: str | None = None) -> dict:
+        """A new access/secret key pair for ``project_id``."""
+        return credential_storage.create(connection.get_engine(self.conf),
+                                         crypto.SecretBox(self.conf), project_id, user_id)
+
+
+@contextlib.contextmanager
+def deployment(state_path: str, **overrides):
+    """A started :class:`Deployment`, stopped on exit."""
+    running = Deployment(make_conf(state_path, **overrides)).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]

@@ -1,0 +1,97 @@
+"""Group commit: concurrent PutMetricData requests share transactions."""
+
+import threading
+
+import pytest
+
+from heat_watch.common import exceptions
+from heat_watch.watch import ingest
+
+
+class SlowStore:
+    """Records each batch; the first commit waits so that others queue up."""
+
+    def __init__(self, fail: bool = False):
+        self.batches: list[list] = []
+        self.release = threading.Event()
+        self.fail = fail
+
+    def write(self, batch: list) -> set[str]:
+        if not self.batches:
+            self.release.wait(5)
+        self.batches.append(batch)
+        if self.fail:
+            raise RuntimeError('disk full')
+        return {'key-%d' % len(self.batches)}
+
+
+def _submit_all(writer: ingest.IngestWriter, count: int) -> list:
+    errors, threads = [], []
+
+    def submit(i: int) -> None:
+        try:
+            writer.submit('p', 'ns', [{'n': 'm%d' % i}])
+        except Exception as error:  # collected for the assertions
+            errors.append(error)
+
+    for i in range(count):
+        threads.append(threading.Thread(target=submit, args=(i,)))
+        threads[-1].start()
+    return threads, errors
+
+
+def test_requests_waiting_during_a_commit_are_committed_together():
+    store = SlowStore()
+    committed = []
+    writer = ingest.IngestWriter(store.write, on_committed=committed.append)
+    writer.start()
+    threads, errors = _submit_all(writer, 20)
+    while writer._queue.qsize() < 19:
+        threading.Event().wait(0.01)
+    store.release.set()
+    for thread in threads:
+        thread.join(5)
+    writer.stop()
+    assert not errors
+    assert sum(len(b) for b in store.batches) == 20
+    assert len(store.batches) == 2, 'the 19 queued requests should share one commit'
+    assert committed == [{'key-1'}, {'key-2'}]
+
+
+def test_a_failed_commit_fails_every_request_in_it():
+    store = SlowStore(fail=True)
+    store.release.set()
+    writer = ingest.IngestWriter(store.write)
+    writer.start()
+    threads, errors = _submit_all(writer, 5)
+    for thread in threads:
+        thread.join(5)
+    writer.stop()
+    assert len(errors) == 5
+    assert all(isinstance(e, exceptions.ServiceUnavailable) for e in errors)
+
+
+def test_a_batch_never_exceeds_the_datapoint_limit():
+    store = SlowStore()
+    writer = ingest.IngestWriter(store.write, max_batch_datapoints=1000)
+    writer.start()
+    threads = []
+    for _ in range(6):
+        thread = threading.Thread(target=writer.submit, args=('p', 'ns', [{}] * 400))
+        thread.start()
+        threads.append(thread)
+    while writer._queue.qsize() < 5:
+        threading.Event().wait(0.01)
+    store.release.set()
+    for thread in threads:
+        thread.join(5)
+    writer.stop()
+    sizes = [sum(len(datums) for _, _, datums in batch) for batch in store.batches]
+    assert sum(sizes) == 2400
+    assert max(sizes[1:]) <= 1200  # a batch stops once it reaches the limit
+
+
+def test_submitting_to_a_stopped_writer_is_refused():
+    writer = ingest.IngestWriter(SlowStore().write)
+    with pytest.raises(exceptions.ServiceUnavailable):
+        writer.submit('p', 'ns', [{}])
