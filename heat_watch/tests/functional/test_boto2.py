@@ -3,8 +3,6 @@ drives it: Query protocol, SigV4, POST for puts and GET for reads."""
 
 import datetime
 
-import pytest
-
 from heat_watch.tests.functional import support
 
 HOUR = datetime.timedelta(hours=1)
