@@ -14,7 +14,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.cloudwatch import errors
-from heat_watch.cloudwatch.actions import ACTIONS
+from heat_watch.cloudwatch.actions import ACTIONS, fast_put
 from heat_watch.cloudwatch.auth import backends, signature
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
@@ -171,7 +171,11 @@ class CloudWatchApp:
         ctxt = self._authenticate(request, params, request_id)
         operation = json_protocol.operation_from_target(request.target)
         action = self._action(operation)
-        result = self._run(action, ctxt, json_protocol.parse_body(operation, request.content()))
+        data = json_protocol.decode_body(operation, request.content())
+        fast_path = fast_put.JSON_FAST_PATHS.get(operation)
+        result = self._run(fast_path, ctxt, data) if fast_path and data.__class__ is dict else None
+        if result is None:
+            result = self._run(action, ctxt, json_protocol.parse_data(operation, data))
         body = json_protocol.serialize_response(operation, result)
         return 200, body, [('Content-Type', json_protocol.CONTENT_TYPE)]
 

@@ -11,9 +11,9 @@ the Query-era error codes ('ResourceNotFound', 'InvalidParameterValue').
 Type mismatches are SerializationException; well-typed values outside what
 the shape allows (NaN, a malformed timestamp string) are
 InvalidParameterValue, with the same Query-style names in messages as the
-Query codec. Parsing a 1000-datum PutMetricData body takes ~6 ms with
-3 dimensions, Value, Unit and Timestamp each, ~26 ms with 5 dimensions,
-20 Values/Counts and a StatisticSet each (json.loads alone: ~13 ms).
+Query codec. Bodies are decoded by orjson (~4x faster than the standard
+json module; it is retried on what orjson refuses, such as NaN literals).
+PutMetricData has a faster path still: :mod:`..actions.fast_put`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import orjson
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch.protocol import model
@@ -60,17 +62,28 @@ def parse_body(operation: str, body: bytes | str) -> dict:
     Members the shape does not know and JSON nulls are ignored; required
     members are not checked (see :func:`model.missing_required`).
     """
-    try:
-        parse = _input_parser(operation)
-    except KeyError:
-        raise errors.UnknownOperationException(
-            f'Unknown operation {operation}.') from None
+    return parse_data(operation, decode_body(operation, body))
+
+
+def decode_body(operation: str, body: bytes | str) -> Any:
+    """The JSON value of a request body (empty body: {}), not yet checked."""
+    if operation not in model.operation_names():
+        raise errors.UnknownOperationException(f'Unknown operation {operation}.')
     if not body or not body.strip():
         return {}
     try:
-        data = json.loads(body)
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass  # the standard parser also takes NaN, Infinity and huge numbers
+    try:
+        return json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise errors.SerializationException('The request body is not valid JSON.') from None
+
+
+def parse_data(operation: str, data: Any) -> dict:
+    """A decoded JSON body -> the operation's input dict."""
+    parse = _input_parser(operation)
     try:
         if data.__class__ is not dict:
             raise _wrong_type('an object', data)
