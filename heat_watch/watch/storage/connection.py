@@ -6,6 +6,7 @@ that the orchestration database can take ``[orchestration_database]``.
 
 import os
 import threading
+from typing import Any
 
 import alembic.command
 import alembic.config
@@ -56,6 +57,11 @@ def _tune_sqlite(engine: sqlalchemy.Engine, synchronous: str) -> None:
 
 
 _engines: dict[str, sqlalchemy.Engine] = {}
+# One idle connection held open per SQLite file. oslo.db gives SQLite files
+# a NullPool, so every transaction opens and closes a connection; closing
+# the last connection to a WAL database checkpoints and deletes the WAL,
+# which cost ~14 ms per PutMetricData batch (half the ingestion CPU).
+_sqlite_keepers: dict[str, Any] = {}
 _engines_lock = threading.Lock()
 
 
@@ -88,12 +94,18 @@ def _create_engine(conf: cfg.ConfigOpts, url: str) -> sqlalchemy.Engine:
     )
     if is_sqlite:
         _tune_sqlite(engine, group.sqlite_synchronous_mode)
+        if ':memory:' not in url and url != 'sqlite://':
+            _sqlite_keepers[url] = keeper = engine.raw_connection()
+            keeper.execute('SELECT count(*) FROM sqlite_master').fetchall()
     return engine
 
 
 def dispose_engines() -> None:
     """Close every pooled connection (tests, forked processes)."""
     with _engines_lock:
+        for keeper in _sqlite_keepers.values():
+            keeper.close()
+        _sqlite_keepers.clear()
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()

@@ -7,6 +7,7 @@ and one of ``v`` (a value), ``vs``/``cs`` (values and counts) or ``s``
 ([sample_count, sum, minimum, maximum]).
 """
 
+import functools
 import hashlib
 import json
 import threading
@@ -51,32 +52,57 @@ def metric_key(project_id: str, namespace: str, name: str,
     return hashlib.sha256('\x1f'.join(parts).encode()).hexdigest()
 
 
-def datum_row(metric_id: int, datum: dict) -> dict:
-    """The datapoints row of one wire-format datum."""
-    row = {'metric_id': metric_id, 'timestamp': datum['t'], 'unit': datum.get('u') or 'None',
-           'storage_resolution': datum.get('r') or 60, 'raw_values': None, 'has_raw': True}
-    if 'v' in datum:
-        value = datum['v']
-        row.update(sample_count=1.0, sum=value, minimum=value, maximum=value)
-    elif 's' in datum:
+# The datapoints columns a write fills, in the order of datum_row's tuples.
+DATAPOINT_COLUMNS = ('metric_id', 'timestamp', 'unit', 'storage_resolution', 'sample_count',
+                     'sum', 'minimum', 'maximum', 'has_raw', 'raw_values')
+
+
+def datum_row(metric_id: int, datum: dict) -> tuple:
+    """The datapoints row (see DATAPOINT_COLUMNS) of one wire-format datum."""
+    unit = datum.get('u') or 'None'
+    resolution = datum.get('r') or 60
+    value = datum.get('v')
+    if value is not None:
+        return (metric_id, datum['t'], unit, resolution, 1.0, value, value, value, True, None)
+    if 's' in datum:
         count, total, low, high = datum['s']
         # AWS keeps percentiles of a statistic set whose Minimum equals its
         # Maximum (every sample has that value), whatever its Sum says.
-        row.update(sample_count=count, sum=total, minimum=low, maximum=high,
-                   has_raw=low == high)
-    else:
-        _values_row(row, datum['vs'], datum.get('cs'))
-    return row
+        return (metric_id, datum['t'], unit, resolution, count, total, low, high,
+                low == high, None)
+    return (metric_id, datum['t'], unit, resolution) + _values_row(datum['vs'], datum.get('cs'))
 
 
-def _values_row(row: dict, values: list[float], counts: list[float] | None) -> None:
+def _values_row(values: list[float], counts: list[float] | None) -> tuple:
     counts = counts or [1.0] * len(values)
     pairs = [(v, c) for v, c in zip(values, counts, strict=True) if c > 0]
-    row.update(sample_count=float(sum(c for _, c in pairs)),
-               sum=float(sum(v * c for v, c in pairs)),
-               minimum=min(v for v, _ in pairs), maximum=max(v for v, _ in pairs))
-    if row['minimum'] != row['maximum']:
-        row['raw_values'] = json.dumps(pairs)
+    low, high = min(v for v, _ in pairs), max(v for v, _ in pairs)
+    return (float(sum(c for _, c in pairs)), float(sum(v * c for v, c in pairs)), low, high,
+            True, json.dumps(pairs) if low != high else None)
+
+
+@functools.cache
+def _datapoints_insert(dialect: sa.Dialect) -> tuple[str, bool]:
+    """The driver-level INSERT of datapoints rows, and whether it is positional.
+
+    Rows go to the driver as tuples: SQLAlchemy's per-row parameter
+    processing cost as much as SQLite's own insert.
+    """
+    statement = sa.insert(DATAPOINTS).values({c: sa.bindparam(c) for c in DATAPOINT_COLUMNS})
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positional:
+        assert tuple(compiled.positiontup) == DATAPOINT_COLUMNS, compiled.positiontup
+    return str(compiled), compiled.positional
+
+
+def insert_datapoints(conn: sa.Connection, rows: list[tuple]) -> None:
+    """Insert datum_row tuples in one executemany."""
+    if not rows:
+        return
+    sql, positional = _datapoints_insert(conn.dialect)
+    if not positional:
+        rows = [dict(zip(DATAPOINT_COLUMNS, row, strict=True)) for row in rows]
+    conn.exec_driver_sql(sql, rows)
 
 
 class MetricStore:
@@ -193,7 +219,7 @@ class MetricStore:
         stamp = now_ms()
         stale = [ids[k][0] for k in wanted if stamp - ids[k][1] > LAST_PUT_REFRESH_MS]
         with self.engine.begin() as conn:
-            conn.execute(sa.insert(DATAPOINTS), rows)
+            insert_datapoints(conn, rows)
             for chunk in _chunks(stale, 500):
                 conn.execute(sa.update(METRICS).where(METRICS.c.id.in_(chunk))
                              .values(last_put_at=stamp))
