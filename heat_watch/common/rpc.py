@@ -1,8 +1,9 @@
 """oslo.messaging glue: one transport per process, RPC clients and servers.
 
 Every server runs on the threading executor; nothing here (or anywhere in
-heat_watch) uses eventlet. ``heat-watch-all`` uses the in-process ``fake://``
-transport; separate daemons use ``transport_url = rabbit://...``.
+heat_watch) uses eventlet. ``heat-watch-all`` uses the in-process
+``inprocess://`` transport (:mod:`heat_watch.common.inprocess`); separate
+daemons use ``transport_url = rabbit://...``.
 """
 
 import importlib
@@ -19,7 +20,9 @@ CONF = cfg.CONF
 
 # Our exceptions cross RPC with their class, so the APIs can map them.
 ALLOWED_EXMODS = ['heat_watch.common.exceptions']
-IN_PROCESS_URL = 'fake://'
+IN_PROCESS_URL = 'inprocess://'
+# Schemes whose driver keeps its queues in the driver object itself.
+_IN_PROCESS_SCHEMES = ('inprocess:', 'fake:')
 
 _lock = threading.Lock()
 _transports: dict[str, messaging.Transport] = {}
@@ -58,11 +61,12 @@ def get_transport(conf: cfg.ConfigOpts = CONF) -> messaging.Transport:
 def get_notification_transport(conf: cfg.ConfigOpts = CONF) -> messaging.Transport:
     """The transport alarm actions travel on (acknowledged after delivery).
 
-    The in-process driver keeps its queues in the driver object, so in that
-    mode the notifications must share the RPC transport's driver.
+    The in-process drivers (``inprocess://``, and oslo.messaging's ``fake://``)
+    keep their queues in the driver object, so in that mode the notifications
+    must share the RPC transport's driver.
     """
     url = _url(conf) or ''
-    if url.startswith('fake:'):
+    if url.startswith(_IN_PROCESS_SCHEMES):
         rpc = get_transport(conf)
         with _lock:
             key = 'notify:%d:%s' % (id(conf), url)
