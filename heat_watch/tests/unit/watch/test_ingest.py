@@ -1,6 +1,7 @@
 """Group commit: concurrent PutMetricData requests share transactions."""
 
 import threading
+import time
 
 import pytest
 
@@ -13,12 +14,14 @@ class SlowStore:
 
     def __init__(self, fail: bool = False):
         self.batches: list[list] = []
+        self.first_batch: list | None = None
         self.release = threading.Event()
         self.fail = fail
 
     def write(self, batch: list) -> set[str]:
         if not self.batches:
-            self.release.wait(5)
+            self.first_batch = batch
+            self.release.wait(30)
         self.batches.append(batch)
         if self.fail:
             raise RuntimeError('disk full')
@@ -40,21 +43,29 @@ def _submit_all(writer: ingest.IngestWriter, count: int) -> list:
     return threads, errors
 
 
+def _wait_until_queued(store: SlowStore, writer: ingest.IngestWriter, count: int) -> None:
+    """Wait until the held first commit and the queue behind it hold ``count``
+    requests (however the submitting threads were scheduled)."""
+    deadline = time.monotonic() + 20
+    while store.first_batch is None or len(store.first_batch) + writer._queue.qsize() < count:
+        assert time.monotonic() < deadline, 'the requests never all arrived'
+        time.sleep(0.01)
+
+
 def test_requests_waiting_during_a_commit_are_committed_together():
     store = SlowStore()
     committed = []
     writer = ingest.IngestWriter(store.write, on_committed=committed.append)
     writer.start()
     threads, errors = _submit_all(writer, 20)
-    while writer._queue.qsize() < 19:
-        threading.Event().wait(0.01)
+    _wait_until_queued(store, writer, 20)
     store.release.set()
     for thread in threads:
         thread.join(5)
     writer.stop()
     assert not errors
     assert sum(len(b) for b in store.batches) == 20
-    assert len(store.batches) == 2, 'the 19 queued requests should share one commit'
+    assert len(store.batches) == 2, 'the requests queued during a commit should share one'
     assert committed == [{'key-1'}, {'key-2'}]
 
 
@@ -80,8 +91,7 @@ def test_a_batch_never_exceeds_the_datapoint_limit():
         thread = threading.Thread(target=writer.submit, args=('p', 'ns', [{}] * 400))
         thread.start()
         threads.append(thread)
-    while writer._queue.qsize() < 5:
-        threading.Event().wait(0.01)
+    _wait_until_queued(store, writer, 6)
     store.release.set()
     for thread in threads:
         thread.join(5)
