@@ -1,5 +1,6 @@
 """Process start-up: options every process reads, parsing and logging."""
 
+import gc
 import os
 import socket
 
@@ -30,6 +31,14 @@ OPTS = [
                        sample_default='<hostname>',
                        help='Name of this node; used as the RPC server name '
                             'and the coordination member id.'),
+    cfg.IntOpt('gc_gen0_threshold',
+               default=50_000, min=0,
+               help="Allocations between two collections of Python's youngest "
+                    'garbage-collector generation (Python itself uses 700). A '
+                    '1000-datum PutMetricData allocates ~10,000 short-lived, '
+                    'acyclic objects; with the default collector they triggered '
+                    'collections that cost more than the parsing. 0 keeps '
+                    "Python's setting."),
 ]
 
 
@@ -60,7 +69,15 @@ def prepare_service(argv: list[str] | None = None, conf: cfg.ConfigOpts = CONF,
     conf(argv if argv is not None else [], project=PROJECT,
          default_config_files=default_config_files)
     log.setup(conf, PROJECT)
+    tune_gc(conf.gc_gen0_threshold)
     return conf
+
+
+def tune_gc(gen0_threshold: int) -> None:
+    """Collect the young generation less often (0: leave Python's setting)."""
+    if gen0_threshold:
+        _, gen1, gen2 = gc.get_threshold()
+        gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
 def state_file(conf: cfg.ConfigOpts, name: str) -> str:
