@@ -18,73 +18,73 @@ import time
 from heat_watch.cloudwatch import validation as v
 from heat_watch.cloudwatch.actions import metrics
 
-_SLOW_KEYS = ('Values', 'Counts', 'StatisticValues')
 _UNITS = v.UNITS
 _VALUE_MAX = v.VALUE_MAX
 _VALUE_MIN = v.VALUE_MIN_MAGNITUDE
+_MAX_DIMENSIONS = v.MAX_DIMENSIONS
+_PAST_LIMIT_MS = metrics.PAST_LIMIT_MS
+_FUTURE_LIMIT_MS = metrics.FUTURE_LIMIT_MS
 
 
-def _dimensions(dims) -> list | None:
+def _dimensions(dims: list) -> list | None:
     """Canonical [[name, value], ...] of plainly valid dimensions, else None."""
-    if dims is None:
-        return []
-    if dims.__class__ is not list or len(dims) > v.MAX_DIMENSIONS:
+    if dims.__class__ is not list or len(dims) > _MAX_DIMENSIONS:
         return None
     pairs = []
     for dim in dims:
         if dim.__class__ is not dict:
             return None
-        name, value = dim.get('Name'), dim.get('Value')
+        name = dim.get('Name')
+        value = dim.get('Value')
         if (name.__class__ is not str or value.__class__ is not str
                 or not 0 < len(name) <= 255 or not 0 < len(value) <= 1024):
             return None
         pairs.append([name, value])
     if len(pairs) > 1:
         pairs.sort()
-        if len({name for name, _ in pairs}) != len(pairs):
-            return None
+        previous = None
+        for name, _ in pairs:  # sorted: a repeated name is next to itself
+            if name == previous:
+                return None
+            previous = name
     return pairs
 
 
-def _value(value) -> float | None:
-    if value.__class__ is int:
-        if abs(value) > _VALUE_MAX:
-            return None
-        value = float(value)
-    elif value.__class__ is not float:
-        return None
-    magnitude = abs(value)
-    # NaN fails both comparisons.
-    if magnitude <= _VALUE_MAX and (magnitude >= _VALUE_MIN or value == 0.0):
-        return value
-    return None
-
-
-def _timestamp(stamp, now: int) -> int | None:
-    if stamp is None:
-        return now
-    if stamp.__class__ is not float and stamp.__class__ is not int:
-        return None
-    # Rounded to the microsecond first, as datetime.fromtimestamp does.
-    stamp = round(stamp * 1_000_000) // 1000
-    if now - metrics.PAST_LIMIT_MS <= stamp <= now + metrics.FUTURE_LIMIT_MS:
-        return stamp
-    return None
-
-
 def _datum(datum, now: int) -> dict | None:
+    """One datum in wire format, or None. Written inline on purpose: it runs
+    for every datum and each Python call here cost ~5% of the API's CPU."""
     if datum.__class__ is not dict:
         return None
     name = datum.get('MetricName')
     if name.__class__ is not str or not 0 < len(name) <= 255:
         return None
-    for key in _SLOW_KEYS:
-        if key in datum:
+    if 'Values' in datum or 'StatisticValues' in datum or 'Counts' in datum:
+        return None
+    value = datum.get('Value')
+    if value.__class__ is int and abs(value) <= _VALUE_MAX:
+        value = float(value)
+    elif value.__class__ is not float:
+        return None
+    magnitude = abs(value)
+    # NaN fails both comparisons.
+    if not (magnitude <= _VALUE_MAX and (magnitude >= _VALUE_MIN or value == 0.0)):
+        return None
+    dims = datum.get('Dimensions')
+    if dims is None:
+        dims = []
+    else:
+        dims = _dimensions(dims)
+        if dims is None:
             return None
-    value = _value(datum.get('Value'))
-    dims = _dimensions(datum.get('Dimensions'))
-    stamp = _timestamp(datum.get('Timestamp'), now)
-    if value is None or dims is None or stamp is None:
+    stamp = datum.get('Timestamp')
+    if stamp is None:
+        stamp = now
+    elif stamp.__class__ is float or stamp.__class__ is int:
+        # Rounded to the microsecond first, as datetime.fromtimestamp does.
+        stamp = round(stamp * 1_000_000) // 1000
+        if not now - _PAST_LIMIT_MS <= stamp <= now + _FUTURE_LIMIT_MS:
+            return None
+    else:
         return None
     wire = {'n': name, 'd': dims, 't': stamp, 'v': value}
     unit = datum.get('Unit')
