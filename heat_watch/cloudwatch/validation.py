@@ -97,15 +97,20 @@ def period(data: dict, key: str, name: str, required: bool = True) -> int | None
     return value
 
 
+def collection(values, name: str, limit: int) -> None:
+    """A list parameter of at most ``limit`` members."""
+    if not isinstance(values, list):
+        raise invalid(name, values)
+    if len(values) > limit:
+        raise invalid(name, '[...]', 'The collection %s must not have more than %d members.'
+                      % (name, limit))
+
+
 def dimensions(values: list | None, prefix: str, limit: int = MAX_DIMENSIONS,
                value_required: bool = True) -> list[dict]:
     """Dimensions (or dimension filters), unique by name."""
     values = values or []
-    if not isinstance(values, list):
-        raise invalid(prefix, values)
-    if len(values) > limit:
-        raise invalid(prefix, '[...]', 'The collection %s must not have more than %d members.'
-                      % (prefix, limit))
+    collection(values, prefix, limit)
     seen = set()
     for i, dim in enumerate(values):
         string(dim, 'Name', member(prefix, i, 'Name'), required=True)
@@ -192,11 +197,7 @@ def string_list(data: dict, key: str, name: str, limit: int, low: int = 1, high:
     An absent optional list is ``[]``; a required one must have a member.
     """
     values = require(data, key, name) if required else data.get(key) or []
-    if not isinstance(values, list):
-        raise invalid(name, values)
-    if len(values) > limit:
-        raise invalid(name, '[...]', 'The collection %s must not have more than %d members.'
-                      % (name, limit))
+    collection(values, name, limit)
     for i, value in enumerate(values):
         if not isinstance(value, str) or not low <= len(value) <= high:
             raise invalid(member(name, i), value,
@@ -207,11 +208,7 @@ def string_list(data: dict, key: str, name: str, limit: int, low: int = 1, high:
 def tags(values: list | None, prefix: str = 'Tags', limit: int = MAX_TAGS) -> list[dict]:
     """Tags as CloudWatch takes them: unique Keys of 1-128, Values of 0-256 characters."""
     values = values or []
-    if not isinstance(values, list):
-        raise invalid(prefix, values)
-    if len(values) > limit:
-        raise invalid(prefix, '[...]', 'The collection %s must not have more than %d members.'
-                      % (prefix, limit))
+    collection(values, prefix, limit)
     seen: set[str] = set()
     result = []
     for i, tag in enumerate(values):
