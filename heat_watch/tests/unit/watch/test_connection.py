@@ -1,0 +1,54 @@
+"""The watch database engine: SQLite files keep pooled connections and
+still raise oslo.db's exceptions."""
+
+import pytest
+import sqlalchemy as sa
+from oslo_config import cfg
+from oslo_db import exception as db_exc
+
+from heat_watch.watch.storage import connection
+from heat_watch.watch.storage import metrics as metric_storage
+
+
+@pytest.fixture
+def engine(tmp_path):
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
+    connection.register_opts(conf)
+    conf([])
+    connection.db_sync(conf)
+    yield connection.get_engine(conf)
+    connection.dispose_engines()
+
+
+def _metric_row(key: str) -> dict:
+    return {'metric_key': key, 'project_id': 'p', 'namespace': 'ns', 'metric_name': 'm',
+            'dimensions': '[]', 'created_at': 0, 'last_put_at': 0}
+
+
+def test_a_duplicate_row_raises_oslo_db_duplicate_entry(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.insert(metric_storage.METRICS), [_metric_row('k1')])
+    with pytest.raises(db_exc.DBDuplicateEntry), engine.begin() as conn:
+        conn.execute(sa.insert(metric_storage.METRICS), [_metric_row('k1')])
+
+
+def test_connections_are_reused_and_in_wal_mode(engine):
+    with engine.connect() as conn:
+        first = conn.connection.dbapi_connection
+        assert conn.exec_driver_sql('PRAGMA journal_mode').scalar() == 'wal'
+    with engine.connect() as conn:
+        assert conn.connection.dbapi_connection is first
+
+
+def test_rows_inserted_as_driver_tuples_read_back(engine):
+    store = metric_storage.MetricStore(engine)
+    store.write([('p', 'ns', [{'n': 'm', 'd': [], 't': 1000, 'v': 2.5, 'u': 'Count'},
+                              {'n': 'm', 'd': [], 't': 2000, 'vs': [1.0, 3.0]}])])
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(
+            metric_storage.DATAPOINTS.c.timestamp, metric_storage.DATAPOINTS.c.unit,
+            metric_storage.DATAPOINTS.c.sample_count, metric_storage.DATAPOINTS.c.sum,
+            metric_storage.DATAPOINTS.c.raw_values).order_by('timestamp')).all()
+    assert [tuple(r) for r in rows] == [(1000, 'Count', 1.0, 2.5, None),
+                                        (2000, 'None', 2.0, 4.0, '[[1.0, 1.0], [3.0, 1.0]]')]
