@@ -13,7 +13,8 @@ the shape allows (NaN, a malformed timestamp string) are
 InvalidParameterValue, with the same Query-style names in messages as the
 Query codec. Bodies are decoded by orjson (~4x faster than the standard
 json module; it is retried on what orjson refuses, such as NaN literals).
-PutMetricData has a faster path still: :mod:`..actions.fast_put`.
+PutMetricData has a faster path still:
+:mod:`heat_watch.cloudwatch.actions.fast_put`.
 """
 
 from __future__ import annotations

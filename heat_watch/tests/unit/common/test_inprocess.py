@@ -207,7 +207,7 @@ def test_a_call_round_trip_takes_no_polling_interval(harness):
     for n in range(200):
         assert calls.call({}, 'echo', value=n) == n
 
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # 10 s with a 50 ms poll; ~0.1 s here
 
 
 def test_two_transports_do_not_see_or_clear_each_others_messages(harness):
