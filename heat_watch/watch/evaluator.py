@@ -169,15 +169,16 @@ class AlarmEvaluator:
             start, end = evaluation.evaluation_window(rule, now)
             groups[(start, end, rule.period, alarm['definition'].get('Unit'),
                     rule.extended_statistic is not None)].append((alarm, rule))
-        changed_projects: dict[str, set[str]] = defaultdict(set)
+        changes: list[alarm_storage.Transition] = []
         for (start, end, period, unit, raw), members in groups.items():
             buckets = self._buckets([a['metric_key'] for a, _ in members],
                                     start, end, period, unit, raw)
             for alarm, rule in members:
-                if self._evaluate_one(alarm, rule, buckets.get(alarm['metric_key'], {}), now):
-                    changed_projects[alarm['project_id']].add(alarm['name'])
-        for project_id, names in changed_projects.items():
-            self._evaluate_parents(project_id, names)
+                change = self._evaluate_one(alarm, rule, buckets.get(alarm['metric_key'], {}),
+                                            now)
+                if change is not None:
+                    changes.append(change)
+        self._evaluate_parents(self.change_states(changes))
 
     def _buckets(self, keys: list[str], start: int, end: int, period: int,
                  unit: str | None, raw: bool) -> dict[str, dict[int, statistics.StatSet]]:
@@ -203,28 +204,36 @@ class AlarmEvaluator:
             series[bucket] = series[bucket].merge(stat) if bucket in series else stat
         return result
 
-    def _evaluate_one(self, alarm: dict, rule: evaluation.AlarmRule,
-                      buckets: dict, now: datetime.datetime) -> bool:
-        """Apply one evaluation; True when the alarm changed state."""
+    def _evaluate_one(self, alarm: dict, rule: evaluation.AlarmRule, buckets: dict,
+                      now: datetime.datetime) -> alarm_storage.Transition | None:
+        """Evaluate one alarm; the transition to record, if its state changes."""
         try:
             outcome = evaluation.evaluate(rule, buckets, now, alarm['state'])
         except exceptions.HeatWatchError:
             LOG.exception('Alarm %s cannot be evaluated', alarm['id'])
-            return False
+            return None
         if outcome.keep_current or outcome.state == alarm['state']:
             self._repeat_actions(alarm, rule.period)
-            return False
+            return None
         reason_data = dict(outcome.reason_data)
         if alarm['definition'].get('Unit'):
             reason_data['unit'] = alarm['definition']['Unit']
-        return self.change_state(alarm, outcome.state, outcome.reason,
-                                 json.dumps(reason_data), cascade=False) is not None
+        return alarm_storage.Transition(alarm, outcome.state, outcome.reason,
+                                        json.dumps(reason_data),
+                                        bool(self._actions(alarm, outcome.state)))
 
     # -- composite alarms ----------------------------------------------------------
 
-    def _evaluate_parents(self, project_id: str, names: set[str]) -> None:
-        parents = [a for a in self.alarms.find(project_id, types=(alarm_storage.COMPOSITE,))
-                   if names & composite.parse(a['definition']['AlarmRule']).alarm_names()]
+    def _evaluate_parents(self, changed: list[dict]) -> None:
+        """Evaluate the composite alarms whose rules name a changed alarm."""
+        if not changed:
+            return
+        names_by_project: dict[str, set[str]] = defaultdict(set)
+        for alarm in changed:
+            names_by_project[alarm['project_id']].add(alarm['name'])
+        parents = [a for a in self.alarms.composites_of(list(names_by_project))
+                   if names_by_project[a['project_id']]
+                   & composite.parse(a['definition']['AlarmRule']).alarm_names()]
         if parents:
             self.evaluate_composites(parents)
 
@@ -249,20 +258,35 @@ class AlarmEvaluator:
                      cascade: bool = True) -> dict | None:
         """Record a transition and run the new state's actions (once).
 
-        With ``cascade``, the composite alarms that refer to this one are
-        evaluated next (batch evaluations do that once per batch instead).
+        Returns the updated alarm, or None when another writer changed it
+        first. With ``cascade``, the composite alarms that refer to this one
+        are evaluated next (batch evaluations do that once per batch instead).
         """
-        actions = self._actions(alarm, state)
-        updated = self.alarms.transition(alarm, state, reason, reason_data, bool(actions))
-        if updated is None:
-            LOG.debug('Alarm %s was changed concurrently; its new state is theirs', alarm['id'])
-            return None
-        LOG.info('Alarm %s (%s) went from %s to %s', alarm['name'], alarm['id'],
-                 alarm['state'], state)
-        self._send(updated, alarm['state'], actions)
-        if cascade and state != alarm['state']:
-            self._evaluate_parents(alarm['project_id'], {alarm['name']})
-        return updated
+        change = alarm_storage.Transition(alarm, state, reason, reason_data,
+                                          bool(self._actions(alarm, state)))
+        updated = self.change_states([change])
+        if updated and cascade and state != alarm['state']:
+            self._evaluate_parents(updated)
+        return updated[0] if updated else None
+
+    def change_states(self, changes: list[alarm_storage.Transition]) -> list[dict]:
+        """Record transitions in one transaction, then hand the actions of
+        those that won their compare-and-set to the notifier; returns them."""
+        if not changes:
+            return []
+        won = []
+        for change, updated in zip(changes, self.alarms.transitions(changes), strict=True):
+            alarm = change.alarm
+            if updated is None:
+                LOG.debug('Alarm %s was changed concurrently; its new state is theirs',
+                          alarm['id'])
+                continue
+            LOG.info('Alarm %s (%s) went from %s to %s', alarm['name'], alarm['id'],
+                     alarm['state'], change.state)
+            if change.run_actions:
+                self._send(updated, alarm['state'], self._actions(alarm, change.state))
+            won.append(updated)
+        return won
 
     @staticmethod
     def _actions(alarm: dict, state: str) -> list[str]:

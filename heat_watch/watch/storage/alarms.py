@@ -7,6 +7,7 @@ the same alarm, exactly one records the transition and runs its actions.
 
 import json
 import uuid
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
@@ -20,6 +21,50 @@ HISTORY = models.AlarmHistory.__table__
 METRIC = 'MetricAlarm'
 COMPOSITE = 'CompositeAlarm'
 INITIAL_REASON = 'Unchecked: Initial alarm creation'
+_CAS_COLUMNS = ('state', 'state_reason', 'state_reason_data', 'state_updated_at',
+                'state_transitioned_at', 'actions_run_at', 'version')
+# One statement for every transition: compiled once, cached by SQLAlchemy.
+_CAS_UPDATE = (sa.update(ALARMS)
+               .where(ALARMS.c.id == sa.bindparam('_id'),
+                      ALARMS.c.version == sa.bindparam('_version'))
+               .values({c: sa.bindparam(c) for c in _CAS_COLUMNS}))
+
+
+class _SomeLost(Exception):
+    """A batch compare-and-set found an alarm changed by another writer."""
+
+
+class Transition(NamedTuple):
+    """A state change to record: the alarm as read, and where it goes."""
+
+    alarm: dict
+    state: str
+    reason: str
+    reason_data: str | None
+    run_actions: bool
+
+    def values(self, stamp: int) -> dict:
+        """The alarm columns this change writes (every CAS column, so one
+        compiled UPDATE serves all; unchanged ones keep their value)."""
+        alarm = self.alarm
+        moved = self.state != alarm['state']
+        return {'state': self.state, 'state_reason': self.reason,
+                'state_reason_data': self.reason_data, 'state_updated_at': stamp,
+                'state_transitioned_at': stamp if moved else alarm['state_transitioned_at'],
+                'actions_run_at': stamp if self.run_actions else alarm['actions_run_at'],
+                'version': alarm['version'] + 1}
+
+    def history_item(self, stamp: int) -> dict:
+        """Its StateUpdate history row."""
+        alarm = self.alarm
+        data = {'version': '1.0',
+                'oldState': {'stateValue': alarm['state'],
+                             'stateReason': alarm['state_reason']},
+                'newState': {'stateValue': self.state, 'stateReason': self.reason}}
+        if self.reason_data:
+            data['newState']['stateReasonData'] = json.loads(self.reason_data)
+        summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)
+        return history_item(alarm, 'StateUpdate', summary, data, stamp)
 
 
 def record(row: sa.Row) -> dict:
@@ -158,6 +203,16 @@ class AlarmStore:
                     ALARMS.c.metric_key.in_(keys[i:i + 500]))))
         return alarms
 
+    def composites_of(self, project_ids: list[str]) -> list[dict]:
+        """Composite alarms of these projects (parents of changed alarms)."""
+        alarms = []
+        with self.engine.connect() as conn:
+            for i in range(0, len(project_ids), 500):
+                alarms.extend(record(r) for r in conn.execute(sa.select(ALARMS).where(
+                    ALARMS.c.alarm_type == COMPOSITE,
+                    ALARMS.c.project_id.in_(project_ids[i:i + 500]))))
+        return alarms
+
     def page(self, alarm_type: str, after_id: str, limit: int) -> list[dict]:
         """Alarms of one type in id order after ``after_id`` (the sweep)."""
         query = (sa.select(ALARMS).where(ALARMS.c.alarm_type == alarm_type,
@@ -181,28 +236,40 @@ class AlarmStore:
 
         Returns the updated alarm, or None when the compare-and-set lost.
         """
+        return self.transitions([Transition(alarm, state, reason, reason_data, run_actions)])[0]
+
+    def transitions(self, changes: list['Transition']) -> list[dict | None]:
+        """Record several transitions in one transaction (a sweep's batch).
+
+        Each is a compare-and-set on its alarm's version; the result lists,
+        in order, the updated alarm or None where another writer won.
+        """
         stamp = now_ms()
-        values = {'state': state, 'state_reason': reason, 'state_reason_data': reason_data,
-                  'state_updated_at': stamp, 'version': alarm['version'] + 1}
-        if state != alarm['state']:
-            values['state_transitioned_at'] = stamp
-        if run_actions:
-            values['actions_run_at'] = stamp
-        data = {'version': '1.0',
-                'oldState': {'stateValue': alarm['state'], 'stateReason': alarm['state_reason']},
-                'newState': {'stateValue': state, 'stateReason': reason}}
-        if reason_data:
-            data['newState']['stateReasonData'] = json.loads(reason_data)
-        summary = 'Alarm updated from %s to %s' % (alarm['state'], state)
+        params = [dict(c.values(stamp), _id=c.alarm['id'], _version=c.alarm['version'])
+                  for c in changes]
+        if len(changes) > 1 and self.engine.dialect.supports_sane_multi_rowcount:
+            try:
+                return self._record(changes, params, stamp, all_at_once=True)
+            except _SomeLost:
+                pass  # Rolled back: another writer moved one of them first.
+        return self._record(changes, params, stamp, all_at_once=False)
+
+    def _record(self, changes: list['Transition'], params: list[dict], stamp: int,
+                all_at_once: bool) -> list[dict | None]:
+        """The CAS updates (one executemany when ``all_at_once``, which
+        raises _SomeLost if any lost) and the winners' history rows."""
         with self.engine.begin() as conn:
-            won = conn.execute(sa.update(ALARMS).where(
-                ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
-                .values(**values)).rowcount
-            if not won:
-                return None
-            conn.execute(sa.insert(HISTORY).values(
-                **history_item(alarm, 'StateUpdate', summary, data, stamp)))
-        return dict(alarm, **values)
+            if all_at_once:
+                if conn.execute(_CAS_UPDATE, params).rowcount != len(params):
+                    raise _SomeLost()
+                won = [True] * len(params)
+            else:
+                won = [conn.execute(_CAS_UPDATE, p).rowcount == 1 for p in params]
+            history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
+            if history:
+                conn.execute(sa.insert(HISTORY), history)
+        return [dict(c.alarm, **c.values(stamp)) if ok else None
+                for c, ok in zip(changes, won, strict=True)]
 
     def mark_actions_run(self, alarm: dict) -> bool:
         """Claim a repeat of the current state's actions (compare-and-set)."""

@@ -64,6 +64,51 @@ def test_only_one_of_two_concurrent_transitions_wins(store):
     assert len(updates) == 1
 
 
+def _state_updates(store, name):
+    return store.history('p1', name=name, types=(alarm_storage.METRIC,),
+                         item_type='StateUpdate', start=None, end=None, ascending=True,
+                         after_id=None, limit=10)
+
+
+def test_a_batch_of_transitions_records_the_winners_and_reports_the_losers(store):
+    a, _ = store.put('p1', alarm_storage.METRIC, _definition('a'), 'ka')
+    b, _ = store.put('p1', alarm_storage.METRIC, _definition('b'), 'kb')
+    c, _ = store.put('p1', alarm_storage.METRIC, _definition('c'), 'kc')
+    store.transition(b, 'OK', 'another engine', None, run_actions=False)
+    results = store.transitions([
+        alarm_storage.Transition(a, 'ALARM', 'a breached', '{"x": 1}', True),
+        alarm_storage.Transition(b, 'ALARM', 'stale read of b', None, True),
+        alarm_storage.Transition(c, 'OK', 'c is fine', None, False)])
+    assert [r and (r['name'], r['state'], r['version']) for r in results] == [
+        ('a', 'ALARM', a['version'] + 1), None, ('c', 'OK', c['version'] + 1)]
+    assert results[0]['actions_run_at'] == results[0]['state_transitioned_at']
+    assert results[2]['actions_run_at'] is None
+    assert store.get('p1', 'b')['state_reason'] == 'another engine'
+    assert [json.loads(i.data)['newState'] for i in _state_updates(store, 'a')] == [
+        {'stateValue': 'ALARM', 'stateReason': 'a breached', 'stateReasonData': {'x': 1}}]
+    assert len(_state_updates(store, 'b')) == 1
+    assert len(_state_updates(store, 'c')) == 1
+
+
+def test_a_batch_where_every_transition_wins_records_them_all(store):
+    alarms = [store.put('p1', alarm_storage.METRIC, _definition(n), 'k' + n)[0] for n in 'xyz']
+    results = store.transitions([alarm_storage.Transition(a, 'OK', 'fine', None, False)
+                                 for a in alarms])
+    assert [r['name'] for r in results] == ['x', 'y', 'z']
+    assert {a['name']: a['state'] for a in store.find('p1')} == {'x': 'OK', 'y': 'OK', 'z': 'OK'}
+    assert [len(_state_updates(store, n)) for n in 'xyz'] == [1, 1, 1]
+
+
+def test_a_transition_to_the_same_state_keeps_its_transition_time(store):
+    alarm, _ = store.put('p1', alarm_storage.METRIC, _definition(), 'key')
+    moved = store.transition(alarm, 'ALARM', 'first', None, run_actions=False)
+    again = store.transition(moved, 'ALARM', 'set again', None, run_actions=False)
+    stored = store.get('p1', 'high-cpu')
+    assert again is not None
+    assert stored['state_transitioned_at'] == moved['state_transitioned_at']
+    assert stored['state_reason'] == 'set again'
+
+
 def test_deleting_with_an_unknown_name_deletes_nothing(store):
     store.put('p1', alarm_storage.METRIC, _definition('a'), 'key')
     with pytest.raises(exceptions.AlarmNotFound):
