@@ -4,6 +4,7 @@ import json
 import sys
 
 from oslo_config import cfg
+from oslo_log import log
 
 from heat_watch.common import config, crypto, exceptions
 from heat_watch.watch import service as watch_service
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     crypto.register_opts(CONF)
     CONF.register_cli_opt(cfg.SubCommandOpt('command', title='Commands',
                                             handler=add_command_parsers))
+    # Logs go to stderr, so that stdout holds only the JSON a script reads.
+    log.register_options(CONF)
+    CONF.set_default('use_stderr', True)
     conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
     try:
         conf.command.func(conf)

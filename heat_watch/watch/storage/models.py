@@ -65,7 +65,6 @@ class Datapoint(Base):
     __tablename__ = 'datapoints'
     __table_args__ = (
         Index('ix_datapoints_metric_timestamp', 'metric_id', 'timestamp'),
-        Index('ix_datapoints_timestamp', 'timestamp'),
         {'mysql_charset': 'utf8mb4'},
     )
 

@@ -52,3 +52,18 @@ def test_rows_inserted_as_driver_tuples_read_back(engine):
             metric_storage.DATAPOINTS.c.raw_values).order_by('timestamp')).all()
     assert [tuple(r) for r in rows] == [(1000, 'Count', 1.0, 2.5, None),
                                         (2000, 'None', 2.0, 4.0, '[[1.0, 1.0], [3.0, 1.0]]')]
+
+
+def test_sqlite_connections_get_the_configured_cache_and_checkpoint(tmp_path):
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
+    connection.register_opts(conf)
+    conf([])
+    conf.set_override('sqlite_cache_size_mb', 8, group=connection.GROUP)
+    conf.set_override('sqlite_wal_autocheckpoint', 2500, group=connection.GROUP)
+    try:
+        with connection.get_engine(conf).connect() as conn:
+            assert conn.exec_driver_sql('PRAGMA cache_size').scalar() == -8 * 1024
+            assert conn.exec_driver_sql('PRAGMA wal_autocheckpoint').scalar() == 2500
+    finally:
+        connection.dispose_engines()
