@@ -55,6 +55,7 @@ class Settings:
     profile: bool
     profile_duration: float
     profile_clients: int
+    profile_batch: int
     keep_state: bool
     backends: list[str]
     reads: bool
@@ -78,7 +79,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument('--timeout', type=float, default=60.0,
                         help='socket timeout of one request, seconds (60)')
     parser.add_argument('--profile', action='store_true',
-                        help='then profile heat-watch-all at batch 1000 (cProfile, all threads)')
+                        help='then profile heat-watch-all (cProfile, all threads)')
+    parser.add_argument('--profile-batch', type=int, default=1000,
+                        help='datums per request of the profiled run (1000)')
     parser.add_argument('--profile-duration', type=float, default=10.0)
     parser.add_argument('--profile-clients', type=int, default=16)
     parser.add_argument('--only', choices=('heat_watch', 'moto'),
@@ -99,6 +102,7 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         query_budget=args.query_budget or (5.0 if quick else 30.0),
         client_mode=args.client_mode, timeout=args.timeout, profile=args.profile,
         profile_duration=args.profile_duration, profile_clients=args.profile_clients,
+        profile_batch=args.profile_batch,
         keep_state=args.keep_state,
         backends=[args.only] if args.only else ['heat_watch', 'moto'],
         reads=not args.no_reads)
@@ -323,13 +327,14 @@ def write_phase(running: list[servers.Server], settings: Settings) -> list[dict]
 
 
 def profile_phase(settings: Settings, workdir: str) -> dict:
-    """One batch-1000 run against a heat-watch-all profiled on every thread."""
-    pstats_path = os.path.join(RESULTS_DIR, 'profile-batch1000-%s.pstats' % _stamp())
+    """One run against a heat-watch-all profiled on every thread."""
+    batch = settings.profile_batch
+    pstats_path = os.path.join(RESULTS_DIR, 'profile-batch%d-%s.pstats' % (batch, _stamp()))
     server = servers.HeatWatchServer(os.path.join(workdir, 'profiled'), pstats_path)
     server.start()
     print('profiling heat-watch-all (pid %d)...' % server.proc.pid, flush=True)
     try:
-        run = put_run(server, workloads.put_bodies(1000, time.time()), 1000,
+        run = put_run(server, workloads.put_bodies(batch, time.time()), batch,
                       settings.profile_clients,
                       dataclasses.replace(settings, duration=settings.profile_duration))
     finally:
