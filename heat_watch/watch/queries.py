@@ -7,6 +7,8 @@ times as epoch milliseconds; results go back in the same shapes.
 import base64
 import binascii
 import json
+import operator
+from collections.abc import Iterable, Sequence
 
 from heat_watch.common import exceptions
 from heat_watch.watch import statistics
@@ -45,14 +47,42 @@ def _stat_sets(store: metric_storage.MetricStore, metric_id: int, start: int, en
     rows = store.bucket_aggregates([metric_id], start, end, period_ms, unit)
     raws = store.raw_values([metric_id], start, end, period_ms, unit) if need_raw else {}
     sets = {}
-    for row in rows:
+    # Rows unpacked as tuples: a Row's attribute access costs ~0.4 us per column.
+    for _id, bucket, row_unit, count, total, low, high, no_raw in rows:
         values = None
-        if need_raw and not row.no_raw:
-            values = raws.get((metric_id, row.bucket, row.unit), [])
-        sets[(row.bucket, row.unit)] = statistics.StatSet(
-            sample_count=row.sample_count, sum=row.sum, minimum=row.minimum,
-            maximum=row.maximum, values=values)
+        if need_raw and not no_raw:
+            values = raws.get((metric_id, bucket, row_unit), [])
+        sets[(bucket, row_unit)] = statistics.StatSet(
+            sample_count=count, sum=total, minimum=low, maximum=high, values=values)
     return sets
+
+
+# bucket_aggregates rows by (bucket, unit).
+_BY_BUCKET = operator.itemgetter(1, 2)
+
+
+def simple_datapoints(rows: Iterable[Sequence], wanted: list[str]) -> list[dict]:
+    """GetMetricStatistics datapoints of simple statistics, by (bucket, unit).
+
+    ``rows`` are :meth:`MetricStore.bucket_aggregates` rows of one metric.
+    Each datapoint is read straight off its row, without a StatSet: there
+    are up to 1,440 per call, and objects per bucket were most of its cost.
+    A point holds every statistic, less those not wanted (the protocols
+    write members in their shape's order, not the dict's).
+    """
+    for name in wanted:
+        statistics.check_statistic(name)
+    average = 'Average' in wanted
+    unwanted = [name for name in statistics.STATISTICS if name not in wanted]
+    points = []
+    for _id, bucket, unit, count, total, low, high, _no_raw in sorted(rows, key=_BY_BUCKET):
+        point = {'Timestamp': bucket, 'Unit': unit, 'SampleCount': count,
+                 'Average': total / count if average else None, 'Sum': total,
+                 'Minimum': low, 'Maximum': high}
+        for name in unwanted:
+            del point[name]
+        points.append(point)
+    return points
 
 
 def metric_statistics(store: metric_storage.MetricStore, project_id: str, args: dict) -> dict:
@@ -65,14 +95,18 @@ def metric_statistics(store: metric_storage.MetricStore, project_id: str, args: 
     period_ms = args['Period'] * 1000
     wanted = args.get('Statistics') or []
     extended = args.get('ExtendedStatistics') or []
+    if not extended:
+        rows = store.bucket_aggregates([metric_id], args['StartTime'], args['EndTime'],
+                                       period_ms, args.get('Unit'), count_raw=False)
+        result['Datapoints'] = simple_datapoints(rows, wanted)
+        return result
     sets = _stat_sets(store, metric_id, args['StartTime'], args['EndTime'], period_ms,
-                      args.get('Unit'), need_raw=bool(extended))
+                      args.get('Unit'), need_raw=True)
     for (bucket, unit), stat_set in sorted(sets.items()):
         point = {'Timestamp': bucket, 'Unit': unit}
         for name in wanted:
             point[name] = statistics.statistic(stat_set, name)
-        if extended:
-            point['ExtendedStatistics'] = _extended(stat_set, extended)
+        point['ExtendedStatistics'] = _extended(stat_set, extended)
         result['Datapoints'].append(point)
     return result
 

@@ -9,6 +9,7 @@ for the rank rule.
 
 import bisect
 import dataclasses
+import functools
 import itertools
 import math
 import operator
@@ -146,7 +147,17 @@ def statistic(stat: StatSet, name: str) -> float:
         return stat.minimum
     if name == 'Maximum':
         return stat.maximum
-    raise exceptions.InvalidParameterValue(
+    raise _unknown_statistic(name)
+
+
+def check_statistic(name: str) -> None:
+    """Raise InvalidParameterValue unless ``name`` is one of :data:`STATISTICS`."""
+    if name not in STATISTICS:
+        raise _unknown_statistic(name)
+
+
+def _unknown_statistic(name: str) -> exceptions.InvalidParameterValue:
+    return exceptions.InvalidParameterValue(
         name='Statistic', reason=f"{name!r} is not one of {', '.join(STATISTICS)}.")
 
 
@@ -204,8 +215,24 @@ def percentiles(stat: StatSet, ps: Iterable[float]) -> dict[float, float | None]
     total = Fraction(cumulative[-1])
     result: dict[float, float | None] = {}
     for p in ps:
-        # Fraction(repr(p)) is the decimal the caller wrote (99.9, not its binary neighbour).
-        target = Fraction(repr(float(p))) * total / 100
-        index = bisect.bisect_left(cumulative, target) if target > 0 else 0
+        target = _decimal(p) * total / 100
+        index = bisect.bisect_left(cumulative, float_at_least(target)) if target > 0 else 0
         result[p] = ordered[min(index, len(ordered) - 1)]
     return result
+
+
+@functools.lru_cache(maxsize=256)
+def _decimal(p: float) -> Fraction:
+    # Fraction(repr(p)) is the decimal the caller wrote (99.9, not its binary neighbour).
+    return Fraction(repr(float(p)))
+
+
+def float_at_least(x: Fraction) -> float:
+    """The smallest float >= ``x``.
+
+    For a float c, ``c >= x`` exactly when ``c >= float_at_least(x)``: the
+    bisection then compares floats, not a float with a Fraction (~3 us each).
+    """
+    nearest = float(x)
+    # A float between x and its nearest float would be nearer still.
+    return nearest if nearest >= x else math.nextafter(nearest, math.inf)

@@ -12,7 +12,8 @@ Type mismatches are SerializationException; well-typed values outside what
 the shape allows (NaN, a malformed timestamp string) are
 InvalidParameterValue, with the same Query-style names in messages as the
 Query codec. Bodies are decoded by orjson (~4x faster than the standard
-json module; it is retried on what orjson refuses, such as NaN literals).
+json module; it is retried on what orjson refuses, such as NaN literals),
+and answers encoded by it (see :func:`encode_json`).
 PutMetricData has a faster path still:
 :mod:`heat_watch.cloudwatch.actions.fast_put`.
 """
@@ -261,10 +262,16 @@ def _compile_map(shape: model.Shape) -> _Parse:
 
 def _epoch(value: datetime.datetime | float | str) -> float:
     """Epoch seconds of an output timestamp (see :func:`model.to_utc`)."""
+    # The actions' aware UTC datetimes skip to_utc (1,440 per statistics answer).
+    if value.__class__ is datetime.datetime and value.tzinfo is model.UTC:
+        return value.timestamp()
     return model.to_utc(value).timestamp()
 
 
 def _double(value: float) -> float | str:
+    # x - x is 0.0 for every finite float, NaN for infinities and NaN.
+    if value.__class__ is float and value - value == 0.0:
+        return value
     value = float(value)
     if math.isfinite(value):
         return value
@@ -273,6 +280,10 @@ def _double(value: float) -> float | str:
 
 
 _Convert = Callable[[Any], Any]
+# Datetimes, dataclasses and subclasses of built-in types are left to
+# json.dumps, as before (it refuses the first two).
+_ORJSON_STRICT = (orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                  | orjson.OPT_PASSTHROUGH_SUBCLASS)
 # Scalar output conversions; JSON-native types (string, integer, boolean)
 # are copied as they are.
 _SCALAR_CONVERTERS: dict[str, _Convert] = {
@@ -350,7 +361,25 @@ def serialize_response(operation: str, result: Mapping | None) -> bytes:
     """
     convert = _output_converter(operation)
     data = convert(result or {}) if convert is not None else {}
-    # ASCII output: lone surrogates (JSON input may carry them) stay escaped.
+    return encode_json(data)
+
+
+def encode_json(data: Any) -> bytes:
+    """Compact ASCII JSON of converted output data.
+
+    orjson writes it ~10x faster than the json module (a 1,440-datapoint
+    statistics answer: 0.5 ms instead of 5 ms), and the same JSON values
+    (floats with an exponent are spelled 1e16, not 1e+16). Its output is kept
+    only when it is ASCII; the json module writes the rest, escaping
+    non-ASCII text and lone surrogates (which JSON input may carry and orjson
+    refuses).
+    """
+    try:
+        body = orjson.dumps(data, option=_ORJSON_STRICT)
+    except orjson.JSONEncodeError:
+        body = b''
+    if body and body.isascii():
+        return body
     return json.dumps(data, separators=(',', ':')).encode('ascii')
 
 

@@ -1,9 +1,12 @@
 """Statistics of a period: StatSet, simple statistics and exact percentiles."""
 
+import bisect
+import itertools
 import math
 import random
 import time
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -222,3 +225,42 @@ def test_many_percentiles_of_ten_thousand_pairs_are_fast():
     assert time.perf_counter() - began < 1.0
     assert result[0] == min(values) and result[100] == max(values)
     assert [result[p] for p in ps] == sorted(result[p] for p in ps)
+
+
+def test_check_statistic():
+    for name in statistics.STATISTICS:
+        statistics.check_statistic(name)
+    with pytest.raises(exceptions.InvalidParameterValue, match='Statistic'):
+        statistics.check_statistic('p99')
+
+
+@pytest.mark.parametrize('x', [
+    Fraction(0), Fraction(1, 3), Fraction(-1, 3), Fraction(5, 2), Fraction(2, 3) * 10**20,
+    Fraction(1, 10**30), Fraction(0.1), Fraction(0.1) + Fraction(1, 10**40),
+    Fraction(0.1) - Fraction(1, 10**40),
+])
+def test_float_at_least_is_the_smallest_float_not_below(x):
+    found = statistics.float_at_least(x)
+    assert found >= x
+    assert math.nextafter(found, -math.inf) < x
+
+
+def _fraction_bisect_percentile(stat: statistics.StatSet, p: float) -> float:
+    """The rank search as it was: bisection of the floats against a Fraction."""
+    pairs = sorted((v, c) for v, c in stat.values if c > 0)
+    cumulative = list(itertools.accumulate(c for _, c in pairs))
+    target = Fraction(repr(float(p))) * Fraction(cumulative[-1]) / 100
+    index = bisect.bisect_left(cumulative, target) if target > 0 else 0
+    return pairs[min(index, len(pairs) - 1)][0]
+
+
+@pytest.mark.parametrize('seed', [4, 5, 6])
+def test_percentiles_with_inexact_counts_match_a_fraction_bisection(seed):
+    # Counts such as 0.1 make every cumulative sum and rank target inexact.
+    rng = random.Random(seed)
+    values = [rng.uniform(0, 100) for _ in range(rng.randint(1, 200))]
+    counts = [rng.choice([0.1, 0.2, 0.3, 1 / 3, 0.7, 1.0, 2.5]) for _ in values]
+    stat = statistics.from_values(values, counts)
+    ps = [0, 0.01, 1, 10, 25, 33.33, 50, 66.67, 75, 90, 95, 99, 99.9, 99.99, 100]
+    assert statistics.percentiles(stat, ps) == {
+        p: _fraction_bisect_percentile(stat, p) for p in ps}

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -181,3 +182,47 @@ def test_large_statistics_answer():
     result = {'Label': 'm', 'Datapoints': datapoints}
     assert _round_trip('query', 'GetMetricStatistics', result) == result
     assert _round_trip('json', 'GetMetricStatistics', result) == result
+
+
+@pytest.mark.parametrize('data', [
+    {'Datapoints': [{'Timestamp': 1795000000.25, 'Average': 1 / 3, 'Sum': 0.1 + 0.2,
+                     'Minimum': -0.0, 'Maximum': 123456.0, 'Unit': 'Count'}],
+     'Label': 'cpu'},
+    {'Values': [0.5, 100.0, 2**52 + 0.5, 1e15, 0.0001], 'Flag': True, 'Missing': None},
+    {'Text': 'tab\t "quote" back\\slash \x01', 'Numbers': [0, -1, 2**63 - 1]},
+])
+def test_json_encoding_of_ascii_answers_is_what_json_dumps_writes(data):
+    assert json_protocol.encode_json(data) == json.dumps(data, separators=(',', ':')).encode()
+
+
+@pytest.mark.parametrize('data', [
+    {'Label': 'caf\u00e9 \u2603 \U0001f600'},  # non-ASCII: escaped, as before
+    {'Label': 'a\ud800'},  # a lone surrogate (orjson refuses it)
+    {'Count': 2**70},  # beyond 64 bits (orjson refuses it)
+])
+def test_json_encoding_falls_back_to_the_json_module(data):
+    body = json_protocol.encode_json(data)
+    assert body == json.dumps(data, separators=(',', ':')).encode('ascii')
+    assert json.loads(body) == data
+
+
+def test_json_encoding_of_large_and_small_doubles_reads_back_equal():
+    data = {'Values': [1e16, 1.5e-7, 1e300, -2.5e-300, 5e-324]}
+    assert json.loads(json_protocol.encode_json(data)) == data
+
+
+@pytest.mark.parametrize('value', [datetime.datetime(2026, 1, 1), object()])
+def test_json_encoding_refuses_what_json_dumps_refuses(value):
+    with pytest.raises(TypeError):
+        json_protocol.encode_json({'Value': value})
+
+
+def test_non_finite_doubles_and_offset_timestamps_in_json_answers():
+    east = datetime.timezone(datetime.timedelta(hours=2))
+    result = {'Datapoints': [
+        {'Timestamp': T0.astimezone(east), 'Average': math.inf, 'Sum': -math.inf,
+         'Minimum': math.nan, 'Maximum': 3, 'SampleCount': 1.5}]}
+    data = json.loads(json_protocol.serialize_response('GetMetricStatistics', result))
+    assert data == {'Datapoints': [
+        {'Timestamp': T0.timestamp(), 'Average': 'Infinity', 'Sum': '-Infinity',
+         'Minimum': 'NaN', 'Maximum': 3.0, 'SampleCount': 1.5}]}
