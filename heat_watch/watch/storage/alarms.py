@@ -238,7 +238,7 @@ class AlarmStore:
         """
         return self.transitions([Transition(alarm, state, reason, reason_data, run_actions)])[0]
 
-    def transitions(self, changes: list['Transition']) -> list[dict | None]:
+    def transitions(self, changes: list[Transition]) -> list[dict | None]:
         """Record several transitions in one transaction (a sweep's batch).
 
         Each is a compare-and-set on its alarm's version; the result lists,
@@ -254,7 +254,7 @@ class AlarmStore:
                 pass  # Rolled back: another writer moved one of them first.
         return self._record(changes, params, stamp, all_at_once=False)
 
-    def _record(self, changes: list['Transition'], params: list[dict], stamp: int,
+    def _record(self, changes: list[Transition], params: list[dict], stamp: int,
                 all_at_once: bool) -> list[dict | None]:
         """The CAS updates (one executemany when ``all_at_once``, which
         raises _SomeLost if any lost) and the winners' history rows."""
