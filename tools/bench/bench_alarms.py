@@ -53,6 +53,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
+import calibrate
 import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as oslo_log
@@ -869,7 +870,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks, print the tables, write the JSON."""
     args = parse_args(argv)
     transitions = args.transitions or (20 if args.quick else 100)
-    results: dict = {'environment': environment(), 'quick': args.quick}
+    results: dict = {'environment': environment(), 'quick': args.quick,
+                     'machine_speed_before': calibrate.machine_speed()}
+    print(calibrate.describe(results['machine_speed_before']), flush=True)
     workdir = tempfile.mkdtemp(prefix='bench-alarms-')
     try:
         if not args.skip_sweep:
@@ -880,6 +883,8 @@ def main(argv: list[str] | None = None) -> int:
             results['latency'] = run_latency(workdir, transitions)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    results['machine_speed_after'] = calibrate.machine_speed()
+    print(calibrate.describe(results['machine_speed_after']), flush=True)
     if results.get('sweeps'):
         print_sweep_table(results['sweeps'])
         for case in results['sweeps']:

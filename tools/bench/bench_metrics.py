@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 
+import calibrate
 import leanclient
 import loadgen
 import psutil
@@ -355,7 +356,8 @@ def run(settings: Settings) -> dict:
     os.makedirs(RESULTS_DIR, exist_ok=True)
     results = {'started': datetime.datetime.now().isoformat(timespec='seconds'),
                'machine': machine(), 'settings': dataclasses.asdict(settings),
-               'workdir': workdir}
+               'workdir': workdir, 'machine_speed_before': calibrate.machine_speed()}
+    print(calibrate.describe(results['machine_speed_before']), flush=True)
     running = start_servers(settings, workdir)
     try:
         results['idle_server_cores'] = idle_cpu(running)
@@ -369,6 +371,8 @@ def run(settings: Settings) -> dict:
     finally:
         results['exit_status'] = {s.name: s.stop() for s in running}
         results['server_log_problems'] = {s.name: s.log_problems() for s in running}
+    results['machine_speed_after'] = calibrate.machine_speed()
+    print(calibrate.describe(results['machine_speed_after']), flush=True)
     if settings.profile:
         results['profile'] = profile_phase(settings, workdir)
     if not settings.keep_state:
