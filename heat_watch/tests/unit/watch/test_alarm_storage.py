@@ -3,22 +3,14 @@
 import json
 
 import pytest
-from oslo_config import cfg
 
 from heat_watch.common import exceptions
 from heat_watch.watch.storage import alarms as alarm_storage
-from heat_watch.watch.storage import connection
 
 
 @pytest.fixture
-def store(tmp_path):
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
-    conf([])
-    connection.db_sync(conf)
-    yield alarm_storage.AlarmStore(connection.get_engine(conf))
-    connection.dispose_engines()
+def store(watch_engine):
+    return alarm_storage.AlarmStore(watch_engine)
 
 
 def _definition(name: str = 'high-cpu', **extra) -> dict:

@@ -11,14 +11,8 @@ from heat_watch.watch.storage import metrics as metric_storage
 
 
 @pytest.fixture
-def engine(tmp_path):
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
-    conf([])
-    connection.db_sync(conf)
-    yield connection.get_engine(conf)
-    connection.dispose_engines()
+def engine(watch_engine):
+    return watch_engine
 
 
 def _metric_row(key: str) -> dict:

@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-from oslo_config import cfg
 
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -21,15 +20,9 @@ class RecordingSender:
 
 
 @pytest.fixture
-def conf(tmp_path):
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
-    conf.register_opts(evaluator_mod.OPTS, group=evaluator_mod.GROUP)
-    conf([])
-    connection.db_sync(conf)
-    yield conf
-    connection.dispose_engines()
+def conf(watch_conf):
+    watch_conf.register_opts(evaluator_mod.OPTS, group=evaluator_mod.GROUP)
+    return watch_conf
 
 
 @pytest.fixture

@@ -16,14 +16,8 @@ DAY_MS = 86400 * 1000
 
 
 @pytest.fixture
-def engine(tmp_path):
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
-    conf([])
-    connection.db_sync(conf)
-    yield connection.get_engine(conf)
-    connection.dispose_engines()
+def engine(watch_engine):
+    return watch_engine
 
 
 def _datum(name: str, stamp: int, value: float = 1.0) -> dict:

@@ -4,11 +4,9 @@ aggregate rows of the metric store, as the StatSet path would give them."""
 import random
 
 import pytest
-from oslo_config import cfg
 
 from heat_watch.common import exceptions
 from heat_watch.watch import queries, statistics
-from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
 
 MINUTE = 60_000
@@ -16,14 +14,8 @@ DIMS = [{'Name': 'Host', 'Value': 'h1'}]
 
 
 @pytest.fixture
-def store(tmp_path):
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
-    conf([])
-    connection.db_sync(conf)
-    yield metric_storage.MetricStore(connection.get_engine(conf))
-    connection.dispose_engines()
+def store(watch_engine):
+    return metric_storage.MetricStore(watch_engine)
 
 
 def _put(store, name: str, datums: list[dict]) -> int:

@@ -1,0 +1,24 @@
+"""Fixtures of the watch engine's unit tests: a migrated SQLite database."""
+
+import pytest
+from oslo_config import cfg
+
+from heat_watch.watch.storage import connection
+
+
+@pytest.fixture
+def watch_conf(tmp_path):
+    """Options with [watch_database] on a fresh, migrated SQLite file."""
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
+    connection.register_opts(conf)
+    conf([])
+    connection.db_sync(conf)
+    yield conf
+    connection.dispose_engines()
+
+
+@pytest.fixture
+def watch_engine(watch_conf):
+    """The engine of that database."""
+    return connection.get_engine(watch_conf)
