@@ -49,7 +49,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -58,7 +57,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
-from heat_watch.common import config, rpc
+from heat_watch.common import config, ids, rpc
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -211,7 +210,7 @@ def alarm_rows(i: int, stamp: int) -> tuple[dict, dict]:
     """The alarms row and ConfigurationUpdate history row AlarmStore.put writes."""
     definition = alarm_definition(i)
     alarm = {
-        'id': str(uuid.uuid4()), 'project_id': project_of(i),
+        'id': ids.time_ordered_uuid(), 'project_id': project_of(i),
         'name': definition['AlarmName'], 'alarm_type': alarm_storage.METRIC,
         'definition': json.dumps(definition), 'metric_key': metric_key_of(i),
         'actions_enabled': True, 'state': 'INSUFFICIENT_DATA',

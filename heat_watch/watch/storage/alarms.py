@@ -6,13 +6,12 @@ the same alarm, exactly one records the transition and runs its actions.
 """
 
 import json
-import uuid
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, ids
 from heat_watch.watch.storage import models
 from heat_watch.watch.storage.metrics import now_ms
 
@@ -114,7 +113,7 @@ class AlarmStore:
                       'actions_enabled': definition.get('ActionsEnabled', True),
                       'configuration_updated_at': stamp, 'alarm_type': alarm_type}
             if row is None:
-                alarm = dict(values, id=str(uuid.uuid4()), project_id=project_id, name=name,
+                alarm = dict(values, id=ids.time_ordered_uuid(), project_id=project_id, name=name,
                              state='INSUFFICIENT_DATA', state_reason=INITIAL_REASON,
                              state_reason_data=None, state_updated_at=stamp,
                              state_transitioned_at=stamp, actions_run_at=None, version=1)
