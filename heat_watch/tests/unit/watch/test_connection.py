@@ -61,3 +61,24 @@ def test_sqlite_connections_get_the_configured_cache_and_checkpoint(tmp_path):
             assert conn.exec_driver_sql('PRAGMA wal_autocheckpoint').scalar() == 2500
     finally:
         connection.dispose_engines()
+
+
+def test_upgrading_to_003_keeps_the_datapoints_and_drops_the_time_index(tmp_path):
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
+    connection.register_opts(conf)
+    conf([])
+    try:
+        connection.db_sync(conf, revision='002')
+        engine = connection.get_engine(conf)
+        metric_storage.MetricStore(engine).write(
+            [('p', 'ns', [{'n': 'm', 'd': [], 't': 1000, 'v': 2.5}])])
+        connection.db_sync(conf, revision='003')
+        assert connection.db_version(conf) == '003'
+        indexes = {i['name'] for i in sa.inspect(engine).get_indexes('datapoints')}
+        assert indexes == {'ix_datapoints_metric_timestamp'}
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(metric_storage.DATAPOINTS.c.sum)).scalars().all() \
+                == [2.5]
+    finally:
+        connection.dispose_engines()
