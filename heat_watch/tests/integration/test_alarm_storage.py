@@ -1,0 +1,62 @@
+"""Batched alarm transitions on MariaDB and PostgreSQL: MariaDB takes the
+one-executemany compare-and-set (summed row count), PostgreSQL the one by
+one path; both must record exactly the winners."""
+
+import pytest
+from oslo_config import cfg
+
+from heat_watch.tests.integration import base
+from heat_watch.watch.storage import alarms as alarm_storage
+from heat_watch.watch.storage import connection
+
+
+@pytest.fixture(scope='module')
+def store(backend):
+    database = base.unique_name('alarm_storage')
+    backend.create(database)
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
+    connection.register_opts(conf)
+    conf([])
+    conf.set_override('connection', backend.url(database), group=connection.GROUP)
+    try:
+        connection.db_sync(conf)
+        yield alarm_storage.AlarmStore(connection.get_engine(conf))
+    finally:
+        connection.dispose_engines()
+        backend.drop(database)
+
+
+def _alarms(store, project: str, names: str) -> list[dict]:
+    definition = {'Namespace': 'ns', 'MetricName': 'cpu', 'Period': 60,
+                  'EvaluationPeriods': 1, 'Threshold': 1.0, 'Statistic': 'Maximum',
+                  'ComparisonOperator': 'GreaterThanThreshold'}
+    return [store.put(project, alarm_storage.METRIC, dict(definition, AlarmName=name),
+                      'key-' + name)[0] for name in names]
+
+
+def _state_updates(store, project: str) -> list[str]:
+    return sorted(i.alarm_name for i in store.history(
+        project, name=None, types=(alarm_storage.METRIC,), item_type='StateUpdate',
+        start=None, end=None, ascending=True, after_id=None, limit=100))
+
+
+def test_a_batch_where_every_transition_wins(store):
+    alarms = _alarms(store, 'all-win', 'abc')
+    results = store.transitions([alarm_storage.Transition(a, 'ALARM', 'x', '{}', True)
+                                 for a in alarms])
+    assert [r['state'] for r in results] == ['ALARM'] * 3
+    assert {a['name']: a['version'] for a in store.find('all-win')} == {
+        a['name']: a['version'] + 1 for a in alarms}
+    assert _state_updates(store, 'all-win') == ['a', 'b', 'c']
+
+
+def test_a_batch_with_a_stale_alarm_records_only_the_others(store):
+    first, stale, last = _alarms(store, 'one-lost', 'xyz')
+    store.transition(stale, 'OK', 'moved by another engine', None, run_actions=False)
+    results = store.transitions([alarm_storage.Transition(a, 'ALARM', 'x', None, False)
+                                 for a in (first, stale, last)])
+    assert [r and r['name'] for r in results] == ['x', None, 'z']
+    assert {a['name']: a['state'] for a in store.find('one-lost')} == {
+        'x': 'ALARM', 'y': 'OK', 'z': 'ALARM'}
+    assert _state_updates(store, 'one-lost') == ['x', 'y', 'z']
