@@ -246,22 +246,24 @@ class AlarmStore:
         stamp = now_ms()
         params = [dict(c.values(stamp), _id=c.alarm['id'], _version=c.alarm['version'])
                   for c in changes]
-        dialect = self.engine.dialect
-        if len(changes) > 1 and dialect.supports_sane_multi_rowcount:
+        if len(changes) > 1 and self.engine.dialect.supports_sane_multi_rowcount:
             try:
-                return self._record(changes, params, stamp, _cas_all_or_nothing)
+                return self._record(changes, params, stamp, all_at_once=True)
             except _SomeLost:
                 pass  # Rolled back: another writer moved one of them first.
-        elif len(changes) > 1 and dialect.name == 'postgresql':
-            return self._record(changes, params, stamp, _cas_returning)
-        return self._record(changes, params, stamp, _cas_one_by_one)
+        return self._record(changes, params, stamp, all_at_once=False)
 
     def _record(self, changes: list[Transition], params: list[dict], stamp: int,
-                compare_and_set) -> list[dict | None]:
-        """The CAS updates (``compare_and_set(conn, params)`` says which won)
-        and the winners' history rows, in one transaction."""
+                all_at_once: bool) -> list[dict | None]:
+        """The CAS updates (one executemany when ``all_at_once``, which
+        raises _SomeLost if any lost) and the winners' history rows."""
         with self.engine.begin() as conn:
-            won = compare_and_set(conn, params)
+            if all_at_once:
+                if conn.execute(_CAS_UPDATE, params).rowcount != len(params):
+                    raise _SomeLost()
+                won = [True] * len(params)
+            else:
+                won = [conn.execute(_CAS_UPDATE, p).rowcount == 1 for p in params]
             history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
             if history:
                 conn.execute(sa.insert(HISTORY), history)
@@ -319,36 +321,6 @@ class AlarmStore:
                     return total
                 conn.execute(sa.delete(HISTORY).where(HISTORY.c.id.in_(ids)))
             total += len(ids)
-
-
-def _cas_one_by_one(conn: sa.Connection, params: list[dict]) -> list[bool]:
-    return [conn.execute(_CAS_UPDATE, p).rowcount == 1 for p in params]
-
-
-def _cas_all_or_nothing(conn: sa.Connection, params: list[dict]) -> list[bool]:
-    """One executemany; its summed row count tells whether all won (else
-    _SomeLost, and the caller's transaction rolls back)."""
-    if conn.execute(_CAS_UPDATE, params).rowcount != len(params):
-        raise _SomeLost()
-    return [True] * len(params)
-
-
-def _cas_returning(conn: sa.Connection, params: list[dict]) -> list[bool]:
-    """One ``UPDATE ... FROM (VALUES ...) RETURNING id`` (PostgreSQL, whose
-    driver sums no row counts): the ids it returns are the winners."""
-    columns = [sa.column('_id', ALARMS.c.id.type), sa.column('_version', ALARMS.c.version.type)]
-    columns += [sa.column(name, ALARMS.c[name].type) for name in _CAS_COLUMNS]
-    rows = sa.values(*columns, name='cas').data(
-        [(p['_id'], p['_version'], *(p[name] for name in _CAS_COLUMNS)) for p in params])
-    # A VALUES column of NULLs only is text to PostgreSQL: cast every one.
-    statement = (sa.update(ALARMS)
-                 .where(ALARMS.c.id == rows.c._id,
-                        ALARMS.c.version == sa.cast(rows.c._version, ALARMS.c.version.type))
-                 .values({name: sa.cast(rows.c[name], ALARMS.c[name].type)
-                          for name in _CAS_COLUMNS})
-                 .returning(ALARMS.c.id))
-    won = set(conn.execute(statement).scalars())
-    return [p['_id'] in won for p in params]
 
 
 def metric_ids(engine: sa.Engine, keys: list[str]) -> dict[str, int]:
