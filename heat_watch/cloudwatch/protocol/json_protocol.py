@@ -96,11 +96,7 @@ def parse_data(operation: str, data: Any) -> dict:
 
 @functools.cache
 def _input_parser(operation: str) -> _Parse | None:
-    shape = model.input_shape(operation)
-    if shape is None:
-        return None
-    with model.COMPILE_LOCK:
-        return _parser(shape)
+    return model.compile_input(operation, _parser)
 
 
 def _wrong_type(expected: str, value: Any) -> model.BadValue:

@@ -17,7 +17,7 @@ import binascii
 import datetime
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.loaders import Loader
@@ -155,6 +155,19 @@ def output_shape(operation: str) -> Shape | None:
     ref = _operation(operation).get('output')
     with COMPILE_LOCK:
         return _model().shape(ref['shape']) if ref else None
+
+
+def compile_input(operation: str, compile_shape: Callable[[Shape], Any]) -> Any:
+    """``compile_shape`` of the operation's input shape, under the compile
+    lock (None if it takes none); each protocol compiles its own parser.
+
+    Raises KeyError for an unknown operation.
+    """
+    shape = input_shape(operation)
+    if shape is None:
+        return None
+    with COMPILE_LOCK:
+        return compile_shape(shape)
 
 
 def result_wrapper(operation: str) -> str:

@@ -63,11 +63,7 @@ def parse_params(operation: str, params: Mapping[str, str]) -> dict:
 
 @functools.cache
 def _input_parser(operation: str) -> _Parse | None:
-    shape = model.input_shape(operation)
-    if shape is None:
-        return None
-    with model.COMPILE_LOCK:
-        return _parser(shape)
+    return model.compile_input(operation, _parser)
 
 
 def _build_tree(params: Mapping[str, str]) -> dict:

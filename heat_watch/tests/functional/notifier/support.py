@@ -1,6 +1,7 @@
 """Helpers for notifier tests: a fake watch engine that records the results
 the notifier casts to it, configurations, and the engine's side of the hand-off."""
 
+import contextlib
 import socket
 import threading
 
@@ -34,6 +35,20 @@ class FakeEngine:
             assert self._cond.wait_for(lambda: len(self.results) >= count, timeout), \
                 'only %d of %d results arrived: %s' % (len(self.results), count, self.results)
             return sorted((r for _, r in self.results), key=lambda r: r['attempt'])
+
+
+@contextlib.contextmanager
+def fake_engine(conf: cfg.ConfigOpts):
+    """A FakeEngine served on the watch engine's topic while in the block."""
+    engine = FakeEngine()
+    target = messaging.Target(topic=conf.watch_engine.topic, server='fake-engine')
+    server = rpc.get_server(target, [engine], conf)
+    server.start()
+    try:
+        yield engine
+    finally:
+        server.stop()
+        server.wait()
 
 
 def make_conf(**notifier_overrides) -> cfg.ConfigOpts:

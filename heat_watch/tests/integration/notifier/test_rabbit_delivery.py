@@ -16,7 +16,6 @@ import time
 import uuid
 
 import kombu
-import oslo_messaging as messaging
 import pytest
 from oslo_config import cfg
 
@@ -90,13 +89,8 @@ def conf(names):
 
 @pytest.fixture
 def engine(conf):
-    engine = support.FakeEngine()
-    target = messaging.Target(topic=conf.watch_engine.topic, server='fake-engine')
-    server = rpc.get_server(target, [engine], conf)
-    server.start()
-    yield engine
-    server.stop()
-    server.wait()
+    with support.fake_engine(conf) as engine:
+        yield engine
 
 
 class NotifierProcess:
