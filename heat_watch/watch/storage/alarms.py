@@ -244,17 +244,18 @@ class AlarmStore:
         in order, the updated alarm or None where another writer won.
         """
         stamp = now_ms()
-        params = [dict(c.values(stamp), _id=c.alarm['id'], _version=c.alarm['version'])
-                  for c in changes]
+        values = [c.values(stamp) for c in changes]
+        params = [dict(v, _id=c.alarm['id'], _version=c.alarm['version'])
+                  for c, v in zip(changes, values, strict=True)]
         if len(changes) > 1 and self.engine.dialect.supports_sane_multi_rowcount:
             try:
-                return self._record(changes, params, stamp, all_at_once=True)
+                return self._record(changes, values, params, stamp, all_at_once=True)
             except _SomeLost:
                 pass  # Rolled back: another writer moved one of them first.
-        return self._record(changes, params, stamp, all_at_once=False)
+        return self._record(changes, values, params, stamp, all_at_once=False)
 
-    def _record(self, changes: list[Transition], params: list[dict], stamp: int,
-                all_at_once: bool) -> list[dict | None]:
+    def _record(self, changes: list[Transition], values: list[dict], params: list[dict],
+                stamp: int, all_at_once: bool) -> list[dict | None]:
         """The CAS updates (one executemany when ``all_at_once``, which
         raises _SomeLost if any lost) and the winners' history rows."""
         with self.engine.begin() as conn:
@@ -267,8 +268,8 @@ class AlarmStore:
             history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
             if history:
                 conn.execute(sa.insert(HISTORY), history)
-        return [dict(c.alarm, **c.values(stamp)) if ok else None
-                for c, ok in zip(changes, won, strict=True)]
+        return [dict(c.alarm, **v) if ok else None
+                for c, v, ok in zip(changes, values, won, strict=True)]
 
     def mark_actions_run(self, alarm: dict) -> bool:
         """Claim a repeat of the current state's actions (compare-and-set)."""
