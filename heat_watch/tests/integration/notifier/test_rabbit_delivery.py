@@ -6,7 +6,6 @@ broker on 127.0.0.1:5672 the tests are skipped, unless
 HEAT_WATCH_REQUIRE_SERVICES=1 makes that a failure.
 """
 
-import os
 import pathlib
 import signal
 import socket
@@ -25,6 +24,7 @@ from heat_watch.notifier import client
 from heat_watch.notifier import service as notifier_service
 from heat_watch.tests.functional.notifier import receiver as receivers
 from heat_watch.tests.functional.notifier import support
+from heat_watch.tests.integration import base
 
 RABBIT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672//'  # the same broker, as kombu spells it
@@ -35,10 +35,7 @@ def _require_rabbit() -> None:
     try:
         socket.create_connection(('127.0.0.1', 5672), timeout=2).close()
     except OSError as exc:
-        reason = 'RabbitMQ is not reachable on 127.0.0.1:5672 (%s)' % exc
-        if os.environ.get('HEAT_WATCH_REQUIRE_SERVICES') == '1':
-            pytest.fail(reason + ' and HEAT_WATCH_REQUIRE_SERVICES=1')
-        pytest.skip(reason)
+        base.unavailable('RabbitMQ is not reachable on 127.0.0.1:5672 (%s)' % exc)
 
 
 @pytest.fixture
