@@ -78,9 +78,34 @@ def decode_body(operation: str, body: bytes | str) -> Any:
     except orjson.JSONDecodeError:
         pass  # the standard parser also takes NaN, Infinity and huge numbers
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise errors.SerializationException('The request body is not valid JSON.') from None
+    # orjson refuses "\ud800"-style lone surrogates; the json module takes
+    # them, and no database can store such a string.
+    if not _is_unicode(value):
+        raise errors.SerializationException(
+            'The request body is not valid JSON: a string holds a lone UTF-16 surrogate.')
+    return value
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string (key or value) in ``value`` is valid Unicode."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode('utf-8')
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def parse_data(operation: str, data: Any) -> dict:

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 
+from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch.protocol import json_protocol, model, query
 from heat_watch.tests.unit.cloudwatch.protocol import botocore_helpers as bh
 
@@ -197,3 +198,20 @@ def test_missing_required():
     assert model.missing_required('GetMetricData', queries) == [
         'StartTime', 'EndTime', 'MetricDataQueries.member.1.MetricStat.Period',
         'MetricDataQueries.member.1.MetricStat.Stat']
+
+
+@pytest.mark.parametrize('body', [
+    b'{"Namespace": "x", "MetricName": "\\ud800"}',
+    b'{"Namespace": "x", "Dimensions": [{"Name": "\\udfff", "Value": "v"}]}',
+    b'{"Namespace": "x", "\\ud83d": 1, "MetricName": NaN}',  # fallback parser, bad key
+])
+def test_json_strings_with_lone_surrogates_are_refused(body):
+    with pytest.raises(errors.SerializationException, match='lone UTF-16 surrogate'):
+        json_protocol.parse_body('ListMetrics', body)
+
+
+def test_json_surrogate_pairs_and_nan_still_parse():
+    body = b'{"Namespace": "\\ud83d\\ude00 caf\\u00e9", "MetricName": "m"}'
+    assert json_protocol.parse_body('ListMetrics', body)['Namespace'] == '\U0001f600 caf\u00e9'
+    decoded = json_protocol.decode_body('PutMetricData', b'{"V": NaN, "s": "\\u00e9"}')
+    assert decoded['s'] == '\u00e9'
