@@ -7,6 +7,7 @@ daemons use ``transport_url = rabbit://...``.
 """
 
 import importlib
+import inspect
 import threading
 
 import oslo_messaging as messaging
@@ -15,6 +16,7 @@ from oslo_messaging import opts as messaging_opts
 from oslo_messaging import transport as msg_transport
 
 from heat_watch.common import context as hw_context
+from heat_watch.common import exceptions
 
 CONF = cfg.CONF
 
@@ -113,3 +115,15 @@ def get_server(target: messaging.Target, endpoints: list,
     return messaging.get_rpc_server(
         get_transport(conf), target, endpoints, serializer=ContextSerializer(),
         access_policy=messaging.rpc.dispatcher.DefaultRPCAccessPolicy)
+
+
+def answers_project_errors(endpoint_class: type) -> type:
+    """Class decorator of an RPC endpoint: a HeatWatchError raised by one of
+    its methods (a bad NextToken, an unknown alarm) is the caller's fault and
+    goes back to the caller; oslo.messaging then logs it at debug level,
+    not as an ERROR with a traceback in the engine's log."""
+    expected = messaging.expected_exceptions(exceptions.HeatWatchError)
+    for name, method in list(vars(endpoint_class).items()):
+        if not name.startswith('_') and inspect.isfunction(method):
+            setattr(endpoint_class, name, expected(method))
+    return endpoint_class

@@ -3,7 +3,7 @@
 import oslo_messaging as messaging
 from oslo_log import log
 
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, rpc
 from heat_watch.watch import composite, evaluator, queries, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
@@ -45,6 +45,7 @@ def check_actions(definition: dict) -> None:
                     % (action.split('?', 1)[0], ', '.join(sorted(schemes))))
 
 
+@rpc.answers_project_errors
 class AlarmManager:
     """RPC endpoint of the watch engine: alarms and their history."""
 

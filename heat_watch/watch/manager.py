@@ -3,7 +3,7 @@
 import oslo_messaging as messaging
 from oslo_log import log
 
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, rpc
 from heat_watch.watch import ingest, queries, rpcapi
 from heat_watch.watch.storage import credentials as credential_storage
 from heat_watch.watch.storage import metrics as metric_storage
@@ -17,6 +17,7 @@ def _project(ctxt) -> str:
     return ctxt.project_id
 
 
+@rpc.answers_project_errors
 class WatchEngineManager:
     """RPC endpoint of the watch engine: metrics and credentials."""
 
@@ -43,8 +44,6 @@ class WatchEngineManager:
         """ListMetrics."""
         return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
 
-    # An unknown key is the caller's error: no ERROR traceback in the engine's log.
-    @messaging.expected_exceptions(exceptions.CredentialNotFound)
     def get_credential(self, ctxt, access: str) -> dict:
         """A credential record, its secret encrypted; for the APIs' auth."""
         return credential_storage.get(self.store.engine, access)
