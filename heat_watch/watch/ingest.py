@@ -113,12 +113,18 @@ class IngestWriter:
         try:
             keys = self._write_batch([(p.project_id, p.namespace, p.datums) for p in batch])
         except Exception as error:  # every waiter must learn the outcome
-            LOG.exception('Storing %d PutMetricData requests failed', len(batch))
-            failure = error if isinstance(error, exceptions.HeatWatchError) else \
+            if len(batch) > 1:
+                # One request's bad data must not fail the others that
+                # shared its transaction: each gets its own.
+                LOG.warning('Storing %d PutMetricData requests together failed (%s); '
+                            'storing them one by one', len(batch), error)
+                for pending in batch:
+                    self._commit([pending])
+                return
+            LOG.exception('Storing a PutMetricData request failed')
+            batch[0].error = error if isinstance(error, exceptions.HeatWatchError) else \
                 exceptions.ServiceUnavailable(reason='the watch database failed to store them')
-            for pending in batch:
-                pending.error = failure
-                pending.done.set()
+            batch[0].done.set()
             return
         for pending in batch:
             pending.done.set()

@@ -55,6 +55,12 @@ def parse_params(operation: str, params: Mapping[str, str]) -> dict:
                                    f'{model.API_VERSION}.') from None
     if parse is None:
         return {}
+    # PostgreSQL stores no string holding NUL (see json_protocol.decode_body).
+    for name, value in params.items():
+        if '\x00' in value or '\x00' in name:
+            raise errors.InvalidParameterValue(
+                'The parameter %s holds a NUL character, which no parameter may contain.'
+                % name.replace('\x00', '%00'))
     try:
         return parse(_build_tree(params)) or {}
     except model.BadValue as exc:

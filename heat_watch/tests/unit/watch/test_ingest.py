@@ -69,7 +69,7 @@ def test_requests_waiting_during_a_commit_are_committed_together():
     assert committed == [{'key-1'}, {'key-2'}]
 
 
-def test_a_failed_commit_fails_every_request_in_it():
+def test_when_the_database_fails_every_request_learns_it():
     store = SlowStore(fail=True)
     store.release.set()
     writer = ingest.IngestWriter(store.write)
@@ -80,6 +80,35 @@ def test_a_failed_commit_fails_every_request_in_it():
     writer.stop()
     assert len(errors) == 5
     assert all(isinstance(e, exceptions.ServiceUnavailable) for e in errors)
+
+
+class PoisonedStore(SlowStore):
+    """Refuses any batch holding the datum of metric 'm3'."""
+
+    def write(self, batch: list) -> set[str]:
+        if not self.batches:
+            self.first_batch = batch
+            self.release.wait(30)
+        self.batches.append(batch)
+        if any(d['n'] == 'm3' for _, _, datums in batch for d in datums):
+            raise RuntimeError('the database refuses this string')
+        return {d['n'] for _, _, datums in batch for d in datums}
+
+
+def test_one_bad_request_does_not_fail_those_sharing_its_commit():
+    store = PoisonedStore()
+    committed = []
+    writer = ingest.IngestWriter(store.write, on_committed=committed.append)
+    writer.start()
+    threads, errors = _submit_all(writer, 8)
+    _wait_until_queued(store, writer, 8)
+    store.release.set()
+    for thread in threads:
+        thread.join(5)
+    writer.stop()
+    assert len(errors) == 1 and isinstance(errors[0], exceptions.ServiceUnavailable)
+    stored = set().union(*committed)
+    assert stored == {'m%d' % i for i in range(8)} - {'m3'}
 
 
 def test_a_batch_never_exceeds_the_datapoint_limit():

@@ -215,3 +215,24 @@ def test_json_surrogate_pairs_and_nan_still_parse():
     assert json_protocol.parse_body('ListMetrics', body)['Namespace'] == '\U0001f600 caf\u00e9'
     decoded = json_protocol.decode_body('PutMetricData', b'{"V": NaN, "s": "\\u00e9"}')
     assert decoded['s'] == '\u00e9'
+
+
+@pytest.mark.parametrize('body', [
+    b'{"Namespace": "x", "MetricName": "a\\u0000b"}',
+    b'{"Namespace": "x", "Dimensions": [{"Name": "n", "Value": "\\u0000"}]}',
+    b'{"Namespace": "x", "MetricName": "\\u0000", "Bad": NaN}',  # fallback parser
+])
+def test_json_strings_holding_nul_are_refused(body):
+    with pytest.raises(errors.InvalidParameterValue, match='NUL'):
+        json_protocol.parse_body('ListMetrics', body)
+
+
+def test_an_escaped_backslash_before_u0000_is_no_nul():
+    body = b'{"Namespace": "x", "MetricName": "a\\\\u0000"}'
+    assert json_protocol.parse_body('ListMetrics', body)['MetricName'] == 'a\\u0000'
+
+
+def test_query_parameters_holding_nul_are_refused():
+    with pytest.raises(errors.InvalidParameterValue, match='MetricName holds a NUL'):
+        query.parse_params('ListMetrics', {'Namespace': 'x', 'MetricName': 'a\x00'})
+    assert query.parse_params('ListMetrics', {'MetricName': 'a%00'})['MetricName'] == 'a%00'
