@@ -171,10 +171,11 @@ class CloudWatchApp:
         ctxt = self._authenticate(request, params, request_id)
         operation = json_protocol.operation_from_target(request.target)
         action = self._action(operation)
-        data = json_protocol.decode_body(operation, request.content())
+        content = request.content()
         fast_path = fast_put.JSON_FAST_PATHS.get(operation)
-        result = self._run(fast_path, ctxt, data) if fast_path and data.__class__ is dict else None
+        result = self._run(fast_path, ctxt, content) if fast_path else None
         if result is None:
+            data = json_protocol.decode_body(operation, content)
             result = self._run(action, ctxt, json_protocol.parse_data(operation, data))
         body = json_protocol.serialize_response(operation, result)
         return 200, body, [('Content-Type', json_protocol.CONTENT_TYPE)]

@@ -1,6 +1,6 @@
 """Group commit of PutMetricData requests.
 
-RPC worker threads hand their datums to one writer thread and wait; the
+RPC worker threads hand their points to one writer thread and wait; the
 writer takes everything that queued up while the previous transaction ran
 and commits it in one transaction. Under load, more requests share a
 commit, so throughput grows with concurrency. A request is acknowledged
@@ -15,6 +15,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import exceptions
+from heat_watch.watch import points
 
 LOG = log.getLogger(__name__)
 
@@ -31,20 +32,22 @@ _STOP = object()
 
 
 class _Pending:
-    __slots__ = ('project_id', 'namespace', 'datums', 'done', 'error')
+    __slots__ = ('project_id', 'namespace', 'metrics', 'size', 'done', 'error')
 
-    def __init__(self, project_id: str, namespace: str, datums: list[dict]):
+    def __init__(self, project_id: str, namespace: str, metrics: list[list]):
         self.project_id = project_id
         self.namespace = namespace
-        self.datums = datums
+        self.metrics = metrics
+        self.size = points.count(metrics)
         self.done = threading.Event()
         self.error: Exception | None = None
 
 
 class IngestWriter:
-    """Commits queued datums in batches on one writer thread.
+    """Commits queued points in batches on one writer thread.
 
-    ``write_batch`` stores a list of (project_id, namespace, datums) in one
+    ``write_batch`` stores a list of (project_id, namespace, metrics) (see
+    :mod:`heat_watch.watch.points`) in one
     transaction and returns the metric keys written; ``on_committed`` gets
     those keys after each commit (the alarm fast path).
     """
@@ -73,12 +76,12 @@ class IngestWriter:
         self._thread.join()
         self._thread = None
 
-    def submit(self, project_id: str, namespace: str, datums: list[dict],
+    def submit(self, project_id: str, namespace: str, metrics: list[list],
                timeout: float | None = None) -> None:
-        """Queue datums and wait until they are committed (or failed)."""
+        """Queue points and wait until they are committed (or failed)."""
         if self._stopping or self._thread is None:
             raise exceptions.ServiceUnavailable(reason='the watch engine is stopping')
-        pending = _Pending(project_id, namespace, datums)
+        pending = _Pending(project_id, namespace, metrics)
         self._queue.put(pending)
         if not pending.done.wait(timeout):
             raise exceptions.ServiceUnavailable(reason='the datapoints were not stored in time')
@@ -86,7 +89,7 @@ class IngestWriter:
             raise pending.error
 
     def _take_batch(self, first: _Pending) -> tuple[list[_Pending], bool]:
-        batch, size, stop = [first], len(first.datums), False
+        batch, size, stop = [first], first.size, False
         while size < self._max_batch:
             try:
                 item = self._queue.get_nowait()
@@ -96,7 +99,7 @@ class IngestWriter:
                 stop = True
                 break
             batch.append(item)
-            size += len(item.datums)
+            size += item.size
         return batch, stop
 
     def _run(self) -> None:
@@ -111,7 +114,7 @@ class IngestWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            keys = self._write_batch([(p.project_id, p.namespace, p.datums) for p in batch])
+            keys = self._write_batch([(p.project_id, p.namespace, p.metrics) for p in batch])
         except Exception as error:  # every waiter must learn the outcome
             if len(batch) > 1:
                 # One request's bad data must not fail the others that

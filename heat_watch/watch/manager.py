@@ -4,7 +4,7 @@ import oslo_messaging as messaging
 from oslo_log import log
 
 from heat_watch.common import exceptions, rpc
-from heat_watch.watch import ingest, queries, rpcapi
+from heat_watch.watch import ingest, points, queries, rpcapi
 from heat_watch.watch.storage import credentials as credential_storage
 from heat_watch.watch.storage import metrics as metric_storage
 
@@ -27,10 +27,14 @@ class WatchEngineManager:
         self.store = store
         self.writer = writer
 
-    def put_metric_data(self, ctxt, namespace: str, datums: list[dict]) -> int:
-        """Store datums; answer only after their transaction committed."""
-        self.writer.submit(_project(ctxt), namespace, datums)
-        return len(datums)
+    def put_metric_data(self, ctxt, namespace: str, datums: list[dict] | None = None,
+                        metrics: list[list] | None = None) -> int:
+        """Store points (1.2: ``metrics``; 1.0: per-datum ``datums``); answer
+        only after their transaction committed."""
+        if metrics is None:
+            metrics = points.group(datums or [])
+        self.writer.submit(_project(ctxt), namespace, metrics)
+        return points.count(metrics)
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics."""

@@ -7,6 +7,8 @@ API version history:
 
 * 1.0 - metrics (put, statistics, data, list) and credentials.
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
+* 1.2 - put_metric_data takes ``metrics``, points grouped by metric
+  (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
 """
 
 import oslo_messaging as messaging
@@ -16,7 +18,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -35,11 +37,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 class WatchEngineClient:
     """Calls the watch engine over RPC.
 
-    Times in arguments and results are epoch milliseconds. Datums of
-    put_metric_data use a compact form: ``n`` metric name, ``d`` sorted
-    [[dimension name, value], ...], ``t`` timestamp, ``u`` unit, ``r``
-    storage resolution, and one of ``v`` (value), ``vs``/``cs`` (values,
-    counts) or ``s`` ([sample_count, sum, minimum, maximum]).
+    Times in arguments and results are epoch milliseconds. put_metric_data
+    takes points grouped by metric, as :mod:`heat_watch.watch.points` says.
     """
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
@@ -50,9 +49,9 @@ class WatchEngineClient:
     def _call(self, ctxt: hw_context.RequestContext, method: str, **kwargs):
         return self._client.prepare().call(ctxt, method, **kwargs)
 
-    def put_metric_data(self, ctxt, namespace: str, datums: list[dict]) -> int:
-        """Store datums of the caller's project; returns once committed."""
-        return self._call(ctxt, 'put_metric_data', namespace=namespace, datums=datums)
+    def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
+        """Store points of the caller's project; returns once committed."""
+        return self._call(ctxt, 'put_metric_data', namespace=namespace, metrics=metrics)
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics of the caller's project."""

@@ -71,7 +71,7 @@ class WatchEngineService(service.Service):
             conf, self.alarms, notifier_client.AlarmActionSender(conf),
             owns=self.partitioner.owns)
         self.writer = ingest.IngestWriter(
-            self.store.write, on_committed=self.evaluator.metrics_written,
+            self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
             max_queued=conf.watch_engine.ingest_queue_requests)
         self.endpoints = [

@@ -9,6 +9,7 @@ import time
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
+from heat_watch.watch import points
 
 MAX_METRIC_DATA = 1000
 MAX_VALUES = 150
@@ -120,7 +121,7 @@ def put_metric_data(ctxt, engine, data: dict) -> dict:
                         'than %d members.' % MAX_METRIC_DATA)
     now = int(time.time() * 1000)
     datums = [_datum(d, i, now) for i, d in enumerate(metric_data)]
-    engine.put_metric_data(ctxt, namespace, datums)
+    engine.put_metric_data(ctxt, namespace, points.group(datums))
     return {}
 
 

@@ -204,8 +204,10 @@ def test_describe_alarms_filters_and_pages(client, namespace, receiver):
 
 def test_composite_alarm_follows_its_rule(client, namespace, receiver):
     first, second, parent = _name(), _name(), _name()
-    _put_alarm(client, first, namespace, receiver.url(first))
-    _put_alarm(client, second, namespace, receiver.url(second))
+    # Without data, a sweep between the two SetAlarmState calls would put
+    # the first child back to INSUFFICIENT_DATA; 'ignore' keeps the state set.
+    _put_alarm(client, first, namespace, receiver.url(first), TreatMissingData='ignore')
+    _put_alarm(client, second, namespace, receiver.url(second), TreatMissingData='ignore')
     client.put_composite_alarm(AlarmName=parent, AlarmRule='ALARM("%s") AND ALARM("%s")'
                                % (first, second), AlarmActions=[receiver.url(parent)])
     client.set_alarm_state(AlarmName=first, StateValue='ALARM', StateReason='one')

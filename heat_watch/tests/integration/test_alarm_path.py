@@ -24,7 +24,7 @@ from heat_watch.common import config, rpc
 from heat_watch.common import context as hw_context
 from heat_watch.tests import clients
 from heat_watch.tests.integration import base
-from heat_watch.watch import rpcapi
+from heat_watch.watch import points, rpcapi
 
 UTC = datetime.UTC
 PERIOD = 10
@@ -264,8 +264,8 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
     assert described['StateValue'] == 'INSUFFICIENT_DATA'
 
     def put(value: float, when: datetime.datetime) -> None:
-        stored = engine_client.put_metric_data(ctxt, namespace, [
-            {'n': 'Load', 'd': dims, 't': int(when.timestamp() * 1000), 'r': 1, 'v': value}])
+        point = points.value_point(int(when.timestamp() * 1000), 'None', 1, value)
+        stored = engine_client.put_metric_data(ctxt, namespace, [['Load', dims, [point]]])
         assert stored == 1
 
     put(90.0, breaching_time())

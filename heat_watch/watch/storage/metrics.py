@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
+from heat_watch.watch import points
 from heat_watch.watch.storage import models
 
 METRICS = models.Metric.__table__
@@ -68,7 +69,8 @@ def metric_key(project_id: str, namespace: str, name: str,
     return key
 
 
-# The datapoints columns a write fills, in the order of datum_row's tuples.
+# The datapoints columns a write fills: a metric id, then a point's fields
+# (see heat_watch.watch.points).
 DATAPOINT_COLUMNS = ('metric_id', 'timestamp', 'unit', 'storage_resolution', 'sample_count',
                      'sum', 'minimum', 'maximum', 'has_raw', 'raw_values')
 
@@ -77,27 +79,8 @@ _INDEX_ORDER = operator.itemgetter(0, 1)
 
 
 def datum_row(metric_id: int, datum: dict) -> tuple:
-    """The datapoints row (see DATAPOINT_COLUMNS) of one wire-format datum."""
-    unit = datum.get('u') or 'None'
-    resolution = datum.get('r') or 60
-    value = datum.get('v')
-    if value is not None:
-        return (metric_id, datum['t'], unit, resolution, 1.0, value, value, value, True, None)
-    if 's' in datum:
-        count, total, low, high = datum['s']
-        # AWS keeps percentiles of a statistic set whose Minimum equals its
-        # Maximum (every sample has that value), whatever its Sum says.
-        return (metric_id, datum['t'], unit, resolution, count, total, low, high,
-                low == high, None)
-    return (metric_id, datum['t'], unit, resolution) + _values_row(datum['vs'], datum.get('cs'))
-
-
-def _values_row(values: list[float], counts: list[float] | None) -> tuple:
-    counts = counts or [1.0] * len(values)
-    pairs = [(v, c) for v, c in zip(values, counts, strict=True) if c > 0]
-    low, high = min(v for v, _ in pairs), max(v for v, _ in pairs)
-    return (float(sum(c for _, c in pairs)), float(sum(v * c for v, c in pairs)), low, high,
-            True, json.dumps(pairs) if low != high else None)
+    """The datapoints row (see DATAPOINT_COLUMNS) of one per-datum wire dict."""
+    return (metric_id,) + points.point(datum)
 
 
 @functools.cache
@@ -220,21 +203,31 @@ class MetricStore:
     # -- ingestion -----------------------------------------------------------
 
     def write(self, requests: list[tuple[str, str, list[dict]]]) -> set[str]:
-        """Store the datums of several PutMetricData requests in one transaction.
+        """:meth:`write_metrics` of per-datum wire dicts: (project_id,
+        namespace, datums) each."""
+        return self.write_metrics([(project_id, namespace, points.group(datums))
+                                   for project_id, namespace, datums in requests])
 
-        ``requests`` holds (project_id, namespace, datums). Returns the keys
+    def write_metrics(self, requests: list[tuple[str, str, list[list]]]) -> set[str]:
+        """Store the points of several PutMetricData requests in one transaction.
+
+        ``requests`` holds (project_id, namespace, metrics), ``metrics`` in
+        the wire format of :mod:`heat_watch.watch.points`. Returns the keys
         of the metrics written to.
         """
         wanted: dict[str, tuple] = {}
         keyed = []
-        for project_id, namespace, datums in requests:
-            for datum in datums:
-                key = metric_key(project_id, namespace, datum['n'], datum['d'])
+        for project_id, namespace, metrics in requests:
+            for name, dims, metric_points in metrics:
+                key = metric_key(project_id, namespace, name, dims)
                 if key not in wanted:
-                    wanted[key] = (project_id, namespace, datum['n'], datum['d'])
-                keyed.append((key, datum))
+                    wanted[key] = (project_id, namespace, name, dims)
+                keyed.append((key, metric_points))
         ids = self.resolve_metrics(wanted)
-        rows = [datum_row(ids[key][0], datum) for key, datum in keyed]
+        rows = []
+        for key, metric_points in keyed:
+            metric_id = ids[key][0]
+            rows += [(metric_id, *point) for point in metric_points]
         # In index order, consecutive inserts touch the same pages of the
         # (metric_id, timestamp) index: a third less work for SQLite.
         rows.sort(key=_INDEX_ORDER)

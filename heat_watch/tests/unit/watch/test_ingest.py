@@ -8,6 +8,13 @@ import pytest
 from heat_watch.common import exceptions
 from heat_watch.watch import ingest
 
+POINT = (1000, 'None', 60, 1.0, 1.0, 1.0, 1.0, True, None)
+
+
+def _metric(name: str, count: int = 1) -> list:
+    """One metric of the wire format, holding ``count`` points."""
+    return [name, [], [POINT] * count]
+
 
 class SlowStore:
     """Records each batch; the first commit waits so that others queue up."""
@@ -33,7 +40,7 @@ def _submit_all(writer: ingest.IngestWriter, count: int) -> list:
 
     def submit(i: int) -> None:
         try:
-            writer.submit('p', 'ns', [{'n': 'm%d' % i}])
+            writer.submit('p', 'ns', [_metric('m%d' % i)])
         except Exception as error:  # collected for the assertions
             errors.append(error)
 
@@ -90,9 +97,10 @@ class PoisonedStore(SlowStore):
             self.first_batch = batch
             self.release.wait(30)
         self.batches.append(batch)
-        if any(d['n'] == 'm3' for _, _, datums in batch for d in datums):
+        names = {name for _, _, metrics in batch for name, _, _ in metrics}
+        if 'm3' in names:
             raise RuntimeError('the database refuses this string')
-        return {d['n'] for _, _, datums in batch for d in datums}
+        return names
 
 
 def test_one_bad_request_does_not_fail_those_sharing_its_commit():
@@ -117,7 +125,8 @@ def test_a_batch_never_exceeds_the_datapoint_limit():
     writer.start()
     threads = []
     for _ in range(6):
-        thread = threading.Thread(target=writer.submit, args=('p', 'ns', [{}] * 400))
+        request = [_metric('a', 150), _metric('b', 250)]
+        thread = threading.Thread(target=writer.submit, args=('p', 'ns', request))
         thread.start()
         threads.append(thread)
     _wait_until_queued(store, writer, 6)
@@ -125,7 +134,8 @@ def test_a_batch_never_exceeds_the_datapoint_limit():
     for thread in threads:
         thread.join(5)
     writer.stop()
-    sizes = [sum(len(datums) for _, _, datums in batch) for batch in store.batches]
+    sizes = [sum(len(points) for _, _, metrics in batch for _, _, points in metrics)
+             for batch in store.batches]
     assert sum(sizes) == 2400
     assert max(sizes[1:]) <= 1200  # a batch stops once it reaches the limit
 
@@ -133,4 +143,4 @@ def test_a_batch_never_exceeds_the_datapoint_limit():
 def test_submitting_to_a_stopped_writer_is_refused():
     writer = ingest.IngestWriter(SlowStore().write)
     with pytest.raises(exceptions.ServiceUnavailable):
-        writer.submit('p', 'ns', [{}])
+        writer.submit('p', 'ns', [_metric('m')])
