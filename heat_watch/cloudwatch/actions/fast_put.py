@@ -16,7 +16,7 @@ checks that both paths agree on generated valid and invalid bodies.
 """
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -25,6 +25,8 @@ from heat_watch.cloudwatch.actions import metrics
 from heat_watch.watch import points
 
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+# Checked by msgspec as it decodes.
+_Unit = Literal[tuple(sorted(v.UNITS))]
 
 
 class _Dimension(msgspec.Struct):
@@ -39,8 +41,8 @@ class _Datum(msgspec.Struct):
     # are decoded once per request.
     Dimensions: msgspec.Raw = msgspec.Raw(b'[]')
     Timestamp: float | None = None
-    Unit: str | None = None
-    StorageResolution: int | None = None
+    Unit: _Unit | None = None
+    StorageResolution: Literal[1, 60] | None = None
     # Present, these need the general path.
     Values: Any | msgspec.UnsetType = msgspec.UNSET
     Counts: Any | msgspec.UnsetType = msgspec.UNSET
@@ -57,7 +59,6 @@ _BODY = msgspec.json.Decoder(_Body)
 _DIMENSIONS = msgspec.json.Decoder(
     Annotated[list[_Dimension], msgspec.Meta(max_length=v.MAX_DIMENSIONS)])
 _UNSET = msgspec.UNSET
-_UNITS = v.UNITS
 _VALUE_MAX = v.VALUE_MAX
 _VALUE_MIN = v.VALUE_MIN_MAGNITUDE
 _PAST_LIMIT_MS = metrics.PAST_LIMIT_MS
@@ -120,13 +121,9 @@ def metrics_of(content: bytes, now: int | None = None) -> tuple[str, list[list]]
         unit = datum.Unit
         if unit is None:
             unit = _NO_UNIT
-        elif unit not in _UNITS:
-            return None
         resolution = datum.StorageResolution
         if resolution is None:
             resolution = _DEFAULT_RESOLUTION
-        elif resolution != 1 and resolution != 60:
-            return None
         identity = (datum.MetricName, bytes(datum.Dimensions))
         group = groups.get(identity)
         if group is None:

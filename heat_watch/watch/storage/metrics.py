@@ -75,7 +75,7 @@ DATAPOINT_COLUMNS = ('metric_id', 'timestamp', 'unit', 'storage_resolution', 'sa
                      'sum', 'minimum', 'maximum', 'has_raw', 'raw_values')
 
 
-_INDEX_ORDER = operator.itemgetter(0, 1)
+_TIMESTAMP = operator.itemgetter(0)  # of a point
 
 
 def datum_row(metric_id: int, datum: dict) -> tuple:
@@ -216,25 +216,21 @@ class MetricStore:
         of the metrics written to.
         """
         wanted: dict[str, tuple] = {}
-        keyed = []
+        by_key: dict[str, list] = {}
         for project_id, namespace, metrics in requests:
             for name, dims, metric_points in metrics:
                 key = metric_key(project_id, namespace, name, dims)
-                if key not in wanted:
+                found = by_key.get(key)
+                if found is None:
                     wanted[key] = (project_id, namespace, name, dims)
-                keyed.append((key, metric_points))
+                    by_key[key] = list(metric_points)
+                else:
+                    found += metric_points
         ids = self.resolve_metrics(wanted)
-        rows = []
-        for key, metric_points in keyed:
-            metric_id = ids[key][0]
-            rows += [(metric_id, *point) for point in metric_points]
-        # In index order, consecutive inserts touch the same pages of the
-        # (metric_id, timestamp) index: a third less work for SQLite.
-        rows.sort(key=_INDEX_ORDER)
         stamp = now_ms()
         stale = [ids[k][0] for k in wanted if stamp - ids[k][1] > LAST_PUT_REFRESH_MS]
         with self.engine.begin() as conn:
-            insert_datapoints(conn, rows)
+            insert_datapoints(conn, _rows_in_index_order(by_key, ids))
             for chunk in _chunks(stale, 500):
                 conn.execute(sa.update(METRICS).where(METRICS.c.id.in_(chunk))
                              .values(last_put_at=stamp))
@@ -374,6 +370,18 @@ class MetricStore:
                 if len(ids) < batch:
                     break
         return total
+
+
+def _rows_in_index_order(by_key: dict[str, list], ids: dict[str, tuple[int, int]]) -> list:
+    """Rows sorted by (metric_id, timestamp): consecutive inserts then touch
+    the same pages of that index, a third less work for SQLite. Sorting
+    each metric's points alone costs a fraction of sorting all rows."""
+    rows = []
+    for metric_id, key in sorted((ids[key][0], key) for key in by_key):
+        metric_points = by_key[key]
+        metric_points.sort(key=_TIMESTAMP)
+        rows += [(metric_id, *point) for point in metric_points]
+    return rows
 
 
 def _chunks(items: list, size: int):

@@ -48,6 +48,25 @@ def test_rows_inserted_as_driver_tuples_read_back(engine):
                                         (2000, 'None', 2.0, 4.0, '[[1.0, 1.0], [3.0, 1.0]]')]
 
 
+def test_a_group_commit_inserts_in_index_order_without_touching_its_input(engine):
+    store = metric_storage.MetricStore(engine)
+    first = [['b', [], [(3000, 'None', 60, 1.0, 3.0, 3.0, 3.0, True, None),
+                        (1000, 'None', 60, 1.0, 1.0, 1.0, 1.0, True, None)]],
+             ['a', [], [(2000, 'None', 60, 1.0, 2.0, 2.0, 2.0, True, None)]]]
+    second = [['b', [], [(2000, 'None', 60, 1.0, 9.0, 9.0, 9.0, True, None)]],
+              ['a', [], [(1000, 'None', 60, 1.0, 8.0, 8.0, 8.0, True, None)]]]
+    sent = repr(first)
+    store.write_metrics([('p', 'ns', first), ('p', 'ns', second)])
+    assert repr(first) == sent
+    table = metric_storage.DATAPOINTS
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.metric_id, table.c.timestamp, table.c.sum)
+                            .order_by(table.c.id)).all()
+    assert [(r.metric_id, r.timestamp) for r in rows] == sorted(
+        (r.metric_id, r.timestamp) for r in rows)
+    assert sorted(r.sum for r in rows) == [1.0, 2.0, 3.0, 8.0, 9.0]
+
+
 def test_sqlite_connections_get_the_configured_cache_and_checkpoint(tmp_path):
     conf = cfg.ConfigOpts()
     conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
