@@ -50,6 +50,19 @@ Semantics, as in the fake driver:
   server is re-raised in the caller as is (no ``allowed_remote_exmods``
   filtering, no ``RemoteError`` wrapping, exactly as with ``fake://``).
 
+Calls run on the caller's thread when they can. A listener's poll thread
+and the server's executor thread each cost a thread wake-up, and the reply
+a third: more CPU than a one-datum PutMetricData itself. So while an RPC
+server listens on a call's topic, ``send`` hands the message straight to
+that server's callback on the calling thread, marked ``inline``; the servers
+of :func:`heat_watch.common.rpc.get_server` then dispatch it right there
+(any other server submits it to its executor as usual, which still saves
+the poll thread). The call runs through oslo.messaging's dispatcher as
+before (versions, endpoints, expected exceptions, the reply); only the
+threads differ, and the caller's timeout no longer interrupts a call that
+its server has started. Casts, fanouts, notifications and calls made while
+no server listens go through the queues.
+
 Registered under the ``oslo.messaging.drivers`` entry-point namespace as
 ``inprocess`` (``setup.cfg``).
 """
@@ -127,9 +140,12 @@ class _Exchange:
 class InProcessIncomingMessage(base.RpcIncomingMessage):
     """A message taken from one of the driver's queues."""
 
-    def __init__(self, driver: InProcessDriver, source: _Queue, envelope: _Envelope) -> None:
+    def __init__(self, driver: InProcessDriver, source: _Queue, envelope: _Envelope,
+                 inline: bool = False) -> None:
         ctxt, message, reply_q = envelope
         super().__init__(ctxt, message)
+        # Handed to the server on the caller's thread (see the module docstring).
+        self.inline = inline
         self._driver = driver
         self._source = source
         self._envelope = envelope
@@ -211,6 +227,29 @@ class InProcessListener(base.PollStyleListener):
             q.listeners.discard(self)
 
 
+class InProcessListenerAdapter(base.PollStyleListenerAdapter):
+    """oslo.messaging's poll thread over an :class:`InProcessListener`; while
+    started, an RPC listener also takes calls on the callers' threads."""
+
+    def __init__(self, driver: InProcessDriver, listener: InProcessListener,
+                 target: oslo_messaging.Target | None, batch_size: int,
+                 batch_timeout: float | None) -> None:
+        super().__init__(listener, batch_size, batch_timeout)
+        self._driver = driver
+        self.target = target
+        self.topic_queue: _Queue | None = None
+
+    def start(self, on_incoming_callback) -> None:
+        super().start(on_incoming_callback)
+        if self.target is not None:
+            self._driver._serve_inline(self)
+
+    def stop(self) -> None:
+        if self.target is not None:
+            self._driver._stop_inline(self)
+        super().stop()
+
+
 class InProcessDriver(base.BaseDriver):
     """In-memory delivery between the transports' users in one process."""
 
@@ -219,6 +258,8 @@ class InProcessDriver(base.BaseDriver):
         super().__init__(conf, url, default_exchange, allowed_remote_exmods)
         self._lock = threading.Lock()
         self._exchanges: dict[str | None, _Exchange] = {}
+        # (exchange, topic) -> started RPC listeners taking calls inline.
+        self._inline: dict[tuple[str | None, str], list[InProcessListenerAdapter]] = {}
 
     def require_features(self, requeue: bool = True) -> None:
         """Everything, requeueing included, is supported."""
@@ -251,6 +292,29 @@ class InProcessDriver(base.BaseDriver):
         with self._lock:
             source.put(envelope)
 
+    def _serve_inline(self, adapter: InProcessListenerAdapter) -> None:
+        with self._lock:
+            exchange = adapter.target.exchange or self._default_exchange
+            adapter.topic_queue = self._exchange(exchange).topic_queue(adapter.target.topic)
+            self._inline.setdefault((exchange, adapter.target.topic), []).append(adapter)
+
+    def _stop_inline(self, adapter: InProcessListenerAdapter) -> None:
+        with self._lock:
+            exchange = adapter.target.exchange or self._default_exchange
+            adapters = self._inline.get((exchange, adapter.target.topic), [])
+            if adapter in adapters:
+                adapters.remove(adapter)
+
+    def _inline_adapter(self, target: oslo_messaging.Target) -> InProcessListenerAdapter | None:
+        """A started listener that may take this call on the caller's thread."""
+        if target.fanout:
+            return None
+        adapters = self._inline.get((target.exchange or self._default_exchange, target.topic))
+        for adapter in adapters or ():
+            if target.server is None or adapter.target.server == target.server:
+                return adapter
+        return None
+
     def send(self, target: oslo_messaging.Target, ctxt: dict, message: dict,
              wait_for_reply: bool | None = None, timeout: float | None = None,
              call_monitor_timeout: float | None = None, retry: int | None = None,
@@ -260,7 +324,13 @@ class InProcessDriver(base.BaseDriver):
             self._deliver(target, ctxt, message)
             return None
         reply_q: queue.SimpleQueue = queue.SimpleQueue()
-        self._deliver(target, ctxt, message, reply_q)
+        adapter = self._inline_adapter(target)
+        callback = adapter.on_incoming_callback if adapter is not None else None
+        if callback is not None:
+            callback([InProcessIncomingMessage(self, adapter.topic_queue,
+                                               (ctxt, message, reply_q), inline=True)])
+        else:
+            self._deliver(target, ctxt, message, reply_q)
         try:
             reply, failure = reply_q.get(timeout=timeout)
         except queue.Empty:
@@ -284,7 +354,7 @@ class InProcessDriver(base.BaseDriver):
                 queues.append(exchange.server_queue(target.topic, target.server))
             queues.append(exchange.topic_queue(target.topic))
             listener = InProcessListener(self, queues)
-        return base.PollStyleListenerAdapter(listener, batch_size, batch_timeout)
+        return InProcessListenerAdapter(self, listener, target, batch_size, batch_timeout)
 
     def listen_for_notifications(self, targets_and_priorities: list, pool: str | None,
                                  batch_size: int, batch_timeout: float | None

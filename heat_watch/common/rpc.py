@@ -14,6 +14,7 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
 from oslo_messaging import transport as msg_transport
+from oslo_messaging.rpc import server as rpc_server
 
 from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions
@@ -109,12 +110,25 @@ def get_client(target: messaging.Target, conf: cfg.ConfigOpts = CONF,
                                     timeout=timeout)
 
 
+class _RPCServer(rpc_server.RPCServer):
+    """oslo.messaging's RPC server; a call the in-process driver hands over
+    on the caller's thread (``inline``) is dispatched on that thread instead
+    of the executor's (see :mod:`heat_watch.common.inprocess`)."""
+
+    def _on_incoming(self, incoming: list) -> None:
+        if len(incoming) == 1 and getattr(incoming[0], 'inline', False):
+            self._process_incoming(incoming)
+        else:
+            super()._on_incoming(incoming)
+
+
 def get_server(target: messaging.Target, endpoints: list,
                conf: cfg.ConfigOpts = CONF) -> messaging.MessageHandlingServer:
     """An RPC server (oslo.messaging's executor is threading only now)."""
     return messaging.get_rpc_server(
         get_transport(conf), target, endpoints, serializer=ContextSerializer(),
-        access_policy=messaging.rpc.dispatcher.DefaultRPCAccessPolicy)
+        access_policy=messaging.rpc.dispatcher.DefaultRPCAccessPolicy,
+        server_cls=_RPCServer)
 
 
 def answers_project_errors(endpoint_class: type) -> type:

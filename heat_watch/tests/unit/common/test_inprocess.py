@@ -307,3 +307,66 @@ def test_poll_honours_its_timeout_and_returns_at_once_when_stopped(harness):
     assert polled.get_nowait() == []
     assert time.monotonic() - started < 1
     listener.cleanup()
+
+
+class ThreadEndpoint(Endpoint):
+    def thread(self, ctxt):
+        return threading.current_thread()
+
+
+def _inline_server(harness, conf, server='s1', endpoint=None):
+    """A server of rpc.get_server (dispatching inline calls on the caller's thread)."""
+    endpoint = endpoint or ThreadEndpoint()
+    started = rpc.get_server(messaging.Target(topic='t', server=server), [endpoint], conf)
+    started.start()
+    harness.servers.append(started)
+    return started, endpoint
+
+
+def test_a_call_to_a_heat_watch_server_runs_on_the_callers_thread(harness):
+    conf = harness.conf()
+    _inline_server(harness, conf)
+    transport = rpc.get_transport(conf)
+
+    assert client(transport).call({}, 'thread') is threading.current_thread()
+    assert client(transport).call({}, 'echo', value=[3]) == [3]
+    with pytest.raises(exceptions.AlarmNotFound, match='Alarm a1 does not exist'):
+        client(transport).call({}, 'fail', name='a1')
+
+
+def test_a_plain_oslo_messaging_server_answers_on_its_executor(harness):
+    transport = harness.transport()
+    harness.server(transport, endpoint=ThreadEndpoint())
+
+    assert client(transport).call({}, 'thread') is not threading.current_thread()
+
+
+def test_inline_calls_reach_the_addressed_server_only(harness):
+    conf = harness.conf()
+    _, first = _inline_server(harness, conf, server='s1')
+    _, second = _inline_server(harness, conf, server='s2')
+    transport = rpc.get_transport(conf)
+
+    for _ in range(3):
+        client(transport, server='s2').call({}, 'record', value='y')
+
+    assert drain(second.casts, 3) == ['y'] * 3
+    assert first.casts.empty()
+
+
+def test_a_call_waits_in_the_queue_until_a_server_starts_and_none_after_it_stops(harness):
+    conf = harness.conf()
+    transport = rpc.get_transport(conf)
+    answers: queue.Queue = queue.Queue()
+    waiting = threading.Thread(
+        target=lambda: answers.put(client(transport).call({}, 'echo', value='early')))
+    waiting.start()
+    time.sleep(0.1)  # the call is queued: no server listens yet
+
+    started, _ = _inline_server(harness, conf)
+    assert answers.get(timeout=WAIT) == 'early'
+    waiting.join(WAIT)
+
+    started.stop()
+    with pytest.raises(messaging.MessagingTimeout):
+        client(transport, timeout=0.2).call({}, 'echo', value='late')
