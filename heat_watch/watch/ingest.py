@@ -47,16 +47,18 @@ class IngestWriter:
     """Commits queued points in batches on one writer thread.
 
     ``write_batch`` stores a list of (project_id, namespace, metrics) (see
-    :mod:`heat_watch.watch.points`) in one
-    transaction and returns the metric keys written; ``on_committed`` gets
-    those keys after each commit (the alarm fast path).
+    :mod:`heat_watch.watch.points`) in one transaction and returns the
+    metric keys written; ``on_committed`` gets those keys after each commit
+    (the alarm fast path); ``on_stop`` runs on the writer thread as it ends.
     """
 
     def __init__(self, write_batch: Callable[[list], set[str]],
                  on_committed: Callable[[set[str]], None] | None = None,
-                 max_batch_datapoints: int = 20000, max_queued: int = 1000):
+                 max_batch_datapoints: int = 20000, max_queued: int = 1000,
+                 on_stop: Callable[[], None] | None = None):
         self._write_batch = write_batch
         self._on_committed = on_committed
+        self._on_stop = on_stop
         self._max_batch = max_batch_datapoints
         self._queue: queue.Queue = queue.Queue(maxsize=max_queued)
         self._thread: threading.Thread | None = None
@@ -103,14 +105,18 @@ class IngestWriter:
         return batch, stop
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            batch, stop = self._take_batch(first)
-            self._commit(batch)
-            if stop:
-                return
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                batch, stop = self._take_batch(first)
+                self._commit(batch)
+                if stop:
+                    return
+        finally:
+            if self._on_stop is not None:
+                self._on_stop()  # on this thread: what it holds is its own
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:

@@ -73,7 +73,8 @@ class WatchEngineService(service.Service):
         self.writer = ingest.IngestWriter(
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
-            max_queued=conf.watch_engine.ingest_queue_requests)
+            max_queued=conf.watch_engine.ingest_queue_requests,
+            on_stop=self.store.release_connection)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
             alarm_manager.AlarmManager(self.alarms, self.evaluator,

@@ -101,3 +101,46 @@ def test_upgrading_to_003_keeps_the_datapoints_and_drops_the_time_index(tmp_path
                 == [2.5]
     finally:
         connection.dispose_engines()
+
+
+def _point(stamp, value=1.0):
+    return (stamp, 'None', 60, 1.0, value, value, value, True, None)
+
+
+def _stored_sums(engine) -> list[float]:
+    with engine.connect() as conn:
+        return sorted(r.sum for r in conn.execute(sa.select(metric_storage.DATAPOINTS.c.sum)))
+
+
+def test_ingestion_keeps_one_connection_per_thread_and_gives_it_back(engine):
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
+    held = store._writer._local.held[0].driver_connection
+    store.write_metrics([('p', 'ns', [['m', [], [_point(2000)]]])])
+    assert store._writer._local.held[0].driver_connection is held
+    checked_out = engine.pool.checkedout()
+    store.release_connection()
+    assert engine.pool.checkedout() == checked_out - 1
+    assert _stored_sums(engine) == [1.0, 1.0]
+
+
+def test_a_failed_ingestion_commit_rolls_back_and_drops_its_connection(engine):
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
+    null_count = (3000, 'None', 60, None, 3.0, 3.0, 3.0, True, None)  # NOT NULL column
+    bad = [['m', [], [_point(2000, 2.0), null_count]]]
+    with pytest.raises(Exception):
+        store.write_metrics([('p', 'ns', bad)])
+    assert store._writer._local.held is None
+    store.write_metrics([('p', 'ns', [['m', [], [_point(4000, 4.0)]]])])
+    assert _stored_sums(engine) == [1.0, 4.0]  # nothing of the failed commit
+
+
+def test_the_ingestion_connection_is_renewed_after_its_recycle_time(engine, monkeypatch):
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
+    first = store._writer._local.held
+    monkeypatch.setattr(metric_storage._WriterConnection, 'RECYCLE_S', 0.0)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(2000)]]])])
+    assert store._writer._local.held is not first
+    assert _stored_sums(engine) == [1.0, 1.0]
