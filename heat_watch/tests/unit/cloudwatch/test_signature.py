@@ -8,6 +8,8 @@ under test.
 
 import dataclasses
 import datetime
+import hashlib
+import hmac
 import json
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
@@ -660,3 +662,23 @@ def test_non_ascii_signature_does_not_crash():
     req = with_params(boto2_signed(v2=True), Signature='sïgnature')
     with pytest.raises(errors.SignatureDoesNotMatch):
         check(req)
+
+
+def test_lower_headers_is_a_copy_and_header_lookups_ignore_case():
+    req = sig.SignedRequest(method='POST', host='h', path='/',
+                            headers={'X-Amz-Date': '20240101T000000Z'})
+    lowered = req.lower_headers()
+    lowered['x-amz-date'] = 'changed'
+    assert req.header('X-AMZ-DATE') == '20240101T000000Z'
+    assert req.lower_headers() == {'x-amz-date': '20240101T000000Z'}
+
+
+def test_the_derived_v4_key_is_the_hmac_chain_whether_remembered_or_not():
+    sig.v4_signing_key.cache_clear()
+    first = sig.v4_signing_key('secret', '20240101', 'RegionOne', 'monitoring')
+    again = sig.v4_signing_key('secret', '20240101', 'RegionOne', 'monitoring')
+    key = b'AWS4secret'
+    for part in ('20240101', 'RegionOne', 'monitoring', 'aws4_request'):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    assert first == again == key
+    assert sig.v4_signing_key('other', '20240101', 'RegionOne', 'monitoring') != key

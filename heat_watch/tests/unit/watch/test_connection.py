@@ -1,6 +1,8 @@
 """The watch database engine: SQLite files keep pooled connections and
 still raise oslo.db's exceptions."""
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -129,7 +131,7 @@ def test_a_failed_ingestion_commit_rolls_back_and_drops_its_connection(engine):
     store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
     null_count = (3000, 'None', 60, None, 3.0, 3.0, 3.0, True, None)  # NOT NULL column
     bad = [['m', [], [_point(2000, 2.0), null_count]]]
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.IntegrityError):  # the driver's own error
         store.write_metrics([('p', 'ns', bad)])
     assert store._writer._local.held is None
     store.write_metrics([('p', 'ns', [['m', [], [_point(4000, 4.0)]]])])
