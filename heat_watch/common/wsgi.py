@@ -3,6 +3,7 @@
 import select
 import threading
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from oslo_log import log
 
@@ -14,6 +15,100 @@ LOG = log.getLogger(__name__)
 # How long a worker thread waits on a kept-alive connection for its next
 # request before handing it back to cheroot's selector thread.
 KEEPALIVE_LINGER_S = 0.01
+
+
+class _SocketReader:
+    """What cheroot reads requests with: a buffer over the socket.
+
+    cheroot's own reader is the pure-Python ``_pyio.BufferedReader``, whose
+    readline costs dozens of Python calls per header line; here a line is
+    one ``bytes.find`` and one slice.
+    """
+
+    def __init__(self, sock, bufsize: int = 65536):
+        self._sock = sock
+        self._bufsize = max(bufsize, 65536)
+        self._buf = b''
+        self._pos = 0
+        self.bytes_read = 0
+        self.closed = False
+
+    def has_data(self) -> bool:
+        """Whether bytes already read from the socket wait here (pipelining)."""
+        return self._pos < len(self._buf)
+
+    def _fill(self) -> bool:
+        """Read more from the socket; False at end of stream."""
+        data = self._sock.recv(self._bufsize)
+        if not data:
+            return False
+        self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
+        self._pos = 0
+        return True
+
+    def _take(self, end: int) -> bytes:
+        data = self._buf[self._pos:end]
+        self._pos = end
+        self.bytes_read += len(data)
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        limit = size if size is not None and size >= 0 else None
+        while True:
+            end = len(self._buf) if limit is None else min(len(self._buf), self._pos + limit)
+            newline = self._buf.find(b'\n', self._pos, end)
+            if newline >= 0:
+                return self._take(newline + 1)
+            if (limit is not None and end - self._pos >= limit) or not self._fill():
+                return self._take(end)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            while self._fill():
+                pass
+            return self._take(len(self._buf))
+        available = len(self._buf) - self._pos
+        if size <= available:
+            return self._take(self._pos + size)
+        # A large body: straight from the socket into one buffer.
+        out = bytearray(size)
+        out[:available] = self._take(len(self._buf))
+        view, filled = memoryview(out), available
+        while filled < size:
+            count = self._sock.recv_into(view[filled:])
+            if not count:
+                break
+            filled += count
+        self.bytes_read += filled - available
+        return bytes(view[:filled])
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self) -> None:
+        self.closed = True
+        self._buf, self._pos = b'', 0
+
+
+def _make_file(sock, mode: str = 'r', bufsize: int = 65536):
+    if 'r' in mode:
+        return _SocketReader(sock, bufsize)
+    return cheroot_server.MakeFile(sock, mode, bufsize)
+
+
+class _Connection(cheroot_server.HTTPConnection):
+    """cheroot's connection, reading requests with :class:`_SocketReader`."""
+
+    def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
+        if makefile is cheroot_server.MakeFile:  # a plain socket, not TLS
+            makefile = _make_file
+        super().__init__(server, sock, makefile)
 
 
 class _Server(cheroot_wsgi.Server):
@@ -28,6 +123,7 @@ class _Server(cheroot_wsgi.Server):
     """
 
     linger_s = KEEPALIVE_LINGER_S
+    ConnectionClass = _Connection
 
     def put_conn(self, conn) -> None:
         """Called on the worker thread that answered ``conn``'s last request."""

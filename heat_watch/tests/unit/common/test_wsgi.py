@@ -1,6 +1,7 @@
 """The HTTP server: kept-alive connections stay on a worker while busy."""
 
 import http.client
+import socket
 import threading
 import time
 
@@ -55,3 +56,47 @@ def test_a_connection_closed_by_the_client_frees_its_worker(server):
         connection.close()
     assert _get(http.client.HTTPConnection('127.0.0.1', server.port, timeout=10),
                 '/last').endswith('/last')
+
+
+@pytest.fixture
+def pair():
+    ours, theirs = socket.socketpair()
+    yield ours, theirs
+    ours.close()
+    theirs.close()
+
+
+def test_the_reader_reads_lines_within_their_limit(pair):
+    ours, theirs = pair
+    theirs.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\nrest')
+    reader = wsgi._SocketReader(ours)
+    assert reader.readline() == b'GET / HTTP/1.1\r\n'
+    assert reader.readline(3) == b'Hos'  # a limit cuts the line, as io does
+    assert reader.readline() == b't: x\r\n'
+    assert reader.readline() == b'\r\n'
+    assert reader.has_data()  # the next request is already here (pipelining)
+    assert reader.read(4) == b'rest'
+    assert not reader.has_data()
+    assert reader.bytes_read == 31
+
+
+def test_the_reader_takes_a_body_larger_than_its_buffer_across_many_receives(pair):
+    ours, theirs = pair
+    body = bytes(range(256)) * 1024  # 256 KiB: several socket reads
+    sender = threading.Thread(target=theirs.sendall, args=(b'L\n' + body + b'tail\n',))
+    sender.start()
+    reader = wsgi._SocketReader(ours)
+    assert reader.readline() == b'L\n'
+    assert reader.read(len(body)) == body
+    assert reader.readline() == b'tail\n'
+    sender.join()
+
+
+def test_the_reader_returns_what_it_has_at_the_end_of_the_stream(pair):
+    ours, theirs = pair
+    theirs.sendall(b'partial line')
+    theirs.shutdown(2)
+    reader = wsgi._SocketReader(ours)
+    assert reader.readline() == b'partial line'
+    assert reader.readline() == b''
+    assert list(reader) == []
