@@ -47,7 +47,7 @@ class WatchEngineClient:
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, **kwargs):
-        return self._client.prepare().call(ctxt, method, **kwargs)
+        return self._client.call(ctxt, method, **kwargs)
 
     def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
         """Store points of the caller's project; returns once committed."""

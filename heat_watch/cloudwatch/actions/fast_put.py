@@ -67,6 +67,24 @@ _NO_UNIT = points.NO_UNIT
 _DEFAULT_RESOLUTION = points.DEFAULT_RESOLUTION
 
 
+# Canonical dimensions by their JSON bytes: clients send the same few lists
+# over and over. Bounded; the lists are shared, so nothing may change them.
+_DIMENSIONS_SEEN: dict[bytes, list] = {}
+_DIMENSIONS_SEEN_MAX = 20_000
+
+
+def _known_dimensions(raw: bytes) -> list | None:
+    """:func:`_dimensions`, remembered for valid lists."""
+    dims = _DIMENSIONS_SEEN.get(raw)
+    if dims is None:
+        dims = _dimensions(raw)
+        if dims is not None:
+            if len(_DIMENSIONS_SEEN) >= _DIMENSIONS_SEEN_MAX:
+                _DIMENSIONS_SEEN.clear()
+            _DIMENSIONS_SEEN[raw] = dims
+    return dims
+
+
 def _dimensions(raw: bytes) -> list | None:
     """Canonical [[name, value], ...] of plainly valid dimensions, else None."""
     try:
@@ -127,7 +145,7 @@ def metrics_of(content: bytes, now: int | None = None) -> tuple[str, list[list]]
         identity = (datum.MetricName, bytes(datum.Dimensions))
         group = groups.get(identity)
         if group is None:
-            dims = _dimensions(identity[1])
+            dims = _known_dimensions(identity[1])
             if dims is None:
                 return None
             group = groups[identity] = [datum.MetricName, dims, []]

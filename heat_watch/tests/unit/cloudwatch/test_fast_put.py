@@ -213,3 +213,16 @@ def test_declined_requests_do_not_reach_the_engine():
         None, engine, b'{"Namespace": "App", "MetricData": [{"MetricName": "m", "Value": 2}]}'
     ) == {}
     assert engine.calls[0][0] == 'App' and engine.calls[0][1][0][2][0][4] == 2.0
+
+
+def test_dimensions_are_decoded_once_and_the_memory_is_bounded(monkeypatch):
+    monkeypatch.setattr(fast_put, '_DIMENSIONS_SEEN', {})
+    monkeypatch.setattr(fast_put, '_DIMENSIONS_SEEN_MAX', 2)
+    raw = b'[{"Name": "b", "Value": "2"}, {"Name": "a", "Value": "1"}]'
+    first = fast_put._known_dimensions(raw)
+    assert first == [['a', '1'], ['b', '2']]
+    assert fast_put._known_dimensions(raw) is first
+    assert fast_put._known_dimensions(b'[{"Name": "a"}]') is None  # invalid: not kept
+    fast_put._known_dimensions(b'[]')
+    fast_put._known_dimensions(b'[{"Name": "c", "Value": "3"}]')
+    assert len(fast_put._DIMENSIONS_SEEN) <= 2
