@@ -146,3 +146,12 @@ def test_the_ingestion_connection_is_renewed_after_its_recycle_time(engine, monk
     store.write_metrics([('p', 'ns', [['m', [], [_point(2000)]]])])
     assert store._writer._local.held is not first
     assert _stored_sums(engine) == [1.0, 1.0]
+
+
+def test_rows_go_in_chunks_of_multi_row_inserts(engine, monkeypatch):
+    monkeypatch.setattr(metric_storage, 'INSERT_CHUNK', 3)
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000 + i, float(i)) for i in range(7)]]])])
+    assert _stored_sums(engine) == [float(i) for i in range(7)]
+    sql = metric_storage._multi_row_insert(engine.dialect, 3)
+    assert sql.count('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)') == 3
