@@ -230,6 +230,29 @@ def unique_name(label: str) -> str:
     return 'hwit_%s_%s' % (label, uuid.uuid4().hex[:10])
 
 
+@contextlib.contextmanager
+def watch_database(backend: Backend, label: str):
+    """The SQLAlchemy engine of a fresh, migrated watch database on
+    ``backend``, dropped afterwards."""
+    from oslo_config import cfg
+
+    from heat_watch.watch.storage import connection
+
+    database = unique_name(label)
+    backend.create(database)
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
+    connection.register_opts(conf)
+    conf([])
+    conf.set_override('connection', backend.url(database), group=connection.GROUP)
+    try:
+        connection.db_sync(conf)
+        yield connection.get_engine(conf)
+    finally:
+        connection.dispose_engines()
+        backend.drop(database)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

@@ -3,28 +3,15 @@ one-executemany compare-and-set (summed row count), PostgreSQL the one by
 one path; both must record exactly the winners."""
 
 import pytest
-from oslo_config import cfg
 
 from heat_watch.tests.integration import base
 from heat_watch.watch.storage import alarms as alarm_storage
-from heat_watch.watch.storage import connection
 
 
 @pytest.fixture(scope='module')
 def store(backend):
-    database = base.unique_name('alarm_storage')
-    backend.create(database)
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
-    connection.register_opts(conf)
-    conf([])
-    conf.set_override('connection', backend.url(database), group=connection.GROUP)
-    try:
-        connection.db_sync(conf)
-        yield alarm_storage.AlarmStore(connection.get_engine(conf))
-    finally:
-        connection.dispose_engines()
-        backend.drop(database)
+    with base.watch_database(backend, 'alarm_storage') as engine:
+        yield alarm_storage.AlarmStore(engine)
 
 
 def _alarms(store, project: str, names: str) -> list[dict]:

@@ -5,28 +5,15 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from oslo_config import cfg
 
 from heat_watch.tests.integration import base
-from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
 
 
 @pytest.fixture(scope='module')
 def store(backend):
-    database = base.unique_name('metric_storage')
-    backend.create(database)
-    conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
-    connection.register_opts(conf)
-    conf([])
-    conf.set_override('connection', backend.url(database), group=connection.GROUP)
-    try:
-        connection.db_sync(conf)
-        yield metric_storage.MetricStore(connection.get_engine(conf))
-    finally:
-        connection.dispose_engines()
-        backend.drop(database)
+    with base.watch_database(backend, 'metric_storage') as engine:
+        yield metric_storage.MetricStore(engine)
 
 
 def test_points_are_stored_in_chunks_exactly(store, monkeypatch):

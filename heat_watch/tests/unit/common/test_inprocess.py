@@ -171,11 +171,16 @@ def test_a_call_addressed_to_a_server_reaches_that_server(harness):
     first = harness.server(transport, server='s1')
     second = harness.server(transport, server='s2')
 
-    for _ in range(5):
+    _assert_calls_reach_only(transport, second, first)
+
+
+def _assert_calls_reach_only(transport, addressed, other, count=5):
+    """Calls addressed to server 's2' reach its endpoint ``addressed`` only."""
+    for _ in range(count):
         client(transport, server='s2').call({}, 'record', value='x')
 
-    assert drain(second.casts, 5) == ['x'] * 5
-    assert first.casts.empty()
+    assert drain(addressed.casts, count) == ['x'] * count
+    assert other.casts.empty()
 
 
 def test_the_servers_exception_crosses_with_its_class(harness):
@@ -345,13 +350,7 @@ def test_inline_calls_reach_the_addressed_server_only(harness):
     conf = harness.conf()
     _, first = _inline_server(harness, conf, server='s1')
     _, second = _inline_server(harness, conf, server='s2')
-    transport = rpc.get_transport(conf)
-
-    for _ in range(3):
-        client(transport, server='s2').call({}, 'record', value='y')
-
-    assert drain(second.casts, 3) == ['y'] * 3
-    assert first.casts.empty()
+    _assert_calls_reach_only(rpc.get_transport(conf), second, first)
 
 
 def test_a_call_waits_in_the_queue_until_a_server_starts_and_none_after_it_stops(harness):
