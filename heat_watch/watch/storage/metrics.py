@@ -1,12 +1,11 @@
 """Metrics and datapoints: registry, ingestion writes, aggregate reads.
 
-Datums arrive in the engine's wire format (see
-:mod:`heat_watch.watch.rpcapi`): ``n`` name, ``d`` dimensions as sorted
-[[name, value], ...], ``t`` epoch ms, ``u`` unit, ``r`` storage resolution,
-and one of ``v`` (a value), ``vs``/``cs`` (values and counts) or ``s``
-([sample_count, sum, minimum, maximum]).
+Points arrive grouped by metric, in the engine's wire format
+(:mod:`heat_watch.watch.points`); a datapoints row is a metric id followed
+by a point's fields.
 """
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -162,7 +161,10 @@ class _WriterConnection:
             raw.commit()
         except Exception:
             self._local.held = None
-            raw.invalidate()  # rolls back and closes it; the pool forgets it
+            # Rolls back and closes it; the pool forgets it. The insert's
+            # error is the one to report, whatever the broken link says.
+            with contextlib.suppress(Exception):
+                raw.invalidate()
             raise
 
 
