@@ -118,6 +118,7 @@ def metrics_of(content: bytes, now: int | None = None) -> tuple[str, list[list]]
     if now is None:
         now = int(time.time() * 1000)
     earliest, latest = now - _PAST_LIMIT_MS, now + _FUTURE_LIMIT_MS
+    earliest_s, latest_s = earliest / 1000 - 1, latest / 1000 + 1
     groups: dict[tuple, list] = {}
     for datum in body.MetricData:
         if (datum.Values is not _UNSET or datum.Counts is not _UNSET
@@ -132,6 +133,10 @@ def metrics_of(content: bytes, now: int | None = None) -> tuple[str, list[list]]
         if stamp is None:
             stamp = now
         else:
+            # Compared in seconds first: a huge number (1e303) would
+            # overflow to infinity in the rounding below.
+            if not earliest_s <= stamp <= latest_s:
+                return None
             # Rounded to the microsecond first, as datetime.fromtimestamp does.
             stamp = round(stamp * 1_000_000) // 1000
             if not earliest <= stamp <= latest:

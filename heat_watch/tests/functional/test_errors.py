@@ -97,3 +97,12 @@ def test_wrong_parameter_type_is_rejected_by_both_protocols(lenient, namespace):
         EndTime=base + support.MINUTE, Period='sixty', Statistics=['Sum'])
     assert status == 400
     assert code in ('InvalidParameterValue', 'SerializationException')
+
+
+def test_a_timestamp_too_large_for_milliseconds_is_invalid_not_a_failure(deployment, tenant_a):
+    response = support.signed_json(
+        deployment.endpoint, tenant_a.access, tenant_a.secret,
+        support.TARGET_PREFIX + 'PutMetricData',
+        {'Namespace': 'App', 'MetricData': [{'MetricName': 'm', 'Value': 1, 'Timestamp': 1e303}]})
+    assert response.status_code == 400
+    assert 'InvalidParameterValue' in json.loads(response.content)['__type']
