@@ -17,9 +17,12 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
+from oslo_log import log
 
 from heat_watch.watch import points
 from heat_watch.watch.storage import models
+
+LOG = log.getLogger(__name__)
 
 METRICS = models.Metric.__table__
 DIMENSIONS = models.MetricDimension.__table__
@@ -300,16 +303,30 @@ class MetricStore:
         if rows:
             self._writer.insert(rows)
         if stale:
-            # A hint for ListMetrics' RecentlyActive, refreshed at most every
-            # few minutes: its own transaction, after the datapoints'.
+            self._refresh_last_put(wanted, ids, stale, stamp)
+        return set(wanted)
+
+    def _refresh_last_put(self, wanted: dict[str, tuple], ids: dict[str, tuple[int, int]],
+                          stale: list[int], stamp: int) -> None:
+        """Refresh ListMetrics' RecentlyActive hint, at most every few
+        minutes per metric, in its own transaction after the datapoints'.
+
+        The datapoints are committed by now: a failure here must not reach
+        the ingestion writer, which would store them again one request at
+        a time. It is logged, and the next write tries again.
+        """
+        try:
             with self.engine.begin() as conn:
                 for chunk in _chunks(stale, 500):
                     conn.execute(sa.update(METRICS).where(METRICS.c.id.in_(chunk))
                                  .values(last_put_at=stamp))
-            now = time.monotonic()
-            for key in wanted:
-                self._remember(key, ids[key][0], stamp, now)
-        return set(wanted)
+        except Exception:
+            LOG.warning('Refreshing the last put time of %d metrics failed', len(stale),
+                        exc_info=True)
+            return
+        now = time.monotonic()
+        for key in wanted:
+            self._remember(key, ids[key][0], stamp, now)
 
     # -- reads -----------------------------------------------------------------
 

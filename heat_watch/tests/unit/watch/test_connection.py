@@ -2,6 +2,7 @@
 still raise oslo.db's exceptions."""
 
 import sqlite3
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -155,3 +156,21 @@ def test_rows_go_in_chunks_of_multi_row_inserts(engine, monkeypatch):
     assert _stored_sums(engine) == [float(i) for i in range(7)]
     sql = metric_storage._multi_row_insert(engine.dialect, 3)
     assert sql.count('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)') == 3
+
+
+def test_a_failed_last_put_refresh_keeps_the_committed_points_once(engine, monkeypatch):
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
+    key = next(iter(store._cache))
+    metric_id = store._cache[key][0]
+    store._remember(key, metric_id, 0, time.monotonic())  # last put long ago: refresh due
+    real_begin = engine.begin
+
+    def failing_begin():
+        raise sa.exc.OperationalError('UPDATE metrics', {}, Exception('database is locked'))
+
+    monkeypatch.setattr(engine, 'begin', failing_begin)
+    assert store.write_metrics([('p', 'ns', [['m', [], [_point(2000, 2.0)]]])]) == {key}
+    assert store._cache[key][1] == 0  # not refreshed: the next write tries again
+    monkeypatch.setattr(engine, 'begin', real_begin)
+    assert _stored_sums(engine) == [1.0, 2.0]
