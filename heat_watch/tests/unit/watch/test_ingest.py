@@ -59,17 +59,24 @@ def _wait_until_queued(store: SlowStore, writer: ingest.IngestWriter, count: int
         time.sleep(0.01)
 
 
-def test_requests_waiting_during_a_commit_are_committed_together():
-    store = SlowStore()
-    committed = []
+def _submit_while_the_first_commit_waits(store: SlowStore, count: int) -> tuple[list, list]:
+    """``count`` requests queued behind a held first commit, then released:
+    (errors raised to the submitters, keys given to on_committed)."""
+    committed: list = []
     writer = ingest.IngestWriter(store.write, on_committed=committed.append)
     writer.start()
-    threads, errors = _submit_all(writer, 20)
-    _wait_until_queued(store, writer, 20)
+    threads, errors = _submit_all(writer, count)
+    _wait_until_queued(store, writer, count)
     store.release.set()
     for thread in threads:
         thread.join(5)
     writer.stop()
+    return errors, committed
+
+
+def test_requests_waiting_during_a_commit_are_committed_together():
+    store = SlowStore()
+    errors, committed = _submit_while_the_first_commit_waits(store, 20)
     assert not errors
     assert sum(len(b) for b in store.batches) == 20
     assert len(store.batches) == 2, 'the requests queued during a commit should share one'
@@ -104,16 +111,7 @@ class PoisonedStore(SlowStore):
 
 
 def test_one_bad_request_does_not_fail_those_sharing_its_commit():
-    store = PoisonedStore()
-    committed = []
-    writer = ingest.IngestWriter(store.write, on_committed=committed.append)
-    writer.start()
-    threads, errors = _submit_all(writer, 8)
-    _wait_until_queued(store, writer, 8)
-    store.release.set()
-    for thread in threads:
-        thread.join(5)
-    writer.stop()
+    errors, committed = _submit_while_the_first_commit_waits(PoisonedStore(), 8)
     assert len(errors) == 1 and isinstance(errors[0], exceptions.ServiceUnavailable)
     stored = set().union(*committed)
     assert stored == {'m%d' % i for i in range(8)} - {'m3'}
