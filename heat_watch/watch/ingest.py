@@ -50,15 +50,20 @@ class IngestWriter:
     :mod:`heat_watch.watch.points`) in one transaction and returns the
     metric keys written; ``on_committed`` gets those keys after each commit
     (the alarm fast path); ``on_stop`` runs on the writer thread as it ends.
+    ``maintain`` runs on the writer thread after each commit and after every
+    ``idle_interval`` seconds without work (the store's buffer moves).
     """
 
     def __init__(self, write_batch: Callable[[list], set[str]],
                  on_committed: Callable[[set[str]], None] | None = None,
                  max_batch_datapoints: int = 20000, max_queued: int = 1000,
-                 on_stop: Callable[[], None] | None = None):
+                 on_stop: Callable[[], None] | None = None,
+                 maintain: Callable[[], None] | None = None, idle_interval: float = 1.0):
         self._write_batch = write_batch
         self._on_committed = on_committed
         self._on_stop = on_stop
+        self._maintain = maintain
+        self._idle_interval = idle_interval if maintain is not None else None
         self._max_batch = max_batch_datapoints
         self._queue: queue.Queue = queue.Queue(maxsize=max_queued)
         self._thread: threading.Thread | None = None
@@ -107,16 +112,29 @@ class IngestWriter:
     def _run(self) -> None:
         try:
             while True:
-                first = self._queue.get()
+                try:
+                    first = self._queue.get(timeout=self._idle_interval)
+                except queue.Empty:
+                    self._run_maintenance()
+                    continue
                 if first is _STOP:
                     return
                 batch, stop = self._take_batch(first)
                 self._commit(batch)
+                self._run_maintenance()
                 if stop:
                     return
         finally:
             if self._on_stop is not None:
                 self._on_stop()  # on this thread: what it holds is its own
+
+    def _run_maintenance(self) -> None:
+        if self._maintain is None:
+            return
+        try:
+            self._maintain()
+        except Exception:  # the writer must outlive it
+            LOG.exception('Ingestion maintenance failed')
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:

@@ -62,7 +62,9 @@ class WatchEngineService(service.Service):
         register_opts(conf)
         self.conf = conf
         engine = connection.get_engine(conf)
-        self.store = metric_storage.MetricStore(engine)
+        self.store = metric_storage.MetricStore(
+            engine, buffer_rows=conf.watch_database.sqlite_ingest_buffer_rows,
+            buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds)
         self.alarms = alarm_storage.AlarmStore(engine)
         self.partitioner = coordination.Partitioner(
             conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
@@ -74,7 +76,8 @@ class WatchEngineService(service.Service):
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
             max_queued=conf.watch_engine.ingest_queue_requests,
-            on_stop=self.store.release_connection)
+            on_stop=self.store.finish_writes, maintain=self.store.move_buffer_if_due,
+            idle_interval=conf.watch_database.sqlite_ingest_buffer_seconds)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
             alarm_manager.AlarmManager(self.alarms, self.evaluator,

@@ -3,6 +3,15 @@
 Points arrive grouped by metric, in the engine's wire format
 (:mod:`heat_watch.watch.points`); a datapoints row is a metric id followed
 by a point's fields.
+
+On SQLite, ingestion commits to ``datapoint_buffer``, a table without an
+index: a commit then appends a few pages instead of rewriting one page of
+the (metric_id, timestamp) index per metric it touches, four times less
+work per row. The ingestion writer moves the buffer into ``datapoints`` in
+one sorted INSERT ... SELECT when it is full or its oldest row is a second
+old (SQLite runs that statement without holding Python's GIL). Reads take
+both tables in one statement, so a row is seen exactly once whichever table
+holds it; a buffer of a few thousand rows costs a read a scan of a few ms.
 """
 
 import contextlib
@@ -27,6 +36,7 @@ LOG = log.getLogger(__name__)
 METRICS = models.Metric.__table__
 DIMENSIONS = models.MetricDimension.__table__
 DATAPOINTS = models.Datapoint.__table__
+BUFFER = models.DatapointBuffer.__table__
 
 # last_put_at only needs minute precision (ListMetrics RecentlyActive is
 # three hours); refreshing it on every put would double the writes.
@@ -92,7 +102,7 @@ INSERT_CHUNK = 500
 
 
 @functools.cache
-def _multi_row_insert(dialect: sa.Dialect, count: int) -> str:
+def _multi_row_insert(dialect: sa.Dialect, table: sa.Table, count: int) -> str:
     """An INSERT of ``count`` datapoints rows, positional parameters.
 
     One statement per chunk rather than an executemany: SQLite's driver
@@ -101,7 +111,7 @@ def _multi_row_insert(dialect: sa.Dialect, count: int) -> str:
     row also costs less than half the CPU this way. The column list is
     SQLAlchemy's, quoted for the dialect.
     """
-    compiled = str(sa.insert(DATAPOINTS).values(
+    compiled = str(sa.insert(table).values(
         {c: sa.bindparam(c) for c in DATAPOINT_COLUMNS}).compile(dialect=dialect))
     head = compiled[:compiled.index(' VALUES ')]
     marker = '?' if dialect.paramstyle == 'qmark' else '%s'
@@ -109,11 +119,22 @@ def _multi_row_insert(dialect: sa.Dialect, count: int) -> str:
     return '%s VALUES %s' % (head, ', '.join([row] * count))
 
 
-def _insert_statements(dialect: sa.Dialect, rows: list[tuple]):
+def _insert_statements(dialect: sa.Dialect, table: sa.Table, rows: list[tuple]):
     """(sql, flat parameters) of each chunk of ``rows``."""
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start:start + INSERT_CHUNK]
-        yield _multi_row_insert(dialect, len(chunk)), tuple(itertools.chain.from_iterable(chunk))
+        yield (_multi_row_insert(dialect, table, len(chunk)),
+               tuple(itertools.chain.from_iterable(chunk)))
+
+
+@functools.cache
+def _buffer_move() -> tuple[str, str]:
+    """The statements that move every buffered row into datapoints, sorted
+    so that the index takes them page by page."""
+    columns = ', '.join(DATAPOINT_COLUMNS)
+    return ('INSERT INTO datapoints (%s) SELECT %s FROM datapoint_buffer '
+            'ORDER BY metric_id, timestamp' % (columns, columns),
+            'DELETE FROM datapoint_buffer')
 
 
 class _WriterConnection:
@@ -150,18 +171,34 @@ class _WriterConnection:
         if held is not None:
             held[0].close()
 
-    def insert(self, rows: list[tuple]) -> None:
-        """Insert datapoints rows and commit; on any error, roll back and
-        drop the connection."""
+    def insert(self, table: sa.Table, rows: list[tuple]) -> None:
+        """Insert datapoints rows into ``table`` and commit."""
+        self._transaction(
+            _insert_statements(self._engine.dialect, table, rows))
+
+    def move_buffer(self) -> int:
+        """Move SQLite's ingestion buffer into datapoints in one write
+        transaction, taken at once (BEGIN IMMEDIATE) so that no other
+        writer can slip rows in between the copy and the delete. Returns
+        how many rows moved."""
+        insert, delete = _buffer_move()
+        return self._transaction([('BEGIN IMMEDIATE', ()), (insert, ()), (delete, ())])[1]
+
+    def _transaction(self, statements) -> list[int]:
+        """Run (sql, parameters) statements and commit; their row counts.
+        On any error, roll back and drop the connection."""
         raw = self._connection()
         try:
             cursor = raw.cursor()
             try:
-                for sql, params in _insert_statements(self._engine.dialect, rows):
+                counts = []
+                for sql, params in statements:
                     cursor.execute(sql, params)
+                    counts.append(cursor.rowcount)
             finally:
                 cursor.close()
             raw.commit()
+            return counts
         except Exception:
             self._local.held = None
             # Rolls back and closes it; the pool forgets it. The insert's
@@ -174,11 +211,24 @@ class _WriterConnection:
 class MetricStore:
     """Reads and writes metrics and datapoints of the watch database."""
 
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, buffer_rows: int = 0, buffer_seconds: float = 1.0):
+        """``buffer_rows`` > 0 makes ingestion on SQLite commit to the
+        buffer (see the module's docstring), moved into datapoints once it
+        holds that many rows or its oldest row is ``buffer_seconds`` old.
+        Reads on SQLite take the buffer into account either way."""
         self.engine = engine
         self._writer = _WriterConnection(engine)
         self._cache: dict[str, tuple[int, int, float]] = {}
         self._cache_lock = threading.Lock()
+        self._sqlite = engine.dialect.name == 'sqlite'
+        self._buffer_rows = buffer_rows if self._sqlite else 0
+        self._buffer_seconds = buffer_seconds
+        # Rows this store put in the buffer since it was last emptied, and
+        # when the first of them went in; None until the first move, which
+        # also takes what an earlier process left there.
+        self._buffered: int | None = None
+        self._buffered_since = 0.0
+        self._no_move_before = 0.0  # after a failed move
 
     # -- the metric registry -------------------------------------------------
 
@@ -196,8 +246,16 @@ class MetricStore:
 
     def release_connection(self) -> None:
         """Give back the connection this thread's writes kept (see
-        :class:`_WriterConnection`); the ingestion writer calls it as it stops."""
+        :class:`_WriterConnection`)."""
         self._writer.release()
+
+    def finish_writes(self) -> None:
+        """As the ingestion writer stops, on its thread: empty the buffer
+        (if that fails its rows stay there, readable and moved by the next
+        engine) and give back the writer's connection."""
+        if self._buffered:
+            self.move_buffer()
+        self.release_connection()
 
     def forget_cache(self) -> None:
         """Drop cached metric ids (after expiry deleted metrics)."""
@@ -299,12 +357,56 @@ class MetricStore:
         ids = self.resolve_metrics(wanted)
         stamp = now_ms()
         stale = [ids[k][0] for k in wanted if stamp - ids[k][1] > LAST_PUT_REFRESH_MS]
-        rows = _rows_in_index_order(by_key, ids)
-        if rows:
-            self._writer.insert(rows)
+        if self._buffer_rows:
+            rows = _rows(by_key, ids)
+            if rows:
+                self._writer.insert(BUFFER, rows)
+                self._count_buffered(len(rows))
+        else:
+            rows = _rows_in_index_order(by_key, ids)
+            if rows:
+                self._writer.insert(DATAPOINTS, rows)
         if stale:
             self._refresh_last_put(wanted, ids, stale, stamp)
         return set(wanted)
+
+    def _count_buffered(self, rows: int) -> None:
+        if not self._buffered:
+            self._buffered_since = time.monotonic()
+        self._buffered = (self._buffered or 0) + rows
+
+    def buffer_due(self) -> bool:
+        """Whether the ingestion buffer should move now (always before the
+        first move: an earlier process may have left rows)."""
+        if not self._buffer_rows or time.monotonic() < self._no_move_before:
+            return False
+        if self._buffered is None:
+            return True
+        return bool(self._buffered) and (
+            self._buffered >= self._buffer_rows
+            or time.monotonic() - self._buffered_since >= self._buffer_seconds)
+
+    def move_buffer_if_due(self) -> None:
+        """:meth:`move_buffer` if :meth:`buffer_due`; the ingestion writer
+        calls it after each commit and when idle."""
+        if self.buffer_due():
+            self.move_buffer()
+
+    def move_buffer(self) -> int:
+        """Move the ingestion buffer into datapoints, on the ingestion
+        writer's thread; returns the rows moved. A failure is logged, not
+        raised: the rows stay readable in the buffer and the next move
+        takes them."""
+        try:
+            moved = self._writer.move_buffer()
+        except Exception:
+            LOG.warning('Moving the ingestion buffer into datapoints failed; its rows '
+                        'stay readable there and will be moved later', exc_info=True)
+            # Try again after another buffer_seconds, not after every commit.
+            self._no_move_before = time.monotonic() + self._buffer_seconds
+            return 0
+        self._buffered = 0
+        return moved
 
     def _refresh_last_put(self, wanted: dict[str, tuple], ids: dict[str, tuple[int, int]],
                           stale: list[int], stamp: int) -> None:
@@ -341,46 +443,58 @@ class MetricStore:
             row = conn.execute(sa.select(METRICS.c.id).where(METRICS.c.metric_key == key)).first()
         return row.id if row else None
 
+    def _datapoints(self, metric_ids: list[int], start_ms: int, end_ms: int,
+                    unit: str | None, raw_only: bool = False) -> sa.Subquery:
+        """The datapoints rows of these metrics in [start_ms, end_ms), of
+        one unit if given: on SQLite, those of the table and of the
+        ingestion buffer, in one statement (one snapshot)."""
+        def matching(table: sa.Table) -> sa.Select:
+            query = sa.select(*(table.c[name] for name in DATAPOINT_COLUMNS)).where(
+                table.c.metric_id.in_(metric_ids), table.c.timestamp >= start_ms,
+                table.c.timestamp < end_ms)
+            if unit:
+                query = query.where(table.c.unit == unit)
+            if raw_only:
+                query = query.where(table.c.has_raw.is_(True))
+            return query
+
+        if self._sqlite:
+            return sa.union_all(matching(DATAPOINTS), matching(BUFFER)).subquery('points')
+        return matching(DATAPOINTS).subquery('points')
+
     def bucket_aggregates(self, metric_ids: list[int], start_ms: int, end_ms: int,
                           period_ms: int, unit: str | None = None,
                           count_raw: bool = True) -> list[sa.Row]:
         """Per metric, bucket and unit: count, sum, min, max and how many
         rows lack raw values (None unless ``count_raw``). Buckets are aligned
         on ``start_ms``."""
-        ts = DATAPOINTS.c.timestamp
+        rows = self._datapoints(metric_ids, start_ms, end_ms, unit)
+        ts = rows.c.timestamp
         bucket = (ts - (ts - start_ms) % period_ms).label('bucket')
         # The GROUP BY sorts every row of the range; each key or aggregate
         # less saves 5-10% of the query: one metric's id is a bound constant,
         # and rows without raw values are counted only when asked.
-        metric_id, keys = DATAPOINTS.c.metric_id, [DATAPOINTS.c.metric_id]
+        metric_id, keys = rows.c.metric_id, [rows.c.metric_id]
         if len(metric_ids) == 1:
             metric_id, keys = sa.literal(metric_ids[0], sa.BigInteger), []
-        no_raw = (sa.func.sum(sa.case((DATAPOINTS.c.has_raw, 0), else_=1)) if count_raw
+        no_raw = (sa.func.sum(sa.case((rows.c.has_raw, 0), else_=1)) if count_raw
                   else sa.null())
-        query = (sa.select(metric_id.label('metric_id'), bucket, DATAPOINTS.c.unit,
-                           sa.func.sum(DATAPOINTS.c.sample_count).label('sample_count'),
-                           sa.func.sum(DATAPOINTS.c.sum).label('sum'),
-                           sa.func.min(DATAPOINTS.c.minimum).label('minimum'),
-                           sa.func.max(DATAPOINTS.c.maximum).label('maximum'),
+        query = (sa.select(metric_id.label('metric_id'), bucket, rows.c.unit,
+                           sa.func.sum(rows.c.sample_count).label('sample_count'),
+                           sa.func.sum(rows.c.sum).label('sum'),
+                           sa.func.min(rows.c.minimum).label('minimum'),
+                           sa.func.max(rows.c.maximum).label('maximum'),
                            no_raw.label('no_raw'))
-                 .where(DATAPOINTS.c.metric_id.in_(metric_ids), ts >= start_ms, ts < end_ms)
-                 .group_by(*keys, bucket, DATAPOINTS.c.unit))
-        if unit:
-            query = query.where(DATAPOINTS.c.unit == unit)
+                 .group_by(*keys, bucket, rows.c.unit))
         with self.engine.connect() as conn:
             return conn.execute(query).all()
 
     def raw_values(self, metric_ids: list[int], start_ms: int, end_ms: int,
                    period_ms: int, unit: str | None = None) -> dict[tuple, list]:
         """(metric_id, bucket, unit) -> [(value, count), ...] for percentiles."""
-        ts = DATAPOINTS.c.timestamp
-        query = (sa.select(DATAPOINTS.c.metric_id, ts, DATAPOINTS.c.unit,
-                           DATAPOINTS.c.minimum, DATAPOINTS.c.sample_count,
-                           DATAPOINTS.c.raw_values)
-                 .where(DATAPOINTS.c.metric_id.in_(metric_ids), ts >= start_ms, ts < end_ms,
-                        DATAPOINTS.c.has_raw.is_(True)))
-        if unit:
-            query = query.where(DATAPOINTS.c.unit == unit)
+        points = self._datapoints(metric_ids, start_ms, end_ms, unit, raw_only=True)
+        query = sa.select(points.c.metric_id, points.c.timestamp, points.c.unit,
+                          points.c.minimum, points.c.sample_count, points.c.raw_values)
         result: dict[tuple, list] = {}
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -430,6 +544,8 @@ class MetricStore:
         for chunk in _chunks(old, 500):
             with self.engine.begin() as conn:
                 conn.execute(sa.delete(DATAPOINTS).where(DATAPOINTS.c.metric_id.in_(chunk)))
+                if self._sqlite:
+                    conn.execute(sa.delete(BUFFER).where(BUFFER.c.metric_id.in_(chunk)))
                 conn.execute(sa.delete(DIMENSIONS).where(DIMENSIONS.c.metric_id.in_(chunk)))
                 conn.execute(sa.delete(METRICS).where(METRICS.c.id.in_(chunk)))
         if old:
@@ -443,9 +559,14 @@ class MetricStore:
         it): each metric's old rows are one range of the (metric_id,
         timestamp) index.
         """
+        total = 0
+        if self._sqlite:
+            # Unindexed, but short: moved into datapoints every second or so.
+            with self.engine.begin() as conn:
+                total += conn.execute(sa.delete(BUFFER).where(
+                    BUFFER.c.timestamp < before_ms)).rowcount
         with self.engine.connect() as conn:
             metric_ids = [r.id for r in conn.execute(sa.select(METRICS.c.id))]
-        total = 0
         for chunk in _chunks(metric_ids, 100):
             while True:
                 with self.engine.begin() as conn:
@@ -458,6 +579,15 @@ class MetricStore:
                 if len(ids) < batch:
                     break
         return total
+
+
+def _rows(by_key: dict[str, list], ids: dict[str, tuple[int, int]]) -> list:
+    """Rows in no particular order (for the unindexed buffer)."""
+    rows = []
+    for key, metric_points in by_key.items():
+        metric_id = ids[key][0]
+        rows += [(metric_id, *point) for point in metric_points]
+    return rows
 
 
 def _rows_in_index_order(by_key: dict[str, list], ids: dict[str, tuple[int, int]]) -> list:

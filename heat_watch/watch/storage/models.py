@@ -82,6 +82,31 @@ class Datapoint(Base):
     raw_values: Mapped[str | None] = mapped_column(Text)
 
 
+class DatapointBuffer(Base):
+    """Datapoints committed by ingestion, not yet moved into ``datapoints``.
+
+    SQLite only (see heat_watch.watch.storage.metrics): an unindexed table
+    costs an ingestion commit a few appended pages instead of an index page
+    per metric; the rows move into ``datapoints`` in large sorted batches,
+    and reads take both tables.
+    """
+
+    __tablename__ = 'datapoint_buffer'
+    __table_args__ = ({'mysql_charset': 'utf8mb4'},)
+
+    seq: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
+    metric_id: Mapped[int] = mapped_column(BigID, nullable=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    storage_resolution: Mapped[int] = mapped_column(Integer, nullable=False)
+    sample_count: Mapped[float] = mapped_column(Double, nullable=False)
+    sum: Mapped[float] = mapped_column(Double, nullable=False)
+    minimum: Mapped[float] = mapped_column(Double, nullable=False)
+    maximum: Mapped[float] = mapped_column(Double, nullable=False)
+    has_raw: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    raw_values: Mapped[str | None] = mapped_column(Text)
+
+
 class Credential(Base):
     """An EC2-style access key of the local credential store."""
 

@@ -154,7 +154,7 @@ def test_rows_go_in_chunks_of_multi_row_inserts(engine, monkeypatch):
     store = metric_storage.MetricStore(engine)
     store.write_metrics([('p', 'ns', [['m', [], [_point(1000 + i, float(i)) for i in range(7)]]])])
     assert _stored_sums(engine) == [float(i) for i in range(7)]
-    sql = metric_storage._multi_row_insert(engine.dialect, 3)
+    sql = metric_storage._multi_row_insert(engine.dialect, metric_storage.DATAPOINTS, 3)
     assert sql.count('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)') == 3
 
 

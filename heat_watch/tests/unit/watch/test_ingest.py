@@ -142,3 +142,34 @@ def test_submitting_to_a_stopped_writer_is_refused():
     writer = ingest.IngestWriter(SlowStore().write)
     with pytest.raises(exceptions.ServiceUnavailable):
         writer.submit('p', 'ns', [_metric('m')])
+
+
+def test_maintenance_runs_after_each_commit_and_when_idle():
+    store = SlowStore()
+    store.release.set()
+    calls: list[float] = []
+    writer = ingest.IngestWriter(store.write, maintain=lambda: calls.append(time.monotonic()),
+                                 idle_interval=0.05)
+    writer.start()
+    writer.submit('p', 'ns', [_metric('m')])
+    after_commit = len(calls)
+    time.sleep(0.3)
+    writer.stop()
+    assert after_commit >= 1, 'maintenance should follow the commit before the answer'
+    assert len(calls) - after_commit >= 3, 'an idle writer should keep maintaining'
+
+
+def test_failing_maintenance_is_logged_and_the_writer_goes_on(caplog):
+    store = SlowStore()
+    store.release.set()
+
+    def broken() -> None:
+        raise RuntimeError('disk I/O error')
+
+    writer = ingest.IngestWriter(store.write, maintain=broken, idle_interval=0.05)
+    writer.start()
+    writer.submit('p', 'ns', [_metric('m')])
+    writer.submit('p', 'ns', [_metric('n')])
+    writer.stop()
+    assert len(store.batches) == 2
+    assert 'Ingestion maintenance failed' in caplog.text
