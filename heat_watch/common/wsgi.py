@@ -96,14 +96,75 @@ class _SocketReader:
         self._buf, self._pos = b'', 0
 
 
+class _SocketWriter:
+    """What cheroot writes responses with: straight to the socket.
+
+    cheroot's writer is a pure-Python ``_pyio.BufferedWriter`` that copies
+    and sends every write at once, so a response went out in two sends (its
+    head, then its body). Here a write can be held back and sent with the
+    next one.
+    """
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._held = b''
+        self.bytes_written = 0
+        self.closed = False
+
+    def hold_next_write(self) -> None:
+        """Keep the next write until the write after it, or :meth:`flush`."""
+        self._held = None
+
+    def write(self, data) -> int:
+        if self._held is None:
+            self._held = bytes(data)
+            return len(data)
+        if self._held:
+            data, self._held = self._held + data, b''
+        self._sock.sendall(data)
+        self.bytes_written += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Send what is held back."""
+        held, self._held = self._held, b''
+        if held:
+            self._sock.sendall(held)
+            self.bytes_written += len(held)
+
+    def close(self) -> None:
+        self.closed = True
+        self._held = b''
+
+
 def _make_file(sock, mode: str = 'r', bufsize: int = 65536):
     if 'r' in mode:
         return _SocketReader(sock, bufsize)
-    return cheroot_server.MakeFile(sock, mode, bufsize)
+    return _SocketWriter(sock)
+
+
+class _Request(cheroot_server.HTTPRequest):
+    """cheroot's request, sending a response's head with its first body
+    chunk (one send, not two) when it writes through :class:`_SocketWriter`."""
+
+    def send_headers(self) -> None:
+        if isinstance(self.conn.wfile, _SocketWriter):
+            self.conn.wfile.hold_next_write()
+        super().send_headers()
+
+    def respond(self) -> None:
+        try:
+            super().respond()
+        finally:
+            if isinstance(self.conn.wfile, _SocketWriter):
+                self.conn.wfile.flush()  # a head without a body
 
 
 class _Connection(cheroot_server.HTTPConnection):
-    """cheroot's connection, reading requests with :class:`_SocketReader`."""
+    """cheroot's connection, reading requests with :class:`_SocketReader`
+    and writing answers with :class:`_SocketWriter`."""
+
+    RequestHandlerClass = _Request
 
     def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
         if makefile is cheroot_server.MakeFile:  # a plain socket, not TLS

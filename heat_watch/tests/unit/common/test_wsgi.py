@@ -100,3 +100,58 @@ def test_the_reader_returns_what_it_has_at_the_end_of_the_stream(pair):
     assert reader.readline() == b'partial line'
     assert reader.readline() == b''
     assert list(reader) == []
+
+
+class _RecordingSocket:
+    def __init__(self):
+        self.sends: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sends.append(bytes(data))
+
+
+def test_the_writer_sends_a_held_write_with_the_next_one():
+    sock = _RecordingSocket()
+    writer = wsgi._SocketWriter(sock)
+    writer.hold_next_write()
+    writer.write(b'HTTP/1.1 200 OK\r\n\r\n')
+    assert sock.sends == []
+    writer.write(b'body')
+    writer.write(b'more')
+    assert sock.sends == [b'HTTP/1.1 200 OK\r\n\r\nbody', b'more']
+    assert writer.bytes_written == len(b'HTTP/1.1 200 OK\r\n\r\nbodymore')
+
+
+def test_the_writer_flushes_a_held_write_without_a_next_one():
+    sock = _RecordingSocket()
+    writer = wsgi._SocketWriter(sock)
+    writer.hold_next_write()
+    writer.write(b'HTTP/1.1 204 No Content\r\n\r\n')
+    writer.flush()
+    writer.flush()
+    assert sock.sends == [b'HTTP/1.1 204 No Content\r\n\r\n']
+
+
+def _answer(body_chunks: list[bytes], status: str = '200 OK'):
+    def app(environ, start_response):
+        headers = [] if status.startswith('204') else [('Transfer-Encoding', 'chunked')]
+        start_response(status, headers)
+        return body_chunks
+    return app
+
+
+@pytest.mark.parametrize('status,chunks,expected', [
+    ('204 No Content', [], b''),
+    ('200 OK', [b'one', b'', b'two'], b'onetwo'),
+])
+def test_answers_with_an_empty_or_chunked_body_reach_the_client(status, chunks, expected):
+    service = wsgi.WSGIService('test-api', _answer(chunks, status), '127.0.0.1', 0, threads=1)
+    service.start()
+    try:
+        connection = http.client.HTTPConnection('127.0.0.1', service.port, timeout=10)
+        for _ in range(3):  # kept alive: each answer must end where it should
+            connection.request('GET', '/')
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (int(status[:3]), expected)
+    finally:
+        service.stop()
