@@ -76,7 +76,8 @@ class WatchEngineService(service.Service):
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
             max_queued=conf.watch_engine.ingest_queue_requests,
-            on_stop=self.store.finish_writes, maintain=self.store.move_buffer_if_due,
+            on_stop=self.store.finish_writes, maintain=self.store.move_buffer,
+            maintenance_due=self.store.buffer_due,
             idle_interval=conf.watch_database.sqlite_ingest_buffer_seconds)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),

@@ -138,38 +138,41 @@ def _buffer_move() -> tuple[str, str]:
 
 
 class _WriterConnection:
-    """One thread's own DBAPI connection for ingestion commits.
+    """The DBAPI connection ingestion commits on, kept checked out.
 
     Checking a connection out of SQLAlchemy's pool, its events and its
     transaction objects cost ~90 us per commit: most of the database time of
-    a one-datum PutMetricData. The ingestion writer is one thread, so it
-    keeps one connection checked out, renewed every RECYCLE_S (a server may
-    drop idle connections) and after any error.
+    a one-datum PutMetricData. Ingestion commits one transaction at a time
+    (see heat_watch.watch.ingest), from whichever request thread holds the
+    commit role, so one connection serves them all; it is renewed every
+    RECYCLE_S (a server may drop idle connections) and after any error. The
+    lock only guards against callers outside the ingestion writer.
     """
 
     RECYCLE_S = 300.0
 
     def __init__(self, engine: sa.Engine):
         self._engine = engine
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.held = None  # (DBAPI connection, monotonic time it was taken)
 
     def _connection(self):
-        held = getattr(self._local, 'held', None)
+        held = self.held
         if held is not None and time.monotonic() - held[1] < self.RECYCLE_S:
             return held[0]
         if held is not None:
-            self._local.held = None
+            self.held = None
             held[0].close()  # back to the pool
         raw = self._engine.raw_connection()
-        self._local.held = (raw, time.monotonic())
+        self.held = (raw, time.monotonic())
         return raw
 
     def release(self) -> None:
-        """Give this thread's connection back to the pool."""
-        held = getattr(self._local, 'held', None)
-        self._local.held = None
-        if held is not None:
-            held[0].close()
+        """Give the connection back to the pool."""
+        with self._lock:
+            held, self.held = self.held, None
+            if held is not None:
+                held[0].close()
 
     def insert(self, table: sa.Table, rows: list[tuple]) -> None:
         """Insert datapoints rows into ``table`` and commit."""
@@ -187,6 +190,10 @@ class _WriterConnection:
     def _transaction(self, statements) -> list[int]:
         """Run (sql, parameters) statements and commit; their row counts.
         On any error, roll back and drop the connection."""
+        with self._lock:
+            return self._run(statements)
+
+    def _run(self, statements) -> list[int]:
         raw = self._connection()
         try:
             cursor = raw.cursor()
@@ -200,7 +207,7 @@ class _WriterConnection:
             raw.commit()
             return counts
         except Exception:
-            self._local.held = None
+            self.held = None
             # Rolls back and closes it; the pool forgets it. The insert's
             # error is the one to report, whatever the broken link says.
             with contextlib.suppress(Exception):
@@ -385,12 +392,6 @@ class MetricStore:
         return bool(self._buffered) and (
             self._buffered >= self._buffer_rows
             or time.monotonic() - self._buffered_since >= self._buffer_seconds)
-
-    def move_buffer_if_due(self) -> None:
-        """:meth:`move_buffer` if :meth:`buffer_due`; the ingestion writer
-        calls it after each commit and when idle."""
-        if self.buffer_due():
-            self.move_buffer()
 
     def move_buffer(self) -> int:
         """Move the ingestion buffer into datapoints, on the ingestion

@@ -118,9 +118,9 @@ def _stored_sums(engine) -> list[float]:
 def test_ingestion_keeps_one_connection_per_thread_and_gives_it_back(engine):
     store = metric_storage.MetricStore(engine)
     store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
-    held = store._writer._local.held[0].driver_connection
+    held = store._writer.held[0].driver_connection
     store.write_metrics([('p', 'ns', [['m', [], [_point(2000)]]])])
-    assert store._writer._local.held[0].driver_connection is held
+    assert store._writer.held[0].driver_connection is held
     checked_out = engine.pool.checkedout()
     store.release_connection()
     assert engine.pool.checkedout() == checked_out - 1
@@ -134,7 +134,7 @@ def test_a_failed_ingestion_commit_rolls_back_and_drops_its_connection(engine):
     bad = [['m', [], [_point(2000, 2.0), null_count]]]
     with pytest.raises(sqlite3.IntegrityError):  # the driver's own error
         store.write_metrics([('p', 'ns', bad)])
-    assert store._writer._local.held is None
+    assert store._writer.held is None
     store.write_metrics([('p', 'ns', [['m', [], [_point(4000, 4.0)]]])])
     assert _stored_sums(engine) == [1.0, 4.0]  # nothing of the failed commit
 
@@ -142,10 +142,10 @@ def test_a_failed_ingestion_commit_rolls_back_and_drops_its_connection(engine):
 def test_the_ingestion_connection_is_renewed_after_its_recycle_time(engine, monkeypatch):
     store = metric_storage.MetricStore(engine)
     store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
-    first = store._writer._local.held
+    first = store._writer.held
     monkeypatch.setattr(metric_storage._WriterConnection, 'RECYCLE_S', 0.0)
     store.write_metrics([('p', 'ns', [['m', [], [_point(2000)]]])])
-    assert store._writer._local.held is not first
+    assert store._writer.held is not first
     assert _stored_sums(engine) == [1.0, 1.0]
 
 

@@ -54,7 +54,7 @@ def _wait_until_queued(store: SlowStore, writer: ingest.IngestWriter, count: int
     """Wait until the held first commit and the queue behind it hold ``count``
     requests (however the submitting threads were scheduled)."""
     deadline = time.monotonic() + 20
-    while store.first_batch is None or len(store.first_batch) + writer._queue.qsize() < count:
+    while store.first_batch is None or len(store.first_batch) + len(writer._waiting) < count:
         assert time.monotonic() < deadline, 'the requests never all arrived'
         time.sleep(0.01)
 
@@ -144,32 +144,127 @@ def test_submitting_to_a_stopped_writer_is_refused():
         writer.submit('p', 'ns', [_metric('m')])
 
 
-def test_maintenance_runs_after_each_commit_and_when_idle():
-    store = SlowStore()
-    store.release.set()
-    calls: list[float] = []
-    writer = ingest.IngestWriter(store.write, maintain=lambda: calls.append(time.monotonic()),
-                                 idle_interval=0.05)
+class MaintainedStore(SlowStore):
+    """Records maintenance runs, and whether one ever overlapped a commit."""
+
+    def __init__(self):
+        super().__init__()
+        self.release.set()
+        self.committing = False
+        self.overlapped = False
+        self.maintained: list[float] = []
+        self.due = True
+
+    def write(self, batch: list) -> set[str]:
+        self.committing = True
+        try:
+            time.sleep(0.002)
+            return super().write(batch)
+        finally:
+            self.committing = False
+
+    def maintain(self) -> None:
+        self.overlapped |= self.committing
+        self.maintained.append(time.monotonic())
+
+
+def _wait_for(condition, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_a_request_alone_is_committed_on_its_own_thread():
+    threads = []
+    writer = ingest.IngestWriter(lambda batch: threads.append(threading.current_thread()) or set())
     writer.start()
     writer.submit('p', 'ns', [_metric('m')])
-    after_commit = len(calls)
+    writer.stop()
+    assert threads == [threading.current_thread()]
+
+
+def test_maintenance_follows_a_commit_when_due_and_never_overlaps_one():
+    store = MaintainedStore()
+    store.due = False
+    writer = ingest.IngestWriter(store.write, maintain=store.maintain,
+                                 maintenance_due=lambda: store.due, idle_interval=30)
+    writer.start()
+    threads, errors = _submit_all(writer, 20)
+    for thread in threads:
+        thread.join(5)
+    assert store.maintained == [], 'not due: no maintenance'
+    store.due = True
+    threads, errors = _submit_all(writer, 20)
+    for thread in threads:
+        thread.join(5)
+    # Far sooner than the idle interval: the commit kicked it.
+    assert _wait_for(lambda: store.maintained), 'a due maintenance should follow a commit'
+    writer.stop()
+    assert not errors and not store.overlapped
+
+
+def test_an_idle_writer_maintains_every_interval():
+    store = MaintainedStore()
+    writer = ingest.IngestWriter(store.write, maintain=store.maintain, idle_interval=0.05)
+    writer.start()
     time.sleep(0.3)
     writer.stop()
-    assert after_commit >= 1, 'maintenance should follow the commit before the answer'
-    assert len(calls) - after_commit >= 3, 'an idle writer should keep maintaining'
+    assert len(store.maintained) >= 3
 
 
 def test_failing_maintenance_is_logged_and_the_writer_goes_on(caplog):
-    store = SlowStore()
-    store.release.set()
+    store = MaintainedStore()
 
     def broken() -> None:
         raise RuntimeError('disk I/O error')
 
-    writer = ingest.IngestWriter(store.write, maintain=broken, idle_interval=0.05)
+    writer = ingest.IngestWriter(store.write, maintain=broken, idle_interval=0.02)
     writer.start()
     writer.submit('p', 'ns', [_metric('m')])
+    assert _wait_for(lambda: 'Ingestion maintenance failed' in caplog.text)
     writer.submit('p', 'ns', [_metric('n')])
     writer.stop()
     assert len(store.batches) == 2
-    assert 'Ingestion maintenance failed' in caplog.text
+
+
+def test_stopping_commits_what_waits_then_runs_on_stop_once():
+    store = SlowStore()
+    events: list[str] = []
+    writer = ingest.IngestWriter(lambda batch: events.append('commit') or store.write(batch),
+                                 on_stop=lambda: events.append('stop'))
+    writer.start()
+    threads, errors = _submit_all(writer, 5)
+    _wait_until_queued(store, writer, 5)
+    stopper = threading.Thread(target=writer.stop)
+    stopper.start()
+    time.sleep(0.05)
+    store.release.set()
+    stopper.join(5)
+    for thread in threads:
+        thread.join(5)
+    writer.stop()
+    assert not errors
+    assert sum(len(b) for b in store.batches) == 5
+    assert events[-1] == 'stop' and events.count('stop') == 1
+    with pytest.raises(exceptions.ServiceUnavailable):
+        writer.submit('p', 'ns', [_metric('late')])
+
+
+def test_a_full_queue_holds_new_requests_back_until_there_is_room():
+    store = SlowStore()
+    writer = ingest.IngestWriter(store.write, max_queued=2)
+    writer.start()
+    threads, errors = _submit_all(writer, 3)  # one committing, two waiting
+    _wait_until_queued(store, writer, 3)
+    late, late_errors = _submit_all(writer, 1)
+    time.sleep(0.1)
+    assert late[0].is_alive() and len(writer._waiting) == 2, 'the fourth should wait for room'
+    store.release.set()
+    for thread in threads + late:
+        thread.join(5)
+    writer.stop()
+    assert not errors and not late_errors
+    assert sum(len(b) for b in store.batches) == 4
