@@ -3,6 +3,7 @@
 import select
 import threading
 
+from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from oslo_log import log
@@ -15,6 +16,11 @@ LOG = log.getLogger(__name__)
 # How long a worker thread waits on a kept-alive connection for its next
 # request before handing it back to cheroot's selector thread.
 KEEPALIVE_LINGER_S = 0.01
+# Longest request line plus headers (cheroot's default is unlimited); past
+# it cheroot answers 414 or 413.
+MAX_REQUEST_HEADER_BYTES = 65536
+# Distinct header names whose cheroot key and WSGI environ key are cached.
+_NAME_CACHE_MAX = 1024
 
 
 class _SocketReader:
@@ -143,9 +149,81 @@ def _make_file(sock, mode: str = 'r', bufsize: int = 65536):
     return _SocketWriter(sock)
 
 
+class _SizeChecked:
+    """cheroot's SizeCheckWrapper for :class:`_SocketReader`: the same limit
+    on a request's line and headers, one call per line (cheroot's reads a
+    line 256 bytes at a time)."""
+
+    def __init__(self, rfile: _SocketReader, maxlen: int):
+        self.rfile = rfile
+        self.maxlen = maxlen
+        self.bytes_read = 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self.bytes_read += len(data)
+        if self.maxlen and self.bytes_read > self.maxlen:
+            raise cheroot_errors.MaxSizeExceeded()
+        return data
+
+    def readline(self, size: int | None = None) -> bytes:
+        limit = -1 if size is None else size
+        if self.maxlen:  # one byte past the limit tells it was exceeded
+            room = self.maxlen - self.bytes_read + 1
+            limit = room if limit < 0 else min(limit, room)
+        return self._counted(self.rfile.readline(limit))
+
+    def read(self, size: int | None = None) -> bytes:
+        return self._counted(self.rfile.read(size))
+
+    def close(self) -> None:
+        self.rfile.close()
+
+
+class _HeaderReader(cheroot_server.HeaderReader):
+    """cheroot's header reader, title-casing each distinct name once."""
+
+    def __init__(self):
+        self._keys: dict[bytes, bytes] = {}
+
+    def _transform_key(self, key_name: bytes) -> bytes:
+        key = self._keys.get(key_name)
+        if key is None:
+            key = super()._transform_key(key_name)
+            if len(self._keys) < _NAME_CACHE_MAX:
+                self._keys[key_name] = key
+        return key
+
+
 class _Request(cheroot_server.HTTPRequest):
-    """cheroot's request, sending a response's head with its first body
+    """cheroot's request: its line and headers read through
+    :class:`_SizeChecked`, and a response's head sent with its first body
     chunk (one send, not two) when it writes through :class:`_SocketWriter`."""
+
+    header_reader = _HeaderReader()
+
+    def parse_request(self) -> None:
+        """cheroot's parse_request with :class:`_SizeChecked`."""
+        if not isinstance(self.conn.rfile, _SocketReader):
+            return super().parse_request()
+        self.rfile = _SizeChecked(self.conn.rfile, self.server.max_request_header_size)
+        try:
+            if not self.read_request_line():
+                return None
+        except cheroot_errors.MaxSizeExceeded:
+            self.simple_response('414 Request-URI Too Long',
+                                 'The Request-URI sent with the request exceeds the '
+                                 'maximum allowed bytes.')
+            return None
+        try:
+            if not self.read_request_headers():
+                return None
+        except cheroot_errors.MaxSizeExceeded:
+            self.simple_response('413 Request Entity Too Large',
+                                 'The headers sent with the request exceed the maximum '
+                                 'allowed bytes.')
+            return None
+        self.ready = True
+        return None
 
     def send_headers(self) -> None:
         if isinstance(self.conn.wfile, _SocketWriter):
@@ -170,6 +248,38 @@ class _Connection(cheroot_server.HTTPConnection):
         if makefile is cheroot_server.MakeFile:  # a plain socket, not TLS
             makefile = _make_file
         super().__init__(server, sock, makefile)
+
+
+_ENVIRON_KEYS: dict[bytes, str] = {}
+
+
+def _environ_key(header: bytes) -> str:
+    key = _ENVIRON_KEYS.get(header)
+    if key is None:
+        key = 'HTTP_' + header.decode('ISO-8859-1').upper().replace('-', '_')
+        if len(_ENVIRON_KEYS) < _NAME_CACHE_MAX:
+            _ENVIRON_KEYS[header] = key
+    return key
+
+
+class _Gateway(cheroot_wsgi.Gateway_10):
+    """cheroot's WSGI 1.0 gateway, naming each distinct header's environ
+    key once instead of formatting it on every request."""
+
+    def get_environ(self) -> dict:
+        req = self.req
+        headers, req.inheaders = req.inheaders, {}
+        try:
+            env = super().get_environ()  # everything but the headers
+        finally:
+            req.inheaders = headers
+        for name, value in headers.items():
+            env[_environ_key(name)] = value.decode('ISO-8859-1')
+        for header, key in (('HTTP_CONTENT_TYPE', 'CONTENT_TYPE'),
+                            ('HTTP_CONTENT_LENGTH', 'CONTENT_LENGTH')):
+            if header in env:
+                env[key] = env.pop(header)
+        return env
 
 
 class _Server(cheroot_wsgi.Server):
@@ -214,6 +324,8 @@ class WSGIService(service.Service):
         self.app = app
         self._server = _Server((host, port), app, numthreads=threads, server_name=name,
                                timeout=timeout)
+        self._server.gateway = _Gateway
+        self._server.max_request_header_size = MAX_REQUEST_HEADER_BYTES
         # Loopback clients open many connections at once under load.
         self._server.request_queue_size = 128
         self._thread: threading.Thread | None = None

@@ -1,6 +1,7 @@
 """The HTTP server: kept-alive connections stay on a worker while busy."""
 
 import http.client
+import json
 import socket
 import threading
 import time
@@ -155,3 +156,53 @@ def test_answers_with_an_empty_or_chunked_body_reach_the_client(status, chunks, 
             assert (response.status, response.read()) == (int(status[:3]), expected)
     finally:
         service.stop()
+
+
+def _environ_app(environ, start_response):
+    wanted = {k: v for k, v in environ.items()
+              if k.startswith('HTTP_') or k in ('CONTENT_TYPE', 'CONTENT_LENGTH')}
+    body = json.dumps(wanted, sort_keys=True).encode()
+    start_response('200 OK', [('Content-Length', str(len(body)))])
+    return [body]
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    with socket.create_connection(('127.0.0.1', port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        received = b''
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.fixture
+def environ_server():
+    service = wsgi.WSGIService('test-api', _environ_app, '127.0.0.1', 0, threads=2)
+    service.start()
+    yield service
+    service.stop()
+
+
+def test_headers_reach_the_environ_under_their_wsgi_names(environ_server):
+    request = (b'POST / HTTP/1.1\r\nHost: h\r\nx-amz-date: 20261129T000000Z\r\n'
+               b'Accept: a/b\r\nACCEPT: c/d\r\nContent-Type: application/x-amz-json-1.0\r\n'
+               b'Content-Length: 2\r\n\r\n{}')
+    for _ in range(2):  # the second time from the name caches
+        answer = _raw_exchange(environ_server.port, request)
+        environ = json.loads(answer.split(b'\r\n\r\n', 1)[1])
+        assert environ == {'CONTENT_LENGTH': '2', 'CONTENT_TYPE': 'application/x-amz-json-1.0',
+                           'HTTP_ACCEPT': 'a/b, c/d', 'HTTP_HOST': 'h',
+                           'HTTP_X_AMZ_DATE': '20261129T000000Z'}
+
+
+@pytest.mark.parametrize('request_bytes,status', [
+    (b'GET /' + b'a' * wsgi.MAX_REQUEST_HEADER_BYTES + b' HTTP/1.1\r\n\r\n', b'414'),
+    (b'GET / HTTP/1.1\r\nHost: h\r\nX-Big: ' + b'b' * wsgi.MAX_REQUEST_HEADER_BYTES
+     + b'\r\n\r\n', b'413'),
+    (b'GET / HTTP/1.1\r\nHost: h\r\nBroken header line\r\n\r\n', b'400'),
+])
+def test_oversized_or_malformed_request_heads_are_refused(environ_server, request_bytes,
+                                                           status):
+    answer = _raw_exchange(environ_server.port, request_bytes)
+    assert answer.split(b' ', 2)[1] == status
