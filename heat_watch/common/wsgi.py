@@ -8,7 +8,7 @@ from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from oslo_log import log
 
-from heat_watch.common import service
+from heat_watch.common import service, simple_http
 
 LOG = log.getLogger(__name__)
 
@@ -43,6 +43,24 @@ class _SocketReader:
         """Whether bytes already read from the socket wait here (pipelining)."""
         return self._pos < len(self._buf)
 
+    def take_head(self, limit: int) -> bytes | None:
+        """The next request's head (up to the blank line ending it, which is
+        consumed too), reading from the socket as needed; None, consuming
+        nothing, if the stream ends or ``limit`` bytes (0: no limit) hold no
+        blank line."""
+        start = 0
+        while True:
+            end = self._buf.find(b'\r\n\r\n', self._pos + start)
+            if end >= 0:
+                if limit and end - self._pos > limit:
+                    return None
+                head = self._buf[self._pos:end]
+                self._take(end + 4)
+                return head
+            start = max(0, len(self._buf) - self._pos - 3)
+            if (limit and start >= limit) or not self._fill():
+                return None
+
     def _fill(self) -> bool:
         """Read more from the socket; False at end of stream."""
         data = self._sock.recv(self._bufsize)
@@ -51,6 +69,12 @@ class _SocketReader:
         self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
         self._pos = 0
         return True
+
+    def unread(self, data: bytes) -> None:
+        """Put back what :meth:`take_head` took (it is the buffer's start)."""
+        self._buf = data + self._buf[self._pos:]
+        self._pos = 0
+        self.bytes_read -= len(data)
 
     def _take(self, end: int) -> bytes:
         data = self._buf[self._pos:end]
@@ -240,7 +264,8 @@ class _Request(cheroot_server.HTTPRequest):
 
 class _Connection(cheroot_server.HTTPConnection):
     """cheroot's connection, reading requests with :class:`_SocketReader`
-    and writing answers with :class:`_SocketWriter`."""
+    and writing answers with :class:`_SocketWriter`; a request of the simple
+    shape is answered by :mod:`heat_watch.common.simple_http`."""
 
     RequestHandlerClass = _Request
 
@@ -249,17 +274,22 @@ class _Connection(cheroot_server.HTTPConnection):
             makefile = _make_file
         super().__init__(server, sock, makefile)
 
-
-_ENVIRON_KEYS: dict[bytes, str] = {}
-
-
-def _environ_key(header: bytes) -> str:
-    key = _ENVIRON_KEYS.get(header)
-    if key is None:
-        key = 'HTTP_' + header.decode('ISO-8859-1').upper().replace('-', '_')
-        if len(_ENVIRON_KEYS) < _NAME_CACHE_MAX:
-            _ENVIRON_KEYS[header] = key
-    return key
+    def communicate(self) -> bool:
+        if not isinstance(self.rfile, _SocketReader):
+            return super().communicate()
+        try:
+            head = self.rfile.take_head(self.server.max_request_header_size)
+        except OSError:  # reset, or timed out between requests
+            return False
+        request = simple_http.parse_head(head) if head is not None else None
+        if request is None:
+            if head is not None:
+                self.rfile.unread(head + b'\r\n\r\n')
+            return super().communicate()  # cheroot reads it again, or sees the end
+        try:
+            return simple_http.answer(self, request)
+        except OSError:
+            return False
 
 
 class _Gateway(cheroot_wsgi.Gateway_10):
@@ -274,7 +304,7 @@ class _Gateway(cheroot_wsgi.Gateway_10):
         finally:
             req.inheaders = headers
         for name, value in headers.items():
-            env[_environ_key(name)] = value.decode('ISO-8859-1')
+            env[simple_http.environ_key(name)] = value.decode('ISO-8859-1')
         for header, key in (('HTTP_CONTENT_TYPE', 'CONTENT_TYPE'),
                             ('HTTP_CONTENT_LENGTH', 'CONTENT_LENGTH')):
             if header in env:
