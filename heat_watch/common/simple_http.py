@@ -30,6 +30,7 @@ MAX_DRAIN = 65536
 _KEY_CACHE_MAX = 1024
 _ENVIRON_KEYS: dict[bytes, str] = {}
 _NO_BODY = ('1', '204', '304')
+_HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'transfer-encoding'))
 
 
 class SimpleRequest:
@@ -200,7 +201,10 @@ def _head(status: str, headers: list, body: bytes, server_name: str, close: bool
     lines = [b'HTTP/1.1 ' + status.encode('ISO-8859-1')]
     given = set()
     for name, value in headers:
-        given.add(name.lower())
+        lowered = name.lower()
+        if lowered in _HOP_BY_HOP:  # WSGI forbids them; the body goes whole
+            continue
+        given.add(lowered)
         lines.append(('%s: %s' % (name, value)).encode('ISO-8859-1'))
     if 'content-length' not in given and not status.startswith(_NO_BODY):
         lines.append(b'Content-Length: %d' % len(body))
@@ -225,7 +229,9 @@ def answer(conn, request: SimpleRequest) -> bool:
         status, headers, payload = '500 Internal Server Error', [
             ('Content-Type', 'text/plain')], b'The server failed to answer the request.'
         request.close = True
-    keep_open = not request.close and body.drain()
+    asked_close = any(name.lower() == 'connection' and 'close' in value.lower()
+                      for name, value in headers)
+    keep_open = not (request.close or asked_close) and body.drain()
     if status.startswith(_NO_BODY):
         payload = b''
     conn.wfile.write(_head(status, headers, payload, conn.server.server_name,

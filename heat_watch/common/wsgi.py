@@ -1,5 +1,6 @@
 """Serving a WSGI application on cheroot's thread pool (no eventlet)."""
 
+import os
 import select
 import threading
 
@@ -21,6 +22,28 @@ KEEPALIVE_LINGER_S = 0.01
 MAX_REQUEST_HEADER_BYTES = 65536
 # Distinct header names whose cheroot key and WSGI environ key are cached.
 _NAME_CACHE_MAX = 1024
+
+
+# A socket with a timeout (cheroot sets one) makes Python poll() before
+# every recv and send: two system calls, and two hand-overs of the GIL to
+# another request's thread, where one does when the socket is ready (it
+# mostly is: a request is read after poll said so, an answer fits in the
+# socket's buffer). These try the plain call first.
+
+def _receive(sock, size: int) -> bytes:
+    try:
+        return os.read(sock.fileno(), size)
+    except BlockingIOError:
+        return sock.recv(size)  # waits, within the socket's timeout
+
+
+def _send_all(sock, data: bytes) -> None:
+    try:
+        sent = os.write(sock.fileno(), data)
+    except BlockingIOError:
+        sent = 0
+    if sent < len(data):
+        sock.sendall(memoryview(data)[sent:])
 
 
 class _SocketReader:
@@ -63,7 +86,7 @@ class _SocketReader:
 
     def _fill(self) -> bool:
         """Read more from the socket; False at end of stream."""
-        data = self._sock.recv(self._bufsize)
+        data = _receive(self._sock, self._bufsize)
         if not data:
             return False
         self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
@@ -151,7 +174,7 @@ class _SocketWriter:
             return len(data)
         if self._held:
             data, self._held = self._held + data, b''
-        self._sock.sendall(data)
+        _send_all(self._sock, data)
         self.bytes_written += len(data)
         return len(data)
 
@@ -159,7 +182,7 @@ class _SocketWriter:
         """Send what is held back."""
         held, self._held = self._held, b''
         if held:
-            self._sock.sendall(held)
+            _send_all(self._sock, held)
             self.bytes_written += len(held)
 
     def close(self) -> None:

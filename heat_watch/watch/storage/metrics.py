@@ -147,6 +147,11 @@ class _WriterConnection:
     commit role, so one connection serves them all; it is renewed every
     RECYCLE_S (a server may drop idle connections) and after any error. The
     lock only guards against callers outside the ingestion writer.
+
+    On SQLite the connection runs in the driver's autocommit mode: a commit
+    of one INSERT is that one statement, not BEGIN, INSERT and COMMIT, each
+    of which costs a statement's work and gives up Python's GIL to another
+    request's thread. Several statements still share an explicit BEGIN.
     """
 
     RECYCLE_S = 300.0
@@ -155,6 +160,8 @@ class _WriterConnection:
         self._engine = engine
         self._lock = threading.Lock()
         self.held = None  # (DBAPI connection, monotonic time it was taken)
+        self._autocommit = engine.dialect.name == 'sqlite'
+        self._pool_isolation = None  # the driver's setting, given back with it
 
     def _connection(self):
         held = self.held
@@ -162,17 +169,25 @@ class _WriterConnection:
             return held[0]
         if held is not None:
             self.held = None
-            held[0].close()  # back to the pool
+            self._give_back(held[0])
         raw = self._engine.raw_connection()
+        if self._autocommit:
+            self._pool_isolation = raw.driver_connection.isolation_level
+            raw.driver_connection.isolation_level = None
         self.held = (raw, time.monotonic())
         return raw
+
+    def _give_back(self, raw) -> None:
+        if self._autocommit:
+            raw.driver_connection.isolation_level = self._pool_isolation
+        raw.close()  # back to the pool
 
     def release(self) -> None:
         """Give the connection back to the pool."""
         with self._lock:
             held, self.held = self.held, None
             if held is not None:
-                held[0].close()
+                self._give_back(held[0])
 
     def insert(self, table: sa.Table, rows: list[tuple]) -> None:
         """Insert datapoints rows into ``table`` and commit."""
@@ -194,10 +209,14 @@ class _WriterConnection:
             return self._run(statements)
 
     def _run(self, statements) -> list[int]:
+        statements = list(statements)
         raw = self._connection()
         try:
             cursor = raw.cursor()
             try:
+                if (self._autocommit and len(statements) > 1
+                        and not statements[0][0].startswith('BEGIN')):
+                    cursor.execute('BEGIN')
                 counts = []
                 for sql, params in statements:
                     cursor.execute(sql, params)

@@ -104,15 +104,13 @@ def test_the_reader_returns_what_it_has_at_the_end_of_the_stream(pair):
 
 
 class _RecordingSocket:
-    def __init__(self):
+    def __init__(self, monkeypatch):
         self.sends: list[bytes] = []
-
-    def sendall(self, data: bytes) -> None:
-        self.sends.append(bytes(data))
+        monkeypatch.setattr(wsgi, '_send_all', lambda sock, data: self.sends.append(bytes(data)))
 
 
-def test_the_writer_sends_a_held_write_with_the_next_one():
-    sock = _RecordingSocket()
+def test_the_writer_sends_a_held_write_with_the_next_one(monkeypatch):
+    sock = _RecordingSocket(monkeypatch)
     writer = wsgi._SocketWriter(sock)
     writer.hold_next_write()
     writer.write(b'HTTP/1.1 200 OK\r\n\r\n')
@@ -123,8 +121,8 @@ def test_the_writer_sends_a_held_write_with_the_next_one():
     assert writer.bytes_written == len(b'HTTP/1.1 200 OK\r\n\r\nbodymore')
 
 
-def test_the_writer_flushes_a_held_write_without_a_next_one():
-    sock = _RecordingSocket()
+def test_the_writer_flushes_a_held_write_without_a_next_one(monkeypatch):
+    sock = _RecordingSocket(monkeypatch)
     writer = wsgi._SocketWriter(sock)
     writer.hold_next_write()
     writer.write(b'HTTP/1.1 204 No Content\r\n\r\n')
@@ -206,3 +204,33 @@ def test_oversized_or_malformed_request_heads_are_refused(environ_server, reques
                                                            status):
     answer = _raw_exchange(environ_server.port, request_bytes)
     assert answer.split(b' ', 2)[1] == status
+
+
+def test_a_send_larger_than_the_socket_buffer_arrives_whole():
+    left, right = socket.socketpair()
+    left.settimeout(10)  # as cheroot sets it: the socket is non-blocking underneath
+    data = bytes(range(256)) * 32768  # 8 MiB
+    received = bytearray()
+
+    def drain():
+        while len(received) < len(data):
+            received.extend(right.recv(1 << 20))
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    wsgi._send_all(left, data)
+    reader.join(10)
+    left.close()
+    right.close()
+    assert bytes(received) == data
+
+
+def test_a_receive_before_the_data_arrives_waits_for_it():
+    left, right = socket.socketpair()
+    left.settimeout(10)
+    timer = threading.Timer(0.05, right.sendall, args=(b'late',))
+    timer.start()
+    assert wsgi._receive(left, 100) == b'late'
+    timer.join()
+    left.close()
+    right.close()

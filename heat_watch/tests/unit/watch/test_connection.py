@@ -174,3 +174,23 @@ def test_a_failed_last_put_refresh_keeps_the_committed_points_once(engine, monke
     assert store._cache[key][1] == 0  # not refreshed: the next write tries again
     monkeypatch.setattr(engine, 'begin', real_begin)
     assert _stored_sums(engine) == [1.0, 2.0]
+
+
+def test_sqlite_ingestion_autocommits_and_gives_the_connection_back_as_it_was(engine):
+    with engine.connect() as conn:
+        pooled_isolation = conn.connection.driver_connection.isolation_level
+    store = metric_storage.MetricStore(engine)
+    store.write_metrics([('p', 'ns', [['m', [], [_point(1000)]]])])
+    held = store._writer.held[0].driver_connection
+    assert held.isolation_level is None
+    store.release_connection()
+    assert held.isolation_level == pooled_isolation
+
+
+def test_statements_of_one_commit_stay_one_transaction_in_autocommit_mode(engine, monkeypatch):
+    monkeypatch.setattr(metric_storage, 'INSERT_CHUNK', 1)
+    store = metric_storage.MetricStore(engine)
+    null_count = (3000, 'None', 60, None, 3.0, 3.0, 3.0, True, None)  # NOT NULL column
+    with pytest.raises(sqlite3.IntegrityError):
+        store.write_metrics([('p', 'ns', [['m', [], [_point(1000), _point(2000), null_count]]])])
+    assert _stored_sums(engine) == []  # the first two statements rolled back too
