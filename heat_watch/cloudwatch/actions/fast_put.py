@@ -100,8 +100,9 @@ def _dimensions(raw: bytes) -> list | None:
 
 def _decode(content: bytes) -> _Body | None:
     # Escapes may hide NUL characters or lone surrogates, which the general
-    # path refuses; plain bodies hold none.
-    if b'\\u' in content:
+    # path refuses; plain bodies hold none. One byte, not b'\\u': memchr
+    # finds it a hundred times faster in a 200 KB body.
+    if b'\\' in content:
         return None
     try:
         return _BODY.decode(content)

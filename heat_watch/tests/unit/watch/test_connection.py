@@ -194,3 +194,22 @@ def test_statements_of_one_commit_stay_one_transaction_in_autocommit_mode(engine
     with pytest.raises(sqlite3.IntegrityError):
         store.write_metrics([('p', 'ns', [['m', [], [_point(1000), _point(2000), null_count]]])])
     assert _stored_sums(engine) == []  # the first two statements rolled back too
+
+
+def _stored_rows(engine) -> list[tuple]:
+    table = metric_storage.DATAPOINTS
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(
+            table.c.timestamp, table.c.sample_count, table.c.sum, table.c.minimum,
+            table.c.maximum, table.c.has_raw, table.c.raw_values).order_by(table.c.timestamp))]
+
+
+def test_plain_values_and_statistic_sets_are_stored_as_given(engine, monkeypatch):
+    monkeypatch.setattr(metric_storage, 'INSERT_CHUNK', 2)  # several chunks of each kind
+    given = [_point(1000, 1.5), (2000, 'None', 60, 1.0, 10.0, 5.0, 5.0, True, None),
+             _point(3000, -0.0), (4000, 'None', 60, 3.0, 6.0, 1.0, 3.0, True, '[[1.0, 1.0]]'),
+             _point(5000, 7.0), (6000, 'None', 60, 2.0, 4.0, 2.0, 2.0, False, None),
+             _point(7000, 8.0)]
+    metric_storage.MetricStore(engine).write_metrics([('p', 'ns', [['m', [], given]])])
+    assert _stored_rows(engine) == [
+        (p[0], p[3], p[4], p[5], p[6], p[7], p[8]) for p in given]
