@@ -298,8 +298,8 @@ class _Connection(cheroot_server.HTTPConnection):
         super().__init__(server, sock, makefile)
 
     def communicate(self) -> bool:
-        if not isinstance(self.rfile, _SocketReader):
-            return super().communicate()
+        if not isinstance(self.rfile, _SocketReader) or isinstance(self.server.bind_addr, str):
+            return super().communicate()  # TLS, or a UNIX socket
         try:
             head = self.rfile.take_head(self.server.max_request_header_size)
         except OSError:  # reset, or timed out between requests
@@ -312,6 +312,9 @@ class _Connection(cheroot_server.HTTPConnection):
         try:
             return simple_http.answer(self, request)
         except OSError:
+            return False
+        except Exception:  # as cheroot does: this connection ends, the worker goes on
+            LOG.exception('Answering %s %s failed', request.method, request.path)
             return False
 
 

@@ -117,11 +117,12 @@ class IngestWriter:
             self._thread = None
         self._take_role()
         self._lead(None)  # what still waits
-        try:
-            if self._on_stop is not None:
+        self._running = False  # the role stays taken: nothing more runs
+        if self._on_stop is not None:
+            try:
                 self._on_stop()
-        finally:
-            self._running = False  # the role stays taken: nothing more runs
+            except Exception:  # a clean stop all the same
+                LOG.exception('Finishing ingestion failed')
 
     def submit(self, project_id: str, namespace: str, metrics: list[list]) -> None:
         """Queue points and return once they are committed (or raise why not)."""

@@ -191,3 +191,21 @@ def test_the_simple_shape(head, parsed):
         assert request is None
     else:
         assert (request.method, request.path, request.query, request.length) == parsed
+
+
+def test_an_answer_that_cannot_be_sent_ends_its_connection_not_the_worker(caplog):
+    def app(environ, start_response):
+        start_response('200 OK', [('X-Snowman', '\u2603')])  # not ISO-8859-1
+        return [b'']
+
+    service = wsgi.WSGIService('test-api', app, '127.0.0.1', 0, threads=1)
+    service.start()
+    try:
+        for _ in range(2):  # the one worker answers the next connection too
+            conn = _Connection(service.port)
+            conn.send(b'GET / HTTP/1.1\r\nHost: h\r\n\r\n')
+            assert conn.closed_by_server()
+            conn.close()
+    finally:
+        service.stop()
+    assert 'Answering GET / failed' in caplog.text

@@ -268,3 +268,15 @@ def test_a_full_queue_holds_new_requests_back_until_there_is_room():
     writer.stop()
     assert not errors and not late_errors
     assert sum(len(b) for b in store.batches) == 4
+
+
+def test_a_failing_on_stop_is_logged_and_the_writer_still_stops(caplog):
+    def broken() -> None:
+        raise RuntimeError('connection already gone')
+
+    writer = ingest.IngestWriter(SlowStore().write, on_stop=broken)
+    writer.start()
+    writer.stop()
+    assert 'Finishing ingestion failed' in caplog.text
+    with pytest.raises(exceptions.ServiceUnavailable):
+        writer.submit('p', 'ns', [_metric('late')])
