@@ -133,3 +133,14 @@ def test_a_store_without_buffer_rows_commits_to_datapoints(watch_engine):
     _write(store, 'a', _points(1.0))
     assert not store.buffer_due()
     assert (_count(watch_engine, BUFFER), _count(watch_engine, DATAPOINTS)) == (0, 1)
+
+
+def test_buckets_in_both_tables_merge_without_raw_counts_too(store):
+    _write(store, 'a', _points(1.0, 2.0))
+    _write(store, 'b', _points(5.0))
+    store.move_buffer()
+    _write(store, 'a', _points(4.0, start=62_000))
+    rows = store.bucket_aggregates([1, 2], 0, 600_000, 60_000, count_raw=False)
+    assert sorted((r.metric_id, r.bucket, r.sample_count, r.sum, r.minimum, r.maximum, r.no_raw)
+                  for r in rows) == [(1, 60_000, 3.0, 7.0, 1.0, 4.0, None),
+                                     (2, 60_000, 1.0, 5.0, 5.0, 5.0, None)]
