@@ -314,9 +314,9 @@ class MetricStore:
         self._writer.release()
 
     def finish_writes(self) -> None:
-        """As the ingestion writer stops, on its thread: empty the buffer
+        """As ingestion stops, holding its commit role: empty the buffer
         (if that fails its rows stay there, readable and moved by the next
-        engine) and give back the writer's connection."""
+        engine) and give back the ingestion connection."""
         if self._buffered:
             self.move_buffer()
         self.release_connection()
@@ -451,10 +451,10 @@ class MetricStore:
             or time.monotonic() - self._buffered_since >= self._buffer_seconds)
 
     def move_buffer(self) -> int:
-        """Move the ingestion buffer into datapoints, on the ingestion
-        writer's thread; returns the rows moved. A failure is logged, not
-        raised: the rows stay readable in the buffer and the next move
-        takes them."""
+        """Move the ingestion buffer into datapoints, holding ingestion's
+        commit role (see heat_watch.watch.ingest); returns the rows moved. A
+        failure is logged, not raised: the rows stay readable in the buffer
+        and the next move takes them."""
         try:
             moved = self._writer.move_buffer()
         except Exception:
