@@ -100,23 +100,20 @@ class BodyReader:
         self._reader = reader
         self.remaining = length
 
-    def read(self, size: int | None = -1) -> bytes:
+    def _bounded(self, read, size: int | None) -> bytes:
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
         if not size:
             return b''
-        data = self._reader.read(size)
+        data = read(size)
         self.remaining -= len(data)
         return data
 
+    def read(self, size: int | None = -1) -> bytes:
+        return self._bounded(self._reader.read, size)
+
     def readline(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0 or size > self.remaining:
-            size = self.remaining
-        if not size:
-            return b''
-        data = self._reader.readline(size)
-        self.remaining -= len(data)
-        return data
+        return self._bounded(self._reader.readline, size)
 
     def readlines(self, hint: int = -1) -> list[bytes]:
         return list(iter(self.readline, b''))

@@ -7,7 +7,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.cmd import all as all_in_one
-from heat_watch.common import config, crypto, rpc
+from heat_watch.common import config, crypto, rpc, wsgi
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import credentials as credential_storage
 
@@ -79,3 +79,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(app, threads: int = 2):
+    """A started WSGIService of ``app`` on a free loopback port, stopped on exit."""
+    service = wsgi.WSGIService('test-api', app, '127.0.0.1', 0, threads=threads)
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from heat_watch.common import wsgi
+from heat_watch.tests import services
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools', 'bench'))
 import leanclient  # noqa: E402
@@ -27,10 +27,8 @@ def _app(environ, start_response):
 
 @pytest.fixture
 def server():
-    service = wsgi.WSGIService('bench-target', _app, '127.0.0.1', 0, threads=2)
-    service.start()
-    yield service
-    service.stop()
+    with services.serving(_app) as service:
+        yield service
 
 
 def _client(server, path: str) -> leanclient.LeanClient:

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from heat_watch.common import simple_http, wsgi
+from heat_watch.common import simple_http
+from heat_watch.tests import services
 
 SKIPPED_KEYS = ('wsgi.input', 'wsgi.errors', 'REMOTE_PORT')
 
@@ -32,10 +33,8 @@ def _app(environ, start_response):
 
 @pytest.fixture
 def server():
-    service = wsgi.WSGIService('test-api', _app, '127.0.0.1', 0, threads=2)
-    service.start()
-    yield service
-    service.stop()
+    with services.serving(_app) as service:
+        yield service
 
 
 @pytest.fixture
@@ -198,14 +197,10 @@ def test_an_answer_that_cannot_be_sent_ends_its_connection_not_the_worker(caplog
         start_response('200 OK', [('X-Snowman', '\u2603')])  # not ISO-8859-1
         return [b'']
 
-    service = wsgi.WSGIService('test-api', app, '127.0.0.1', 0, threads=1)
-    service.start()
-    try:
+    with services.serving(app, threads=1) as service:
         for _ in range(2):  # the one worker answers the next connection too
             conn = _Connection(service.port)
             conn.send(b'GET / HTTP/1.1\r\nHost: h\r\n\r\n')
             assert conn.closed_by_server()
             conn.close()
-    finally:
-        service.stop()
     assert 'Answering GET / failed' in caplog.text

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from heat_watch.common import wsgi
+from heat_watch.tests import services
 
 
 def _app(environ, start_response):
@@ -19,10 +20,8 @@ def _app(environ, start_response):
 
 @pytest.fixture
 def server():
-    service = wsgi.WSGIService('test-api', _app, '127.0.0.1', 0, threads=2)
-    service.start()
-    yield service
-    service.stop()
+    with services.serving(_app) as service:
+        yield service
 
 
 def _get(connection: http.client.HTTPConnection, path: str) -> str:
@@ -144,16 +143,12 @@ def _answer(body_chunks: list[bytes], status: str = '200 OK'):
     ('200 OK', [b'one', b'', b'two'], b'onetwo'),
 ])
 def test_answers_with_an_empty_or_chunked_body_reach_the_client(status, chunks, expected):
-    service = wsgi.WSGIService('test-api', _answer(chunks, status), '127.0.0.1', 0, threads=1)
-    service.start()
-    try:
+    with services.serving(_answer(chunks, status), threads=1) as service:
         connection = http.client.HTTPConnection('127.0.0.1', service.port, timeout=10)
         for _ in range(3):  # kept alive: each answer must end where it should
             connection.request('GET', '/')
             response = connection.getresponse()
             assert (response.status, response.read()) == (int(status[:3]), expected)
-    finally:
-        service.stop()
 
 
 def _environ_app(environ, start_response):
@@ -176,10 +171,8 @@ def _raw_exchange(port: int, request: bytes) -> bytes:
 
 @pytest.fixture
 def environ_server():
-    service = wsgi.WSGIService('test-api', _environ_app, '127.0.0.1', 0, threads=2)
-    service.start()
-    yield service
-    service.stop()
+    with services.serving(_environ_app) as service:
+        yield service
 
 
 def test_headers_reach_the_environ_under_their_wsgi_names(environ_server):
