@@ -201,6 +201,8 @@ def _head(status: str, headers: list, body: bytes, server_name: str, close: bool
         lowered = name.lower()
         if lowered in _HOP_BY_HOP:  # WSGI forbids them; the body goes whole
             continue
+        if '\r' in value or '\n' in value:
+            raise ValueError('a line break in the value of the header %s' % name)
         given.add(lowered)
         lines.append(('%s: %s' % (name, value)).encode('ISO-8859-1'))
     if 'content-length' not in given and not status.startswith(_NO_BODY):

@@ -192,9 +192,11 @@ def test_the_simple_shape(head, parsed):
         assert (request.method, request.path, request.query, request.length) == parsed
 
 
-def test_an_answer_that_cannot_be_sent_ends_its_connection_not_the_worker(caplog):
+@pytest.mark.parametrize('header', [('X-Snowman', '\u2603'),  # not ISO-8859-1
+                                    ('X-Split', 'a\r\nSet-Cookie: b')])  # response splitting
+def test_an_answer_that_cannot_be_sent_ends_its_connection_not_the_worker(caplog, header):
     def app(environ, start_response):
-        start_response('200 OK', [('X-Snowman', '\u2603')])  # not ISO-8859-1
+        start_response('200 OK', [header])
         return [b'']
 
     with services.serving(app, threads=1) as service:
