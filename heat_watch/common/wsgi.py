@@ -253,22 +253,17 @@ class _Request(cheroot_server.HTTPRequest):
         if not isinstance(self.conn.rfile, _SocketReader):
             return super().parse_request()
         self.rfile = _SizeChecked(self.conn.rfile, self.server.max_request_header_size)
-        try:
-            if not self.read_request_line():
+        for read, too_long, what in (
+                (self.read_request_line, '414 Request-URI Too Long',
+                 'The Request-URI sent with the request exceeds'),
+                (self.read_request_headers, '413 Request Entity Too Large',
+                 'The headers sent with the request exceed')):
+            try:
+                if not read():
+                    return None
+            except cheroot_errors.MaxSizeExceeded:
+                self.simple_response(too_long, what + ' the maximum allowed bytes.')
                 return None
-        except cheroot_errors.MaxSizeExceeded:
-            self.simple_response('414 Request-URI Too Long',
-                                 'The Request-URI sent with the request exceeds the '
-                                 'maximum allowed bytes.')
-            return None
-        try:
-            if not self.read_request_headers():
-                return None
-        except cheroot_errors.MaxSizeExceeded:
-            self.simple_response('413 Request Entity Too Large',
-                                 'The headers sent with the request exceed the maximum '
-                                 'allowed bytes.')
-            return None
         self.ready = True
         return None
 
