@@ -4,7 +4,6 @@ import os
 import select
 import threading
 
-from cheroot import errors as cheroot_errors
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
 from oslo_log import log
@@ -20,8 +19,6 @@ KEEPALIVE_LINGER_S = 0.01
 # Longest request line plus headers (cheroot's default is unlimited); past
 # it cheroot answers 414 or 413.
 MAX_REQUEST_HEADER_BYTES = 65536
-# Distinct header names whose cheroot key and WSGI environ key are cached.
-_NAME_CACHE_MAX = 1024
 
 
 # A socket with a timeout (cheroot sets one) makes Python poll() before
@@ -150,44 +147,25 @@ class _SocketReader:
 
 
 class _SocketWriter:
-    """What cheroot writes responses with: straight to the socket.
-
-    cheroot's writer is a pure-Python ``_pyio.BufferedWriter`` that copies
-    and sends every write at once, so a response went out in two sends (its
-    head, then its body). Here a write can be held back and sent with the
-    next one.
-    """
+    """What cheroot and :mod:`heat_watch.common.simple_http` write answers
+    with: straight to the socket, instead of cheroot's pure-Python
+    ``_pyio.BufferedWriter``, which copies every write into a buffer first."""
 
     def __init__(self, sock):
         self._sock = sock
-        self._held = b''
         self.bytes_written = 0
         self.closed = False
 
-    def hold_next_write(self) -> None:
-        """Keep the next write until the write after it, or :meth:`flush`."""
-        self._held = None
-
     def write(self, data) -> int:
-        if self._held is None:
-            self._held = bytes(data)
-            return len(data)
-        if self._held:
-            data, self._held = self._held + data, b''
         _send_all(self._sock, data)
         self.bytes_written += len(data)
         return len(data)
 
     def flush(self) -> None:
-        """Send what is held back."""
-        held, self._held = self._held, b''
-        if held:
-            _send_all(self._sock, held)
-            self.bytes_written += len(held)
+        """Nothing is buffered."""
 
     def close(self) -> None:
         self.closed = True
-        self._held = b''
 
 
 def _make_file(sock, mode: str = 'r', bufsize: int = 65536):
@@ -196,96 +174,11 @@ def _make_file(sock, mode: str = 'r', bufsize: int = 65536):
     return _SocketWriter(sock)
 
 
-class _SizeChecked:
-    """cheroot's SizeCheckWrapper for :class:`_SocketReader`: the same limit
-    on a request's line and headers, one call per line (cheroot's reads a
-    line 256 bytes at a time)."""
-
-    def __init__(self, rfile: _SocketReader, maxlen: int):
-        self.rfile = rfile
-        self.maxlen = maxlen
-        self.bytes_read = 0
-
-    def _counted(self, data: bytes) -> bytes:
-        self.bytes_read += len(data)
-        if self.maxlen and self.bytes_read > self.maxlen:
-            raise cheroot_errors.MaxSizeExceeded()
-        return data
-
-    def readline(self, size: int | None = None) -> bytes:
-        limit = -1 if size is None else size
-        if self.maxlen:  # one byte past the limit tells it was exceeded
-            room = self.maxlen - self.bytes_read + 1
-            limit = room if limit < 0 else min(limit, room)
-        return self._counted(self.rfile.readline(limit))
-
-    def read(self, size: int | None = None) -> bytes:
-        return self._counted(self.rfile.read(size))
-
-    def close(self) -> None:
-        self.rfile.close()
-
-
-class _HeaderReader(cheroot_server.HeaderReader):
-    """cheroot's header reader, title-casing each distinct name once."""
-
-    def __init__(self):
-        self._keys: dict[bytes, bytes] = {}
-
-    def _transform_key(self, key_name: bytes) -> bytes:
-        key = self._keys.get(key_name)
-        if key is None:
-            key = super()._transform_key(key_name)
-            if len(self._keys) < _NAME_CACHE_MAX:
-                self._keys[key_name] = key
-        return key
-
-
-class _Request(cheroot_server.HTTPRequest):
-    """cheroot's request: its line and headers read through
-    :class:`_SizeChecked`, and a response's head sent with its first body
-    chunk (one send, not two) when it writes through :class:`_SocketWriter`."""
-
-    header_reader = _HeaderReader()
-
-    def parse_request(self) -> None:
-        """cheroot's parse_request with :class:`_SizeChecked`."""
-        if not isinstance(self.conn.rfile, _SocketReader):
-            return super().parse_request()
-        self.rfile = _SizeChecked(self.conn.rfile, self.server.max_request_header_size)
-        for read, too_long, what in (
-                (self.read_request_line, '414 Request-URI Too Long',
-                 'The Request-URI sent with the request exceeds'),
-                (self.read_request_headers, '413 Request Entity Too Large',
-                 'The headers sent with the request exceed')):
-            try:
-                if not read():
-                    return None
-            except cheroot_errors.MaxSizeExceeded:
-                self.simple_response(too_long, what + ' the maximum allowed bytes.')
-                return None
-        self.ready = True
-        return None
-
-    def send_headers(self) -> None:
-        if isinstance(self.conn.wfile, _SocketWriter):
-            self.conn.wfile.hold_next_write()
-        super().send_headers()
-
-    def respond(self) -> None:
-        try:
-            super().respond()
-        finally:
-            if isinstance(self.conn.wfile, _SocketWriter):
-                self.conn.wfile.flush()  # a head without a body
-
-
 class _Connection(cheroot_server.HTTPConnection):
     """cheroot's connection, reading requests with :class:`_SocketReader`
     and writing answers with :class:`_SocketWriter`; a request of the simple
-    shape is answered by :mod:`heat_watch.common.simple_http`."""
-
-    RequestHandlerClass = _Request
+    shape is answered by :mod:`heat_watch.common.simple_http`, any other by
+    cheroot."""
 
     def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
         if makefile is cheroot_server.MakeFile:  # a plain socket, not TLS
@@ -311,26 +204,6 @@ class _Connection(cheroot_server.HTTPConnection):
         except Exception:  # as cheroot does: this connection ends, the worker goes on
             LOG.exception('Answering %s %s failed', request.method, request.path)
             return False
-
-
-class _Gateway(cheroot_wsgi.Gateway_10):
-    """cheroot's WSGI 1.0 gateway, naming each distinct header's environ
-    key once instead of formatting it on every request."""
-
-    def get_environ(self) -> dict:
-        req = self.req
-        headers, req.inheaders = req.inheaders, {}
-        try:
-            env = super().get_environ()  # everything but the headers
-        finally:
-            req.inheaders = headers
-        for name, value in headers.items():
-            env[simple_http.environ_key(name)] = value.decode('ISO-8859-1')
-        for header, key in (('HTTP_CONTENT_TYPE', 'CONTENT_TYPE'),
-                            ('HTTP_CONTENT_LENGTH', 'CONTENT_LENGTH')):
-            if header in env:
-                env[key] = env.pop(header)
-        return env
 
 
 class _Server(cheroot_wsgi.Server):
@@ -375,7 +248,6 @@ class WSGIService(service.Service):
         self.app = app
         self._server = _Server((host, port), app, numthreads=threads, server_name=name,
                                timeout=timeout)
-        self._server.gateway = _Gateway
         self._server.max_request_header_size = MAX_REQUEST_HEADER_BYTES
         # Loopback clients open many connections at once under load.
         self._server.request_queue_size = 128

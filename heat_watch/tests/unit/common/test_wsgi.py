@@ -102,34 +102,6 @@ def test_the_reader_returns_what_it_has_at_the_end_of_the_stream(pair):
     assert list(reader) == []
 
 
-class _RecordingSocket:
-    def __init__(self, monkeypatch):
-        self.sends: list[bytes] = []
-        monkeypatch.setattr(wsgi, '_send_all', lambda sock, data: self.sends.append(bytes(data)))
-
-
-def test_the_writer_sends_a_held_write_with_the_next_one(monkeypatch):
-    sock = _RecordingSocket(monkeypatch)
-    writer = wsgi._SocketWriter(sock)
-    writer.hold_next_write()
-    writer.write(b'HTTP/1.1 200 OK\r\n\r\n')
-    assert sock.sends == []
-    writer.write(b'body')
-    writer.write(b'more')
-    assert sock.sends == [b'HTTP/1.1 200 OK\r\n\r\nbody', b'more']
-    assert writer.bytes_written == len(b'HTTP/1.1 200 OK\r\n\r\nbodymore')
-
-
-def test_the_writer_flushes_a_held_write_without_a_next_one(monkeypatch):
-    sock = _RecordingSocket(monkeypatch)
-    writer = wsgi._SocketWriter(sock)
-    writer.hold_next_write()
-    writer.write(b'HTTP/1.1 204 No Content\r\n\r\n')
-    writer.flush()
-    writer.flush()
-    assert sock.sends == [b'HTTP/1.1 204 No Content\r\n\r\n']
-
-
 def _answer(body_chunks: list[bytes], status: str = '200 OK'):
     def app(environ, start_response):
         headers = [] if status.startswith('204') else [('Transfer-Encoding', 'chunked')]
