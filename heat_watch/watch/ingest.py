@@ -65,8 +65,8 @@ class IngestWriter:
     ``write_batch`` stores a list of (project_id, namespace, metrics) (see
     :mod:`heat_watch.watch.points`) in one transaction and returns the
     metric keys written; ``on_committed`` gets those keys after each commit
-    (the alarm fast path). ``maintain`` runs while no commit does, on the
-    writer's own thread, whenever ``maintenance_due`` says so (checked after
+    (the alarm fast path). ``maintain`` runs while no commit does, on a
+    maintenance thread, whenever ``maintenance_due`` says so (checked after
     each commit and every ``idle_interval`` seconds). ``on_stop`` runs once,
     after the last commit, as the writer stops.
     """

@@ -7,9 +7,9 @@ by a point's fields.
 On SQLite, ingestion commits to ``datapoint_buffer``, a table without an
 index: a commit then appends a few pages instead of rewriting one page of
 the (metric_id, timestamp) index per metric it touches, four times less
-work per row. The ingestion writer moves the buffer into ``datapoints`` in
-one sorted INSERT ... SELECT when it is full or its oldest row is a second
-old (SQLite runs that statement without holding Python's GIL). Large moves
+work per row. Ingestion's maintenance thread moves the buffer into
+``datapoints`` in one sorted INSERT ... SELECT when it is full or its
+oldest row is a second old (SQLite runs that statement without holding Python's GIL). Large moves
 matter once the index outgrows the cache: datapoints arrive minutes out of
 order, so each lands on its own index page, and a move rewrites each page
 it touches once for all the rows it brings there. Reads take both tables in
@@ -141,28 +141,31 @@ def _plain_value_insert(dialect: sa.Dialect, table: sa.Table, count: int) -> str
     return '%s VALUES %s' % (_insert_head(dialect, table), ', '.join(rows))
 
 
-def _is_plain_value(row: tuple) -> bool:
-    """A row of one value: count 1, sum = minimum = maximum, raw implied."""
-    return row[4] == 1.0 and row[9] is None and row[8] is True and row[5] == row[6] == row[7]
+def _split_plain_values(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """(metric_id, timestamp, unit, resolution, value) of the rows of one
+    value each (count 1, sum = minimum = maximum, raw implied), and the
+    other rows whole; one pass."""
+    plain, other = [], []
+    for row in rows:
+        if (row[4] == 1.0 and row[9] is None and row[8] is True
+                and row[5] == row[6] == row[7]):
+            plain.append((row[0], row[1], row[2], row[3], row[5]))
+        else:
+            other.append(row)
+    return plain, other
 
 
 def _insert_statements(dialect: sa.Dialect, table: sa.Table, rows: list[tuple]):
     """(sql, flat parameters) of each chunk of ``rows``."""
+    statements = [(_multi_row_insert, rows)]
     if dialect.name == 'sqlite':
-        plain = [(r[0], r[1], r[2], r[3], r[5]) for r in rows if _is_plain_value(r)]
-        if plain:
-            if len(plain) < len(rows):
-                rows = [r for r in rows if not _is_plain_value(r)]
-            else:
-                rows = []
-            for start in range(0, len(plain), INSERT_CHUNK):
-                chunk = plain[start:start + INSERT_CHUNK]
-                yield (_plain_value_insert(dialect, table, len(chunk)),
-                       tuple(itertools.chain.from_iterable(chunk)))
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start:start + INSERT_CHUNK]
-        yield (_multi_row_insert(dialect, table, len(chunk)),
-               tuple(itertools.chain.from_iterable(chunk)))
+        plain, rows = _split_plain_values(rows)
+        statements = [(_plain_value_insert, plain), (_multi_row_insert, rows)]
+    for statement, some in statements:
+        for start in range(0, len(some), INSERT_CHUNK):
+            chunk = some[start:start + INSERT_CHUNK]
+            yield (statement(dialect, table, len(chunk)),
+                   tuple(itertools.chain.from_iterable(chunk)))
 
 
 @functools.cache
@@ -309,7 +312,7 @@ class MetricStore:
             self._cache[key] = (metric_id, last_put, now)
 
     def release_connection(self) -> None:
-        """Give back the connection this thread's writes kept (see
+        """Give back the connection ingestion kept (see
         :class:`_WriterConnection`)."""
         self._writer.release()
 
