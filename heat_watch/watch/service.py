@@ -64,7 +64,9 @@ class WatchEngineService(service.Service):
         engine = connection.get_engine(conf)
         self.store = metric_storage.MetricStore(
             engine, buffer_rows=conf.watch_database.sqlite_ingest_buffer_rows,
-            buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds)
+            buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds,
+            checkpoint_seconds=conf.watch_database.sqlite_checkpoint_interval,
+            checkpoint_wait_ms=conf.watch_database.sqlite_checkpoint_wait_ms)
         self.alarms = alarm_storage.AlarmStore(engine)
         self.partitioner = coordination.Partitioner(
             conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
@@ -76,8 +78,8 @@ class WatchEngineService(service.Service):
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
             max_queued=conf.watch_engine.ingest_queue_requests,
-            on_stop=self.store.finish_writes, maintain=self.store.move_buffer,
-            maintenance_due=self.store.buffer_due,
+            on_stop=self.store.finish_writes, maintain=self.store.maintain,
+            maintenance_due=self.store.maintenance_due,
             idle_interval=conf.watch_database.sqlite_ingest_buffer_seconds)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
