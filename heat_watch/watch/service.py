@@ -5,7 +5,9 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import coordination, rpc, service
+from heat_watch.common import coordination, crypto, rpc, service
+from heat_watch.identity import manager as identity_manager
+from heat_watch.identity import storage as credential_storage
 from heat_watch.notifier import client as notifier_client
 from heat_watch.watch import alarm_manager, evaluator, ingest, manager, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -37,6 +39,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(ingest.OPTS, group=GROUP)
     conf.register_opts(evaluator.OPTS, group=GROUP)
     coordination.register_opts(conf)
+    crypto.register_opts(conf)
 
 
 def expire(conf: cfg.ConfigOpts, engine) -> dict:
@@ -84,7 +87,9 @@ class WatchEngineService(service.Service):
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
             alarm_manager.AlarmManager(self.alarms, self.evaluator,
-                                       conf.watch_engine.region_name)]
+                                       conf.watch_engine.region_name),
+            identity_manager.IdentityManager(credential_storage.CredentialStore(
+                engine, lambda: crypto.SecretBox(conf)))]
         self._server = None
         self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
                                             self.evaluator.sweep, initial_delay=1)]

@@ -60,7 +60,7 @@ class _Load:
 
     @staticmethod
     def _put(client, step: int) -> None:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         client.put_metric_data(Namespace='Mixed', MetricData=[
             {'MetricName': 'm%d' % (i % 20), 'Value': float(step + i), 'Timestamp': now,
              'Dimensions': [{'Name': 'Host', 'Value': 'h%d' % (i % 5)}]}
@@ -68,7 +68,7 @@ class _Load:
 
     @staticmethod
     def _window() -> dict:
-        end = datetime.datetime.now(datetime.timezone.utc)
+        end = datetime.datetime.now(datetime.UTC)
         return {'StartTime': end - datetime.timedelta(minutes=10), 'EndTime': end}
 
     def _statistics(self, client, step: int) -> None:
