@@ -1,0 +1,452 @@
+"""The notifier's network policy: which http(s) action URLs may be POSTed to.
+
+An alarm action makes the notifier send a request, from inside the cloud,
+to an address the tenant chose. Unchecked, that reaches the cloud's
+metadata service, the services listening on the notifier's loopback and
+the control plane's networks; and the outcome recorded in the alarm's
+history turns the notifier into a port scanner. So the policy is checked
+twice: when an alarm is created (the engine refuses the action, see
+:func:`check_alarm_action`) and before each delivery, where the REST
+notifier connects only to the addresses checked here (see
+:mod:`heat_watch.notifier.pinned`): a name that resolves to another address
+between the check and the connection (DNS rebinding) gains nothing.
+
+The decision for one URL:
+
+1. only ``http`` and ``https`` are network schemes (others pass untouched);
+   user info (``user:password@``) is refused; an IPv4 address only in its
+   dotted-decimal form (``2130706433``, ``0177.0.0.1``, ``0x7f.1`` are
+   refused: resolvers read them as 127.0.0.1); ASCII host names only;
+2. a host name is resolved and EVERY address it resolves to must pass,
+   with each IPv4 address an IPv6 address embeds (IPv4-mapped,
+   IPv4-compatible, 6to4, NAT64);
+3. an address and port of an ``allowed_endpoints`` entry passes;
+4. otherwise the port must be in ``allowed_ports``, and of the networks of
+   ``allowed_networks``, ``denied_networks`` (and the private ranges while
+   ``deny_private_networks`` is on) that hold the address, the most
+   specific decides, an allowance winning a tie (so that allowing a denied
+   network as it is written opens it); an address in none passes.
+"""
+
+import dataclasses
+import functools
+import ipaddress
+import re
+import socket
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
+
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.common import exceptions
+from heat_watch.notifier import base
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'notifier'
+
+# Networks no webhook has a reason to reach from the notifier's host.
+DEFAULT_DENIED_NETWORKS = [
+    '0.0.0.0/8',           # "this network": 0.0.0.0 reaches the local host
+    '127.0.0.0/8',         # loopback
+    '169.254.0.0/16',      # link-local, the metadata service 169.254.169.254
+    '224.0.0.0/4',         # multicast
+    '240.0.0.0/4',         # reserved, broadcast 255.255.255.255
+    '100.100.100.200/32',  # a metadata address inside the shared range
+    '::/128',              # unspecified
+    '::1/128',             # loopback
+    'fe80::/10',           # link-local
+    'fec0::/10',           # site-local (deprecated, still routed by some)
+    'ff00::/8',            # multicast
+    'fd00:ec2::254/128',   # the metadata service over IPv6
+]
+PRIVATE_NETWORKS = ('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16',
+                    '100.64.0.0/10', 'fc00::/7')
+_NAT64 = ipaddress.ip_network('64:ff9b::/96')
+_IPV4_COMPATIBLE = ipaddress.ip_network('::/96')
+
+OPTS = [
+    cfg.ListOpt('allowed_networks', default=[],
+                help='Networks (CIDR) alarm actions may reach even though a '
+                     'wider denied network holds them, e.g. one private '
+                     'subnet of webhook receivers. The most specific of the '
+                     'allowed and denied networks holding an address '
+                     'decides.'),
+    cfg.ListOpt('denied_networks', default=DEFAULT_DENIED_NETWORKS,
+                help='Networks (CIDR) alarm actions may not reach. The '
+                     'default denies loopback, link-local (the metadata '
+                     'service), unspecified, multicast and reserved '
+                     'addresses; when changing it, keep those.'),
+    cfg.BoolOpt('deny_private_networks', default=True,
+                help='Deny the private ranges (10.0.0.0/8, 172.16.0.0/12, '
+                     '192.168.0.0/16, 100.64.0.0/10, fc00::/7), where a '
+                     'cloud\'s control plane usually lives. Open a part of '
+                     'them with allowed_networks, or all with False.'),
+    cfg.ListOpt('allowed_ports', default=['80', '443', '1024-65535'],
+                help='Ports (N) or port ranges (N-M) alarm actions may use, '
+                     'except for allowed_endpoints.'),
+    cfg.ListOpt('allowed_endpoints', default=[],
+                help='Endpoints alarm actions may always reach, whatever '
+                     'the networks and ports: this service\'s own APIs '
+                     'that receive webhooks, e.g. '
+                     'http://192.0.2.10:8004. Each is a URL or host:port; '
+                     'its host\'s addresses and its port are allowed '
+                     '(the path is not checked).'),
+]
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+
+REFUSED = "refused by the notifier's network policy"
+_DEFAULT_PORTS = {'http': 80, 'https': 443}
+_NUMERIC_LABEL = re.compile(r'(0x[0-9a-f]*|[0-9]+)\Z')
+_NAME_LABEL = re.compile(r'[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\Z')
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the policy's options (read by the engine and the notifier)."""
+    conf.register_opts(OPTS, group=GROUP)
+
+
+class PolicyViolation(base.PermanentError):
+    """The network policy forbids an action URL; ``problem`` says why,
+    without the URL's secrets."""
+
+    def __init__(self, problem: str):
+        super().__init__('%s: %s' % (REFUSED, problem))
+        self.problem = problem
+
+
+class UnresolvedHost(base.RetryableError):
+    """The action's host name does not resolve (now)."""
+
+    def __init__(self):
+        super().__init__('the host name does not resolve')
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """An http(s) action URL as the policy reads it: ``host`` is lower-case,
+    without brackets or trailing dot; ``literal`` is set when it is an IP."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    literal: Address | None
+
+    @property
+    def host_header(self) -> str:
+        """The Host header (and TLS name) the receiver expects."""
+        host = '[%s]' % self.host if ':' in self.host else self.host
+        return host if self.port == _DEFAULT_PORTS[self.scheme] else '%s:%d' % (host, self.port)
+
+    @property
+    def origin(self) -> str:
+        """scheme://host[:port], safe to show: no user info, path or query."""
+        return '%s://%s' % (self.scheme, self.host_header)
+
+
+@dataclasses.dataclass(frozen=True)
+class Vetted:
+    """A URL the policy allows, with the only addresses the notifier may
+    connect to for it, in the resolver's order of preference."""
+
+    target: Target
+    addresses: tuple[Address, ...]
+
+
+def _refuse_characters(url: str, netloc: str) -> None:
+    # urlsplit silently drops tabs and line breaks: refuse them rather
+    # than deliver to a host other than the one written.
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in url):
+        raise PolicyViolation('the URL contains control characters')
+    if any(ch in netloc for ch in ' \\'):
+        raise PolicyViolation('the host part contains spaces or backslashes')
+    if '@' in netloc:
+        raise PolicyViolation('user names and passwords are not allowed in action URLs')
+
+
+def _parse_ip_literal(host: str, bracketed: bool) -> Address | None:
+    if bracketed:
+        try:
+            return ipaddress.IPv6Address(host.split('%', 1)[0])
+        except ValueError:
+            raise PolicyViolation('the host is not a valid IPv6 address') from None
+    try:
+        return ipaddress.IPv4Address(host)
+    except ValueError:
+        pass
+    if all(_NUMERIC_LABEL.match(label) for label in host.rstrip('.').split('.')):
+        raise PolicyViolation('an IPv4 address must be written as four decimal numbers '
+                              '(a.b.c.d)')
+    return None
+
+
+def _check_name(host: str) -> str:
+    if not host.isascii():
+        raise PolicyViolation('write international host names in their ASCII (xn--) form')
+    name = host[:-1] if host.endswith('.') else host
+    if not name or len(name) > 253 or not all(_NAME_LABEL.match(x) for x in name.split('.')):
+        raise PolicyViolation('the host is not a valid host name')
+    return name
+
+
+def parse_target(url: str) -> Target | None:
+    """The policy's reading of ``url``; None when its scheme is not http(s).
+
+    Raises PolicyViolation for a URL the policy refuses whatever the
+    network (user info, odd IPv4 forms, no host, a bad port).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        raise PolicyViolation('the URL cannot be parsed') from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return None
+    _refuse_characters(url, parts.netloc)
+    host = parts.hostname or ''
+    if not host:
+        raise PolicyViolation('the URL has no host')
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is None:
+        port = _DEFAULT_PORTS[scheme]
+    elif port == 0:
+        raise PolicyViolation('the port is not a number from 1 to 65535')
+    literal = _parse_ip_literal(host, parts.netloc.rpartition('@')[2].startswith('['))
+    if literal is not None:
+        host = str(literal)
+    else:
+        host = _check_name(host)
+    return Target(scheme, host, port, parts.path, literal)
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for or routes to, if any."""
+    if address.version == 4:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _networks(values: Iterable[str], option: str) -> list[Network]:
+    networks = []
+    for value in values:
+        try:
+            networks.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            raise exceptions.ConfigurationError(
+                reason='[notifier] %s: %r is not a network (CIDR)' % (option, value)) from None
+    return networks
+
+
+def _port_ranges(values: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    ranges = []
+    for value in values:
+        low, _, high = value.strip().partition('-')
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            first = last = 0
+        if not 1 <= first <= last <= 65535:
+            raise exceptions.ConfigurationError(
+                reason='[notifier] allowed_ports: %r is not a port or a range of ports (N-M)'
+                % value)
+        ranges.append((first, last))
+    return tuple(ranges)
+
+
+def _endpoint(value: str) -> tuple[str, int]:
+    text = value.strip()
+    try:
+        target = parse_target(text if '://' in text else 'http://' + text)
+    except PolicyViolation as exc:
+        raise exceptions.ConfigurationError(
+            reason='[notifier] allowed_endpoints: %r: %s' % (value, exc.problem)) from None
+    if target is None:
+        raise exceptions.ConfigurationError(
+            reason='[notifier] allowed_endpoints: %r is not an http(s) endpoint' % value)
+    return target.host, target.port
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to for a TCP connection, in the
+    resolver's order; raises UnresolvedHost."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise UnresolvedHost() from None
+    return [info[4][0] for info in infos]
+
+
+class NetworkPolicy:
+    """Decides which addresses and ports alarm actions may reach."""
+
+    def __init__(self, *, allowed: Iterable[Network] = (), denied: Iterable[Network] = (),
+                 ports: Iterable[tuple[int, int]] = ((1, 65535),),
+                 endpoints: Iterable[tuple[str, int]] = (),
+                 resolver: Resolver = resolve):
+        # Most specific first; at equal prefix length an allowance comes first.
+        rules = [(net, True) for net in allowed] + [(net, False) for net in denied]
+        self._rules = sorted(rules, key=lambda rule: (-rule[0].prefixlen, not rule[1]))
+        self._ports = tuple(ports)
+        self._endpoints = tuple(endpoints)
+        self._resolve = resolver
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts, resolver: Resolver = resolve) -> 'NetworkPolicy':
+        """The policy the [notifier] options describe; ConfigurationError if
+        one of them is malformed."""
+        group = conf[GROUP]
+        denied = list(group.denied_networks)
+        if group.deny_private_networks:
+            denied.extend(PRIVATE_NETWORKS)
+        return _cached_policy(tuple(group.allowed_networks), tuple(denied),
+                              tuple(group.allowed_ports), tuple(group.allowed_endpoints),
+                              resolver)
+
+    def network_allows(self, address: Address) -> bool:
+        """Whether the networks let ``address`` (and what it embeds) through."""
+        return all(self._decide(each) for each in _with_embedded(address))
+
+    def _decide(self, address: Address) -> bool:
+        for network, allows in self._rules:
+            if network.version == address.version and address in network:
+                return allows
+        return True
+
+    def port_allows(self, port: int) -> bool:
+        """Whether ``allowed_ports`` holds ``port``."""
+        return any(low <= port <= high for low, high in self._ports)
+
+    def _endpoint_addresses(self, port: int) -> set[Address]:
+        addresses = set()
+        for host, endpoint_port in self._endpoints:
+            if endpoint_port != port:
+                continue
+            try:
+                addresses.update(_addresses(host, port, self._resolve))
+            except UnresolvedHost:
+                LOG.warning('[notifier] allowed_endpoints: the host %s does not resolve', host)
+        return addresses
+
+    def check(self, url: str) -> Vetted | None:
+        """The vetted form of ``url``, None when its scheme is not http(s).
+
+        Raises PolicyViolation when the policy forbids it, UnresolvedHost
+        when its host name does not resolve.
+        """
+        target = parse_target(url)
+        if target is None:
+            return None
+        if target.literal is not None:
+            addresses = [target.literal]
+        else:
+            addresses = _addresses(target.host, target.port, self._resolve)
+        endpoints = self._endpoint_addresses(target.port)
+        if all(address in endpoints for address in addresses):
+            return Vetted(target, tuple(addresses))
+        if not self.port_allows(target.port):
+            raise PolicyViolation('port %d is not allowed' % target.port)
+        for address in addresses:
+            if not self.network_allows(address):
+                raise PolicyViolation(self._denied_problem(target, address))
+        return Vetted(target, tuple(addresses))
+
+    @staticmethod
+    def _denied_problem(target: Target, address: Address) -> str:
+        if target.literal is not None:
+            return 'the address %s is in a denied network' % target.host
+        # Which address the name resolved to is the operator's business.
+        return 'the host %s resolves to an address in a denied network' % target.host
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_policy(allowed: tuple[str, ...], denied: tuple[str, ...], ports: tuple[str, ...],
+                   endpoints: tuple[str, ...], resolver: Resolver) -> NetworkPolicy:
+    return NetworkPolicy(allowed=_networks(allowed, 'allowed_networks'),
+                         denied=_networks(denied, 'denied_networks'),
+                         ports=_port_ranges(ports),
+                         endpoints=[_endpoint(value) for value in endpoints],
+                         resolver=resolver)
+
+
+def _with_embedded(address: Address) -> Iterator[Address]:
+    yield address
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        yield inner
+
+
+def _addresses(host: str, port: int, resolver: Resolver) -> list[Address]:
+    literal = _maybe_ip(host)
+    if literal is not None:
+        return [literal]
+    found: list[Address] = []
+    for text in resolver(host, port):
+        address = ipaddress.ip_address(text.split('%', 1)[0])
+        if address not in found:
+            found.append(address)
+    if not found:
+        raise UnresolvedHost()
+    return found
+
+
+def _maybe_ip(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def check_alarm_action(conf: cfg.ConfigOpts, field: str, url: str) -> None:
+    """Refuse, when an alarm is created, an action the notifier would refuse.
+
+    Raises InvalidParameterValue naming the URL's origin and its problem
+    (never its user info, path or query). A host name that does not resolve
+    now is accepted: it is checked again before each delivery.
+    """
+    try:
+        NetworkPolicy.from_conf(conf).check(url)
+    except UnresolvedHost:
+        return
+    except PolicyViolation as exc:
+        raise exceptions.InvalidParameterValue(
+            name=field, reason='the action to %s is %s: %s.'
+            % (_origin(url), REFUSED, exc.problem)) from None
+
+
+def _origin(url: str) -> str:
+    try:
+        target = parse_target(url)
+    except PolicyViolation:
+        target = None
+    if target is not None:
+        return target.origin
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return '%s://%s' % (parts.scheme, parts.netloc.rpartition('@')[2])
+    except ValueError:
+        return 'an unparseable URL'
+
+
+def allow_service_endpoint(conf: cfg.ConfigOpts, url: str) -> None:
+    """Add one of this service's own webhook endpoints to
+    ``[notifier] allowed_endpoints`` (kept with the operator's entries), as
+    an embedded deployment does for the API that receives scaling webhooks."""
+    register_opts(conf)
+    current = list(conf[GROUP].allowed_endpoints)
+    if url not in current:
+        conf.set_override('allowed_endpoints', current + [url], group=GROUP)
