@@ -96,6 +96,9 @@ class AlarmActionSender:
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
         register_opts(conf)
+        # The engine that sends actions also checks them against the network
+        # policy when alarms are created: a malformed policy stops it here.
+        netpolicy.validate(conf)
         self._notifier = messaging.Notifier(
             rpc.get_notification_transport(conf),
             publisher_id='heat-watch-engine.%s' % conf.host,

@@ -411,6 +411,13 @@ def _maybe_ip(host: str) -> Address | None:
         return None
 
 
+def validate(conf: cfg.ConfigOpts) -> None:
+    """Raise ConfigurationError, naming the option, when a policy option is
+    malformed: called when a service starts, so that a typo stops it there
+    rather than failing every alarm creation or delivery."""
+    NetworkPolicy.from_conf(conf)
+
+
 def check_alarm_action(conf: cfg.ConfigOpts, field: str, url: str) -> None:
     """Refuse, when an alarm is created, an action the notifier would refuse.
 

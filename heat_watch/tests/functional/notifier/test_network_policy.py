@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from heat_watch.notifier import rest
+from heat_watch.common import exceptions
+from heat_watch.notifier import client, netpolicy, rest
 from heat_watch.notifier import service as notifier_service
 from heat_watch.tests.functional.notifier import receiver as receivers
 from heat_watch.tests.functional.notifier import support
@@ -25,7 +26,6 @@ class Resolver:
     def __call__(self, host: str, port: int) -> list[str]:
         self.lookups.append(host)
         if host not in self.names:
-            from heat_watch.notifier import netpolicy
             raise netpolicy.UnresolvedHost()
         return self.names[host]
 
@@ -197,3 +197,15 @@ def test_https_to_a_name_the_certificate_does_not_hold_fails(conf, ca, resolver)
     assert result['error'] == 'TLS error: certificate verification failed'
     assert sni == ['impostor.invalid']
     assert receiver.completed == []
+
+
+@pytest.mark.parametrize('option, value', [
+    ('allowed_networks', ['10.0.0.0/33']), ('allowed_ports', ['http']),
+    ('allowed_endpoints', ['ftp://192.0.2.1'])])
+def test_a_malformed_policy_stops_the_notifier_and_the_engines_sender_at_start(option, value):
+    conf = support.make_conf(**{option: value})
+
+    with pytest.raises(exceptions.ConfigurationError, match=option):
+        notifier_service.NotifierService(conf, report=lambda *args: None)
+    with pytest.raises(exceptions.ConfigurationError, match=option):
+        client.AlarmActionSender(conf)
