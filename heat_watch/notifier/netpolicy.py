@@ -31,7 +31,6 @@ The decision for one URL:
 import dataclasses
 import functools
 import ipaddress
-import re
 import socket
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
@@ -40,7 +39,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.notifier import base
+from heat_watch.notifier import actionurl, base
 
 LOG = log.getLogger(__name__)
 
@@ -63,8 +62,6 @@ DEFAULT_DENIED_NETWORKS = [
 ]
 PRIVATE_NETWORKS = ('10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16',
                     '100.64.0.0/10', 'fc00::/7')
-_NAT64 = ipaddress.ip_network('64:ff9b::/96')
-_IPV4_COMPATIBLE = ipaddress.ip_network('::/96')
 
 OPTS = [
     cfg.ListOpt('allowed_networks', default=[],
@@ -95,28 +92,15 @@ OPTS = [
                      '(the path is not checked).'),
 ]
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Address = actionurl.Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
-REFUSED = "refused by the notifier's network policy"
-_DEFAULT_PORTS = {'http': 80, 'https': 443}
-_NUMERIC_LABEL = re.compile(r'(0x[0-9a-f]*|[0-9]+)\Z')
-_NAME_LABEL = re.compile(r'[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\Z')
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the policy's options (read by the engine and the notifier)."""
     conf.register_opts(OPTS, group=GROUP)
-
-
-class PolicyViolation(base.PermanentError):
-    """The network policy forbids an action URL; ``problem`` says why,
-    without the URL's secrets."""
-
-    def __init__(self, problem: str):
-        super().__init__('%s: %s' % (REFUSED, problem))
-        self.problem = problem
 
 
 class UnresolvedHost(base.RetryableError):
@@ -127,117 +111,12 @@ class UnresolvedHost(base.RetryableError):
 
 
 @dataclasses.dataclass(frozen=True)
-class Target:
-    """An http(s) action URL as the policy reads it: ``host`` is lower-case,
-    without brackets or trailing dot; ``literal`` is set when it is an IP."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
-    literal: Address | None
-
-    @property
-    def host_header(self) -> str:
-        """The Host header (and TLS name) the receiver expects."""
-        host = '[%s]' % self.host if ':' in self.host else self.host
-        return host if self.port == _DEFAULT_PORTS[self.scheme] else '%s:%d' % (host, self.port)
-
-    @property
-    def origin(self) -> str:
-        """scheme://host[:port], safe to show: no user info, path or query."""
-        return '%s://%s' % (self.scheme, self.host_header)
-
-
-@dataclasses.dataclass(frozen=True)
 class Vetted:
     """A URL the policy allows, with the only addresses the notifier may
     connect to for it, in the resolver's order of preference."""
 
-    target: Target
+    target: actionurl.Target
     addresses: tuple[Address, ...]
-
-
-def _refuse_characters(url: str, netloc: str) -> None:
-    # urlsplit silently drops tabs and line breaks: refuse them rather
-    # than deliver to a host other than the one written.
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in url):
-        raise PolicyViolation('the URL contains control characters')
-    if any(ch in netloc for ch in ' \\'):
-        raise PolicyViolation('the host part contains spaces or backslashes')
-    if '@' in netloc:
-        raise PolicyViolation('user names and passwords are not allowed in action URLs')
-
-
-def _parse_ip_literal(host: str, bracketed: bool) -> Address | None:
-    if bracketed:
-        try:
-            return ipaddress.IPv6Address(host.split('%', 1)[0])
-        except ValueError:
-            raise PolicyViolation('the host is not a valid IPv6 address') from None
-    try:
-        return ipaddress.IPv4Address(host)
-    except ValueError:
-        pass
-    if all(_NUMERIC_LABEL.match(label) for label in host.rstrip('.').split('.')):
-        raise PolicyViolation('an IPv4 address must be written as four decimal numbers '
-                              '(a.b.c.d)')
-    return None
-
-
-def _check_name(host: str) -> str:
-    if not host.isascii():
-        raise PolicyViolation('write international host names in their ASCII (xn--) form')
-    name = host[:-1] if host.endswith('.') else host
-    if not name or len(name) > 253 or not all(_NAME_LABEL.match(x) for x in name.split('.')):
-        raise PolicyViolation('the host is not a valid host name')
-    return name
-
-
-def parse_target(url: str) -> Target | None:
-    """The policy's reading of ``url``; None when its scheme is not http(s).
-
-    Raises PolicyViolation for a URL the policy refuses whatever the
-    network (user info, odd IPv4 forms, no host, a bad port).
-    """
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        raise PolicyViolation('the URL cannot be parsed') from None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        return None
-    _refuse_characters(url, parts.netloc)
-    host = parts.hostname or ''
-    if not host:
-        raise PolicyViolation('the URL has no host')
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port is None:
-        port = _DEFAULT_PORTS[scheme]
-    elif port == 0:
-        raise PolicyViolation('the port is not a number from 1 to 65535')
-    literal = _parse_ip_literal(host, parts.netloc.rpartition('@')[2].startswith('['))
-    if literal is not None:
-        host = str(literal)
-    else:
-        host = _check_name(host)
-    return Target(scheme, host, port, parts.path, literal)
-
-
-def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for or routes to, if any."""
-    if address.version == 4:
-        return None
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
 
 
 def _networks(values: Iterable[str], option: str) -> list[Network]:
@@ -270,8 +149,8 @@ def _port_ranges(values: Iterable[str]) -> tuple[tuple[int, int], ...]:
 def _endpoint(value: str) -> tuple[str, int]:
     text = value.strip()
     try:
-        target = parse_target(text if '://' in text else 'http://' + text)
-    except PolicyViolation as exc:
+        target = actionurl.parse_target(text if '://' in text else 'http://' + text)
+    except actionurl.PolicyViolation as exc:
         raise exceptions.ConfigurationError(
             reason='[notifier] allowed_endpoints: %r: %s' % (value, exc.problem)) from None
     if target is None:
@@ -348,7 +227,7 @@ class NetworkPolicy:
         Raises PolicyViolation when the policy forbids it, UnresolvedHost
         when its host name does not resolve.
         """
-        target = parse_target(url)
+        target = actionurl.parse_target(url)
         if target is None:
             return None
         if target.literal is not None:
@@ -359,14 +238,14 @@ class NetworkPolicy:
         if all(address in endpoints for address in addresses):
             return Vetted(target, tuple(addresses))
         if not self.port_allows(target.port):
-            raise PolicyViolation('port %d is not allowed' % target.port)
+            raise actionurl.PolicyViolation('port %d is not allowed' % target.port)
         for address in addresses:
             if not self.network_allows(address):
-                raise PolicyViolation(self._denied_problem(target, address))
+                raise actionurl.PolicyViolation(self._denied_problem(target, address))
         return Vetted(target, tuple(addresses))
 
     @staticmethod
-    def _denied_problem(target: Target, address: Address) -> str:
+    def _denied_problem(target: actionurl.Target, address: Address) -> str:
         if target.literal is not None:
             return 'the address %s is in a denied network' % target.host
         # Which address the name resolved to is the operator's business.
@@ -385,7 +264,7 @@ def _cached_policy(allowed: tuple[str, ...], denied: tuple[str, ...], ports: tup
 
 def _with_embedded(address: Address) -> Iterator[Address]:
     yield address
-    inner = embedded_ipv4(address)
+    inner = actionurl.embedded_ipv4(address)
     if inner is not None:
         yield inner
 
@@ -429,16 +308,16 @@ def check_alarm_action(conf: cfg.ConfigOpts, field: str, url: str) -> None:
         NetworkPolicy.from_conf(conf).check(url)
     except UnresolvedHost:
         return
-    except PolicyViolation as exc:
+    except actionurl.PolicyViolation as exc:
         raise exceptions.InvalidParameterValue(
             name=field, reason='the action to %s is %s: %s.'
-            % (_origin(url), REFUSED, exc.problem)) from None
+            % (_origin(url), actionurl.REFUSED, exc.problem)) from None
 
 
 def _origin(url: str) -> str:
     try:
-        target = parse_target(url)
-    except PolicyViolation:
+        target = actionurl.parse_target(url)
+    except actionurl.PolicyViolation:
         target = None
     if target is not None:
         return target.origin

@@ -5,11 +5,11 @@ import ipaddress
 import pytest
 import requests
 
-from heat_watch.notifier import netpolicy, pinned
+from heat_watch.notifier import actionurl, netpolicy, pinned
 
 
 def _vetted(url: str, *addresses: str) -> netpolicy.Vetted:
-    return netpolicy.Vetted(netpolicy.parse_target(url),
+    return netpolicy.Vetted(actionurl.parse_target(url),
                             tuple(ipaddress.ip_address(a) for a in addresses))
 
 
