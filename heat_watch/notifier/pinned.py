@@ -42,7 +42,10 @@ class PinnedAdapter(requests.adapters.HTTPAdapter):
     """Sends a request to the IP address of its URL, doing TLS on the name
     its Host header carries (SNI and certificate check)."""
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: bool | str,
+            cert: str | tuple[str, str] | None = None) -> tuple[dict, dict]:
+        """requests' pool key, plus the TLS name for an https request."""
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert)
         if host_params.get('scheme') == 'https':

@@ -2,6 +2,8 @@
 
 The body is what Aodh's and Ceilometer's HTTP receivers and Heat's
 scaling-policy signal handler read; Heat acts only on ``current == 'alarm'``.
+Each POST goes only where the network policy allows (netpolicy), to the
+address it checked (pinned); a failure is recorded as a category (failures).
 """
 
 import logging

@@ -1,7 +1,6 @@
 """The notifier's network policy over many URL forms, with a resolver of
 the test's own (the real one only where a test says so)."""
 
-
 import pytest
 from oslo_config import cfg
 
