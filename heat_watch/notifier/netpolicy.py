@@ -97,7 +97,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
 
-
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the policy's options (read by the engine and the notifier)."""
     conf.register_opts(OPTS, group=GROUP)
@@ -239,13 +238,12 @@ class NetworkPolicy:
             return Vetted(target, tuple(addresses))
         if not self.port_allows(target.port):
             raise actionurl.PolicyViolation('port %d is not allowed' % target.port)
-        for address in addresses:
-            if not self.network_allows(address):
-                raise actionurl.PolicyViolation(self._denied_problem(target, address))
+        if not all(self.network_allows(address) for address in addresses):
+            raise actionurl.PolicyViolation(self._denied_problem(target))
         return Vetted(target, tuple(addresses))
 
     @staticmethod
-    def _denied_problem(target: actionurl.Target, address: Address) -> str:
+    def _denied_problem(target: actionurl.Target) -> str:
         if target.literal is not None:
             return 'the address %s is in a denied network' % target.host
         # Which address the name resolved to is the operator's business.
