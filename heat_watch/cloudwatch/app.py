@@ -18,7 +18,7 @@ from heat_watch.cloudwatch.actions import ACTIONS, fast_put
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, outage
 from heat_watch.identity import model as identity_model
 from heat_watch.identity import signing
 from heat_watch.watch import rpcapi
@@ -44,6 +44,9 @@ PATHS = ('/', '/v1', '/v1/')
 API_VERSION = '2010-08-01'
 FORM_TYPE = 'application/x-www-form-urlencoded'
 MAX_INFLATED = 16 * 1024 * 1024
+# What the engine's client raises when the broker or the engine is away:
+# the call was never answered (maybe never delivered).
+_UNANSWERED = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -130,6 +133,8 @@ class CloudWatchApp:
         self.engine = engine_client or rpcapi.WatchEngineClient(conf)
         self.authenticator = authenticator or backends.load(conf)
         self.max_body = conf.cloudwatch_api.max_request_body_size
+        # Logs once per outage of the engine, its broker or its database.
+        self.engine_outage = outage.OutageDetector('the watch engine', LOG)
 
     def __call__(self, environ: dict, start_response):
         request_id = 'req-%s' % uuid.uuid4()
@@ -176,10 +181,10 @@ class CloudWatchApp:
         self._authorize(ctxt, operation)
         content = request.content()
         fast_path = fast_put.JSON_FAST_PATHS.get(operation)
-        result = self._run(fast_path, ctxt, content) if fast_path else None
+        result = self._run(fast_path, ctxt, content, operation) if fast_path else None
         if result is None:
             data = json_protocol.decode_body(operation, content)
-            result = self._run(action, ctxt, json_protocol.parse_data(operation, data))
+            result = self._run(action, ctxt, json_protocol.parse_data(operation, data), operation)
         body = json_protocol.serialize_response(operation, result)
         return 200, body, [('Content-Type', json_protocol.CONTENT_TYPE)]
 
@@ -197,7 +202,7 @@ class CloudWatchApp:
                 'The Version %s is not supported; use %s.' % (version, API_VERSION))
         action = self._action(operation)
         self._authorize(ctxt, operation)
-        result = self._run(action, ctxt, query.parse_params(operation, params))
+        result = self._run(action, ctxt, query.parse_params(operation, params), operation)
         body = query.serialize_response(operation, result, request_id)
         return 200, body, [('Content-Type', 'text/xml')]
 
@@ -207,10 +212,13 @@ class CloudWatchApp:
         try:
             creds = signing.extract_credentials(signed)
             identity = self.authenticator.authenticate(signed, creds)
+        except exceptions.ServiceUnavailable as error:
+            raise self._unavailable(error, request_id, 'authentication')
         except exceptions.HeatWatchError as error:
             raise errors.from_project_error(error)
-        except messaging.MessagingTimeout:
-            raise errors.ServiceUnavailable('The credential store did not answer in time.')
+        except _UNANSWERED as error:
+            raise self._unavailable(error, request_id, 'authentication',
+                                    'The credential store did not answer in time.')
         ctxt = hw_context.RequestContext(project_id=identity['project_id'],
                                          user_id=identity.get('user_id'),
                                          roles=identity.get('roles') or [],
@@ -225,6 +233,15 @@ class CloudWatchApp:
             raise errors.AccessDenied('The credential is not allowed to perform %s.'
                                       % operation)
 
+    def _unavailable(self, error: Exception, request_id: str, operation: str,
+                     message: str | None = None) -> errors.AWSError:
+        """The 503 of a request the engine did not serve; the outage is
+        logged once, each request at debug level."""
+        self.engine_outage.failed(error, request_id=request_id, operation=operation)
+        if message is None:
+            return errors.from_project_error(error)
+        return errors.ServiceUnavailable(message)
+
     @staticmethod
     def _action(operation: str):
         action = ACTIONS.get(operation)
@@ -233,19 +250,24 @@ class CloudWatchApp:
                 'The action %s is not valid for this web service.' % operation)
         return action
 
-    def _run(self, action, ctxt: hw_context.RequestContext, data: dict) -> dict:
+    def _run(self, action, ctxt: hw_context.RequestContext, data, operation: str) -> dict:
         try:
-            return action(ctxt, self.engine, data)
+            result = action(ctxt, self.engine, data)
         except errors.AWSError:
             raise
+        except exceptions.ServiceUnavailable as error:
+            raise self._unavailable(error, ctxt.request_id, operation)
         except exceptions.HeatWatchError as error:
             raise errors.from_project_error(error)
-        except messaging.MessagingTimeout:
-            raise errors.ServiceUnavailable('The watch engine did not answer in time.')
+        except _UNANSWERED as error:
+            raise self._unavailable(error, ctxt.request_id, operation,
+                                    'The watch engine did not answer in time.')
         except Exception:
             LOG.exception('Request %s failed', ctxt.request_id)
             raise errors.InternalFailure('The request processing has failed because of an '
                                          'unknown error.')
+        self.engine_outage.succeeded()
+        return result
 
 
 _REASONS = {200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found',

@@ -136,3 +136,14 @@ class Forbidden(HeatWatchError):
     """The caller is known but may not do this (a credential's scope, policy)."""
 
     msg_fmt = '%(reason)s'
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached (or refused to serve for now).
+
+    Raised by the engines in place of the drivers' connection errors, so
+    that it crosses RPC and the APIs answer 503 instead of a failure; the
+    driver's message (hosts, statements) stays in the engine's log.
+    """
+
+    msg_fmt = 'The database is unavailable; try again later.'

@@ -6,9 +6,13 @@ heat_watch) uses eventlet. ``heat-watch-all`` uses the in-process
 daemons use ``transport_url = rabbit://...``.
 """
 
+import concurrent.futures
+import functools
 import importlib
 import inspect
+import queue
 import threading
+from typing import Any
 
 import oslo_messaging as messaging
 from oslo_config import cfg
@@ -17,7 +21,7 @@ from oslo_messaging import transport as msg_transport
 from oslo_messaging.rpc import server as rpc_server
 
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions
+from heat_watch.common import db_errors, exceptions
 
 CONF = cfg.CONF
 
@@ -102,12 +106,119 @@ class ContextSerializer(messaging.NoOpSerializer):
         return hw_context.RequestContext.from_dict(ctxt or {})
 
 
+# A call's message is published after at most this many reconnections to
+# the broker (oslo.messaging's default is to retry forever, holding the
+# thread that publishes until the broker returns).
+CALL_RETRIES = 2
+# Threads that run calls for callers waiting with a deadline; beyond them,
+# calls queue (and a caller whose deadline passes first withdraws its call).
+CALL_THREADS = 64
+
+
 def get_client(target: messaging.Target, conf: cfg.ConfigOpts = CONF,
-               timeout: int | None = None) -> messaging.RPCClient:
-    """An RPC client for ``target``."""
-    return messaging.get_rpc_client(get_transport(conf), target,
-                                    serializer=ContextSerializer(),
-                                    timeout=timeout)
+               timeout: int | None = None) -> 'messaging.RPCClient | BoundedCallClient':
+    """An RPC client for ``target``.
+
+    With a timeout and a broker (not the in-process transport), its calls
+    return within ``timeout`` seconds whatever the broker does
+    (:class:`BoundedCallClient`).
+    """
+    client = messaging.get_rpc_client(get_transport(conf), target,
+                                      serializer=ContextSerializer(),
+                                      timeout=timeout)
+    if timeout is None or (_url(conf) or '').startswith(_IN_PROCESS_SCHEMES):
+        return client
+    return BoundedCallClient(client, timeout)
+
+
+class BoundedCallClient:
+    """An RPC client whose ``call`` answers or raises MessagingTimeout within
+    its timeout, even while the broker is unreachable.
+
+    oslo.messaging starts a call's timeout only once the message is
+    published, and publishing retries the broker connection (forever by
+    default, several seconds per attempt): during a broker outage a call
+    took 30-36 s with a 20 s timeout. Here the call runs on a pool thread
+    with bounded connection retries (:data:`CALL_RETRIES`) while the caller
+    waits at most the timeout; a call still publishing then finishes (or
+    fails) on its own, answering nobody. Casts and ``prepare`` are
+    oslo.messaging's own.
+    """
+
+    def __init__(self, client: messaging.RPCClient, timeout: float):
+        self._client = client
+        self._calls = client.prepare(retry=CALL_RETRIES)
+        self.timeout = timeout
+
+    def call(self, ctxt: Any, method: str, **kwargs) -> Any:
+        """oslo.messaging's call, bounded by the client's timeout."""
+        future = _call_pool().submit(self._calls.call, ctxt, method, **kwargs)
+        try:
+            return future.result(self.timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()  # not yet started: never sent
+            raise messaging.MessagingTimeout(
+                'No answer to %s within %s s' % (method, self.timeout)) from None
+
+    def cast(self, ctxt: Any, method: str, **kwargs) -> None:
+        """oslo.messaging's cast."""
+        self._client.cast(ctxt, method, **kwargs)
+
+    def prepare(self, **kwargs) -> Any:
+        """oslo.messaging's prepare (its calls are not bounded)."""
+        return self._client.prepare(**kwargs)
+
+
+class _CallPool:
+    """Daemon threads running calls: a call stuck publishing must never
+    keep the process from exiting (concurrent.futures joins its threads)."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._threads = 0
+        self._idle = 0
+
+    def submit(self, function, *args, **kwargs) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((future, function, args, kwargs))
+        with self._lock:
+            start = self._idle == 0 and self._threads < self._size
+            if start:
+                self._threads += 1
+        if start:
+            threading.Thread(target=self._work, name='rpc-call-%d' % self._threads,
+                             daemon=True).start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                self._idle += 1
+            future, function, args, kwargs = self._queue.get()
+            with self._lock:
+                self._idle -= 1
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = function(*args, **kwargs)
+            except BaseException as error:  # the caller re-raises it
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+
+_pool: _CallPool | None = None
+
+
+def _call_pool() -> _CallPool:
+    global _pool
+    if _pool is None:
+        with _lock:
+            if _pool is None:
+                _pool = _CallPool(CALL_THREADS)
+    return _pool
 
 
 class _RPCServer(rpc_server.RPCServer):
@@ -135,9 +246,35 @@ def answers_project_errors(endpoint_class: type) -> type:
     """Class decorator of an RPC endpoint: a HeatWatchError raised by one of
     its methods (a bad NextToken, an unknown alarm) is the caller's fault and
     goes back to the caller; oslo.messaging then logs it at debug level,
-    not as an ERROR with a traceback in the engine's log."""
+    not as an ERROR with a traceback in the engine's log.
+
+    A database outage (:mod:`heat_watch.common.db_errors`) goes back as
+    DatabaseUnavailable, so that the API answers 503 rather than a failure,
+    and is logged once per outage instead of once per request.
+    """
     expected = messaging.expected_exceptions(exceptions.HeatWatchError)
     for name, method in list(vars(endpoint_class).items()):
         if not name.startswith('_') and inspect.isfunction(method):
-            setattr(endpoint_class, name, expected(method))
+            setattr(endpoint_class, name, expected(_database_outages_mapped(method)))
     return endpoint_class
+
+
+def _database_outages_mapped(method):
+    operation = method.__name__
+
+    @functools.wraps(method)
+    def mapped(self, ctxt, *args, **kwargs):
+        try:
+            result = method(self, ctxt, *args, **kwargs)
+        except exceptions.HeatWatchError:
+            raise
+        except Exception as error:
+            outage = db_errors.unavailable(error, getattr(ctxt, 'request_id', None),
+                                           operation)
+            if outage is None:
+                raise
+            raise outage from None
+        db_errors.DATABASE.succeeded()
+        return result
+
+    return mapped

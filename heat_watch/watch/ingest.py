@@ -22,7 +22,7 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import exceptions
+from heat_watch.common import db_errors, exceptions
 from heat_watch.watch import points
 
 LOG = log.getLogger(__name__)
@@ -221,6 +221,12 @@ class IngestWriter:
         try:
             keys = self._write_batch([(p.project_id, p.namespace, p.metrics) for p in batch])
         except Exception as error:  # every waiter must learn the outcome
+            outage = db_errors.unavailable(error, operation='put_metric_data')
+            if outage is not None:
+                # Not the data's fault: one by one would fail the same way.
+                for pending in batch:
+                    pending.finish(outage)
+                return
             if len(batch) > 1:
                 # One request's bad data must not fail the others that
                 # shared its transaction: each gets its own.
