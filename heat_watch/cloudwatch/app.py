@@ -109,12 +109,19 @@ class _Request:
         return content
 
     def params(self) -> dict[str, str]:
-        """Query protocol parameters: query string plus a form body."""
-        params = dict(urllib.parse.parse_qsl(self.query_string, keep_blank_values=True))
+        """Query protocol parameters: query string plus a form body.
+
+        Bytes that are not UTF-8 (raw or %-escaped) are refused, as the JSON
+        protocol refuses them, rather than stored as U+FFFD.
+        """
+        params = dict(urllib.parse.parse_qsl(self.query_string, keep_blank_values=True,
+                                             errors='surrogateescape'))
         content_type = self.headers.get('content-type', '').split(';')[0].strip().lower()
         if self.method == 'POST' and self.body and (not content_type or content_type == FORM_TYPE):
-            params.update(urllib.parse.parse_qsl(self.content().decode('utf-8', 'replace'),
-                                                 keep_blank_values=True))
+            params.update(urllib.parse.parse_qsl(
+                self.content().decode('utf-8', 'surrogateescape'), keep_blank_values=True,
+                errors='surrogateescape'))
+        _refuse_invalid_utf8(params)
         return params
 
     def signed(self, params: dict[str, str]) -> signing.SignedRequest:
@@ -122,6 +129,21 @@ class _Request:
             method=self.method, host=self.headers.get('host', ''), path=self.path,
             query_string=self.query_string, headers=self.headers, body=self.body,
             params=params)
+
+
+def _refuse_invalid_utf8(params: dict[str, str]) -> None:
+    """InvalidParameterValue naming the first parameter whose name or value
+    held bytes that are not UTF-8 (decoded as lone surrogates)."""
+    for name, value in params.items():
+        if value.isascii() and name.isascii():
+            continue  # nearly every parameter: no encoding needed
+        try:
+            name.encode('utf-8')
+            value.encode('utf-8')
+        except UnicodeEncodeError:
+            shown = name.encode('utf-8', 'surrogateescape').decode('ascii', 'replace')
+            raise errors.InvalidParameterValue(
+                'The parameter %s is not valid UTF-8 text.' % shown.replace('\ufffd', '?'))
 
 
 class CloudWatchApp:

@@ -29,12 +29,12 @@ _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 _Unit = Literal[tuple(sorted(v.UNITS))]
 
 
-class _Dimension(msgspec.Struct):
+class _Dimension(msgspec.Struct, forbid_unknown_fields=True):
     Name: _Name
     Value: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
-class _Datum(msgspec.Struct):
+class _Datum(msgspec.Struct, forbid_unknown_fields=True):
     MetricName: _Name
     Value: float
     # Kept as raw JSON: datums of one metric repeat the same bytes, which
@@ -49,7 +49,7 @@ class _Datum(msgspec.Struct):
     StatisticValues: Any | msgspec.UnsetType = msgspec.UNSET
 
 
-class _Body(msgspec.Struct):
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
     Namespace: _Name
     MetricData: Annotated[list[_Datum], msgspec.Meta(min_length=1,
                                                      max_length=metrics.MAX_METRIC_DATA)]
@@ -89,7 +89,7 @@ def _dimensions(raw: bytes) -> list | None:
     """Canonical [[name, value], ...] of plainly valid dimensions, else None."""
     try:
         dims = _DIMENSIONS.decode(raw)
-    except (msgspec.MsgspecError, ValueError):
+    except (msgspec.MsgspecError, ValueError, RecursionError):
         return None
     pairs = sorted([dim.Name, dim.Value] for dim in dims)
     for index in range(1, len(pairs)):  # sorted: a repeated name is next to itself
@@ -106,7 +106,11 @@ def _decode(content: bytes) -> _Body | None:
         return None
     try:
         return _BODY.decode(content)
-    except (msgspec.MsgspecError, ValueError):
+    # msgspec recurses into what it skips (Raw dimensions, Values): a body
+    # nested a thousand levels deep goes to the general path, which refuses
+    # it (json_protocol.too_deep). Unknown members are refused above, so
+    # nothing accepted here nests deeper than the shape itself.
+    except (msgspec.MsgspecError, ValueError, RecursionError):
         return None
 
 
