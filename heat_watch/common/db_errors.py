@@ -7,18 +7,35 @@ succeeds once the database is back. Engines turn them into
 client) and report them to :data:`DATABASE`, which logs each outage once.
 """
 
+import importlib
+
 import sqlalchemy.exc
 from oslo_db import exception as db_exception
 
 from heat_watch.common import exceptions, outage
 
+
+def _driver_errors() -> tuple[type, ...]:
+    """The DBAPI drivers' own OperationalError and InterfaceError: the
+    ingestion writes through raw DBAPI cursors, which SQLAlchemy does not wrap."""
+    found: list[type] = []
+    for name in ('psycopg2', 'pymysql', 'sqlite3'):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # a driver this deployment does not use
+            continue
+        found += [getattr(module, cls) for cls in ('OperationalError', 'InterfaceError')
+                  if hasattr(module, cls)]
+    return tuple(found)
+
+
 # oslo.db raises DBConnectionError for what its filters recognise as a lost
 # or refused connection; others reach us as SQLAlchemy's wrappers of the
 # DBAPI's OperationalError / InterfaceError (psycopg2, PyMySQL, sqlite3's
-# "database is locked"), or as the pool's TimeoutError.
+# "database is locked"), as the drivers' own, or as the pool's TimeoutError.
 _UNAVAILABLE = (db_exception.DBConnectionError, sqlalchemy.exc.OperationalError,
                 sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError,
-                sqlalchemy.exc.TimeoutError)
+                sqlalchemy.exc.TimeoutError) + _driver_errors()
 
 # The process's database, as seen by its RPC endpoints.
 DATABASE = outage.OutageDetector('the database')

@@ -110,8 +110,6 @@ def _capital(text: str) -> str:
 
 
 def _request_words(request_id: str | None, operation: str | None) -> str:
-    words = []
-    if operation:
-        words.append(operation)
-    words.append(request_id or 'a request without id')
-    return ' '.join(words)
+    words = [word for word in (operation, request_id) if word]
+    return ' '.join(words) or 'unnamed'
+

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from oslo_log import log
 
+from heat_watch.common import db_errors
+
 LOG = log.getLogger(__name__)
 
 
@@ -48,8 +50,11 @@ class PeriodicTask:
         while not self._stop.wait(delay):
             try:
                 self._func()
-            except Exception:
-                LOG.exception('Periodic task %s failed', self.name)
+            except Exception as error:
+                # A database outage is logged once (db_errors), not as a
+                # traceback every interval.
+                if db_errors.unavailable(error, operation=self.name) is None:
+                    LOG.exception('Periodic task %s failed', self.name)
             delay = self.interval
 
     def stop(self) -> None:

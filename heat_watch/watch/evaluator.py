@@ -18,7 +18,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions
+from heat_watch.common import db_errors, exceptions
 from heat_watch.watch import composite, evaluation, statistics
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
@@ -137,8 +137,10 @@ class AlarmEvaluator:
                 continue
             try:
                 self.evaluate_alarms(self.alarms.for_metric_keys(keys))
-            except Exception:
-                LOG.exception('Evaluating the alarms of %d new metrics failed', len(keys))
+            except Exception as error:
+                # A database outage is logged once (db_errors), not per commit.
+                if db_errors.unavailable(error, operation='alarm evaluation') is None:
+                    LOG.exception('Evaluating the alarms of %d new metrics failed', len(keys))
 
     # -- the sweep -------------------------------------------------------------
 

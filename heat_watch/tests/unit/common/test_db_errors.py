@@ -110,3 +110,17 @@ def test_a_served_call_ends_the_outage(unreachable_engine):
     endpoint = _Endpoint(sqlalchemy.create_engine('sqlite://'))
     assert endpoint.read({}) == 'read'
     assert not db_errors.DATABASE.down
+
+
+def test_the_drivers_own_errors_are_unavailable_too():
+    # The ingestion writes through raw DBAPI cursors: nothing wraps these.
+    import psycopg2
+    try:
+        psycopg2.connect(host='127.0.0.1', port=_closed_port(), user='postgres',
+                         connect_timeout=2)
+    except psycopg2.OperationalError as error:
+        assert db_errors.is_unavailable(error)
+    else:
+        raise AssertionError('connected to a closed port')
+    import sqlite3
+    assert db_errors.is_unavailable(sqlite3.OperationalError('database is locked'))
