@@ -14,6 +14,7 @@ import queue
 import threading
 from typing import Any
 
+import kombu.exceptions
 import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_messaging import opts as messaging_opts
@@ -110,6 +111,8 @@ class ContextSerializer(messaging.NoOpSerializer):
 # the broker (oslo.messaging's default is to retry forever, holding the
 # thread that publishes until the broker returns).
 CALL_RETRIES = 2
+# What the rabbit driver raises, unwrapped, when it cannot (re)connect.
+_BROKER_UNREACHABLE = (kombu.exceptions.OperationalError, ConnectionError)
 # Threads that run calls for callers waiting with a deadline; beyond them,
 # calls queue (and a caller whose deadline passes first withdraws its call).
 CALL_THREADS = 64
@@ -159,6 +162,11 @@ class BoundedCallClient:
             future.cancel()  # not yet started: never sent
             raise messaging.MessagingTimeout(
                 'No answer to %s within %s s' % (method, self.timeout)) from None
+        except _BROKER_UNREACHABLE as error:
+            # The rabbit driver lets kombu's error through when a new pooled
+            # connection cannot be opened within the retries.
+            raise messaging.MessageDeliveryFailure(
+                'The message broker is unreachable: %s' % error) from None
 
     def cast(self, ctxt: Any, method: str, **kwargs) -> None:
         """oslo.messaging's cast."""
