@@ -40,13 +40,17 @@ class ProxiedDeployment(base.Deployment):
     go through fault proxies."""
 
     def __init__(self, *args, db_proxy: faultproxy.FaultProxy,
-                 broker_proxy: faultproxy.FaultProxy | None = None, **kwargs):
+                 broker_proxy: faultproxy.FaultProxy | None = None, debug: bool = False,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.db_proxy = db_proxy
         self.broker_proxy = broker_proxy
+        self.debug = debug
 
     def sections(self) -> dict[str, dict]:
         sections = super().sections()
+        if self.debug:
+            sections['DEFAULT']['debug'] = True
         backend = self.backend
         sections['watch_database']['connection'] = backend.url(self.database).replace(
             '@%s:%d/' % (backend.host, backend.port), '@127.0.0.1:%d/' % self.db_proxy.port)
@@ -291,21 +295,29 @@ def test_the_api_outage_line_names_the_operation_and_request_id(
         backend, rabbit_url, db_proxy, tmp_path, botocore_data):
     if backend.name != 'postgresql':
         pytest.skip('checked once (PostgreSQL)')
-    deployment = _deployment(backend, tmp_path, 'dbline', db_proxy=db_proxy)
+    deployment = _deployment(backend, tmp_path, 'dbline', db_proxy=db_proxy, debug=True)
     try:
         api = deployment.daemon('api')
         tenant = Tenant(deployment, botocore_data)
         tenant.json.list_metrics(Namespace='X')  # the key is cached from now on
         db_proxy.refuse()
-        try:
-            tenant.json.list_metrics(Namespace='X')
-        except botocore.exceptions.ClientError as error:
-            request_id = error.response['ResponseMetadata']['RequestId']
-        else:
-            raise AssertionError('ListMetrics succeeded during the outage')
+        request_ids = []
+        for _ in range(3):
+            try:
+                tenant.json.list_metrics(Namespace='X')
+            except botocore.exceptions.ClientError as error:
+                request_ids.append(error.response['ResponseMetadata']['RequestId'])
+            else:
+                raise AssertionError('ListMetrics succeeded during the outage')
         line = re.search(ENGINE_DOWN + r'.*', api.output()).group(0)
-        assert 'ListMetrics %s' % request_id in line, line
+        assert 'ListMetrics %s' % request_ids[0] in line, line
         assert 'DatabaseUnavailable' in line, line
+        # The storm's other requests leave a debug line each.
+        for request_id in request_ids[1:]:
+            assert re.search(r'DEBUG heat_watch\.cloudwatch\.app .*The watch engine is still '
+                             r'unavailable: ListMetrics %s failed' % request_id,
+                             api.output()), request_id
+        assert _count(api, ENGINE_DOWN) == 1
     finally:
         db_proxy.resume()
         _teardown(deployment)
