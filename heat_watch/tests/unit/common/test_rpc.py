@@ -3,6 +3,7 @@
 import oslo_messaging as messaging
 import pytest
 
+from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions, rpc
 
 
@@ -36,3 +37,47 @@ def test_other_errors_answers_and_private_methods_are_untouched():
     with pytest.raises(exceptions.InvalidNextToken):
         Endpoint()._helper()
     assert isinstance(Endpoint.target, messaging.Target)
+
+
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_a_call_to_an_unreachable_broker_fails_within_its_timeout():
+    """oslo.messaging alone retries the connection forever before its
+    timeout even starts; the bounded client answers within the timeout."""
+    import time
+
+    from oslo_config import cfg
+
+    conf = cfg.ConfigOpts()
+    rpc.set_defaults(conf)
+    conf([])
+    conf.set_override('transport_url', 'rabbit://guest:guest@127.0.0.1:%d/' % _closed_port())
+    client = rpc.get_client(messaging.Target(topic='nobody', version='1.0'), conf, timeout=2)
+    assert isinstance(client, rpc.BoundedCallClient)
+    for _ in range(2):  # the second finds the first still reconnecting
+        started = time.monotonic()
+        with pytest.raises((messaging.MessagingTimeout, messaging.MessageDeliveryFailure)):
+            client.call(hw_context.RequestContext(), 'anything')
+        assert time.monotonic() - started < 2.5
+    # No rpc.cleanup(conf): oslo.messaging opens the reply queue's connection
+    # with unbounded retries, and its cleanup waits for that (a daemon
+    # thread of the call pool, which dies with the process).
+
+
+def test_in_process_calls_are_not_handed_to_another_thread():
+    from oslo_config import cfg
+
+    conf = cfg.ConfigOpts()
+    rpc.set_defaults(conf)
+    conf([])
+    conf.set_override('transport_url', rpc.IN_PROCESS_URL)
+    try:
+        client = rpc.get_client(messaging.Target(topic='t', version='1.0'), conf, timeout=2)
+        assert not isinstance(client, rpc.BoundedCallClient)
+    finally:
+        rpc.cleanup(conf)
