@@ -164,6 +164,20 @@ def db_proxy(backend):
 
 
 @pytest.fixture
+def postgresql() -> base.Backend:
+    """PostgreSQL alone, for the cases that do not depend on the database."""
+    chosen = base.BACKENDS['postgresql']
+    chosen.require()
+    return chosen
+
+
+@pytest.fixture
+def pg_proxy(postgresql):
+    with faultproxy.FaultProxy(postgresql.host, postgresql.port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
 def broker_proxy(rabbit_url):
     with faultproxy.FaultProxy(*_broker_target()) as proxy:
         yield proxy
@@ -229,10 +243,9 @@ def test_database_outage_is_503_everywhere_logged_once_and_loses_no_acked_point(
 
 
 def test_database_partition_answers_503_within_the_rpc_timeout(
-        backend, rabbit_url, db_proxy, tmp_path, botocore_data):
-    if backend.name != 'postgresql':
-        pytest.skip('one database is enough for the partition case (PostgreSQL)')
-    deployment = _deployment(backend, tmp_path, 'dbpart', db_proxy=db_proxy)
+        postgresql, rabbit_url, pg_proxy, tmp_path, botocore_data):
+    db_proxy = pg_proxy
+    deployment = _deployment(postgresql, tmp_path, 'dbpart', db_proxy=db_proxy)
     try:
         api = deployment.daemon('api')
         tenant = Tenant(deployment, botocore_data)
@@ -257,10 +270,8 @@ def test_database_partition_answers_503_within_the_rpc_timeout(
 
 @pytest.mark.parametrize('cut', ['drop', 'refuse'])
 def test_broker_outage_is_503_within_the_rpc_timeout_and_recovers(
-        backend, rabbit_url, db_proxy, broker_proxy, tmp_path, botocore_data, cut):
-    if backend.name != 'postgresql':
-        pytest.skip('the broker outage does not depend on the database (PostgreSQL)')
-    deployment = _deployment(backend, tmp_path, 'brokerout', db_proxy=db_proxy,
+        postgresql, rabbit_url, pg_proxy, broker_proxy, tmp_path, botocore_data, cut):
+    deployment = _deployment(postgresql, tmp_path, 'brokerout', db_proxy=pg_proxy,
                              broker_proxy=broker_proxy)
     try:
         api = deployment.daemon('api')
@@ -292,10 +303,9 @@ def test_broker_outage_is_503_within_the_rpc_timeout_and_recovers(
 
 
 def test_the_api_outage_line_names_the_operation_and_request_id(
-        backend, rabbit_url, db_proxy, tmp_path, botocore_data):
-    if backend.name != 'postgresql':
-        pytest.skip('checked once (PostgreSQL)')
-    deployment = _deployment(backend, tmp_path, 'dbline', db_proxy=db_proxy, debug=True)
+        postgresql, rabbit_url, pg_proxy, tmp_path, botocore_data):
+    db_proxy = pg_proxy
+    deployment = _deployment(postgresql, tmp_path, 'dbline', db_proxy=db_proxy, debug=True)
     try:
         api = deployment.daemon('api')
         tenant = Tenant(deployment, botocore_data)
