@@ -144,8 +144,7 @@ class BoundedCallClient:
     took 30-36 s with a 20 s timeout. Here the call runs on a pool thread
     with bounded connection retries (:data:`CALL_RETRIES`) while the caller
     waits at most the timeout; a call still publishing then finishes (or
-    fails) on its own, answering nobody. Casts and ``prepare`` are
-    oslo.messaging's own.
+    fails) on its own, answering nobody. Casts are oslo.messaging's own.
     """
 
     def __init__(self, client: messaging.RPCClient, timeout: float):
@@ -172,9 +171,11 @@ class BoundedCallClient:
         """oslo.messaging's cast."""
         self._client.cast(ctxt, method, **kwargs)
 
-    def prepare(self, **kwargs) -> Any:
-        """oslo.messaging's prepare (its calls are not bounded)."""
-        return self._client.prepare(**kwargs)
+    def prepare(self, **kwargs) -> 'BoundedCallClient':
+        """oslo.messaging's prepare (version, topic, server...), its calls
+        bounded in the same way (by ``timeout``, when given)."""
+        timeout = kwargs.get('timeout') or self.timeout
+        return BoundedCallClient(self._client.prepare(**kwargs), timeout)
 
 
 class _CallPool:

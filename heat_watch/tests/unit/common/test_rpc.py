@@ -59,10 +59,12 @@ def test_a_call_to_an_unreachable_broker_fails_within_its_timeout():
     conf.set_override('transport_url', 'rabbit://guest:guest@127.0.0.1:%d/' % _closed_port())
     client = rpc.get_client(messaging.Target(topic='nobody', version='1.0'), conf, timeout=2)
     assert isinstance(client, rpc.BoundedCallClient)
-    for _ in range(2):  # the second finds the first still reconnecting
+    # The second finds the first still reconnecting; a prepared client (a
+    # method's version) is bounded the same way.
+    for caller in (client, client, client.prepare(version='1.0')):
         started = time.monotonic()
         with pytest.raises((messaging.MessagingTimeout, messaging.MessageDeliveryFailure)):
-            client.call(hw_context.RequestContext(), 'anything')
+            caller.call(hw_context.RequestContext(), 'anything')
         assert time.monotonic() - started < 2.5
     # No rpc.cleanup(conf): oslo.messaging opens the reply queue's connection
     # with unbounded retries, and its cleanup waits for that (a daemon
