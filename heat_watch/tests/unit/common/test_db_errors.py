@@ -2,6 +2,7 @@
 on a real connection to a port where no database listens."""
 
 import socket
+import sqlite3
 
 import oslo_messaging as messaging
 import pytest
@@ -122,5 +123,40 @@ def test_the_drivers_own_errors_are_unavailable_too():
         assert db_errors.is_unavailable(error)
     else:
         raise AssertionError('connected to a closed port')
-    import sqlite3
     assert db_errors.is_unavailable(sqlite3.OperationalError('database is locked'))
+
+
+def test_bugs_reported_as_operational_errors_are_not_outages():
+    import pymysql.err
+
+    # sqlite3 and PyMySQL make OperationalError of bad SQL too.
+    assert not db_errors.is_unavailable(sqlite3.OperationalError('near "SELEC": syntax error'))
+    unknown_column = pymysql.err.OperationalError(1054, "Unknown column 'x'")
+    assert not db_errors.is_unavailable(unknown_column)
+    assert not db_errors.is_unavailable(
+        sqlalchemy.exc.OperationalError('SELECT x', {}, unknown_column))
+    gone_away = pymysql.err.OperationalError(2006, 'MySQL server has gone away')
+    assert db_errors.is_unavailable(gone_away)
+    assert db_errors.is_unavailable(sqlalchemy.exc.OperationalError('SELECT 1', {}, gone_away))
+
+
+def test_a_real_sqlite_syntax_error_is_not_an_outage_but_a_locked_file_is(tmp_path):
+    engine = sqlalchemy.create_engine('sqlite:///%s' % (tmp_path / 'db.sqlite'))
+    try:
+        with pytest.raises(sqlalchemy.exc.OperationalError) as raised:
+            with engine.connect() as conn:
+                conn.execute(sqlalchemy.text('SELEC 1'))
+        assert not db_errors.is_unavailable(raised.value)
+    finally:
+        engine.dispose()
+    path = str(tmp_path / 'locked.sqlite')
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute('CREATE TABLE t (x)')
+    holder.execute('BEGIN EXCLUSIVE')
+    try:
+        with pytest.raises(sqlite3.OperationalError) as locked:
+            sqlite3.connect(path, timeout=0.1).execute('SELECT * FROM t')
+        assert 'database is locked' in str(locked.value)
+        assert db_errors.is_unavailable(locked.value)
+    finally:
+        holder.close()
