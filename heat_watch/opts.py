@@ -6,7 +6,7 @@ from oslo_db import options as db_options
 
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
-from heat_watch.common import config, coordination, crypto
+from heat_watch.common import config, coordination, crypto, inprocess
 from heat_watch.notifier import client as notifier_client
 from heat_watch.notifier import rest as notifier_rest
 from heat_watch.notifier import retry as notifier_retry
@@ -26,6 +26,7 @@ def list_opts():
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
                                          evaluator.OPTS)),
         (coordination.GROUP, coordination.OPTS),
+        (inprocess.GROUP, inprocess.OPTS),
         (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
                                                 notifier_rest.OPTS, notifier_service.OPTS)),
         (connection.GROUP, itertools.chain(db_options.database_opts, connection.OPTS)),
