@@ -6,7 +6,7 @@ from oslo_db import options as db_options
 
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
-from heat_watch.common import config, coordination, crypto, inprocess
+from heat_watch.common import config, coordination, crypto, inprocess, wsgi
 from heat_watch.notifier import client as notifier_client
 from heat_watch.notifier import rest as notifier_rest
 from heat_watch.notifier import retry as notifier_retry
@@ -20,7 +20,8 @@ def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
     return [
         ('DEFAULT', config.OPTS),
-        ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
+        ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS,
+                                           wsgi.OPTS)),
         (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
         (crypto.GROUP, crypto.OPTS),
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,

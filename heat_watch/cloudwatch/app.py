@@ -17,7 +17,7 @@ from heat_watch.cloudwatch.actions import ACTIONS, fast_put
 from heat_watch.cloudwatch.auth import backends, signature
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions, middleware
+from heat_watch.common import exceptions, middleware, wsgi
 from heat_watch.watch import rpcapi
 
 LOG = log.getLogger(__name__)
@@ -46,6 +46,7 @@ MAX_INFLATED = 16 * 1024 * 1024
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the CloudWatch API reads."""
     conf.register_opts(OPTS, group=GROUP)
+    conf.register_opts(wsgi.OPTS, group=GROUP)
     backends.register_opts(conf)
     rpcapi.register_opts(conf)
 
