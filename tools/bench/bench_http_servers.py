@@ -117,7 +117,10 @@ class HTTPServer(servers.Server):
 
     def start(self) -> None:
         os.environ['HEAT_WATCH_CONFIG_FILES'] = self.deployment.config
-        os.environ['PYTHONPATH'] = HERE
+        # HEAT_WATCH_BENCH_PYTHONPATH: measure another checkout's heat_watch
+        # (e.g. the commit before a change) with this virtualenv.
+        os.environ['PYTHONPATH'] = os.pathsep.join(
+            filter(None, (os.environ.get('HEAT_WATCH_BENCH_PYTHONPATH'), HERE)))
         super().start()
 
     def command(self) -> list[str]:
