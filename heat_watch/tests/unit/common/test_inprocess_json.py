@@ -8,6 +8,7 @@ import oslo_messaging as messaging
 import pytest
 
 from heat_watch.common import exceptions, inprocess, rpc
+from heat_watch.tests import services
 from heat_watch.tests.unit.common import test_inprocess as base
 from heat_watch.tests.unit.common.test_inprocess import WAIT, client, notifier
 
@@ -160,3 +161,11 @@ def drain_until(condition) -> None:
     while not condition():
         assert time.monotonic() < deadline, 'nothing arrived within %s s' % WAIT
         time.sleep(0.02)
+
+
+def test_the_test_deployments_run_with_the_round_trip_on(tmp_path):
+    conf = services.make_conf(str(tmp_path))
+    try:
+        assert rpc.get_transport(conf)._driver.json_round_trip is True
+    finally:
+        rpc.cleanup(conf)
