@@ -123,6 +123,18 @@ class HTTPServer(servers.Server):
             filter(None, (os.environ.get('HEAT_WATCH_BENCH_PYTHONPATH'), HERE)))
         super().start()
 
+    def stop(self, grace: float = 30.0) -> int | None:
+        """Stop the server, then any worker that outlived it."""
+        try:
+            workers = psutil.Process(self.proc.pid).children(recursive=True) if self.proc else []
+        except psutil.NoSuchProcess:
+            workers = []
+        status = super().stop(grace)
+        _, alive = psutil.wait_procs(workers, timeout=5)
+        for worker in alive:
+            worker.kill()
+        return status
+
     def command(self) -> list[str]:
         config = self.deployment.config
         if self.kind == 'cheroot':

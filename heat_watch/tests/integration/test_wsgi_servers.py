@@ -2,9 +2,12 @@
 (uwsgi, gunicorn, granian: each with two worker processes), over RabbitMQ to
 a heat-watch-engine on PostgreSQL, used through boto3."""
 
+import contextlib
 import datetime
 import os
+import signal
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -68,14 +71,34 @@ def served(request, engine):
                         message='%s serving on %d' % (request.param, port))
         yield root
     finally:
-        process.terminate()
-        try:
-            process.wait(base.STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop_group(process)
     with open(log_path, errors='replace') as log:
         assert 'Traceback' not in log.read()
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server and its workers (its own session), then
+    SIGKILL to whatever of the group outlives the grace time."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(base.STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + 5.0
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _healthy(root: str, process: subprocess.Popen) -> bool:
