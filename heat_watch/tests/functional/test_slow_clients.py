@@ -158,3 +158,13 @@ def test_a_head_sent_in_pieces_within_the_header_timeout_is_answered(guarded):
             sock.sendall(request[start:start + 10])
             time.sleep(HEADER_TIMEOUT / 10)
         assert sock.recv(65536).startswith(b'HTTP/1.1 200 ')
+
+
+def test_a_kept_alive_connection_is_closed_after_the_idle_timeout(guarded):
+    with socket.create_connection(('127.0.0.1', guarded.api.port), timeout=5) as sock:
+        sock.sendall(b'GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+        assert sock.recv(65536).startswith(b'HTTP/1.1 200 ')
+        answered = time.monotonic()
+
+        assert _wait_closed([sock], IDLE_TIMEOUT + 3.0) == []
+        assert time.monotonic() - answered > IDLE_TIMEOUT - 0.5
