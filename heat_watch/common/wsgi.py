@@ -304,11 +304,14 @@ class _Server(cheroot_wsgi.Server):
         on it, and idle connections would take every worker)."""
         if getattr(conn, 'fresh', False):
             conn.fresh = False
-            # cheroot set the idle timeout; reads within a request wait less.
-            conn.socket.settimeout(self.header_timeout)
-            if not _readable(conn.socket, 0):
-                super().put_conn(conn)  # into the selector, no lingering
-                return
+            # A plain socket only: TLS may hold decrypted bytes the socket
+            # no longer shows, so cheroot's own handling stays for it.
+            if isinstance(conn.rfile, _SocketReader):
+                # cheroot set the idle timeout; reads within a request wait less.
+                conn.socket.settimeout(self.header_timeout)
+                if not _readable(conn.socket, 0):
+                    super().put_conn(conn)  # into the selector, no lingering
+                    return
         super().process_conn(conn)
 
     def put_conn(self, conn) -> None:
