@@ -4,7 +4,7 @@ import itertools
 
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
-from heat_watch.common import config, coordination, crypto
+from heat_watch.common import config, coordination, crypto, inprocess, wsgi
 from heat_watch.notifier import client as notifier_client
 from heat_watch.notifier import netpolicy as notifier_netpolicy
 from heat_watch.notifier import rest as notifier_rest
@@ -19,12 +19,14 @@ def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
     return [
         ('DEFAULT', config.OPTS),
-        ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
+        ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS,
+                                           wsgi.OPTS)),
         (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
         (crypto.GROUP, crypto.OPTS),
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
                                          evaluator.OPTS)),
         (coordination.GROUP, coordination.OPTS),
+        (inprocess.GROUP, inprocess.OPTS),
         (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
                                                 notifier_rest.OPTS, notifier_service.OPTS,
                                                 notifier_netpolicy.OPTS)),

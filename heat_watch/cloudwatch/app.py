@@ -6,7 +6,6 @@ the answer. Every failure leaves as an AWS error in the request's protocol.
 """
 
 import urllib.parse
-import uuid
 import zlib
 
 import oslo_messaging as messaging
@@ -18,7 +17,7 @@ from heat_watch.cloudwatch.actions import ACTIONS, fast_put
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions, outage
+from heat_watch.common import exceptions, middleware, outage, wsgi
 from heat_watch.identity import model as identity_model
 from heat_watch.identity import signing
 from heat_watch.watch import rpcapi
@@ -52,6 +51,7 @@ _UNANSWERED = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure)
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the CloudWatch API reads."""
     conf.register_opts(OPTS, group=GROUP)
+    conf.register_opts(wsgi.OPTS, group=GROUP)
     backends.register_opts(conf)
     rpcapi.register_opts(conf)
 
@@ -59,7 +59,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
 class _Request:
     """What the app needs of one HTTP request, read once."""
 
-    def __init__(self, environ: dict, max_body: int):
+    def __init__(self, environ: dict):
         self.environ = environ
         self.method = environ['REQUEST_METHOD']
         self.path = environ.get('PATH_INFO') or '/'
@@ -68,17 +68,15 @@ class _Request:
                         for key, value in environ.items() if key.startswith('HTTP_')}
         if environ.get('CONTENT_TYPE'):
             self.headers['content-type'] = environ['CONTENT_TYPE']
-        self.body = self._read_body(max_body)
+        self.body = self._read_body()
         self.target = self.headers.get('x-amz-target')
 
-    def _read_body(self, max_body: int) -> bytes:
+    def _read_body(self) -> bytes:
+        # Its size is bounded by the common middleware (refuse_too_large).
         try:
             length = int(self.environ.get('CONTENT_LENGTH') or 0)
         except ValueError:
             raise errors.InvalidParameterValue('The Content-Length header is invalid.')
-        if length > max_body:
-            raise errors.InvalidParameterValue(
-                'The request body is larger than %d bytes.' % max_body)
         stream, chunks, remaining = self.environ['wsgi.input'], [], length
         # A WSGI input stream may return fewer bytes than asked for.
         while remaining > 0:
@@ -154,12 +152,12 @@ class CloudWatchApp:
         self.conf = conf
         self.engine = engine_client or rpcapi.WatchEngineClient(conf)
         self.authenticator = authenticator or backends.load(conf)
-        self.max_body = conf.cloudwatch_api.max_request_body_size
         # Logs once per outage of the engine, its broker or its database.
         self.engine_outage = outage.OutageDetector('the watch engine', LOG)
 
     def __call__(self, environ: dict, start_response):
-        request_id = 'req-%s' % uuid.uuid4()
+        # The common middleware's id, also in x-openstack-request-id.
+        request_id = environ.get(middleware.ENV_REQUEST_ID) or middleware.new_request_id()
         is_json = bool(environ.get('HTTP_X_AMZ_TARGET'))
         try:
             status, body, headers = self._handle(environ, request_id)
@@ -170,10 +168,16 @@ class CloudWatchApp:
             status, body, headers = self._error(errors.InternalFailure(
                 'The request processing has failed because of an unknown error.'),
                 is_json, request_id)
-        start_response('%d %s' % (status, _REASONS.get(status, 'Error')),
-                       [('Content-Length', str(len(body))),
-                        ('x-amzn-RequestId', request_id)] + headers)
-        return [body]
+        return _respond(start_response, status, body, headers, request_id)
+
+    def refuse_too_large(self, environ: dict, start_response, limit: int) -> list[bytes]:
+        """The AWS answer to a body over ``limit`` bytes, in the request's
+        protocol (the common middleware's refusal, see :func:`build_app`)."""
+        request_id = environ.get(middleware.ENV_REQUEST_ID) or middleware.new_request_id()
+        error = errors.InvalidParameterValue('The request body is larger than %d bytes.' % limit)
+        status, body, headers = self._error(error, bool(environ.get('HTTP_X_AMZ_TARGET')),
+                                            request_id)
+        return _respond(start_response, status, body, headers, request_id)
 
     def _error(self, error: errors.AWSError, is_json: bool,
                request_id: str) -> tuple[int, bytes, list]:
@@ -186,7 +190,7 @@ class CloudWatchApp:
         return error.status, body, headers
 
     def _handle(self, environ: dict, request_id: str) -> tuple[int, bytes, list]:
-        request = _Request(environ, self.max_body)
+        request = _Request(environ)
         if request.path not in PATHS:
             raise errors.InvalidAction('No service is served at %s.' % request.path)
         if request.target:
@@ -295,3 +299,19 @@ class CloudWatchApp:
 _REASONS = {200: 'OK', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found',
             413: 'Request Entity Too Large', 500: 'Internal Server Error',
             503: 'Service Unavailable'}
+
+
+def _respond(start_response, status: int, body: bytes, headers: list,
+             request_id: str) -> list[bytes]:
+    start_response('%d %s' % (status, _REASONS.get(status, 'Error')),
+                   [('Content-Length', str(len(body))),
+                    ('x-amzn-RequestId', request_id)] + headers)
+    return [body]
+
+
+def build_app(conf: cfg.ConfigOpts, engine_client=None):
+    """The CloudWatch API behind the common middleware (request ids,
+    /healthcheck, the body-size limit of ``[cloudwatch_api]``)."""
+    app = CloudWatchApp(conf, engine_client=engine_client)
+    return middleware.wrap(app, conf, conf.cloudwatch_api.max_request_body_size,
+                           app.refuse_too_large)

@@ -10,10 +10,12 @@ from heat_watch.common import config, rpc, service, wsgi
 
 def build_service(conf: cfg.ConfigOpts, engine_client=None) -> wsgi.WSGIService:
     """The CloudWatch API's HTTP service, configured from ``conf``."""
-    application = cloudwatch_app.CloudWatchApp(conf, engine_client=engine_client)
+    application = cloudwatch_app.build_app(conf, engine_client=engine_client)
     group = conf.cloudwatch_api
     return wsgi.WSGIService('heat-watch-api-cloudwatch', application, group.bind_host,
-                            group.bind_port, threads=group.threads)
+                            group.bind_port, threads=group.threads,
+                            idle_timeout=group.idle_timeout,
+                            header_timeout=group.header_timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

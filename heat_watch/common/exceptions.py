@@ -62,6 +62,12 @@ class LimitExceeded(Invalid):
     msg_fmt = '%(reason)s'
 
 
+class RequestTooLarge(LimitExceeded):
+    """A request body is larger than the API accepts."""
+
+    msg_fmt = 'The request body is larger than %(limit)d bytes.'
+
+
 class NotFound(HeatWatchError):
     """The named object does not exist (or is not visible to the caller)."""
 

@@ -23,14 +23,23 @@ This driver keeps the fake driver's delivery semantics without those flaws:
   transport's queues shares its driver: see
   :func:`heat_watch.common.rpc.get_notification_transport`.)
 
-Messages are **passed by reference**, never serialized: a server receives
-the very context dict, message dict and argument objects the client sent,
-and the caller gets the very object the server returned (or the exception it
-raised). oslo.messaging's dispatchers only read them; the code on either side
-must not mutate what it has sent or received. (``fake://`` passes them by
-reference too, but first checks that they JSON-encode.) Nothing checks that
-a message would survive a real broker's JSON encoding, and values such as
-datetimes arrive as they were sent, not as the strings a broker would give.
+By default messages are **passed by reference**, never serialized: a server
+receives the very context dict, message dict and argument objects the client
+sent, and the caller gets the very object the server returned (or the
+exception it raised). oslo.messaging's dispatchers only read them; the code
+on either side must not mutate what it has sent or received.
+
+With ``[inprocess_transport] json_round_trip = true`` (the test deployments
+turn it on) every message instead goes through the serialisation the rabbit
+driver applies: call and cast arguments, notifications and their contexts
+are encoded with oslo.serialization's ``jsonutils`` inside oslo.messaging's
+message envelope and decoded again, replies likewise, and an exception
+raised by a server comes back as ``deserialize_remote_exception`` rebuilds
+it (its class only from ``allowed_remote_exmods``, else ``RemoteError``).
+So what a real broker would refuse (an object JSON cannot carry) fails in
+the caller, and what it would change (datetimes become strings, tuples
+lists, integer dict keys strings) arrives changed, as in the multi-process
+deployment.
 
 Semantics, as in the fake driver:
 
@@ -48,7 +57,8 @@ Semantics, as in the fake driver:
 * a call waits for its reply up to the client's timeout, then raises
   :class:`oslo_messaging.MessagingTimeout`; an exception raised by the
   server is re-raised in the caller as is (no ``allowed_remote_exmods``
-  filtering, no ``RemoteError`` wrapping, exactly as with ``fake://``).
+  filtering, no ``RemoteError`` wrapping, exactly as with ``fake://``),
+  unless ``json_round_trip`` is on (see above).
 
 Calls run on the caller's thread when they can. A listener's poll thread
 and the server's executor thread each cost a thread wake-up, and the reply
@@ -77,7 +87,47 @@ from collections.abc import Iterable
 from typing import Any
 
 import oslo_messaging
+from oslo_config import cfg
 from oslo_messaging._drivers import base
+from oslo_messaging._drivers import common as rpc_common
+
+GROUP = 'inprocess_transport'
+OPTS = [
+    cfg.BoolOpt('json_round_trip', default=False,
+                help='Encode and decode every message of the in-process transport '
+                     '(inprocess://) as the RabbitMQ driver does (JSON in '
+                     "oslo.messaging's envelope; exceptions rebuilt from their "
+                     'serialised form), so that heat-watch-all shows what only the '
+                     'multi-process deployment would otherwise show. Off by default: '
+                     'it costs CPU on every message.'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the in-process transport's options."""
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def wire_message(ctxt: dict, message: dict) -> tuple[dict, dict]:
+    """``(ctxt, message)`` as the receiver of the rabbit driver gets them:
+    through jsonutils inside oslo.messaging's envelope, and back."""
+    envelope = rpc_common.serialize_msg({'context': ctxt, 'message': message})
+    decoded = rpc_common.deserialize_msg(envelope)
+    return decoded['context'], decoded['message']
+
+
+def wire_reply(reply: Any, failure: Any, allowed_remote_exmods: list[str]
+               ) -> tuple[Any, BaseException | None]:
+    """A reply (and the exc_info of a failure) as the rabbit driver's caller
+    gets them: the result through JSON, the exception rebuilt from its
+    serialised form."""
+    serialized = rpc_common.serialize_remote_exception(failure) if failure else None
+    decoded = rpc_common.deserialize_msg(rpc_common.serialize_msg(
+        {'result': reply, 'failure': serialized, 'ending': True}))
+    if decoded['failure']:
+        return None, rpc_common.deserialize_remote_exception(decoded['failure'],
+                                                             allowed_remote_exmods)
+    return decoded['result'], None
 
 # What a queue holds: (context dict, message dict, reply queue or None).
 _Envelope = tuple[dict, dict, queue.SimpleQueue | None]
@@ -153,7 +203,18 @@ class InProcessIncomingMessage(base.RpcIncomingMessage):
 
     def reply(self, reply: Any = None, failure: Any = None) -> None:
         """Hand the result (or the exception of ``failure``, an exc_info) to the caller."""
-        if self._reply_q is not None:
+        if self._reply_q is None:
+            return
+        if self._driver.json_round_trip:
+            try:
+                wired = wire_reply(reply, failure, self._driver.allowed_remote_exmods)
+            except (TypeError, ValueError) as error:
+                # Over RabbitMQ the server logs "Can not send reply" and the
+                # caller times out; here the caller learns why at once.
+                self._reply_q.put((None, error))
+                raise
+            self._reply_q.put(wired)
+        else:
             self._reply_q.put((reply, failure[1] if failure else None))
 
     def requeue(self) -> None:
@@ -256,6 +317,8 @@ class InProcessDriver(base.BaseDriver):
     def __init__(self, conf: Any, url: Any, default_exchange: str | None = None,
                  allowed_remote_exmods: list[str] | None = None) -> None:
         super().__init__(conf, url, default_exchange, allowed_remote_exmods)
+        self.json_round_trip: bool = conf[GROUP].json_round_trip
+        self.allowed_remote_exmods = list(allowed_remote_exmods or [])
         self._lock = threading.Lock()
         self._exchanges: dict[str | None, _Exchange] = {}
         # (exchange, topic) -> started RPC listeners taking calls inline.
@@ -320,6 +383,8 @@ class InProcessDriver(base.BaseDriver):
              call_monitor_timeout: float | None = None, retry: int | None = None,
              transport_options: Any = None) -> Any:
         """Deliver an RPC message; with ``wait_for_reply``, wait for the result."""
+        if self.json_round_trip:
+            ctxt, message = wire_message(ctxt, message)
         if not wait_for_reply:
             self._deliver(target, ctxt, message)
             return None
@@ -342,6 +407,8 @@ class InProcessDriver(base.BaseDriver):
     def send_notification(self, target: oslo_messaging.Target, ctxt: dict, message: dict,
                           version: float, retry: int | None = None) -> None:
         """Deliver a notification (stored until a listener takes it)."""
+        if self.json_round_trip:
+            ctxt, message = wire_message(ctxt, message)
         self._deliver(target, ctxt, message)
 
     def listen(self, target: oslo_messaging.Target, batch_size: int,

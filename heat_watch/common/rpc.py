@@ -22,7 +22,7 @@ from oslo_messaging import transport as msg_transport
 from oslo_messaging.rpc import server as rpc_server
 
 from heat_watch.common import context as hw_context
-from heat_watch.common import db_errors, exceptions
+from heat_watch.common import db_errors, exceptions, inprocess
 
 CONF = cfg.CONF
 
@@ -50,6 +50,7 @@ def set_defaults(conf: cfg.ConfigOpts = CONF, control_exchange: str = 'heat_watc
         except (ImportError, AttributeError):  # absent from this oslo.messaging
             continue
         conf.register_opts(opts, group=name)
+    inprocess.register_opts(conf)
 
 
 def _url(conf: cfg.ConfigOpts) -> str | None:

@@ -1,11 +1,21 @@
-"""Serving a WSGI application on cheroot's thread pool (no eventlet)."""
+"""Serving a WSGI application on cheroot's thread pool (no eventlet).
+
+Idle and slow clients hold no thread: a new connection waits in cheroot's
+selector until its first bytes arrive, and a request head that arrives in
+pieces is read as far as it has come and handed back to the selector until
+the rest arrives. Connections are closed after ``idle_timeout`` without a
+request, and a client is allowed ``header_timeout`` from the first byte of a
+request head to its end, and as long for each wait within a body.
+"""
 
 import os
 import select
 import threading
+import time
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi as cheroot_wsgi
+from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import service, simple_http
@@ -19,6 +29,34 @@ KEEPALIVE_LINGER_S = 0.01
 # Longest request line plus headers (cheroot's default is unlimited); past
 # it cheroot answers 414 or 413.
 MAX_REQUEST_HEADER_BYTES = 65536
+# The cheroot release series this module was tested with: it overrides
+# cheroot's HTTPConnection.communicate, HTTPServer.process_conn and put_conn
+# and relies on how ConnectionManager hands connections to them. A new
+# series is added here (and in requirements.txt's upper bound) only after
+# the tests ran with it (tests/unit/common/test_cheroot_version.py fails
+# loudly on any other).
+TESTED_CHEROOT = ('11.1',)
+# Connections accepted by the kernel before the server takes them: loopback
+# clients open many at once, and idle ones must not fill the queue.
+LISTEN_BACKLOG = 1024
+
+# Registered by each API in its own option group (e.g. [cloudwatch_api]).
+OPTS = [
+    cfg.FloatOpt('idle_timeout', default=60.0, min=0.1,
+                 help='Seconds a connection may stay open without a request (a new '
+                      'connection before its first request, a kept-alive one between '
+                      'requests); then the server closes it. Idle connections hold no '
+                      'thread while they wait.'),
+    cfg.FloatOpt('header_timeout', default=10.0, min=0.1,
+                 help='Seconds a client may take to send the request line and headers '
+                      'of a request, from their first byte, and the longest wait for '
+                      'the next bytes of a request body; past it the connection is '
+                      'closed. Slowly arriving heads hold no thread while they wait.'),
+]
+
+# What take_head answers when the head is incomplete and nothing more has
+# arrived yet.
+PENDING = b'pending'
 
 
 # A socket with a timeout (cheroot sets one) makes Python poll() before
@@ -60,14 +98,24 @@ class _SocketReader:
         self.closed = False
 
     def has_data(self) -> bool:
-        """Whether bytes already read from the socket wait here (pipelining)."""
+        """Whether a whole request head already waits here (pipelining).
+
+        The start of a head that is still arriving does not count: cheroot
+        would hand the connection to a worker at once, which would wait
+        for the rest; it waits in the selector instead.
+        """
+        return self._buf.find(b'\r\n\r\n', self._pos) >= 0
+
+    def has_partial(self) -> bool:
+        """Whether the start of a request (or anything else) waits here."""
         return self._pos < len(self._buf)
 
     def take_head(self, limit: int) -> bytes | None:
         """The next request's head (up to the blank line ending it, which is
-        consumed too), reading from the socket as needed; None, consuming
-        nothing, if the stream ends or ``limit`` bytes (0: no limit) hold no
-        blank line."""
+        consumed too), reading what the socket has; :data:`PENDING` if the
+        head is incomplete and nothing more has arrived yet (what came is
+        kept); None, consuming nothing, if the stream ends or ``limit``
+        bytes (0: no limit) hold no blank line."""
         start = 0
         while True:
             end = self._buf.find(b'\r\n\r\n', self._pos + start)
@@ -78,12 +126,24 @@ class _SocketReader:
                 self._take(end + 4)
                 return head
             start = max(0, len(self._buf) - self._pos - 3)
-            if (limit and start >= limit) or not self._fill():
+            if limit and start >= limit:
+                return None
+            filled = self._fill(wait=False)
+            if filled is None:
+                return PENDING
+            if not filled:
                 return None
 
-    def _fill(self) -> bool:
-        """Read more from the socket; False at end of stream."""
-        data = _receive(self._sock, self._bufsize)
+    def _fill(self, wait: bool = True) -> bool | None:
+        """Read more from the socket; False at end of stream; None when
+        nothing has arrived and ``wait`` is false."""
+        if wait:
+            data = _receive(self._sock, self._bufsize)
+        else:
+            try:
+                data = os.read(self._sock.fileno(), self._bufsize)
+            except BlockingIOError:
+                return None
         if not data:
             return False
         self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
@@ -184,6 +244,10 @@ class _Connection(cheroot_server.HTTPConnection):
         if makefile is cheroot_server.MakeFile:  # a plain socket, not TLS
             makefile = _make_file
         super().__init__(server, sock, makefile)
+        # Not yet seen by a worker: it may wait in the selector first.
+        self.fresh = True
+        # When the first bytes of a head still incomplete arrived (monotonic).
+        self.head_since: float | None = None
 
     def communicate(self) -> bool:
         if not isinstance(self.rfile, _SocketReader) or isinstance(self.server.bind_addr, str):
@@ -192,6 +256,9 @@ class _Connection(cheroot_server.HTTPConnection):
             head = self.rfile.take_head(self.server.max_request_header_size)
         except OSError:  # reset, or timed out between requests
             return False
+        if head is PENDING:
+            return self._head_in_time()
+        self.head_since = None
         request = simple_http.parse_head(head) if head is not None else None
         if request is None:
             if head is not None:
@@ -204,6 +271,16 @@ class _Connection(cheroot_server.HTTPConnection):
         except Exception:  # as cheroot does: this connection ends, the worker goes on
             LOG.exception('Answering %s %s failed', request.method, request.path)
             return False
+
+    def _head_in_time(self) -> bool:
+        """Whether a head still arriving may go on waiting (in the selector)."""
+        if not self.rfile.has_partial():
+            return True  # nothing arrived yet: idle, not slow
+        now = time.monotonic()
+        if self.head_since is None:
+            self.head_since = now
+            return True
+        return now - self.head_since <= self.server.header_timeout
 
 
 class _Server(cheroot_wsgi.Server):
@@ -219,10 +296,29 @@ class _Server(cheroot_wsgi.Server):
 
     linger_s = KEEPALIVE_LINGER_S
     ConnectionClass = _Connection
+    header_timeout = 10.0
+
+    def process_conn(self, conn) -> None:
+        """Hand ``conn`` to a worker; a new connection with nothing to read
+        yet waits in the selector instead (cheroot would have a worker wait
+        on it, and idle connections would take every worker)."""
+        if getattr(conn, 'fresh', False):
+            conn.fresh = False
+            # A plain socket only: TLS may hold decrypted bytes the socket
+            # no longer shows, so cheroot's own handling stays for it.
+            if isinstance(conn.rfile, _SocketReader):
+                # cheroot set the idle timeout; reads within a request wait less.
+                conn.socket.settimeout(self.header_timeout)
+                if not _readable(conn.socket, 0):
+                    super().put_conn(conn)  # into the selector, no lingering
+                    return
+        super().process_conn(conn)
 
     def put_conn(self, conn) -> None:
-        """Called on the worker thread that answered ``conn``'s last request."""
-        while self.ready and (conn.rfile.has_data() or _readable(conn.socket, self.linger_s)):
+        """Called on the worker thread that answered ``conn``'s last request
+        (or read the start of a head), and by :meth:`process_conn`."""
+        while (self.ready and getattr(conn, 'head_since', None) is None
+               and (conn.rfile.has_data() or _readable(conn.socket, self.linger_s))):
             try:
                 keep_open = conn.communicate()
             except ConnectionError:
@@ -243,14 +339,18 @@ class WSGIService(service.Service):
     """An HTTP server for one WSGI application, on its own thread."""
 
     def __init__(self, name: str, app, host: str, port: int, threads: int = 32,
-                 timeout: int = 60):
+                 idle_timeout: float = 60.0, header_timeout: float = 10.0):
         self.name = name
         self.app = app
+        # cheroot closes connections idle in its selector after ``timeout``.
         self._server = _Server((host, port), app, numthreads=threads, server_name=name,
-                               timeout=timeout)
+                               timeout=idle_timeout)
+        self._server.header_timeout = header_timeout
         self._server.max_request_header_size = MAX_REQUEST_HEADER_BYTES
-        # Loopback clients open many connections at once under load.
-        self._server.request_queue_size = 128
+        self._server.request_queue_size = LISTEN_BACKLOG
+        # Only cheroot's own request path reads it: the selector holds idle
+        # connections without a thread, so there is no reason to cap them.
+        self._server.keep_alive_conn_limit = None
         self._thread: threading.Thread | None = None
 
     @property

@@ -26,6 +26,8 @@ def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
     conf([], project=config.PROJECT, default_config_files=[])
     conf.set_override('state_path', state_path)
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
+    # Every message through the JSON a broker would carry (see inprocess.py).
+    conf.set_override('json_round_trip', True, group='inprocess_transport')
     conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
     conf.set_override('bind_port', 0, group='cloudwatch_api')
     conf.set_override('expiry_interval', 0, group='watch_engine')

@@ -59,6 +59,7 @@ def make_conf(**notifier_overrides) -> cfg.ConfigOpts:
     notifier_service.register_opts(conf)
     conf(args=[], default_config_files=[])
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
+    conf.set_override('json_round_trip', True, group='inprocess_transport')
     # allowed_networks: the receivers listen on loopback, which the network
     # policy denies by default.
     overrides = {'max_attempts': 3, 'retry_initial_delay': 0.01, 'retry_max_delay': 0.05,

@@ -74,7 +74,7 @@ def test_the_reader_reads_lines_within_their_limit(pair):
     assert reader.readline(3) == b'Hos'  # a limit cuts the line, as io does
     assert reader.readline() == b't: x\r\n'
     assert reader.readline() == b'\r\n'
-    assert reader.has_data()  # the next request is already here (pipelining)
+    assert not reader.has_data()  # the start of a head only: not a request yet
     assert reader.read(4) == b'rest'
     assert not reader.has_data()
     assert reader.bytes_read == 31
@@ -199,3 +199,18 @@ def test_a_receive_before_the_data_arrives_waits_for_it():
     timer.join()
     left.close()
     right.close()
+
+
+def test_a_head_arriving_in_pieces_is_pending_until_whole(pair):
+    ours, theirs = pair
+    ours.setblocking(False)  # as cheroot's sockets (they have a timeout)
+    reader = wsgi._SocketReader(ours)
+
+    assert reader.take_head(0) is wsgi.PENDING and not reader.has_partial()
+    theirs.sendall(b'GET / HTTP/1.1\r\nHo')
+    assert reader.take_head(0) is wsgi.PENDING
+    assert reader.has_partial() and not reader.has_data()
+    theirs.sendall(b'st: x\r\n\r\nGET /next HTTP/1.1\r\n\r\n')
+    assert reader.take_head(0) == b'GET / HTTP/1.1\r\nHost: x'
+    assert reader.has_data()  # the next whole head is already here
+    assert reader.take_head(0) == b'GET /next HTTP/1.1'
