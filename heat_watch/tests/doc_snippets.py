@@ -8,6 +8,7 @@ A snippet the tests run is a ``code-block`` preceded by a comment naming it::
     .. heat-watch-config: production-postgresql extends production
     .. heat-watch-sql: mariadb
     .. heat-watch-shell: rabbitmq
+    .. heat-watch-awscli: awscli-config  (an awscli configuration file)
 
 ``extends`` means "read after the named snippet", as a second
 ``--config-file``.
@@ -19,7 +20,7 @@ import re
 import textwrap
 
 DOC_DIR = pathlib.Path(__file__).resolve().parents[2] / 'doc' / 'source'
-MARKER = re.compile(r'^(?P<indent> *)\.\. heat-watch-(?P<kind>config|sql|shell): '
+MARKER = re.compile(r'^(?P<indent> *)\.\. heat-watch-(?P<kind>config|sql|shell|awscli): '
                     r'(?P<name>\S+)(?: extends (?P<base>\S+))?\s*$')
 CODE_BLOCK = re.compile(r'^(?P<indent> *)\.\. code-block:: (?P<language>\S+)\s*$')
 
