@@ -59,7 +59,11 @@ def describe(error: BaseException) -> str | None:
             error.config_files)
     if isinstance(error, cfg.ConfigFileParseError):
         return 'cannot parse the configuration file %s: %s' % (error.config_file, error.msg)
-    if isinstance(error, cfg.Error):
+    if isinstance(error, cfg.ConfigDirNotFoundError):
+        return 'configuration directory not found: %s (check --config-dir)' % error.config_dir
+    # Bad values; not cfg.Error as a whole, whose other kinds (no such
+    # option, duplicate option) are bugs that deserve their traceback.
+    if isinstance(error, (cfg.ConfigSourceValueError, cfg.RequiredOptError)):
         return 'configuration: %s' % _first_line(error)
     if isinstance(error, db_exception.DBNonExistentTable):
         return ('the watch database has no schema yet (%s): run heat-watch-manage db_sync '

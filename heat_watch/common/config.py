@@ -100,7 +100,7 @@ def state_file(conf: cfg.ConfigOpts, name: str) -> str:
     return os.path.join(conf.state_path, name)
 
 
-class BadConfigValue(cfg.Error):
+class BadConfigValue(cfg.ConfigSourceValueError):
     """A value in a configuration file that the option cannot take."""
 
     def __init__(self, group: str, name: str, where: str, reason: str):

@@ -92,3 +92,20 @@ def test_api_without_its_credential_key_file_names_the_option_and_the_command(tm
     assert 'cannot read the credential key file %s' % key in line
     assert '[credentials] encryption_key_file' in line
     assert 'heat-watch-manage --config-file FILE credentials key-create' in line
+
+
+def test_missing_config_dir_is_one_line_naming_it(tmp_path):
+    missing = str(tmp_path / 'conf.d')
+    line = support.one_line_failure(support.run('heat-watch-engine', '--config-dir', missing,
+                                                home=str(tmp_path)), 'heat-watch-engine')
+    assert 'configuration directory not found: %s' % missing in line
+
+
+def test_unknown_auth_backend_is_one_line_naming_it(tmp_path):
+    conf = support.write(tmp_path / 'c.conf', '[DEFAULT]\nstate_path = %s\n'
+                         '[cloudwatch_api]\nauth_backend = ldap\nbind_port = %d\n'
+                         % (tmp_path, support.closed_port()))
+    line = support.one_line_failure(support.run('heat-watch-api-cloudwatch', '--config-file',
+                                                conf, home=str(tmp_path)),
+                                    'heat-watch-api-cloudwatch')
+    assert 'heat_watch.cloudwatch.auth' in line and "'ldap'" in line
