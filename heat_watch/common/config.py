@@ -11,6 +11,7 @@ from oslo_log import log
 
 CONF = cfg.CONF
 
+
 def _default_state_path() -> str:
     # Root (a packaged service) keeps state in /var/lib; a user trying
     # heat-watch-all from a checkout keeps it in their home.
@@ -110,8 +111,6 @@ class BadConfigValue(cfg.ConfigSourceValueError):
 # oslo.config keeps everything after '=' as the value, an inline comment
 # included: "host = engine-1   # unique" is the host "engine-1   # unique".
 _INLINE_COMMENT = re.compile(r'\s[#;]')
-
-
 _COMMENT_HINT = ('oslo.config takes everything after "=" as the value: put comments on '
                  'lines of their own')
 
