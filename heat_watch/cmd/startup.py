@@ -75,6 +75,11 @@ def describe(error: BaseException) -> str | None:
         return 'configuration: %s' % _first_line(error)
     if isinstance(error, exceptions.HeatWatchError):
         return str(error)
+    if isinstance(error, OSError) and error.filename:
+        # A directory or file the configuration names cannot be made or read.
+        return ('cannot use %s: %s; check the paths of the configuration (state_path, '
+                '[credentials] encryption_key_file, log_dir, log_file)'
+                % (error.filename, error.strerror))
     return None
 
 

@@ -109,3 +109,14 @@ def test_unknown_auth_backend_is_one_line_naming_it(tmp_path):
                                                 conf, home=str(tmp_path)),
                                     'heat-watch-api-cloudwatch')
     assert 'heat_watch.cloudwatch.auth' in line and "'ldap'" in line
+
+
+@pytest.mark.parametrize('script,args', [('heat-watch-all', ()),
+                                         ('heat-watch-manage', ('db_sync',))])
+def test_unusable_state_path_is_one_line_naming_it(script, args, tmp_path):
+    blocker = tmp_path / 'a-file'
+    blocker.write_text('not a directory')
+    state = blocker / 'state'
+    line = support.one_line_failure(support.run(script, '--state_path', str(state), *args,
+                                                home=str(tmp_path)), script)
+    assert 'cannot use %s' % state in line and 'state_path' in line
