@@ -1,7 +1,12 @@
 #!/bin/bash
 # devstack plugin for heat_watch: installs it, writes heat_watch.conf,
-# creates and migrates the watch database, registers the CloudWatch endpoint
-# in Keystone and runs the daemons.
+# creates and migrates the watch database, makes the credential key (local
+# auth backend), registers the CloudWatch endpoint in Keystone, runs the
+# enabled daemons; unstack stops them, clean removes what stack made.
+
+function is_heat_watch_enabled {
+    is_service_enabled $HEAT_WATCH_SERVICES
+}
 
 function install_heat_watch {
     setup_develop $HEAT_WATCH_DIR
@@ -17,7 +22,9 @@ function configure_heat_watch {
         $(database_connection_url heat_watch)
     iniset $HEAT_WATCH_CONF cloudwatch_api bind_port $HEAT_WATCH_CLOUDWATCH_PORT
     iniset $HEAT_WATCH_CONF cloudwatch_api auth_backend $HEAT_WATCH_AUTH_BACKEND
-    iniset $HEAT_WATCH_CONF ec2authtoken auth_uri $KEYSTONE_SERVICE_URI/v3
+    if [[ "$HEAT_WATCH_AUTH_BACKEND" == "keystone" ]]; then
+        iniset $HEAT_WATCH_CONF ec2authtoken auth_uri $KEYSTONE_SERVICE_URI/v3
+    fi
     iniset $HEAT_WATCH_CONF credentials encryption_key_file \
         $HEAT_WATCH_STATE_PATH/credential.key
     if [[ -n "$HEAT_WATCH_COORDINATION_URL" ]]; then
@@ -26,47 +33,91 @@ function configure_heat_watch {
 }
 
 function create_heat_watch_accounts {
-    if is_service_enabled keystone; then
+    if is_service_enabled keystone && is_service_enabled heat-watch-api-cloudwatch; then
         get_or_create_service "heat-watch-cloudwatch" "cloudwatch" \
             "CloudWatch-compatible metrics and alarms"
         get_or_create_endpoint "cloudwatch" "$REGION_NAME" \
-            "$SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
+            "$HEAT_WATCH_SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
     fi
 }
 
 function init_heat_watch {
     recreate_database heat_watch
     $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF db_sync
+    if [[ "$HEAT_WATCH_AUTH_BACKEND" == "local" ]]; then
+        $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF \
+            credentials key-create
+    fi
+}
+
+# The one place that says how the API runs (a uwsgi application later).
+function start_heat_watch_api {
+    run_process heat-watch-api-cloudwatch \
+        "$HEAT_WATCH_BIN_DIR/heat-watch-api-cloudwatch --config-file $HEAT_WATCH_CONF"
 }
 
 function start_heat_watch {
-    run_process heat-watch-engine "$HEAT_WATCH_BIN_DIR/heat-watch-engine --config-file $HEAT_WATCH_CONF"
-    run_process heat-watch-notifier "$HEAT_WATCH_BIN_DIR/heat-watch-notifier --config-file $HEAT_WATCH_CONF"
-    run_process heat-watch-api-cloudwatch "$HEAT_WATCH_BIN_DIR/heat-watch-api-cloudwatch --config-file $HEAT_WATCH_CONF"
+    if is_service_enabled heat-watch-engine; then
+        run_process heat-watch-engine \
+            "$HEAT_WATCH_BIN_DIR/heat-watch-engine --config-file $HEAT_WATCH_CONF"
+    fi
+    if is_service_enabled heat-watch-notifier; then
+        run_process heat-watch-notifier \
+            "$HEAT_WATCH_BIN_DIR/heat-watch-notifier --config-file $HEAT_WATCH_CONF"
+    fi
+    if is_service_enabled heat-watch-api-cloudwatch; then
+        start_heat_watch_api
+    fi
+}
+
+function explain_heat_watch_credentials {
+    local endpoint="$HEAT_WATCH_SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
+    if [[ "$HEAT_WATCH_AUTH_BACKEND" == "keystone" ]]; then
+        echo "heat_watch: the CloudWatch API at $endpoint verifies signatures with Keystone."
+        echo "heat_watch: make EC2 credentials for a user and project first, e.g.:"
+        echo "heat_watch:   openstack ec2 credentials create --project demo --user demo"
+    else
+        echo "heat_watch: the CloudWatch API at $endpoint uses its own credential store:"
+        echo "heat_watch:   $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF credentials create --project-id PROJECT"
+    fi
 }
 
 function stop_heat_watch {
     local service
     for service in heat-watch-api-cloudwatch heat-watch-notifier heat-watch-engine; do
-        stop_process $service
+        if is_service_enabled $service; then
+            stop_process $service
+        fi
     done
 }
 
-HEAT_WATCH_BIN_DIR=$(get_python_exec_prefix)
+function cleanup_heat_watch {
+    sudo rm -rf $HEAT_WATCH_CONF_DIR $HEAT_WATCH_STATE_PATH
+}
 
-if [[ "$1" == "stack" && "$2" == "install" ]]; then
-    echo_summary "Installing heat_watch"
-    install_heat_watch
-elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
-    echo_summary "Configuring heat_watch"
-    configure_heat_watch
-    create_heat_watch_accounts
-elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
-    echo_summary "Initialising and starting heat_watch"
-    init_heat_watch
-    start_heat_watch
+if is_heat_watch_enabled; then
+    HEAT_WATCH_BIN_DIR=$(get_python_exec_prefix)
+
+    if [[ "$1" == "stack" && "$2" == "install" ]]; then
+        echo_summary "Installing heat_watch"
+        install_heat_watch
+    elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
+        echo_summary "Configuring heat_watch"
+        configure_heat_watch
+        create_heat_watch_accounts
+    elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+        echo_summary "Initialising and starting heat_watch"
+        init_heat_watch
+        start_heat_watch
+        explain_heat_watch_credentials
+    fi
+
+    if [[ "$1" == "unstack" ]]; then
+        stop_heat_watch
+    fi
 fi
 
-if [[ "$1" == "unstack" ]]; then
-    stop_heat_watch
+# Whatever is enabled now, remove what an earlier stack made.
+if [[ "$1" == "clean" ]]; then
+    cleanup_heat_watch
 fi

@@ -16,6 +16,14 @@ UNITS = frozenset((
     'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second',
     'Terabytes/Second', 'Bits/Second', 'Kilobits/Second', 'Megabits/Second',
     'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None'))
+# heat-cfntools' cfn-push-stats sends units AWS does not know: 'Counter'
+# (--heartbeat, --service-failure, --haproxy) and lower-case byte units
+# ('megabytes', from --disk-units). A datum is stored under the AWS unit it
+# means, so that every client reads it back, and filters on Count, under one
+# name; unit names are matched without regard to case for the same reason.
+UNIT_ALIASES = {'Counter': 'Count'}
+_UNIT_BY_LOWER = {name.lower(): name for name in UNITS} | {
+    alias.lower(): name for alias, name in UNIT_ALIASES.items()}
 STATISTICS = ('SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum')
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 # CloudWatch rejects values it cannot store (base-2 limits of its format).
@@ -62,6 +70,17 @@ def choice(data: dict, key: str, name: str, allowed, required: bool = False):
     if value is not None and value not in allowed:
         raise invalid(name, value, 'Valid values: %s.' % ', '.join(sorted(allowed)))
     return value
+
+
+def unit(data: dict, key: str, name: str) -> str | None:
+    """A unit parameter as the AWS unit it names (``Counter`` is ``Count``)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    canonical = _UNIT_BY_LOWER.get(value.lower()) if isinstance(value, str) else None
+    if canonical is None:
+        raise invalid(name, value, 'Valid values: %s.' % ', '.join(sorted(UNITS)))
+    return canonical
 
 
 def number(value, name: str) -> float:

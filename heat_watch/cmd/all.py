@@ -4,15 +4,26 @@ The embedded default: SQLite files under state_path, the in-process
 message transport, schemas migrated at start-up.
 """
 
+import os
+import shutil
 import sys
+import sysconfig
 
 from oslo_config import cfg
 
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import api_cloudwatch, databases
+from heat_watch.cmd import api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import service as watch_service
+
+DESCRIPTION = (
+    'Every heat_watch service in one process: the CloudWatch API, the watch engine and '
+    'the notifier, on SQLite files under --state_path (created with their schemas and the '
+    'credential key on first start) and the in-process message transport. It prints its '
+    'endpoint and the heat-watch-manage command that creates credentials. Main options: '
+    '--state_path DIR (default ~/.local/share/heat_watch, /var/lib/heat_watch for root), '
+    '--config-file FILE; in the file, [cloudwatch_api] bind_host and bind_port (8003).')
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -31,34 +42,48 @@ def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
             api_cloudwatch.build_service(conf)]
 
 
+def manage_command() -> str:
+    """Full path of the heat-watch-manage installed beside this interpreter's
+    scripts (the bare name when it is not there: then it is on PATH or nowhere)."""
+    beside = os.path.join(sysconfig.get_path('scripts'), 'heat-watch-manage')
+    if os.access(beside, os.X_OK):
+        return beside
+    return shutil.which('heat-watch-manage') or 'heat-watch-manage'
+
+
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     api = services[-1]
-    config_args = ''.join(' --config-file %s' % f for f in conf.config_file)
+    config_args = ''.join(' --config-file %s' % os.path.abspath(f) for f in conf.config_file)
     if not config_args:
-        config_args = ' --state_path %s' % conf.state_path
+        config_args = ' --state_path %s' % os.path.abspath(conf.state_path)
     return '\n'.join([
         'heat-watch-all is running (state under %s).' % conf.state_path,
         '  CloudWatch API (Query and JSON protocols): http://%s:%d/v1'
         % (api.host, api.port),
         'Create credentials for a project:',
-        '  heat-watch-manage%s credentials create --project-id demo' % config_args,
+        '  %s%s credentials create --project-id demo' % (manage_command(), config_args),
         'then, for example:',
         '  aws --endpoint-url http://127.0.0.1:%d/v1 --region RegionOne cloudwatch '
         'list-metrics' % api.port,
         'Stop with Ctrl-C or SIGTERM.'])
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str]) -> int:
     register_opts(config.CONF)
     rpc.set_defaults()
     config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
-    conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
+    conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     services = build_services(conf)
     for each in services:
         launcher.add(each)
     launcher.on_started = lambda: print(_banner(conf, services), flush=True)
     try:
-        return launcher.run()
+        return api_cloudwatch.run_launcher(conf, launcher)
     finally:
         rpc.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every service until SIGTERM or SIGINT."""
+    return startup.run('heat-watch-all', lambda: _main(sys.argv[1:] if argv is None else argv))

@@ -4,8 +4,15 @@ import sys
 
 from oslo_config import cfg
 
+from heat_watch.cmd import startup
 from heat_watch.common import config, rpc, service
 from heat_watch.notifier import service as notifier_service
+
+DESCRIPTION = (
+    'The heat_watch notifier: executes alarm actions (log://, http://, https:// POSTs, '
+    'the scaling-policy webhooks among them) with retries; a message is acknowledged '
+    'only after delivery. Main options, in the configuration file: [DEFAULT] '
+    'transport_url (RabbitMQ); [notifier] delivery_threads and the delivery options.')
 
 
 def _bound_prefetch(conf: cfg.ConfigOpts) -> None:
@@ -16,11 +23,10 @@ def _bound_prefetch(conf: cfg.ConfigOpts) -> None:
                      group='oslo_messaging_rabbit')
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the notifier until SIGTERM or SIGINT."""
+def _main(argv: list[str]) -> int:
     notifier_service.register_opts(config.CONF)
     rpc.set_defaults()
-    conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
+    conf = config.prepare_service(argv, description=DESCRIPTION)
     _bound_prefetch(conf)
     launcher = service.Launcher()
     launcher.add(notifier_service.NotifierService(conf))
@@ -28,3 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         return launcher.run()
     finally:
         rpc.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the notifier until SIGTERM or SIGINT."""
+    return startup.run('heat-watch-notifier',
+                       lambda: _main(sys.argv[1:] if argv is None else argv))

@@ -1,14 +1,15 @@
 """Process start-up: options every process reads, parsing and logging."""
 
 import gc
+import importlib.metadata
 import os
+import re
 import socket
 
 from oslo_config import cfg
 from oslo_log import log
 
 CONF = cfg.CONF
-
 
 
 def _default_state_path() -> str:
@@ -61,13 +62,27 @@ _LOG_LEVELS = ['amqp=WARN', 'amqplib=WARN', 'kombu=WARN', 'oslo.messaging=INFO',
                'alembic=WARN']
 
 
+def version() -> str:
+    """The installed heat_watch's version."""
+    try:
+        return importlib.metadata.version(PROJECT)
+    except importlib.metadata.PackageNotFoundError:
+        return 'unknown'
+
+
 def prepare_service(argv: list[str] | None = None, conf: cfg.ConfigOpts = CONF,
-                    default_config_files: list[str] | None = None) -> cfg.ConfigOpts:
-    """Parse the command line and configuration files, set up logging."""
+                    default_config_files: list[str] | None = None,
+                    description: str | None = None) -> cfg.ConfigOpts:
+    """Parse the command line and configuration files, check every value
+    read from a file, set up logging.
+
+    ``description`` is what ``--help`` says the program is.
+    """
     log.register_options(conf)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + _LOG_LEVELS)
-    conf(argv if argv is not None else [], project=PROJECT,
-         default_config_files=default_config_files)
+    conf(argv if argv is not None else [], project=PROJECT, version=version(),
+         default_config_files=default_config_files, description=description)
+    check_values(conf)
     log.setup(conf, PROJECT)
     tune_gc(conf.gc_gen0_threshold)
     return conf
@@ -84,3 +99,57 @@ def state_file(conf: cfg.ConfigOpts, name: str) -> str:
     """Path of a file under state_path, creating the directory when needed."""
     os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
     return os.path.join(conf.state_path, name)
+
+
+class BadConfigValue(cfg.ConfigSourceValueError):
+    """A value in a configuration file that the option cannot take."""
+
+    def __init__(self, group: str, name: str, where: str, reason: str):
+        super().__init__('[%s] %s in %s: %s' % (group, name, where, reason))
+
+
+# oslo.config keeps everything after '=' as the value, an inline comment
+# included: "host = engine-1   # unique" is the host "engine-1   # unique".
+_INLINE_COMMENT = re.compile(r'\s[#;]')
+_COMMENT_HINT = ('oslo.config takes everything after "=" as the value: put comments on '
+                 'lines of their own')
+
+
+def _check_value(conf: cfg.ConfigOpts, group: str | None, name: str) -> None:
+    label = group or 'DEFAULT'
+    try:
+        where = conf.get_location(name, group)
+        if where is None or where.location != cfg.Locations.user:
+            return  # only values written in a configuration file
+        value = conf[group][name] if group else conf[name]
+    except (ValueError, cfg.Error) as error:
+        # "Value for option X from LocationInfo(...) is not valid: REASON"
+        text = str(error)
+        reason = text.split(' is not valid: ', 1)[-1]
+        source = text.split("detail='", 1)[-1].split("'", 1)[0] if "detail='" in text else '?'
+        if _INLINE_COMMENT.search(reason):
+            reason += ' (%s)' % _COMMENT_HINT
+        raise BadConfigValue(label, name, source, reason)
+    for each in value if isinstance(value, list) else [value]:
+        comment = _INLINE_COMMENT.search(each) if isinstance(each, str) else None
+        if comment:
+            # Only the comment is shown: the value may be a secret.
+            raise BadConfigValue(label, name, where.detail, 'the value ends with the comment '
+                                 '%r; %s' % (each[comment.start():].strip(), _COMMENT_HINT))
+
+
+def check_values(conf: cfg.ConfigOpts) -> None:
+    """Read every option set in a configuration file once, so that a bad
+    value stops the process at start-up with the option's name, not later
+    and deep inside whatever reads it first."""
+    for key in list(conf):
+        # ConfigOpts is a mapping of DEFAULT's options and of groups.
+        try:
+            item = conf[key]
+        except (ValueError, cfg.Error):
+            item = None  # a bad DEFAULT value: _check_value says which
+        if isinstance(item, cfg.ConfigOpts.GroupAttr):
+            for name in list(item):
+                _check_value(conf, key, name)
+        else:
+            _check_value(conf, None, key)

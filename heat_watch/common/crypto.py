@@ -22,9 +22,13 @@ OPTS = [
                sample_default='$state_path/credential.key',
                help='File holding one Fernet key per line: the first '
                     'encrypts, all decrypt. Default: credential.key under '
-                    'state_path, created on first use by heat-watch-all and '
-                    'heat-watch-manage.'),
+                    'state_path. Created by heat-watch-manage credentials '
+                    'key-create (and by heat-watch-all at start-up); the API '
+                    'refuses to start without it when auth_backend is local.'),
 ]
+
+
+KEY_CREATE_COMMAND = 'heat-watch-manage --config-file FILE credentials key-create'
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -62,10 +66,14 @@ def _keys(conf: cfg.ConfigOpts) -> list[bytes]:
         with open(path) as key_file:
             keys = [line.strip().encode() for line in key_file if line.strip()]
     except OSError as error:
-        raise exceptions.ConfigurationError(
-            reason='cannot read the credential key file %s: %s' % (path, error.strerror))
+        raise exceptions.ConfigurationError(reason=(
+            'cannot read the credential key file %s ([credentials] encryption_key_file): '
+            '%s; create it with "%s" (the same file on every node)'
+            % (path, error.strerror, KEY_CREATE_COMMAND)))
     if not keys:
-        raise exceptions.ConfigurationError(reason='the key file %s holds no key' % path)
+        raise exceptions.ConfigurationError(reason=(
+            'the credential key file %s ([credentials] encryption_key_file) holds no key; '
+            'remove it and run "%s"' % (path, KEY_CREATE_COMMAND)))
     return keys
 
 

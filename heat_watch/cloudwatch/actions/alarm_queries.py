@@ -115,7 +115,7 @@ def describe_alarms_for_metric(ctxt, engine, data: dict) -> dict:
             'Statistic': v.choice(data, 'Statistic', 'Statistic', v.STATISTICS),
             'ExtendedStatistic': extended,
             'Period': v.integer(data, 'Period', 'Period', 1),
-            'Unit': v.choice(data, 'Unit', 'Unit', v.UNITS)}
+            'Unit': v.unit(data, 'Unit', 'Unit')}
     result = engine.describe_alarms_for_metric(ctxt, args)
     result['MetricAlarms'] = _shape_alarms(result.get('MetricAlarms') or [])
     return result

@@ -137,7 +137,7 @@ def _metric(data: dict) -> dict:
     return {'MetricName': v.string(data, 'MetricName', 'MetricName', required=True),
             'Namespace': namespace,
             'Dimensions': [{'Name': d['Name'], 'Value': d['Value']} for d in dimensions],
-            'Unit': v.choice(data, 'Unit', 'Unit', v.UNITS)}
+            'Unit': v.unit(data, 'Unit', 'Unit')}
 
 
 def _statistic(data: dict) -> dict:

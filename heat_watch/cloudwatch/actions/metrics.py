@@ -30,10 +30,16 @@ def _namespace(data: dict, required: bool = True, name: str = 'Namespace') -> st
     return namespace
 
 
+# Heat's LoadBalancer is an instance running HAProxy whose agent
+# (cfn-push-stats --haproxy) reports the load balancer's metrics as AWS's
+# own service would: under AWS/ELB, the only AWS/ namespace a tenant writes.
+AGENT_NAMESPACES = frozenset(('AWS/ELB',))
+
+
 def _own_namespace(data: dict) -> str:
     """A namespace to put to: those beginning with AWS/ are reserved."""
     namespace = _namespace(data)
-    if namespace.startswith('AWS/'):
+    if namespace.startswith('AWS/') and namespace not in AGENT_NAMESPACES:
         raise v.invalid('Namespace', namespace, 'Namespaces beginning with AWS/ are reserved.')
     return namespace
 
@@ -100,7 +106,7 @@ def _datum(datum: dict, index: int, now: int) -> dict:
                         'The timestamp must be no more than two weeks in the past and no '
                         'more than two hours in the future.')
     wire['t'] = stamp
-    unit = v.choice(datum, 'Unit', name + '.Unit', v.UNITS)
+    unit = v.unit(datum, 'Unit', name + '.Unit')
     if unit and unit != 'None':
         wire['u'] = unit
     resolution = datum.get('StorageResolution')
@@ -175,7 +181,7 @@ def get_metric_statistics(ctxt, engine, data: dict) -> dict:
             'MetricName': v.string(data, 'MetricName', 'MetricName', required=True),
             'Dimensions': v.dimensions(data.get('Dimensions'), 'Dimensions'),
             'Period': v.period(data, 'Period', 'Period'),
-            'Unit': v.choice(data, 'Unit', 'Unit', v.UNITS)}
+            'Unit': v.unit(data, 'Unit', 'Unit')}
     args['Statistics'], args['ExtendedStatistics'] = _statistics(data)
     start, end = _time_range(data)
     period_ms = args['Period'] * 1000
@@ -214,7 +220,8 @@ def _metric_query(query: dict, index: int, start: int, end: int, ids: set,
     period = v.period(stat, 'Period', name + '.MetricStat.Period')
     v.statistic_or_percentile(v.require(stat, 'Stat', name + '.MetricStat.Stat'),
                               name + '.MetricStat.Stat')
-    v.choice(stat, 'Unit', name + '.MetricStat.Unit', v.UNITS)
+    if stat.get('Unit') is not None:
+        stat = dict(stat, Unit=v.unit(stat, 'Unit', name + '.MetricStat.Unit'))
     start = _round_start(start, period, now)
     if (end - start) // (period * 1000) > MAX_QUERY_DATAPOINTS:
         raise errors.InvalidParameterCombination(

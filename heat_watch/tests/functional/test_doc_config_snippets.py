@@ -1,0 +1,92 @@
+"""Every configuration snippet of the docs parses, as written, with the
+options of every program that reads it (the integration test
+test_install_guide starts the daemons on them)."""
+
+import configparser
+
+import pytest
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.cloudwatch import app as cloudwatch_app
+from heat_watch.cmd import all as all_in_one
+from heat_watch.common import config, crypto, rpc
+from heat_watch.notifier import service as notifier_service
+from heat_watch.tests import doc_snippets
+from heat_watch.watch import service as watch_service
+
+# What each console script registers before it parses its files.
+PROGRAMS = {
+    'heat-watch-engine': [watch_service.register_opts],
+    'heat-watch-api-cloudwatch': [cloudwatch_app.register_opts],
+    'heat-watch-notifier': [notifier_service.register_opts],
+    'heat-watch-all': [all_in_one.register_opts],
+    'heat-watch-manage': [watch_service.register_opts, crypto.register_opts],
+}
+CONFIGS = doc_snippets.snippets('config')
+
+
+def _conf(program: str) -> cfg.ConfigOpts:
+    conf = cfg.ConfigOpts()
+    config.register_opts(conf)
+    log.register_options(conf)
+    rpc.set_defaults(conf)
+    for register in PROGRAMS[program]:
+        register(conf)
+    return conf
+
+
+def _files(snippet, tmp_path) -> list[str]:
+    paths = []
+    for i, text in enumerate(doc_snippets.config_texts(snippet)):
+        path = tmp_path / ('%d.conf' % i)
+        path.write_text(text)
+        paths.append(str(path))
+    return paths
+
+
+def test_the_install_guide_has_its_configuration_snippets_marked():
+    assert {'production', 'production-postgresql', 'production-keystone'} <= {
+        s.name for s in CONFIGS}
+    assert doc_snippets.unmarked_config_blocks() == []
+
+
+@pytest.mark.parametrize('program', sorted(PROGRAMS))
+@pytest.mark.parametrize('snippet', CONFIGS, ids=[s.name for s in CONFIGS])
+def test_config_snippet_parses_with_every_programs_options(snippet, program, tmp_path):
+    conf = _conf(program)
+    argv = [arg for path in _files(snippet, tmp_path) for arg in ('--config-file', path)]
+    conf(argv, project=config.PROJECT, default_config_files=[])
+    config.check_values(conf)  # what every program does at start-up
+    assert conf.config_file == argv[1::2]
+
+
+@pytest.mark.parametrize('snippet', CONFIGS, ids=[s.name for s in CONFIGS])
+def test_every_option_of_a_snippet_is_one_a_program_reads(snippet):
+    # oslo.config ignores unknown options: a misspelt one would be silently lost.
+    known: dict[str, set] = {}
+    for program in PROGRAMS:
+        conf = _conf(program)
+        for key in conf:
+            item = conf[key]
+            if isinstance(item, cfg.ConfigOpts.GroupAttr):
+                known.setdefault(key, set()).update(item)
+            else:
+                known.setdefault('DEFAULT', set()).add(key)
+    parser = configparser.ConfigParser(interpolation=None, default_section='__none__')
+    parser.read_string(snippet.text)
+    for section in parser.sections():
+        for option in parser.options(section):
+            assert option in known.get(section, set()), '[%s] %s (%s)' % (
+                section, option, snippet.source)
+
+
+def test_a_snippet_with_an_inline_comment_would_be_refused(tmp_path):
+    # The check above is the one that refused install.rst's old example.
+    conf = _conf('heat-watch-engine')
+    path = tmp_path / 'c.conf'
+    path.write_text(doc_snippets.by_name('production').text.replace(
+        'host = engine-1', 'host = engine-1   # unique per engine'))
+    conf(['--config-file', str(path)], project=config.PROJECT, default_config_files=[])
+    with pytest.raises(config.BadConfigValue, match=r'\[DEFAULT\] host'):
+        config.check_values(conf)
