@@ -107,6 +107,7 @@ class BoundTemplate:
         self.parameters = parameters
         self.environment = env
         self._resources = resources
+        self.resource_names = frozenset(resources)
         self._outputs = outputs
         self.omitted = frozenset(omitted)
         self.hidden_parameters = hidden

@@ -7,6 +7,7 @@ value when it needs nothing from the running stack.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -68,6 +69,7 @@ class Scope:
     condition: Callable[[Any, tuple], bool] = lambda expr, path: bool(expr)
 
 
+@functools.cache
 def known_functions(version: formats.Version) -> frozenset[str]:
     """The names that are function calls in templates of this kind."""
     if version.kind == formats.HOT:

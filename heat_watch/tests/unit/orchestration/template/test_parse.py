@@ -172,3 +172,19 @@ def test_a_dict_template_is_parsed_as_is():
 def test_null_property_is_left_out_of_resolved_properties():
     body = hot('resources:\n  r:\n    type: A\n    properties: {a: null, b: 1}\n')
     assert bind(body).resources()['r'].resolved_properties(Stack()) == {'b': 1}
+
+
+def test_yaml_alias_bomb_is_refused_quickly():
+    lines = ['heat_template_version: 2021-04-16', 'description: x', 'a0: &a0 [x, x]']
+    lines += [f'a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]' for i in range(1, 30)]
+    with pytest.raises(exceptions.InvalidTemplate, match='The template is too large'):
+        tpl.parse('\n'.join(lines) + '\n')
+
+
+@pytest.mark.parametrize('text', [
+    '{"heat_template_version": "2021-04-16", "description": ' + '[' * 5000 + ']' * 5000 + '}',
+    'heat_template_version: 2021-04-16\ndescription: ' + '[' * 300 + ']' * 300 + '\n',
+])
+def test_deeply_nested_template_is_refused(text):
+    with pytest.raises(exceptions.InvalidTemplate, match='nested deeper than 200 levels'):
+        tpl.parse(text)
