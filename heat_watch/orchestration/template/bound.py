@@ -138,7 +138,8 @@ class BoundTemplate:
 
 
 def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
-                      identity: StackIdentity | None, require_values: bool) -> dict:
+                      identity: StackIdentity | None, require_values: bool
+                      ) -> tuple[dict, frozenset[str]]:
     given = {**env.parameters, **params}
     pseudo = pseudo_parameters(identity)
     for name in given:
@@ -146,6 +147,7 @@ def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
             raise exceptions.InvalidParameter(
                 f'The Parameter ({name}) was not defined in template.')
     values: dict[str, Any] = {}
+    unknown = set()
     for name, schema in template.param_schemas.items():
         if name in given:
             values[name] = schema.coerce(given[name])
@@ -158,8 +160,9 @@ def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
                 f'{".".join(schema.path)}: The Parameter ({name}) was not provided.')
         else:
             values[name] = None
+            unknown.add(name)
     values.update(pseudo)
-    return values
+    return values, frozenset(unknown)
 
 
 def bind(template: Template, params: dict, env: Any, identity: StackIdentity | None,
@@ -168,8 +171,9 @@ def bind(template: Template, params: dict, env: Any, identity: StackIdentity | N
     env = env if isinstance(env, envmod.Environment) else envmod.parse_environment(env)
     if not isinstance(params, dict):
         raise exceptions.InvalidParameter('Parameters must be a map of names to values.')
-    values = _typed_parameters(template, params, env, identity, require_values)
-    scope = builder.Scope(template.info, values, template.mappings, template.files)
+    values, unknown = _typed_parameters(template, params, env, identity, require_values)
+    scope = builder.Scope(template.info, values, template.mappings, template.files,
+                          unknown=unknown)
     conds = conditions.Conditions(template.conditions, scope,
                                   template.sections['conditions'])
     scope.condition = (lambda expr, path:

@@ -67,6 +67,9 @@ class Scope:
     files: dict[str, str]
     # condition name (or inline expression) -> its value, with the path
     condition: Callable[[Any, tuple], bool] = lambda expr, path: bool(expr)
+    # parameters bound without a value (validation without values): the
+    # functions that read them are left unresolved instead of failing on None
+    unknown: frozenset[str] = frozenset()
 
 
 @functools.cache

@@ -73,7 +73,7 @@ class Repeat(Function):
         args = self.resolved_args(ctx)
         for_each = args['for_each']
         keys = list(for_each)
-        lists = [for_each[key] for key in keys]
+        lists = [[] if for_each[key] is None else for_each[key] for key in keys]
         for key, values in zip(keys, lists, strict=True):
             if not isinstance(values, list):
                 raise self.error(f'The values of "{key}" in "repeat" must be a list.')
@@ -140,6 +140,8 @@ class MapReplace(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         source, replacements = self.resolved_args(ctx)
+        source = {} if source is None else source
+        replacements = {} if replacements is None else replacements
         if not isinstance(source, dict):
             raise self.error('The first argument of "map_replace" must be a map.')
         if not isinstance(replacements, dict):
@@ -197,8 +199,8 @@ class Filter(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         remove, sequence = self.resolved_args(ctx)
-        if remove is None:
-            remove = []
+        remove = [] if remove is None else remove
+        sequence = [] if sequence is None else sequence
         if not isinstance(remove, list) or not isinstance(sequence, list):
             raise self.error('Both arguments of "filter" must be lists.')
         return [value for value in sequence if value not in remove]
@@ -214,6 +216,8 @@ class Contains(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         value, sequence = self.resolved_args(ctx)
+        if sequence is None:
+            return False
         if not isinstance(sequence, list | dict | str):
             raise self.error('The second argument of "contains" must be a list, a map or '
                              'a string.')

@@ -34,6 +34,16 @@ def _traverse(fn: Function, value: Any, path: list) -> Any:
 class GetParam(Function):
     """``get_param: name`` or ``get_param: [name, key, index...]``."""
 
+    @property
+    def needs_stack(self) -> bool:  # type: ignore[override]
+        # a parameter without a value (validation only) stays unresolved
+        return self.parameter_name in self.scope.unknown
+
+    @property
+    def parameter_name(self) -> Any:
+        """The parameter this reads."""
+        return self.args[0] if isinstance(self.args, list) and self.args else self.args
+
     def check(self) -> None:
         args = self.args if isinstance(self.args, list) else [self.args]
         if not args or not isinstance(args[0], str):
@@ -45,6 +55,8 @@ class GetParam(Function):
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         args = self.resolved_args(ctx)
         args = args if isinstance(args, list) else [args]
+        if args[0] in self.scope.unknown:
+            return None
         return _traverse(self, self.scope.parameters[args[0]], args[1:])
 
 
@@ -73,7 +85,12 @@ class Ref(ResourceRef):
 
     @property
     def needs_stack(self) -> bool:  # type: ignore[override]
-        return not self._is_parameter()
+        return not self._is_parameter() or self.args in self.scope.unknown
+
+    @property
+    def parameter_name(self) -> Any:
+        """The parameter (or resource) this names."""
+        return self.args
 
     def _is_parameter(self) -> bool:
         return isinstance(self.args, str) and (
@@ -88,7 +105,7 @@ class Ref(ResourceRef):
             yield self
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
-        if self.args == 'AWS::NoValue':
+        if self.args == 'AWS::NoValue' or self.args in self.scope.unknown:
             return None
         if self._is_parameter():
             return self.scope.parameters[self.args]

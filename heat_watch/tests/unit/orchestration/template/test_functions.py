@@ -262,3 +262,26 @@ def test_resolve_evaluates_a_free_snippet():
                       '  b: {type: B, properties: {x: [{get_resource: a}]}}\n'
                       ).resources()['b']
     assert tpl.resolve(definition.properties, Stack()) == {'x': ['a-id']}
+
+
+NULL_ATTRIBUTE = [
+    ("{list_join: [',', {get_attr: [a, x]}]}", ''),
+    ("{list_join: [',', [p], {get_attr: [a, x]}]}", 'p'),
+    ('{str_replace: {template: {get_attr: [a, x]}, params: {a: b}}}', ''),
+    ("{str_split: [',', {get_attr: [a, x]}]}", ['']),
+    ('{map_merge: [{k: v}, {get_attr: [a, x]}]}', {'k': 'v'}),
+    ('{map_replace: [{get_attr: [a, x]}, {keys: {k: K}}]}', {}),
+    ('{list_concat: [[1], {get_attr: [a, x]}]}', [1]),
+    ('{filter: [[1], {get_attr: [a, x]}]}', []),
+    ('{contains: [1, {get_attr: [a, x]}]}', False),
+    ('{repeat: {for_each: {X: {get_attr: [a, x]}}, template: X}}', []),
+    ('{digest: [md5, {get_attr: [a, x]}]}', hashlib.md5(b'').hexdigest()),
+]
+
+
+@pytest.mark.parametrize('snippet,expected', NULL_ATTRIBUTE)
+def test_function_of_an_attribute_without_value_yet_gives_an_empty_value(snippet, expected):
+    # before a resource exists (or when validating), its attributes are null
+    body = f'heat_template_version: 2021-04-16\nresources:\n  a: {{type: A}}\n' \
+           f'outputs:\n  out:\n    value: {snippet}\n'
+    assert bind(body).outputs()['out'].resolve(Stack()) == expected

@@ -5,7 +5,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import template as tpl
-from heat_watch.tests.unit.orchestration.template.helpers import IDENTITY, bind, hot
+from heat_watch.tests.unit.orchestration.template.helpers import IDENTITY, Stack, bind, hot
 
 
 def hot_param(declaration: str, version: str = '2021-04-16') -> str:
@@ -237,3 +237,40 @@ def test_pseudo_parameters_are_in_the_bound_parameters():
     assert params['OS::stack_id'] == '5a5b-1d'
     assert params['AWS::StackName'] == 'teststack'
     assert params['AWS::Region'] == 'RegionOne'
+
+
+def test_functions_of_a_parameter_without_value_stay_unresolved_when_values_are_not_required():
+    body = hot('''
+parameters:
+  names: {type: comma_delimited_list}
+  env: {type: string}
+conditions:
+  prod: {equals: [{get_param: env}, prod]}
+resources:
+  r:
+    type: A
+    properties:
+      joined: {list_join: [',', {get_param: names}]}
+      first: {get_param: [names, 0]}
+      mode: {if: [prod, big, small]}
+''')
+    bound = tpl.parse(body).bind({}, None, IDENTITY, require_values=False)
+    assert bound.condition_values == {'prod': False}
+    definition = bound.resources()['r']
+    assert definition.properties['mode'] == 'small'
+    assert definition.depends_on == frozenset()
+    bound.validate(lambda name: True)
+    # resolving without values: the parameter reads as null
+    assert definition.resolved_properties(Stack()) == {'mode': 'small', 'joined': ''}
+
+
+def test_cfn_ref_to_a_parameter_without_value_when_values_are_not_required():
+    body = {'AWSTemplateFormatVersion': '2010-09-09',
+            'Parameters': {'Key': {'Type': 'String'}},
+            'Conditions': {'HasKey': {'Fn::Not': [{'Fn::Equals': [{'Ref': 'Key'}, '']}]}},
+            'Resources': {'I': {'Type': 'A', 'Properties': {
+                'KeyName': {'Fn::Join': ['-', [{'Ref': 'Key'}, 'x']]}}}}}
+    bound = tpl.parse(body).bind({}, None, IDENTITY, require_values=False)
+    assert bound.condition_values == {'HasKey': True}
+    assert bound.resources()['I'].depends_on == frozenset()
+    bound.validate(lambda name: True)
