@@ -9,25 +9,23 @@ from heat_watch.orchestration.template.nodes import Function, is_node
 
 
 def _traverse(fn: Function, value: Any, path: list) -> Any:
-    """Follow ``path`` (keys and list indexes) into ``value``, as get_param does."""
+    """Follow ``path`` (keys and list indexes) into ``value``, as get_param does.
+
+    As in Heat, a path that leads nowhere (a missing key, an index out of
+    range, a key into a string) gives '' rather than an error.
+    """
     for key in path:
         if not isinstance(key, str | int) or isinstance(key, bool):
             raise fn.error(f'Path components in "{fn.name}" must be strings or integers.')
-        if isinstance(value, dict):
-            if key not in value:
-                return ''
+        if isinstance(value, dict) and key in value:
             value = value[key]
         elif isinstance(value, list):
             try:
                 value = value[int(key)]
-            except ValueError:
-                raise fn.error(f'Path components in "{fn.name}" must be integers '
-                               f'when indexing a list, not "{key}".')
-            except IndexError:
+            except (ValueError, IndexError):
                 return ''
         else:
-            raise fn.error(f'"{fn.name}" can\'t traverse path "{key}" of a '
-                           f'{type(value).__name__}.')
+            return ''
     return value
 
 

@@ -57,10 +57,15 @@ def test_provider_template_names_are_recognised():
         'https://example.com/t.template', 'templates/web.yaml']
 
 
-def test_registry_loop_is_refused():
-    env = tpl.parse_environment({'resource_registry': {'A::B': 'C::D', 'C::D': 'A::B'}})
-    with pytest.raises(exceptions.InvalidEnvironment, match='the mappings of "A::B" loop'):
-        env.resolve_type('A::B', 'r')
+@pytest.mark.parametrize('registry,type_name', [
+    ({'A::B': 'C::D', 'C::D': 'A::B'}, 'A::B'),
+    ({'My::*': 'My::Impl::*'}, 'My::Server'),
+])
+def test_registry_loop_is_refused(registry, type_name):
+    env = tpl.parse_environment({'resource_registry': registry})
+    with pytest.raises(exceptions.InvalidEnvironment,
+                       match=f'the mappings of "{type_name}" loop'):
+        env.resolve_type(type_name, 'r')
 
 
 @pytest.mark.parametrize('env,message', [

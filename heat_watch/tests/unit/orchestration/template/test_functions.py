@@ -25,6 +25,9 @@ GOOD = [
     ('{get_param: [conf, db, hosts, 1]}', 'h2'),
     ('{get_param: [items, 0]}', 'a'),
     ('{get_param: [conf, missing]}', ''),
+    ('{get_param: [name, 0]}', ''),
+    ('{get_param: [items, x]}', ''),
+    ('{get_param: [items, 9]}', ''),
     ('{get_param: flag}', True),
     ('{get_param: OS::stack_name}', 'teststack'),
     ('{get_param: OS::stack_id}', '5a5b-1d'),
@@ -85,8 +88,8 @@ BAD = [
     ('{get_param: nope}', r'outputs.out.value.get_param: The Parameter \(nope\) was not '
                           'provided.'),
     ('{get_param: [1]}', 'must be the name of a parameter'),
-    ('{get_param: [name, 0]}', "can't traverse path"),
-    ('{get_param: [items, x]}', 'must be integers when indexing a list'),
+    ('{get_param: [items, {a: b}]}', 'Path components in "get_param" must be strings or '
+                                     'integers'),
     ("{list_join: [',', a]}", r'outputs.out.value.list_join: "list_join" joins lists'),
     ('{list_join: [1, [a]]}', 'The delimiter of "list_join" must be a string'),
     ("{list_join: [',']}", r'must be of the form \[delimiter, list, list...\]'),
