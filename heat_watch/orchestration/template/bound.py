@@ -19,7 +19,7 @@ from heat_watch.orchestration.template.nodes import (
     resolve,
     template_error,
 )
-from heat_watch.orchestration.template.template import Template
+from heat_watch.orchestration.template.template import DELETION_POLICIES, Template
 
 
 class StackIdentity(NamedTuple):
@@ -40,6 +40,12 @@ def pseudo_parameters(identity: StackIdentity | None) -> dict[str, Any]:
             'AWS::Region': identity.region, 'AWS::AccountId': identity.project_id,
             'OS::stack_name': identity.stack_name, 'OS::stack_id': identity.stack_id,
             'OS::project_id': identity.project_id}
+
+
+_SHOWN_PSEUDO = {
+    formats.HOT: ('OS::stack_name', 'OS::stack_id', 'OS::project_id'),
+    formats.CFN: ('AWS::StackName', 'AWS::StackId', 'AWS::Region'),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,9 +128,12 @@ class BoundTemplate:
         return dict(self._outputs)
 
     def shown_parameters(self) -> dict[str, Any]:
-        """The parameter values to show: hidden ones as ``******``."""
+        """The parameter values to show, as Heat shows them: hidden ones as
+        ``******``, with the pseudo parameters of the template's format."""
+        pseudo = _SHOWN_PSEUDO[self.template.kind]
         return {name: '******' if name in self.hidden_parameters else value
-                for name, value in self.parameters.items()}
+                for name, value in self.parameters.items()
+                if name in self.template.param_schemas or name in pseudo}
 
     def validate(self, known_type: Callable[[str], bool]) -> None:
         """Check types, references and dependency cycles; raise InvalidTemplate."""
@@ -227,9 +236,11 @@ def _resources(template: Template, scope: builder.Scope
         explicit = body.get(keys['depends_on']) or []
         explicit = (explicit,) if isinstance(explicit, str) else tuple(explicit)
         policy = part('deletion_policy')
-        if policy is not None and not isinstance(policy, str):
+        if policy is not None and (not isinstance(policy, str)
+                                   or policy.capitalize() not in DELETION_POLICIES):
             raise template_error((*where, keys['deletion_policy']),
-                                 'The deletion policy must be a string.')
+                                 f'Invalid deletion policy "{policy}"; it must be one of '
+                                 f'{", ".join(DELETION_POLICIES)}.')
         resources[name] = ResourceDefinition(
             name=name, type=body[keys['type']], properties=properties or {},
             metadata=metadata or {},

@@ -9,7 +9,7 @@ from heat_watch.orchestration.template import builder, formats, loader, paramete
 from heat_watch.orchestration.template.func_refs import Refused
 from heat_watch.orchestration.template.nodes import template_error
 
-_DELETION_POLICIES = ('Delete', 'Retain', 'Snapshot')
+DELETION_POLICIES = ('Delete', 'Retain', 'Snapshot')
 
 
 class Template:
@@ -148,9 +148,9 @@ class Template:
                                                 'of resource names.')
         key = 'deletion_policy' if hot else 'DeletionPolicy'
         policy = body.get(key)
-        allowed = list(_DELETION_POLICIES)
+        allowed = list(DELETION_POLICIES)
         if hot and self.info.has_conditions:
-            allowed += [p.lower() for p in _DELETION_POLICIES]
+            allowed += [p.lower() for p in DELETION_POLICIES]
         if isinstance(policy, str) and policy not in allowed:
             raise template_error((*where, key), f'Invalid deletion policy "{policy}"; it '
                                                 f'must be one of {", ".join(allowed)}.')

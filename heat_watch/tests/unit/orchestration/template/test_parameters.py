@@ -274,3 +274,14 @@ def test_cfn_ref_to_a_parameter_without_value_when_values_are_not_required():
     assert bound.condition_values == {'HasKey': True}
     assert bound.resources()['I'].depends_on == frozenset()
     bound.validate(lambda name: True)
+
+
+def test_shown_parameters_carry_the_pseudo_parameters_of_the_format():
+    hot_shown = bind(hot_param('{type: string, default: x}')).shown_parameters()
+    assert hot_shown == {'p': 'x', 'OS::stack_name': 'teststack', 'OS::stack_id': '5a5b-1d',
+                         'OS::project_id': 'proj1'}
+    cfn = {'AWSTemplateFormatVersion': '2010-09-09',
+           'Parameters': {'P': {'Type': 'Number', 'Default': 1}}}
+    assert bind(cfn).shown_parameters() == {
+        'P': 1, 'AWS::StackName': 'teststack', 'AWS::Region': 'RegionOne',
+        'AWS::StackId': 'arn:openstack:heat::proj1:stacks/teststack/5a5b-1d'}

@@ -188,3 +188,12 @@ def test_yaml_alias_bomb_is_refused_quickly():
 def test_deeply_nested_template_is_refused(text):
     with pytest.raises(exceptions.InvalidTemplate, match='nested deeper than 200 levels'):
         tpl.parse(text)
+
+
+def test_deletion_policy_given_by_a_parameter_is_checked_when_bound():
+    body = hot('parameters:\n  dp: {type: string}\n'
+               'resources:\n  r: {type: A, deletion_policy: {get_param: dp}}\n')
+    assert bind(body, {'dp': 'Snapshot'}).resources()['r'].deletion_policy == 'Snapshot'
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.r.deletion_policy: Invalid deletion policy "Keep"'):
+        bind(body, {'dp': 'Keep'})
