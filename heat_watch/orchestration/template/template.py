@@ -2,12 +2,16 @@
 before any parameter is known."""
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration.template import builder, formats, loader, parameters
 from heat_watch.orchestration.template.func_refs import Refused
 from heat_watch.orchestration.template.nodes import template_error
+
+if TYPE_CHECKING:
+    from heat_watch.orchestration.template.bound import BoundTemplate, StackIdentity
+    from heat_watch.orchestration.template.environment import Environment
 
 DELETION_POLICIES = ('Delete', 'Retain', 'Snapshot')
 
@@ -43,9 +47,13 @@ class Template:
         """The template's parameter groups (label, description, parameters)."""
         return copy.deepcopy(self._groups)
 
-    def bind(self, params: dict | None, env: Any, identity: Any,
-             require_values: bool = True) -> Any:
-        """Bind parameter values: see ``BoundTemplate``.
+    def bind(self, params: dict | None, env: 'Environment | str | dict | None',
+             identity: 'StackIdentity | None',
+             require_values: bool = True) -> 'BoundTemplate':
+        """Bind parameter values: see ``BoundTemplate``. Checks the values
+        (types, constraints, required), merges the environment's parameters
+        and parameter_defaults, evaluates the conditions; raises
+        InvalidParameter or InvalidTemplate.
 
         ``require_values=False`` (the validate API without values) binds a
         parameter that has no value to None instead of refusing it.
