@@ -2,8 +2,9 @@
 
 import dataclasses
 import json
-import re
 from typing import Any
+
+import regex
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration.template import constraints as cons
@@ -288,8 +289,8 @@ def _pattern(value: Any, path: tuple) -> str:
     if not isinstance(value, str):
         raise _key_error(path, 'The pattern must be a string.')
     try:
-        re.compile(value)
-    except re.error as exc:
+        regex.compile(value)
+    except regex.error as exc:
         raise _key_error(path, f'Invalid pattern "{value}": {exc}')
     return value
 

@@ -285,3 +285,11 @@ def test_shown_parameters_carry_the_pseudo_parameters_of_the_format():
     assert bind(cfn).shown_parameters() == {
         'P': 1, 'AWS::StackName': 'teststack', 'AWS::Region': 'RegionOne',
         'AWS::StackId': 'arn:openstack:heat::proj1:stacks/teststack/5a5b-1d'}
+
+
+def test_a_pattern_that_backtracks_forever_fails_within_its_time_limit():
+    body = hot_param('{type: string, constraints: [{allowed_pattern: "(a|aa)+"}]}')
+    bind(body, {'p': 'aaaa'})
+    with pytest.raises(exceptions.InvalidParameter, match='could not be matched against '
+                                                          'pattern "\\(a\\|aa\\)\\+" within 1 s'):
+        bind(body, {'p': 'a' * 60 + 'b'})
