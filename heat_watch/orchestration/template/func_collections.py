@@ -46,6 +46,10 @@ class Select(Function):
 class Repeat(Function):
     """``repeat: {for_each: {var: list, ...}, template: ..., permutations: bool}``."""
 
+    # Permutations multiply: a few lists of a thousand items would make
+    # billions of copies. Far more than any stack holds, and still bounded.
+    MAX_ITEMS = 100_000
+
     def check(self) -> None:
         args = self.args
         if not isinstance(args, dict) or not {'for_each', 'template'} <= set(args):
@@ -78,6 +82,12 @@ class Repeat(Function):
             if not isinstance(values, list):
                 raise self.error(f'The values of "{key}" in "repeat" must be a list.')
         if args.get('permutations', True):
+            count = 1
+            for values in lists:
+                count *= len(values)
+            if count > self.MAX_ITEMS:
+                raise self.error(f'"repeat" would make {count} items; at most '
+                                 f'{self.MAX_ITEMS} are allowed.')
             combinations = itertools.product(*lists)
         else:
             if len({len(values) for values in lists}) > 1:

@@ -15,7 +15,7 @@ PARAMS = '''parameters:
   items: {type: comma_delimited_list, default: "a,b,c"}
   conf: {type: json, default: {"db": {"hosts": ["h1", "h2"]}}}
   flag: {type: boolean, default: true}
-'''
+''' + '  big: {type: json, default: [%s]}\n' % ', '.join(['1'] * 1000)
 
 GOOD = [
     # get_param, with and without a path
@@ -109,6 +109,8 @@ BAD = [
     ('{repeat: {for_each: {X: a}, template: X}}', 'The values of "X" in "repeat" must be'),
     ('{repeat: {for_each: {X: [a], Y: [1, 2]}, template: X, permutations: false}}',
      'must be of the same length'),
+    ('{repeat: {for_each: {X: {get_param: big}, Y: {get_param: big}}, template: X}}',
+     r'"repeat" would make 1000000 items; at most 100000 are allowed'),
     ('{map_merge: [{a: 1}, [b]]}', 'Items to merge with "map_merge" must be maps'),
     ('{map_merge: {a: 1}}', 'must be a list of maps'),
     ('{map_replace: [{a: 1}, {keys: {a: b}, colours: {}}]}', 'Unknown keys of "map_replace"'),

@@ -5,6 +5,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import template as tpl
+from heat_watch.orchestration.template import constraints
 from heat_watch.tests.unit.orchestration.template.helpers import IDENTITY, Stack, bind, hot
 
 
@@ -287,9 +288,11 @@ def test_shown_parameters_carry_the_pseudo_parameters_of_the_format():
         'AWS::StackId': 'arn:openstack:heat::proj1:stacks/teststack/5a5b-1d'}
 
 
-def test_a_pattern_that_backtracks_forever_fails_within_its_time_limit():
+def test_a_pattern_that_backtracks_forever_fails_within_its_time_limit(monkeypatch):
+    monkeypatch.setattr(constraints, 'PATTERN_TIMEOUT', 0.1)
     body = hot_param('{type: string, constraints: [{allowed_pattern: "(a|aa)+"}]}')
     bind(body, {'p': 'aaaa'})
-    with pytest.raises(exceptions.InvalidParameter, match='could not be matched against '
-                                                          'pattern "\\(a\\|aa\\)\\+" within 1 s'):
+    with pytest.raises(exceptions.InvalidParameter,
+                       match=r'could not be matched against pattern "\(a\|aa\)\+" within '
+                             r'0.1 s'):
         bind(body, {'p': 'a' * 60 + 'b'})

@@ -6,6 +6,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import template as tpl
+from heat_watch.orchestration.template import loader
 from heat_watch.tests.unit.orchestration.template.helpers import IDENTITY, Stack, bind, hot
 
 CFN_JSON = json.dumps({
@@ -174,7 +175,8 @@ def test_null_property_is_left_out_of_resolved_properties():
     assert bind(body).resources()['r'].resolved_properties(Stack()) == {'b': 1}
 
 
-def test_yaml_alias_bomb_is_refused_quickly():
+def test_yaml_alias_bomb_is_refused_quickly(monkeypatch):
+    monkeypatch.setattr(loader, 'MAX_NODES', 10_000)
     lines = ['heat_template_version: 2021-04-16', 'description: x', 'a0: &a0 [x, x]']
     lines += [f'a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]' for i in range(1, 30)]
     with pytest.raises(exceptions.InvalidTemplate, match='The template is too large'):
