@@ -15,7 +15,6 @@ from heat_watch.orchestration.template import environment as envmod
 from heat_watch.orchestration.template.nodes import (
     ResolveContext,
     dependencies,
-    iter_nodes,
     resolve,
     template_error,
 )
@@ -268,10 +267,3 @@ def _outputs(template: Template, scope: builder.Scope) -> dict[str, OutputDefini
                                          value, condition)
     return outputs
 
-
-def references(snippet: Any) -> list:
-    """Every node in a snippet that names a resource."""
-    found = []
-    for node in iter_nodes(snippet):
-        found.extend(node.references())
-    return found

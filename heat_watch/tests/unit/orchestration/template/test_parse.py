@@ -199,3 +199,43 @@ def test_deletion_policy_given_by_a_parameter_is_checked_when_bound():
     with pytest.raises(exceptions.InvalidTemplate,
                        match='resources.r.deletion_policy: Invalid deletion policy "Keep"'):
         bind(body, {'dp': 'Keep'})
+
+
+@pytest.mark.parametrize('body', [
+    b'heat_template_version: 2016-10-14\n',
+    '{heat_template_version: 2016-10-14}',      # not JSON, but YAML flow style
+])
+def test_bytes_and_yaml_flow_style_are_read(body):
+    assert tpl.parse(body).version == '2016-10-14'
+
+
+@pytest.mark.parametrize('body,message', [
+    (b'\xff\xfe', 'The template is not UTF-8 text'),
+    (42, 'The template must be a JSON or YAML mapping, not int'),
+    ('{"heat_template_version": ', 'Error parsing template as JSON'),
+])
+def test_unreadable_template_is_refused(body, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        tpl.parse(body)
+
+
+def test_parameters_must_be_a_map():
+    with pytest.raises(exceptions.InvalidParameter, match='Parameters must be a map'):
+        tpl.parse(HOT_YAML).bind(['image'], None, IDENTITY)
+
+
+def test_update_policy_and_output_dependencies_resolve():
+    body = hot('''
+parameters:
+  batch: {type: number, default: 2}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy: {rolling_update: {max_batch_size: {get_param: batch}}}
+outputs:
+  o: {value: [{get_attr: [group, refs]}, {get_resource: group}]}
+''')
+    bound = bind(body)
+    group = bound.resources()['group']
+    assert group.resolved_update_policy(Stack()) == {'rolling_update': {'max_batch_size': 2}}
+    assert bound.outputs()['o'].dependencies() == {'group'}
