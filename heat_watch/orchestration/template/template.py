@@ -204,23 +204,22 @@ def _text(value: Any, section: str) -> str:
 
 
 def _version_of(data: dict) -> formats.Version:
-    hot = formats.HOT_VERSION_KEY in data
-    cfn = formats.CFN_VERSION_KEY in data
-    if hot and cfn:
+    keys = [key for key in formats.VERSION_KEYS if key in data]
+    if len(keys) > 1:
         raise exceptions.InvalidTemplate(
-            f'A template has either {formats.HOT_VERSION_KEY} or '
-            f'{formats.CFN_VERSION_KEY}, not both.')
-    if not hot and not cfn:
+            f'A template has one of {", ".join(formats.VERSION_KEYS)}, not '
+            f'{" and ".join(keys)}.')
+    if not keys:
         raise exceptions.InvalidTemplate(
             'The template version is invalid: Template version was not provided; '
             f'give {formats.HOT_VERSION_KEY} (HOT) or {formats.CFN_VERSION_KEY} '
             '(CloudFormation).')
-    kind, key = ((formats.HOT, formats.HOT_VERSION_KEY) if hot
-                 else (formats.CFN, formats.CFN_VERSION_KEY))
-    version = formats.lookup(kind, data[key])
+    key = keys[0]
+    version = formats.lookup(key, data[key])
     if version is None:
-        accepted = ([formats.CFN_2010.date] if kind == formats.CFN
-                    else [*formats.HOT_VERSIONS, *formats.HOT_ALIASES])
+        accepted = ([*formats.HOT_VERSIONS, *formats.HOT_ALIASES]
+                    if key == formats.HOT_VERSION_KEY
+                    else [v.date for v in formats.all_versions() if v.version_key == key])
         raise exceptions.InvalidTemplate(
             f'The template version is invalid: "{key}: {data[key]}". "{key}" should be '
             f'one of: {", ".join(accepted)}')

@@ -121,7 +121,8 @@ def test_versions_list_has_heat_shape_with_aliases():
         'aliases': ['heat_template_version.wallaby']}
     assert 'heat_template_version.rocky' in listed['heat_template_version.2018-08-31'][
         'aliases']
-    assert len(listed) == 12
+    assert listed['HeatTemplateFormatVersion.2012-12-12']['type'] == 'cfn'
+    assert len(listed) == 13
 
 
 def test_functions_of_a_version_are_listed_with_descriptions():
@@ -146,3 +147,21 @@ def test_condition_functions_are_listed_on_request():
 def test_functions_of_an_unknown_version_is_not_found():
     with pytest.raises(exceptions.NotFound, match='heat_template_version.2000-01-01'):
         tpl.functions('heat_template_version.2000-01-01')
+
+
+def test_heat_cfn_dialect_2012_12_12_has_no_conditions():
+    body = {'HeatTemplateFormatVersion': '2012-12-12',
+            'Parameters': {'P': {'Type': 'String', 'Default': 'v'}},
+            'Resources': {'R': {'Type': 'A', 'Properties': {'x': {'Ref': 'P'}}}}}
+    template = tpl.parse(body)
+    assert (template.kind, template.version) == ('cfn', '2012-12-12')
+    assert bind(body).resources()['R'].properties == {'x': 'v'}
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='The template section is invalid: Conditions'):
+        tpl.parse(dict(body, Conditions={}))
+    with pytest.raises(exceptions.InvalidTemplate, match='"Fn::If" is not available in '
+                                                         'template version '
+                                                         'HeatTemplateFormatVersion.2012-12-12'):
+        tpl.parse(dict(body, Outputs={'O': {'Value': {'Fn::If': ['c', 1, 2]}}}))
+    names = {f['functions'] for f in tpl.functions('HeatTemplateFormatVersion.2012-12-12')}
+    assert 'Fn::Join' in names and 'Fn::If' not in names
