@@ -205,7 +205,8 @@ def parse_cfn(name: str, body: Any, version: formats.Version) -> ParamSchema:
 
 
 def _with_default(schema: ParamSchema, body: dict, key: str) -> ParamSchema:
-    if key not in body:
+    # "default:" with nothing after it is no default, as in Heat
+    if body.get(key) is None:
         return schema
     default = body[key]
     try:

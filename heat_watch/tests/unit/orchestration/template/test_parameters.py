@@ -296,3 +296,10 @@ def test_a_pattern_that_backtracks_forever_fails_within_its_time_limit(monkeypat
                        match=r'could not be matched against pattern "\(a\|aa\)\+" within '
                              r'0.1 s'):
         bind(body, {'p': 'a' * 60 + 'b'})
+
+
+def test_an_empty_default_is_no_default():
+    body = hot('parameters:\n  p:\n    type: string\n    default:\n')
+    assert 'Default' not in tpl.parse(body).parameter_schemas()['p']
+    with pytest.raises(exceptions.InvalidParameter, match=r'The Parameter \(p\) was not'):
+        bind(body)
