@@ -249,6 +249,8 @@ CFN_BAD = [
     ({'Fn::Replace': ['a']}, 'must be of the form'),
     ({'Fn::ResourceFacade': 'Metadata'}, 'is not supported'),
     ({'get_param': 'Env'}, None),
+    ({'Fn::Sub': 'x-${Env}'}, r'Outputs.O.Value.Fn::Sub: The function "Fn::Sub" is not '
+                              r'supported \(it is in no template version\)'),
 ]
 
 
