@@ -240,3 +240,22 @@ outputs:
     group = bound.resources()['group']
     assert group.resolved_update_policy(Stack()) == {'rolling_update': {'max_batch_size': 2}}
     assert bound.outputs()['o'].dependencies() == {'group'}
+
+
+@pytest.mark.parametrize('body,message', [
+    (hot('parameters:\n  p: {type: [string]}\n'), r'Invalid type \(\[\'string\'\]\)'),
+    (hot('resources:\n  r: {type: A, 1: x, b: y}\n'), 'is not a valid keyword'),
+    (hot('parameters:\n  p: {type: string, 1: x, b: y}\n'), r'Invalid key\(s\) 1, b'),
+    (hot('parameters:\n  p: {type: string, constraints: [{1: x}]}\n'), 'not 1'),
+])
+def test_odd_keys_and_types_are_errors_not_crashes(body, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        tpl.parse(body)
+
+
+def test_environment_with_odd_keys_is_an_error_not_a_crash():
+    with pytest.raises(exceptions.InvalidEnvironment, match='unknown section'):
+        tpl.parse_environment({1: 'x', 'b': 'y'})
+    merged = tpl.parse_environment({'encrypted_param_names': [['a']]}).merged(
+        tpl.parse_environment({'encrypted_param_names': [['a'], 'b']}))
+    assert merged.encrypted_param_names == [['a'], 'b']
