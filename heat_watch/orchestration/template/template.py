@@ -135,6 +135,9 @@ class Template:
         type_key = 'type' if hot else 'Type'
         for name, body in section.items():
             where = (section_name, name)
+            if '/' in name:
+                # a resource is addressed as .../resources/<name> in the API
+                raise template_error(where, f'Resource name may not contain "/": {name}')
             if not isinstance(body, dict):
                 raise template_error(where, f'A resource must be a map with a "{type_key}".')
             unknown = sorted(str(k) for k in set(body) - self.info.resource_keys)

@@ -101,6 +101,7 @@ def test_bad_versions_and_sections_are_refused(body, message):
     ('  r: {properties: {}}', 'resources.r: Resource r is missing "type"'),
     ('  r: {type: A, propertys: {}}', 'resources.r: "propertys" is not a valid keyword'),
     ('  r: [1]', 'resources.r: A resource must be a map'),
+    ('  a/b: {type: A}', 'resources.a/b: Resource name may not contain "/"'),
     ('  r: {type: A, depends_on: {x: 1}}', 'resources.r.depends_on: depends_on must be'),
     ('  r: {type: A, deletion_policy: Keep}', 'resources.r.deletion_policy: Invalid '
                                               'deletion policy "Keep"'),
