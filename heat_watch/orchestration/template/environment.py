@@ -102,6 +102,14 @@ class Environment:
             encrypted_param_names=_union(self.encrypted_param_names,
                                          other.encrypted_param_names))
 
+    def for_child(self) -> 'Environment':
+        """The environment a nested stack (or provider template) inherits, as
+        Heat hands it down: the registry and parameter_defaults, not the
+        parameters (the child's parameters are the resource's properties)."""
+        return Environment(parameter_defaults=self.parameter_defaults,
+                           resource_registry=self.resource_registry,
+                           event_sinks=self.event_sinks)
+
     def to_dict(self) -> dict:
         """The environment as Heat stores and shows it."""
         return {'parameters': copy.deepcopy(self.parameters),
