@@ -4,6 +4,7 @@ import itertools
 
 from oslo_db import options as db_options
 
+from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.common import config, coordination, crypto
@@ -20,6 +21,7 @@ def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
     return [
         ('DEFAULT', config.OPTS),
+        (api_app.GROUP, api_app.OPTS),
         ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
         (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
         (crypto.GROUP, crypto.OPTS),

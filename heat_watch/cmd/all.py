@@ -8,8 +8,9 @@ import sys
 
 from oslo_config import cfg
 
+from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import api_cloudwatch
+from heat_watch.cmd import api, api_cloudwatch
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import service as watch_service
@@ -21,6 +22,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     watch_service.register_opts(conf)
     notifier_service.register_opts(conf)
     cloudwatch_app.register_opts(conf)
+    api_app.register_opts(conf)
 
 
 def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
@@ -28,11 +30,12 @@ def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
     connection.db_sync(conf)
     crypto.ensure_key_file(conf)
     return [watch_service.WatchEngineService(conf), notifier_service.NotifierService(conf),
-            api_cloudwatch.build_service(conf)]
+            api.build_service(conf), api_cloudwatch.build_service(conf)]
 
 
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     api = services[-1]
+    rest = services[-2]
     config_args = ''.join(' --config-file %s' % f for f in conf.config_file)
     if not config_args:
         config_args = ' --state_path %s' % conf.state_path
@@ -40,6 +43,8 @@ def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
         'heat-watch-all is running (state under %s).' % conf.state_path,
         '  CloudWatch API (Query and JSON protocols): http://%s:%d/v1'
         % (api.host, api.port),
+        '  REST API (Ceilometer v2 dialect, auth_strategy %s): http://%s:%d/'
+        % (conf.api.auth_strategy, rest.host, rest.port),
         'Create credentials for a project:',
         '  heat-watch-manage%s credentials create --project-id demo' % config_args,
         'then, for example:',
@@ -52,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     register_opts(config.CONF)
     rpc.set_defaults()
     config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
+    # Standalone: no Keystone to ask, so the REST API trusts X-Project-Id
+    # and therefore listens on loopback only unless configured otherwise.
+    config.CONF.set_default('auth_strategy', 'noauth', group=api_app.GROUP)
+    config.CONF.set_default('bind_host', '127.0.0.1', group=api_app.GROUP)
     conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
     launcher = service.Launcher()
     services = build_services(conf)

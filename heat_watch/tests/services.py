@@ -28,6 +28,9 @@ def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
     conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
     conf.set_override('bind_port', 0, group='cloudwatch_api')
     conf.set_override('expiry_interval', 0, group='watch_engine')
+    conf.set_override('bind_host', '127.0.0.1', group='api')
+    conf.set_override('bind_port', 0, group='api')
+    conf.set_override('auth_strategy', 'noauth', group='api')
     for name, value in overrides.items():
         group, _, option = name.rpartition('.')
         conf.set_override(option, value, group=group or None)
@@ -46,6 +49,12 @@ class Deployment:
     @property
     def endpoint(self) -> str:
         return 'http://127.0.0.1:%d/v1' % self.api.port
+
+    @property
+    def rest_endpoint(self) -> str:
+        """The REST API's root URL (heat-watch-api)."""
+        rest = next(s for s in self.services if s.name == 'heat-watch-api')
+        return 'http://127.0.0.1:%d' % rest.port
 
     def start(self) -> 'Deployment':
         for service in self.services:
