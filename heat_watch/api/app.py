@@ -12,7 +12,7 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import cors, healthcheck, request_id
 
-from heat_watch.api import hooks, middleware
+from heat_watch.api import hooks, middleware, wsme_glue
 from heat_watch.api.controllers import root
 from heat_watch.watch import rpcapi
 
@@ -69,7 +69,7 @@ def pecan_app(conf: cfg.ConfigOpts, engine_client):
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ConfigHook(conf), hooks.EngineHook(engine_client),
-               hooks.ContextHook(conf)],
+               hooks.ContextHook(conf), wsme_glue.JSONBodyHook()],
         force_canonical=False, guess_content_type_from_ext=False)
 
 

@@ -9,7 +9,6 @@ import html
 import json
 import re
 
-import webob
 from oslo_log import log
 
 LOG = log.getLogger(__name__)
@@ -49,8 +48,8 @@ def fault(status: int, message: str) -> dict:
 
 def _faultstring(status: int, body: bytes, reason: str) -> dict:
     """The error document of an error answer, whatever wrote it: WSME (a
-    fault dict), keystonemiddleware ({"error": {"message"}}), webob or
-    pecan (HTML or text)."""
+    fault dict), keystonemiddleware ({"error": {"message"}}), pecan
+    ({"title", "description"}) or webob (HTML or text)."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -65,6 +64,8 @@ def _faultstring(status: int, body: bytes, reason: str) -> dict:
         error = data.get('error')
         if isinstance(error, dict) and error.get('message'):
             return fault(status, str(error['message']))
+        if data.get('description') or data.get('title'):  # pecan's JSON of an HTTP error
+            return fault(status, str(data.get('description') or data['title']))
     text = _plain(body.decode('utf-8', 'replace'))
     return fault(status, text or reason)
 
@@ -119,9 +120,3 @@ class ParsableErrorMiddleware:
         start_response(captured['status'], headers, captured.get('exc_info'))
         return [payload]
 
-
-def error_response(status: int, message: str) -> webob.Response:
-    """A complete error answer (for code outside the controllers)."""
-    response = webob.Response(status=status, content_type='application/json')
-    response.json_body = fault(status, message)
-    return response

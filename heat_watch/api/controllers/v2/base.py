@@ -28,6 +28,12 @@ class Query(wtypes.Base):
     type = wtypes.text
 
     def operator(self) -> str:
+        """The operator (eq when empty); checks that field and value are given
+        (WSME does not enforce mandatory attributes of query parameters)."""
+        if not isinstance(self.field, str) or not self.field:
+            raise client_error('Every q filter needs a q.field.')
+        if not isinstance(self.value, str):
+            raise client_error('q.field=%s has no q.value.' % self.field)
         op = self.op if isinstance(self.op, str) and self.op else 'eq'
         if op not in OPERATORS:
             raise client_error('Operator %r of q.field=%s is not one of %s.'

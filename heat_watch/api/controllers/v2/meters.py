@@ -13,7 +13,7 @@ from heat_watch.api import meter_mapping, policy
 from heat_watch.api.controllers.v2 import base, statistics
 from heat_watch.api.policies import base as base_policies
 from heat_watch.api.policies import meters as meter_policies
-from heat_watch.api.wsme_glue import client_error, unset_to_none, wsexpose
+from heat_watch.api.wsme_glue import Boolean, client_error, unset_to_none, wsexpose
 from heat_watch.watch import points
 
 MAX_POST_SAMPLES = 1000
@@ -92,15 +92,31 @@ def _old_sample(metric: dict, row: list) -> OldSample:
         resource_metadata=meter_mapping.metadata_of(metric['dimensions']))
 
 
-class MeterController(rest.RestController):
-    """/v2/meters/{name}: its samples and statistics."""
-
-    _custom_actions = {'statistics': ['GET']}
+class StatisticsController(rest.RestController):
+    """/v2/meters/{name}/statistics."""
 
     def __init__(self, meter_name: str):
         self.meter_name = meter_name
 
-    @wsexpose([OldSample], [base.Query], int, bool)
+    @wsexpose([statistics.Statistics], [base.Query], [str], int, [statistics.Aggregate],
+              Boolean)
+    def get_all(self, q=None, groupby=None, period=None, aggregate=None,
+                all_projects=False):
+        """Statistics of this meter per period (and per group)."""
+        request = pecan.request
+        policy.authorize(request.conf, request.context, meter_policies.GET_STATISTICS)
+        chosen = base.selection(q, all_projects, meter=self.meter_name)
+        return statistics.compute(chosen, groupby or [], period, aggregate or [])
+
+
+class MeterController(rest.RestController):
+    """/v2/meters/{name}: its samples and statistics."""
+
+    def __init__(self, meter_name: str):
+        self.meter_name = meter_name
+        self.statistics = StatisticsController(meter_name)
+
+    @wsexpose([OldSample], [base.Query], int, Boolean)
     def get_all(self, q=None, limit=None, all_projects=False):
         """Samples of this meter, newest first."""
         request = pecan.request
@@ -167,17 +183,6 @@ class MeterController(rest.RestController):
         meter_mapping.sample_metrics(sample.resource_id, sample.resource_metadata)
         sample.recorded_at = timeutils.utcnow()
 
-    @wsexpose([statistics.Statistics], [base.Query], [str], int, [statistics.Aggregate],
-              bool)
-    def statistics(self, q=None, groupby=None, period=None, aggregate=None,
-                   all_projects=False):
-        """Statistics of this meter per period (and per group)."""
-        request = pecan.request
-        policy.authorize(request.conf, request.context, meter_policies.GET_STATISTICS)
-        chosen = base.selection(q, all_projects, meter=self.meter_name)
-        return statistics.compute(chosen, groupby or [], period, aggregate or [])
-
-
 def _context_of(ctxt, project_id: str):
     """The caller's context acting on another project (policy checked)."""
     other = ctxt.__class__.from_dict(ctxt.to_dict())
@@ -192,7 +197,7 @@ class MetersController(rest.RestController):
     def _lookup(self, meter_name, *remainder):
         return MeterController(meter_name), remainder
 
-    @wsexpose([Meter], [base.Query], int, bool, bool, bool)
+    @wsexpose([Meter], [base.Query], int, Boolean, Boolean, Boolean)
     def get_all(self, q=None, limit=None, unique=False, meter_links=False,
                 all_projects=False):
         """The meters (metric per resource) matching ``q``."""

@@ -9,7 +9,7 @@ from wsme import types as wtypes
 from heat_watch.api import meter_mapping, policy
 from heat_watch.api.controllers.v2 import base
 from heat_watch.api.policies import meters as meter_policies
-from heat_watch.api.wsme_glue import client_error, wsexpose
+from heat_watch.api.wsme_glue import Boolean, client_error, wsexpose
 
 
 class Link(wtypes.Base):
@@ -75,7 +75,7 @@ def resources_of(chosen: base.Selection, meter_links: bool = True) -> list[Resou
 class ResourcesController(rest.RestController):
     """/v2/resources and /v2/resources/{id}."""
 
-    @wsexpose([Resource], [base.Query], int, bool, bool)
+    @wsexpose([Resource], [base.Query], int, Boolean, Boolean)
     def get_all(self, q=None, limit=None, meter_links=True, all_projects=False):
         """Resources matching ``q``."""
         request = pecan.request

@@ -9,7 +9,7 @@ from wsme import types as wtypes
 from heat_watch.api import meter_mapping, policy
 from heat_watch.api.controllers.v2 import base, meters
 from heat_watch.api.policies import meters as meter_policies
-from heat_watch.api.wsme_glue import client_error, wsexpose
+from heat_watch.api.wsme_glue import Boolean, client_error, wsexpose
 
 
 class Sample(wtypes.Base):
@@ -42,7 +42,7 @@ def _sample(metric: dict, row: list) -> Sample:
 class SamplesController(rest.RestController):
     """/v2/samples and /v2/samples/{id}."""
 
-    @wsexpose([Sample], [base.Query], int, bool)
+    @wsexpose([Sample], [base.Query], int, Boolean)
     def get_all(self, q=None, limit=None, all_projects=False):
         """Samples matching ``q``, newest first."""
         request = pecan.request
