@@ -278,15 +278,36 @@ class Keystone:
         credential = response.json()['credential']
         return credential['access'], credential['secret']
 
-    def authtoken_options(self, service: Account) -> dict[str, str]:
-        """[keystone_authtoken] options of an API validating tokens as
+    def authtoken_config(self, service: Account) -> str:
+        """The [keystone_authtoken] section of an API validating tokens as
         ``service``."""
-        return {'keystone_authtoken.www_authenticate_uri': self.url,
-                'keystone_authtoken.auth_url': self.url,
-                'keystone_authtoken.auth_type': 'password',
-                'keystone_authtoken.username': service.user_name,
-                'keystone_authtoken.password': service.password,
-                'keystone_authtoken.project_name': service.project_name,
-                'keystone_authtoken.user_domain_id': 'default',
-                'keystone_authtoken.project_domain_id': 'default',
-                'keystone_authtoken.region_name': REGION}
+        return textwrap.dedent('''\
+            [keystone_authtoken]
+            www_authenticate_uri = {url}
+            auth_url = {url}
+            auth_type = password
+            username = {user}
+            password = {password}
+            project_name = {project}
+            user_domain_id = default
+            project_domain_id = default
+            region_name = {region}
+            ''').format(url=self.url, user=service.user_name, password=service.password,
+                       project=service.project_name, region=REGION)
+
+
+def running(workdir: str):
+    """Generator of a pytest fixture: a started Keystone, stopped after; skips
+    (fails under HEAT_WATCH_REQUIRE_SERVICES=1) when Keystone is unavailable."""
+    from heat_watch.tests.integration import base
+    try:
+        seconds = ensure_venv()
+        if seconds:
+            print('the Keystone virtualenv took %.0f s to make' % seconds)
+        server = Keystone(workdir).start()
+    except KeystoneUnavailable as error:
+        base.unavailable('Keystone is not available: %s' % error)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,17 +12,20 @@ from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import credentials as credential_storage
 
 
-def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
+def make_conf(state_path: str, config_files: list[str] | None = None,
+              **overrides) -> cfg.ConfigOpts:
     """A fresh configuration for one in-process deployment.
 
-    ``overrides`` maps 'group.option' (or 'option' for DEFAULT) to a value.
+    ``overrides`` maps 'group.option' (or 'option' for DEFAULT) to a value;
+    ``config_files`` are read too (for options registered later, such as
+    keystonemiddleware's).
     """
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
     log.register_options(conf)
     all_in_one.register_opts(conf)
     rpc.set_defaults(conf)
-    conf([], project=config.PROJECT, default_config_files=[])
+    conf([], project=config.PROJECT, default_config_files=config_files or [])
     conf.set_override('state_path', state_path)
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
     conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
@@ -74,9 +77,9 @@ class Deployment:
 
 
 @contextlib.contextmanager
-def deployment(state_path: str, **overrides):
+def deployment(state_path: str, config_files: list[str] | None = None, **overrides):
     """A started :class:`Deployment`, stopped on exit."""
-    running = Deployment(make_conf(state_path, **overrides)).start()
+    running = Deployment(make_conf(state_path, config_files, **overrides)).start()
     try:
         yield running
     finally:
