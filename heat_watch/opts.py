@@ -2,6 +2,7 @@
 
 import itertools
 
+from keystoneauth1 import loading as ks_loading
 from oslo_db import options as db_options
 
 from heat_watch.api import app as api_app
@@ -23,7 +24,9 @@ def list_opts():
         ('DEFAULT', config.OPTS),
         (api_app.GROUP, api_app.OPTS),
         ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
-        (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
+        (backends.KEYSTONE_GROUP, itertools.chain(
+            backends.KEYSTONE_OPTS, ks_loading.get_auth_common_conf_options(),
+            ks_loading.get_auth_plugin_conf_options('password'))),
         (crypto.GROUP, crypto.OPTS),
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
                                          evaluator.OPTS)),

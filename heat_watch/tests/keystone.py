@@ -279,11 +279,10 @@ class Keystone:
         return credential['access'], credential['secret']
 
     def authtoken_config(self, service: Account) -> str:
-        """The [keystone_authtoken] section of an API validating tokens as
-        ``service``."""
-        return textwrap.dedent('''\
-            [keystone_authtoken]
-            www_authenticate_uri = {url}
+        """The configuration of heat_watch's APIs using this Keystone as
+        ``service``: [keystone_authtoken] validates tokens, [ec2authtoken]
+        verifies EC2 signatures with the service user's token."""
+        credentials = textwrap.dedent('''\
             auth_url = {url}
             auth_type = password
             username = {user}
@@ -291,9 +290,11 @@ class Keystone:
             project_name = {project}
             user_domain_id = default
             project_domain_id = default
-            region_name = {region}
             ''').format(url=self.url, user=service.user_name, password=service.password,
-                       project=service.project_name, region=REGION)
+                       project=service.project_name)
+        return ('[keystone_authtoken]\nwww_authenticate_uri = %s\nregion_name = %s\n%s\n'
+                '[ec2authtoken]\nauth_uri = %s\n%s' % (self.url, REGION, credentials,
+                                                      self.url, credentials))
 
 
 def running(workdir: str):
