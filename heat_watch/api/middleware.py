@@ -58,9 +58,10 @@ def _faultstring(status: int, body: bytes, reason: str) -> dict:
         if isinstance(data.get('error_message'), dict):
             return data
         if 'faultstring' in data:
-            return {'error_message': {'faultstring': str(data['faultstring']),
-                                      'faultcode': data.get('faultcode') or 'Client',
-                                      'debuginfo': data.get('debuginfo')}}
+            # WSME calls every ClientSideError a client fault, a 503 included.
+            document = fault(status, str(data['faultstring']))
+            document['error_message']['debuginfo'] = data.get('debuginfo')
+            return document
         error = data.get('error')
         if isinstance(error, dict) and error.get('message'):
             return fault(status, str(error['message']))
