@@ -3,8 +3,8 @@ and the auth middleware.
 
 From the outside in: request ids, CORS, /healthcheck (answered without
 authentication, as load balancers probe it), the OpenStack error body,
-the auth middleware (keystonemiddleware's auth_token, or noauth), then
-the pecan application.
+the auth middleware (keystonemiddleware's auth_token, or noauth; GET /,
+the versions document, goes around it), then the pecan application.
 """
 
 import pecan
@@ -64,6 +64,17 @@ def _with_healthcheck(application, check):
     return dispatch
 
 
+def _versions_unauthenticated(authenticated, controllers):
+    """GET / (the versions document) answered without a token, as every
+    OpenStack API does: clients read it to discover the API."""
+    def dispatch(environ: dict, start_response):
+        if environ.get('PATH_INFO', '') in ('', '/') and \
+                environ.get('REQUEST_METHOD') in ('GET', 'HEAD'):
+            return controllers(environ, start_response)
+        return authenticated(environ, start_response)
+    return dispatch
+
+
 def pecan_app(conf: cfg.ConfigOpts, engine_client):
     """The pecan application alone (controllers and hooks)."""
     return pecan.make_app(
@@ -77,7 +88,8 @@ def setup_app(conf: cfg.ConfigOpts, engine_client=None):
     """The complete WSGI application of the REST API."""
     register_opts(conf)
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)
-    application = _auth(pecan_app(conf, engine_client), conf)
+    controllers = pecan_app(conf, engine_client)
+    application = _versions_unauthenticated(_auth(controllers, conf), controllers)
     application = middleware.ParsableErrorMiddleware(application)
     application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
     application = cors.CORS(application, conf)

@@ -64,6 +64,12 @@ def test_a_missing_or_invalid_token_is_refused_with_401(api):
     assert 'Keystone uri=' in response.headers['WWW-Authenticate']
 
 
+def test_the_versions_and_healthcheck_need_no_token(api):
+    assert _get(api, '/', None).json()['versions']['values'][0]['id'] == 'v2'
+    assert _get(api, '/healthcheck', None).status_code == 200
+    assert _get(api, '/v2', None).status_code == 401
+
+
 def test_identity_headers_of_the_caller_are_not_trusted(api, keystone, accounts):
     token = keystone.account_token(accounts['a'])
     meter = unique('spoof')
