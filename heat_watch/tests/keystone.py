@@ -114,6 +114,7 @@ class Keystone:
         self._log_path = os.path.join(workdir, 'keystone.log')
         self._admin_token: str | None = None
         self._roles: dict[str, str] = {}
+        self._tokens: dict[str, str] = {}
 
     # -- life cycle ----------------------------------------------------------
 
@@ -136,6 +137,9 @@ class Keystone:
                 key_repository = {credential}
                 [cache]
                 enabled = false
+                [identity]
+                # bcrypt's fewest rounds: each user and token costs ms, not a second
+                password_hash_rounds = 4
                 ''').format(log=self._log_path, db=os.path.join(self.workdir, 'keystone.db'),
                             fernet=os.path.join(self.workdir, 'fernet-keys'),
                             credential=os.path.join(self.workdir, 'credential-keys')))
@@ -262,8 +266,12 @@ class Keystone:
         return Account(user_id, user_name, password, project_id, project_name, role)
 
     def account_token(self, account: Account) -> str:
-        """A token of ``account`` scoped to its project."""
-        return self.token(account.user_name, account.password, account.project_name)[0]
+        """A token of ``account`` scoped to its project (one per account and
+        session: tokens live an hour)."""
+        if account.user_id not in self._tokens:
+            self._tokens[account.user_id] = self.token(
+                account.user_name, account.password, account.project_name)[0]
+        return self._tokens[account.user_id]
 
     def ec2_credentials(self, account: Account) -> tuple[str, str]:
         """Make EC2 credentials of ``account`` for its project, with the
