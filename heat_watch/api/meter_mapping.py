@@ -31,14 +31,21 @@ What a CloudWatch datum cannot hold is not kept: ``counter_type`` (only
 whose volume is its average.
 """
 
+import re
+
 from heat_watch.common import exceptions
 
+_CONTROL = re.compile('[\x00-\x1f\x7f]')
 DEFAULT_SOURCE = 'openstack'
 RESOURCE_DIMENSION = 'ResourceId'
 METERING_PREFIX = 'metering.'
 NO_DIMENSIONS = 'none'
 COUNTER_TYPES = ('gauge',)
 MAX_DIMENSIONS = 30
+# The CloudWatch API's window for data (AWS's): older data would be expired
+# at once, far-future data would never be.
+PAST_LIMIT_MS = 14 * 86400 * 1000
+FUTURE_LIMIT_MS = 2 * 3600 * 1000
 MAX_NAME = 255
 MAX_VALUE = 1024
 
@@ -79,11 +86,19 @@ def ceilometer_unit(unit: str | None) -> str:
     return CEILOMETER_UNITS.get(unit or 'None', unit or '')
 
 
-def _check_part(field: str, text: str, limit: int) -> str:
+def check_text(field: str, text: str, limit: int) -> str:
+    """A name or value the store can keep: 1 to ``limit`` characters, no
+    control characters (PostgreSQL refuses NUL, and no client means them)."""
     if not isinstance(text, str) or not text or len(text) > limit:
         raise exceptions.InvalidParameterValue(
             name=field, reason='must be a string of 1 to %d characters.' % limit)
+    if _CONTROL.search(text):
+        raise exceptions.InvalidParameterValue(
+            name=field, reason='must not contain control characters.')
     return text
+
+
+_check_part = check_text
 
 
 def metering_dimensions(metadata: dict | None) -> list[list[str]]:
@@ -110,6 +125,15 @@ def sample_metrics(resource_id: str, metadata: dict | None) -> list[list[list[st
                                              % (MAX_DIMENSIONS - 1))
     own = sorted(group + [[RESOURCE_DIMENSION, resource_id]])
     return [own, group] if group else [own]
+
+
+def check_timestamp(stamp_ms: int, now_ms: int) -> int:
+    """A sample time inside the window CloudWatch accepts."""
+    if not now_ms - PAST_LIMIT_MS <= stamp_ms <= now_ms + FUTURE_LIMIT_MS:
+        raise exceptions.InvalidParameterValue(
+            name='timestamp', reason='must be no more than two weeks in the past and no '
+                                     'more than two hours in the future.')
+    return stamp_ms
 
 
 def check_source(source: str) -> str:

@@ -10,7 +10,9 @@ import requests
 from heat_watch.tests.functional.api.conftest import RestClient, query, unique
 from heat_watch.tests.integration import base
 
-BASE = datetime.datetime(2026, 1, 1)
+# The start of the previous hour: inside the window samples are accepted in.
+BASE = datetime.datetime.now(datetime.UTC).replace(
+    minute=0, second=0, microsecond=0, tzinfo=None) - datetime.timedelta(hours=1)
 
 
 @pytest.fixture(scope='module')
@@ -65,9 +67,9 @@ def test_samples_statistics_and_resources_on_the_database(rest):
     assert [s['counter_volume'] for s in samples] == [300.0, 500.0]
     stats = client.get('/v2/meters/%s/statistics' % meter, params=dict(
         query(timestamp=('ge', BASE.isoformat())), period=60, groupby='resource_id')).json()
+    minute = [(BASE + datetime.timedelta(minutes=n)).isoformat() for n in (0, 1)]
     assert [(s['period_start'], s['groupby']['resource_id'], s['sum']) for s in stats] == [
-        ('2026-01-01T00:00:00', 'vm-1', 100.0), ('2026-01-01T00:01:00', 'vm-1', 300.0),
-        ('2026-01-01T00:01:00', 'vm-2', 500.0)]
+        (minute[0], 'vm-1', 100.0), (minute[1], 'vm-1', 300.0), (minute[1], 'vm-2', 500.0)]
     by_group = client.get('/v2/meters/%s/statistics' % meter, params=query(
         resource_metadata__AutoScalingGroupName=group)).json()
     assert (by_group[0]['count'], by_group[0]['max']) == (3, 500.0)

@@ -12,6 +12,7 @@ from wsme import types as wtypes
 from heat_watch.api import meter_mapping, policy
 from heat_watch.api.policies import base as base_policies
 from heat_watch.api.wsme_glue import client_error
+from heat_watch.common import exceptions
 
 OPERATORS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
 _METADATA_PREFIXES = ('resource_metadata.', 'metadata.')
@@ -109,12 +110,15 @@ def selection(q: list[Query] | None, all_projects: bool = False,
     """
     request = pecan.request
     ctxt = request.context
+    if meter is not None:
+        _checked('meter', meter, meter_mapping.MAX_NAME)
     chosen = Selection(project_id=ctxt.project_id, name=meter)
     other_project = all_projects
     if all_projects:
         chosen.project_id = None
     for query in q or []:
         op = query.operator()
+        _checked('q.value', query.value, meter_mapping.MAX_VALUE)
         field = query.field
         dimension = metadata_dimension(field)
         if dimension is not None:
@@ -131,17 +135,25 @@ def selection(q: list[Query] | None, all_projects: bool = False,
                 chosen.project_id = query.value
                 other_project = other_project or query.value != ctxt.project_id
             elif field == 'meter':
+                _checked('meter', query.value, meter_mapping.MAX_NAME)
                 if meter is not None and query.value != meter:
                     raise client_error('q.field=meter contradicts the meter of the URL.')
                 chosen.name = query.value
             elif field == 'resource_id':
                 chosen.resource_id = query.value
             elif field == 'source':
-                chosen.namespace = query.value
+                chosen.namespace = _checked('source', query.value, meter_mapping.MAX_NAME)
     if other_project:
         policy.authorize(request.conf, ctxt, base_policies.ALL_PROJECTS)
     chosen.dimensions.sort()
     return chosen
+
+
+def _checked(field: str, text: str, limit: int) -> str:
+    try:
+        return meter_mapping.check_text(field, text, limit)
+    except exceptions.Invalid as error:
+        raise client_error(str(error))
 
 
 def _time_filter(chosen: Selection, op: str, stamp: datetime.datetime) -> None:

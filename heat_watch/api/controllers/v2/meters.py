@@ -157,7 +157,8 @@ class MeterController(rest.RestController):
         if name is not None and name != self.meter_name:
             raise client_error('counter_name %r does not match the meter %r of the URL.'
                                % (name, self.meter_name))
-        sample.counter_name = self.meter_name
+        sample.counter_name = meter_mapping.check_text('counter_name', self.meter_name,
+                                                       meter_mapping.MAX_NAME)
         counter_type = unset_to_none(sample.counter_type) or 'gauge'
         if counter_type not in meter_mapping.COUNTER_TYPES:
             raise client_error('counter_type %r is not supported: CloudWatch metrics keep '
@@ -166,6 +167,10 @@ class MeterController(rest.RestController):
         for field in ('counter_unit', 'counter_volume', 'resource_id'):
             if unset_to_none(getattr(sample, field)) is None:
                 raise client_error('The sample field %s is required.' % field)
+        for field in ('project_id', 'user_id'):
+            value = unset_to_none(getattr(sample, field))
+            if value is not None:
+                meter_mapping.check_text(field, value, 64)
         if not math.isfinite(sample.counter_volume):
             raise client_error('counter_volume must be a finite number.')
         meter_mapping.cloudwatch_unit(sample.counter_unit)
@@ -179,6 +184,8 @@ class MeterController(rest.RestController):
         stamp = unset_to_none(sample.timestamp)
         sample.timestamp = (timeutils.normalize_time(stamp) if stamp is not None
                             else timeutils.utcnow())
+        meter_mapping.check_timestamp(base.to_ms(sample.timestamp),
+                                      base.to_ms(timeutils.utcnow()))
         sample.resource_metadata = unset_to_none(sample.resource_metadata) or {}
         meter_mapping.sample_metrics(sample.resource_id, sample.resource_metadata)
         sample.recorded_at = timeutils.utcnow()

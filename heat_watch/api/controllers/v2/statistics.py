@@ -13,6 +13,8 @@ from heat_watch.api.wsme_glue import client_error
 
 AGGREGATES = ('max', 'min', 'avg', 'sum', 'count')
 GROUPBY_FIELDS = ('resource_id', 'project_id', 'source')
+# Ten years: longer periods would end past the dates Python represents.
+MAX_PERIOD = 10 * 366 * 86400
 
 
 class Aggregate(wtypes.Base):
@@ -48,6 +50,8 @@ def _check(groupby: list[str], period, aggregates: list[Aggregate]) -> None:
                                'resource_metadata.<name>.' % (field, ', '.join(GROUPBY_FIELDS)))
     if period is not None and period <= 0:
         raise client_error('Period must be positive.')
+    if period is not None and period > MAX_PERIOD:
+        raise client_error('Period must be at most %d seconds.' % MAX_PERIOD)
     for aggregate in aggregates:
         if aggregate.func not in AGGREGATES:
             raise client_error('Aggregate %s is not supported; use one of %s.'

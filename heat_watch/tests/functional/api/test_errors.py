@@ -25,7 +25,8 @@ BAD_QUERIES = [
     {'no_such_parameter': '1'},
 ]
 BAD_STATISTICS = [
-    {'period': 'abc'}, {'period': '0'}, {'period': '-60'}, {'groupby': 'user_id'},
+    {'period': 'abc'}, {'period': '0'}, {'period': '-60'}, {'period': '9' * 25},
+    {'period': '9' * 15}, {'groupby': 'user_id'},
     {'groupby': 'no_such_field'}, {'aggregate.func': 'stddev'},
     {'aggregate.func': 'cardinality', 'aggregate.param': 'resource_id'},
     {'aggregate.param': 'x'},
@@ -45,6 +46,10 @@ def _bad_samples(meter: str) -> list:
         [good(counter_volume=None)], [good(counter_type='cumulative')],
         [good(counter_unit='furlongs')], [good(counter_volume='NaN')],
         [good(counter_volume='Infinity')], [good(timestamp='yesterday')],
+        [good(timestamp='2001-01-01T00:00:00')], [good(timestamp='9999-12-31T23:59:59')],
+        [good(counter_volume='1e999')], [good(resource_metadata={'metering.a': {'x': 1}})],
+        [good(resource_id='vm\x00')], [good(resource_metadata={'metering.a': 'line\nbreak'})],
+        [good(project_id='p' * 65)],
         [good(counter_name='another-meter')], [good(resource_metadata='flat')],
         [good(resource_metadata={'metering.ResourceId': 'x'})],
         [good(resource_id='x' * 1025)], [good(resource_id='')],
@@ -104,6 +109,15 @@ def test_an_unknown_path_under_a_meter_is_a_client_error(project_a):
     # pecan's REST routing answers 405 there (the meter's GET takes no path).
     _assert_client_error(project_a.get('/v2/meters/m/nothing'), (404, 405))
     _assert_client_error(project_a.post('/v2/meters/m/nothing', json=[]), (400, 404, 405))
+
+
+@pytest.mark.parametrize('meter', ['m' * 256, 'nul%00', 'tab%09'])
+def test_impossible_meter_names_are_refused(project_a, meter):
+    _assert_client_error(project_a.post('/v2/meters/%s' % meter, json=[GOOD]))
+    _assert_client_error(project_a.get('/v2/meters/%s' % meter))
+    _assert_client_error(project_a.get('/v2/meters/%s/statistics' % meter))
+    _assert_client_error(project_a.get('/v2/samples', params={
+        'q.field': 'meter', 'q.value': meter.replace('%00', '\x00').replace('%09', '\t')}))
 
 
 def test_another_project_cannot_be_named_in_a_sample(project_a):

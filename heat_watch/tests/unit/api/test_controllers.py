@@ -1,6 +1,8 @@
 """The controllers through webtest: the whole WSGI application (noauth) over
 a real watch engine of an in-process deployment."""
 
+import datetime
+
 import pytest
 import webtest
 
@@ -9,8 +11,17 @@ from heat_watch.tests import services
 from heat_watch.watch import rpcapi
 
 A = {'X-Project-Id': 'project-a', 'X-User-Id': 'user-a'}
+# The start of the previous hour, and a sample 30 s after it.
+HOUR = datetime.datetime.now(datetime.UTC).replace(
+    minute=0, second=0, microsecond=0, tzinfo=None) - datetime.timedelta(hours=1)
 SAMPLE = {'counter_type': 'gauge', 'counter_unit': 's', 'counter_volume': 2.0,
-          'resource_id': 'vm-1', 'timestamp': '2026-01-01T00:00:30'}
+          'resource_id': 'vm-1', 'timestamp': (HOUR + datetime.timedelta(seconds=30)).isoformat()}
+
+
+def _plus_one_hour_zone(seconds: int) -> str:
+    """HOUR + ``seconds`` written in the +01:00 time zone."""
+    stamp = HOUR + datetime.timedelta(hours=1, seconds=seconds)
+    return stamp.isoformat() + '+01:00'
 
 
 @pytest.fixture(scope='module')
@@ -32,25 +43,25 @@ def test_versions_document_links_to_v2(app):
 
 def test_post_then_get_and_statistics_of_one_meter(app):
     created = app.post_json('/v2/meters/boot_time', [SAMPLE], headers=A, status=201).json
-    assert created[0]['timestamp'] == '2026-01-01T00:00:30'
+    assert created[0]['timestamp'] == SAMPLE['timestamp']
     assert created[0]['user_id'] == 'user-a'
     samples = app.get('/v2/meters/boot_time', headers=A).json
     assert [(s['counter_volume'], s['counter_unit']) for s in samples] == [(2.0, 's')]
     stats = app.get('/v2/meters/boot_time/statistics', headers=A,
                     params={'period': '3600', 'q.field': 'timestamp', 'q.op': 'ge',
-                            'q.value': '2026-01-01T00:00:00'}).json
+                            'q.value': HOUR.isoformat()}).json
     assert [(s['period_start'], s['period_end'], s['sum']) for s in stats] == [
-        ('2026-01-01T00:00:00', '2026-01-01T01:00:00', 2.0)]
+        (HOUR.isoformat(), (HOUR + datetime.timedelta(hours=1)).isoformat(), 2.0)]
 
 
 def test_time_zones_in_filters_are_honoured(app):
     app.post_json('/v2/meters/tz_meter', [SAMPLE], headers=A, status=201)
-    # 01:00:40+01:00 is 00:00:40 UTC, after the sample; 01:00:20+01:00 before it.
+    # 40 s past the hour in UTC+1 is after the sample (30 s), 20 s before it.
     after = app.get('/v2/meters/tz_meter', headers=A, params={
-        'q.field': 'timestamp', 'q.op': 'gt', 'q.value': '2026-01-01T01:00:40+01:00'}).json
+        'q.field': 'timestamp', 'q.op': 'gt', 'q.value': _plus_one_hour_zone(40)}).json
     assert after == []
     before = app.get('/v2/meters/tz_meter', headers=A, params={
-        'q.field': 'timestamp', 'q.op': 'gt', 'q.value': '2026-01-01T01:00:20+01:00'}).json
+        'q.field': 'timestamp', 'q.op': 'gt', 'q.value': _plus_one_hour_zone(20)}).json
     assert len(before) == 1
 
 
