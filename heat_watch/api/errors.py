@@ -7,7 +7,16 @@ Errors leave the API as OpenStack APIs write them:
 
 from heat_watch.common import exceptions
 
+
+class PolicyNotAuthorized(exceptions.HeatWatchError):
+    """The policy forbids this request to this caller."""
+
+    msg_fmt = 'Policy does not allow %(action)s to be performed.'
+
+
+# The first matching class wins: subclasses before their bases.
 _STATUSES = (
+    (PolicyNotAuthorized, 403),
     (exceptions.NotFound, 404),
     (exceptions.Conflict, 409),
     (exceptions.AuthenticationFailed, 401),
@@ -22,12 +31,3 @@ def status_of(error: exceptions.HeatWatchError) -> int:
         if isinstance(error, kind):
             return status
     return 500
-
-
-class PolicyNotAuthorized(exceptions.HeatWatchError):
-    """The policy forbids this request to this caller."""
-
-    msg_fmt = 'Policy does not allow %(action)s to be performed.'
-
-
-_STATUSES = ((PolicyNotAuthorized, 403),) + _STATUSES

@@ -6,7 +6,7 @@ from stevedore import driver
 
 from heat_watch.api import errors, policies, policy
 from heat_watch.api.policies import base, meters
-from heat_watch.common import context
+from heat_watch.common import context, exceptions
 
 
 @pytest.fixture
@@ -54,3 +54,15 @@ def test_every_rule_is_listed_for_the_sample_generator():
     assert {base.CONTEXT_IS_ADMIN, base.ALL_PROJECTS, meters.GET_SAMPLES} <= names
     loaded = driver.DriverManager('oslo.policy.policies', 'heat_watch').driver
     assert {rule.name for rule in loaded()} == names
+
+
+@pytest.mark.parametrize('error,status', [
+    (errors.PolicyNotAuthorized(action='x'), 403),
+    (exceptions.AlarmNotFound(name='a'), 404),
+    (exceptions.Conflict(reason='r'), 409),
+    (exceptions.AuthenticationFailed(reason='r'), 401),
+    (exceptions.InvalidNextToken(), 400),
+    (exceptions.ServiceUnavailable(reason='r'), 503),
+    (exceptions.ConfigurationError(reason='r'), 500)])
+def test_each_project_error_has_one_http_status(error, status):
+    assert errors.status_of(error) == status
