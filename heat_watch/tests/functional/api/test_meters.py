@@ -177,3 +177,10 @@ def test_capabilities_say_what_is_supported(project_a):
 def test_units_read_back_in_ceilometer_spelling(project_a, meter):
     project_a.post_samples(meter, [sample('vm-1', 1.0, 1, counter_unit='B/s')])
     assert project_a.get('/v2/meters/%s' % meter).json()[0]['counter_unit'] == 'B/s'
+
+
+def test_heat_watch_all_names_the_rest_api_in_its_banner(deployment):
+    from heat_watch.cmd import all as all_in_one
+    banner = all_in_one._banner(deployment.conf, deployment.services)
+    assert 'REST API (Ceilometer v2 dialect, auth_strategy noauth): %s/' % (
+        deployment.rest_endpoint) in banner
