@@ -190,6 +190,7 @@ class MeterController(rest.RestController):
         meter_mapping.sample_metrics(sample.resource_id, sample.resource_metadata)
         sample.recorded_at = timeutils.utcnow()
 
+
 def _context_of(ctxt, project_id: str):
     """The caller's context acting on another project (policy checked)."""
     other = ctxt.__class__.from_dict(ctxt.to_dict())
