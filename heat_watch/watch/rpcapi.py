@@ -5,7 +5,8 @@ to the watch engine only through :class:`WatchEngineClient`.
 
 API version history:
 
-* 1.0 - metrics (put, statistics, data, list) and credentials.
+* 1.0 - metrics (put, statistics, data, list); get_credential has moved to
+  the identity API (:mod:`heat_watch.identity.rpcapi`).
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
 * 1.2 - put_metric_data takes ``metrics``, points grouped by metric
   (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
@@ -143,6 +144,3 @@ class WatchEngineClient:
         return self._call(ctxt, 'metric_buckets', project_id=project_id,
                           metric_ids=metric_ids, start=start, end=end, period=period)
 
-    def get_credential(self, ctxt, access: str) -> dict:
-        """A credential with its secret still encrypted (service use)."""
-        return self._call(ctxt, 'get_credential', access=access)
