@@ -273,6 +273,15 @@ class Keystone:
                 account.user_name, account.password, account.project_name)[0]
         return self._tokens[account.user_id]
 
+    def register_endpoint(self, service_type: str, url: str) -> None:
+        """Put ``url`` in the catalog as the public endpoint of a new service
+        of ``service_type`` (as devstack registers an API)."""
+        service = self._admin('POST', '/services', json={'service': {
+            'type': service_type, 'name': 'heat-watch-%s' % service_type}})['service']
+        self._admin('POST', '/endpoints', json={'endpoint': {
+            'service_id': service['id'], 'interface': 'public', 'url': url,
+            'region_id': REGION}})
+
     def ec2_credentials(self, account: Account) -> tuple[str, str]:
         """Make EC2 credentials of ``account`` for its project, with the
         user's own token: (access, secret)."""

@@ -1,8 +1,15 @@
 """The REST API behind keystonemiddleware, validating real tokens of a real
 Keystone: who may read what, with the policy's defaults."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import requests
+from ceilometerclient import client as ceilometer_client
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3
 
 from heat_watch.tests import services
 from heat_watch.tests.functional.api.conftest import query, unique
@@ -111,3 +118,54 @@ def test_an_admin_reads_other_projects_when_asking(api, keystone, accounts):
     everything = _get(api, '/v2/meters', token_admin,
                       params=dict(query(meter=meter), all_projects='true'))
     assert [m['project_id'] for m in everything.json()] == [accounts['b'].project_id]
+
+
+def _session(keystone, account) -> ks_session.Session:
+    return ks_session.Session(auth=v3.Password(
+        auth_url=keystone.url, username=account.user_name, password=account.password,
+        project_name=account.project_name, user_domain_id='default',
+        project_domain_id='default'))
+
+
+@pytest.fixture(scope='module')
+def catalogued(keystone, api) -> str:
+    """The API registered in Keystone's catalog as the metering service."""
+    keystone.register_endpoint('metering', api)
+    return api
+
+
+def test_ceilometerclient_finds_the_api_in_the_catalog(catalogued, keystone, accounts):
+    meter, resource = unique('cc'), unique('vm')
+    client_a = ceilometer_client.get_client('2', session=_session(keystone, accounts['a']))
+    created = client_a.samples.create(counter_name=meter, counter_type='gauge',
+                                      counter_unit='%', counter_volume=12,
+                                      resource_id=resource)
+    assert created[0].project_id == accounts['a'].project_id
+    assert [s.counter_volume for s in client_a.samples.list(meter_name=meter)] == [12.0]
+    assert client_a.statistics.list(meter)[0].max == 12.0
+    client_b = ceilometer_client.get_client('2', session=_session(keystone, accounts['b']))
+    assert client_b.samples.list(meter_name=meter) == []
+    assert client_b.meters.list(q=[{'field': 'resource_id', 'value': resource}]) == []
+
+
+def test_ceilometer_cli_with_keystone_credentials(catalogued, keystone, accounts):
+    meter = unique('cli')
+    account = accounts['a']
+    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+    env.update({'OS_AUTH_URL': keystone.url, 'OS_USERNAME': account.user_name,
+                'OS_PASSWORD': account.password, 'OS_PROJECT_NAME': account.project_name,
+                'OS_USER_DOMAIN_ID': 'default', 'OS_PROJECT_DOMAIN_ID': 'default',
+                'OS_REGION_NAME': 'RegionOne'})
+    cli = os.path.join(os.path.dirname(sys.executable), 'ceilometer')
+
+    def run(*args: str) -> str:
+        done = subprocess.run([cli, *args], capture_output=True, text=True, env=env,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run('sample-create', '-r', 'vm-1', '-m', meter, '--meter-type', 'gauge',
+        '--meter-unit', 'B', '--sample-volume', '2048')
+    listed = run('sample-list', '-m', meter)
+    assert '2048.0' in listed and 'vm-1' in listed
+    assert meter in run('meter-list')
