@@ -40,8 +40,19 @@ def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
                  dimensions: list[list[str]], limit: int) -> list[dict]:
     """Metrics matching every filter (each dimension [name, value] must be
     one of the metric's), in creation order; each with its latest unit."""
+    tables = store.datapoint_tables()
+    latest = []
+    for table in tables:
+        # The newest row of the metric, found through the (metric_id,
+        # timestamp) index: a lookup per metric, never a scan of its rows.
+        newest = (sa.select(table.c.timestamp, table.c.unit)
+                  .where(table.c.metric_id == METRICS.c.id)
+                  .order_by(table.c.timestamp.desc()).limit(1))
+        latest += [newest.with_only_columns(table.c.timestamp).scalar_subquery(),
+                   newest.with_only_columns(table.c.unit).scalar_subquery()]
     query = (sa.select(METRICS.c.id, METRICS.c.project_id, METRICS.c.namespace,
-                       METRICS.c.metric_name, METRICS.c.dimensions, METRICS.c.last_put_at)
+                       METRICS.c.metric_name, METRICS.c.dimensions, METRICS.c.last_put_at,
+                       *latest)
              .order_by(METRICS.c.id).limit(min(limit, MAX_METRICS)))
     if project_id is not None:
         query = query.where(METRICS.c.project_id == project_id)
@@ -57,26 +68,15 @@ def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
         query = query.where(METRICS.c.id.in_(having))
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
-    units = _latest_units(store, [row.id for row in rows])
-    return [{'id': row.id, 'project_id': row.project_id, 'namespace': row.namespace,
-             'name': row.metric_name, 'dimensions': json.loads(row.dimensions),
-             'last_put_at': row.last_put_at, 'unit': units.get(row.id)} for row in rows]
+    return [{'id': row[0], 'project_id': row[1], 'namespace': row[2], 'name': row[3],
+             'dimensions': json.loads(row[4]), 'last_put_at': row[5],
+             'unit': _newest_unit(row[6:])} for row in rows]
 
 
-def _latest_units(store: metric_storage.MetricStore, metric_ids: list[int]) -> dict[int, str]:
-    """metric id -> the unit of its newest datapoint."""
-    latest: dict[int, tuple[int, str]] = {}
-    for chunk in _chunks(metric_ids, 500):
-        for table in store.datapoint_tables():
-            query = (sa.select(table.c.metric_id, table.c.unit,
-                               sa.func.max(table.c.timestamp).label('ts'))
-                     .where(table.c.metric_id.in_(chunk))
-                     .group_by(table.c.metric_id, table.c.unit))
-            with store.engine.connect() as conn:
-                for metric_id, unit, stamp in conn.execute(query):
-                    if metric_id not in latest or latest[metric_id][0] < stamp:
-                        latest[metric_id] = (stamp, unit)
-    return {metric_id: unit for metric_id, (_, unit) in latest.items()}
+def _newest_unit(pairs: tuple) -> str | None:
+    """The unit of the newest of (timestamp, unit, timestamp, unit, ...)."""
+    found = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2) if pairs[i] is not None]
+    return max(found, key=lambda pair: pair[0])[1] if found else None
 
 
 def _owned(store: metric_storage.MetricStore, project_id: str | None,

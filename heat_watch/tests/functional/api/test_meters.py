@@ -184,3 +184,11 @@ def test_heat_watch_all_names_the_rest_api_in_its_banner(deployment):
     banner = all_in_one._banner(deployment.conf, deployment.services)
     assert 'REST API (Ceilometer v2 dialect, auth_strategy noauth): %s/' % (
         deployment.rest_endpoint) in banner
+
+
+def test_a_meter_shows_the_unit_of_its_newest_sample(project_a, meter):
+    # The newer sample is posted first: the unit follows time, not arrival.
+    project_a.post_samples(meter, [sample('vm-1', 1.0, 5, counter_unit='KB')])
+    project_a.post_samples(meter, [sample('vm-1', 1.0, 1, counter_unit='B')])
+    meters = project_a.get('/v2/meters', params=query(meter=meter)).json()
+    assert [m['unit'] for m in meters] == ['KB']
