@@ -223,6 +223,16 @@ class Keystone:
                                  % (response.status_code, response.text))
         return response.headers['X-Subject-Token'], response.json()['token']
 
+    def system_token(self) -> str:
+        """A system-scoped token of the bootstrap admin (no project)."""
+        body = {'auth': {
+            'identity': {'methods': ['password'], 'password': {'user': {
+                'name': 'admin', 'domain': {'id': 'default'}, 'password': ADMIN_PASSWORD}}},
+            'scope': {'system': {'all': True}}}}
+        response = requests.post(self.url + '/auth/tokens', json=body, timeout=30)
+        assert response.status_code == 201, response.text
+        return response.headers['X-Subject-Token']
+
     def admin_token(self) -> str:
         """A token of the bootstrap admin on the admin project."""
         if self._admin_token is None:

@@ -120,6 +120,20 @@ def test_an_admin_reads_other_projects_when_asking(api, keystone, accounts):
     assert [m['project_id'] for m in everything.json()] == [accounts['b'].project_id]
 
 
+def test_a_token_without_project_reads_everything_only_when_asking(api, keystone,
+                                                                  accounts):
+    meter = unique('sys')
+    _post(api, '/v2/meters/%s' % meter, keystone.account_token(accounts['b']),
+          [dict(SAMPLE, resource_id='vm-b')])
+    system = keystone.system_token()
+    refused = _get(api, '/v2/meters', system, params=query(meter=meter))
+    assert refused.status_code == 403 and 'no project' in refused.text
+    everything = _get(api, '/v2/meters', system,
+                      params=dict(query(meter=meter), all_projects='true'))
+    assert everything.status_code == 200
+    assert [m['project_id'] for m in everything.json()] == [accounts['b'].project_id]
+
+
 def _session(keystone, account) -> ks_session.Session:
     return ks_session.Session(auth=v3.Password(
         auth_url=keystone.url, username=account.user_name, password=account.password,

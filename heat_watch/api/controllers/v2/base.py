@@ -143,6 +143,11 @@ def selection(q: list[Query] | None, all_projects: bool = False,
                 chosen.resource_id = query.value
             elif field == 'source':
                 chosen.namespace = _checked('source', query.value, meter_mapping.MAX_NAME)
+    if chosen.project_id is None and not all_projects:
+        # A token without a project (system scope) names no data of its own:
+        # reading everything must be asked for, never the default.
+        raise client_error('The token is scoped to no project: name one with '
+                           'q.field=project_id or ask all_projects=true.', 403)
     if other_project:
         policy.authorize(request.conf, ctxt, base_policies.ALL_PROJECTS)
     chosen.dimensions.sort()
