@@ -8,6 +8,7 @@ is in :mod:`heat_watch.api.app`.
 import html
 import json
 import re
+from xml.etree import ElementTree
 
 from oslo_log import log
 
@@ -48,8 +49,8 @@ def fault(status: int, message: str) -> dict:
 
 def _faultstring(status: int, body: bytes, reason: str) -> dict:
     """The error document of an error answer, whatever wrote it: WSME (a
-    fault dict), keystonemiddleware ({"error": {"message"}}), pecan
-    ({"title", "description"}) or webob (HTML or text)."""
+    fault dict, or its XML), keystonemiddleware ({"error": {"message"}}),
+    pecan ({"title", "description"}) or webob (HTML or text)."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -67,8 +68,21 @@ def _faultstring(status: int, body: bytes, reason: str) -> dict:
             return fault(status, str(error['message']))
         if data.get('description') or data.get('title'):  # pecan's JSON of an HTTP error
             return fault(status, str(data.get('description') or data['title']))
-    text = _plain(body.decode('utf-8', 'replace'))
-    return fault(status, text or reason)
+    text = body.decode('utf-8', 'replace')
+    xml_fault = _wsme_xml_faultstring(text)
+    if xml_fault:
+        return fault(status, xml_fault)
+    return fault(status, _plain(text) or reason)
+
+
+def _wsme_xml_faultstring(text: str) -> str | None:
+    """The faultstring of WSME's XML fault (asked for with Accept: XML)."""
+    if not text.lstrip().startswith('<error>'):
+        return None
+    try:
+        return ElementTree.fromstring(text).findtext('faultstring')
+    except ElementTree.ParseError:
+        return None
 
 
 def _plain(text: str) -> str:

@@ -28,6 +28,8 @@ def _answering(status: str, body: bytes, content_type: str = 'text/plain'):
      'The resource could not be found.<br /><br /></body></html>',
      'The resource could not be found.'),
     ('', 'Not Found'),
+    ('<error><faultcode>Client</faultcode><faultstring>Bad &lt;limit&gt;</faultstring>'
+     '<debuginfo /></error>', 'Bad <limit>'),
 ])
 def test_every_error_body_becomes_the_openstack_document(body, expected):
     status = '401 Unauthorized' if 'authentication' in body else '404 Not Found'
