@@ -7,6 +7,8 @@ the auth middleware (keystonemiddleware's auth_token, or noauth; GET /,
 the versions document, goes around it), then the pecan application.
 """
 
+from collections.abc import Callable
+
 import pecan
 from oslo_config import cfg
 from oslo_log import log
@@ -75,7 +77,7 @@ def _versions_unauthenticated(authenticated, controllers):
     return dispatch
 
 
-def pecan_app(conf: cfg.ConfigOpts, engine_client):
+def pecan_app(conf: cfg.ConfigOpts, engine_client) -> pecan.Pecan:
     """The pecan application alone (controllers and hooks)."""
     return pecan.make_app(
         root.RootController(),
@@ -84,7 +86,7 @@ def pecan_app(conf: cfg.ConfigOpts, engine_client):
         force_canonical=False, guess_content_type_from_ext=False)
 
 
-def setup_app(conf: cfg.ConfigOpts, engine_client=None):
+def setup_app(conf: cfg.ConfigOpts, engine_client=None) -> Callable:
     """The complete WSGI application of the REST API."""
     register_opts(conf)
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)

@@ -17,6 +17,8 @@
 import functools
 import inspect
 import json
+from collections.abc import Callable
+from typing import Any
 
 import oslo_messaging as messaging
 import wsme
@@ -47,7 +49,7 @@ def translate(error: Exception) -> Exception:
     return error
 
 
-def wsexpose(*args, **kwargs):
+def wsexpose(*args, **kwargs) -> Callable:
     """wsmeext.pecan.wsexpose, with our exceptions mapped to HTTP errors."""
     expose = wsme_pecan.wsexpose(*args, **kwargs)
 
@@ -71,7 +73,7 @@ def wsexpose(*args, **kwargs):
     return decorate
 
 
-def unset_to_none(value):
+def unset_to_none(value: Any) -> Any:
     """None for WSME's Unset marker, the value otherwise."""
     return None if value is wsme.Unset else value
 

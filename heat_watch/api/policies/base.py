@@ -25,6 +25,6 @@ RULES = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     """The base rules."""
     return RULES

@@ -27,6 +27,6 @@ RULES = [
 ]
 
 
-def list_rules():
+def list_rules() -> list[policy.RuleDefault]:
     """The meters rules."""
     return RULES
