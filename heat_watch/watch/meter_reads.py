@@ -20,7 +20,7 @@ from heat_watch.watch.storage import metrics as metric_storage
 
 METRICS = metric_storage.METRICS
 DIMENSIONS = metric_storage.DIMENSIONS
-MAX_METRICS = 10_000
+MAX_METRICS = 100_000
 MAX_DATAPOINTS = 10_000
 # A statistics request may not ask for more buckets than this (a period of
 # one second over a year would otherwise build millions of rows).

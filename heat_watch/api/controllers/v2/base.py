@@ -15,6 +15,8 @@ from heat_watch.api.wsme_glue import client_error
 from heat_watch.common import exceptions
 
 OPERATORS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
+# Metrics one request reads at most.
+MAX_METRICS = 10_000
 _METADATA_PREFIXES = ('resource_metadata.', 'metadata.')
 _METADATA_INNER = ('metering.', 'user_metadata.')
 
@@ -73,10 +75,25 @@ class Selection:
     start: int | None = None
     end: int | None = None
 
-    def metrics(self, engine, ctxt, limit: int = 10_000) -> list[dict]:
-        """The visible metrics of the selection (see meter_mapping)."""
+    def metrics(self, engine, ctxt, complete: bool = False) -> list[dict]:
+        """The visible metrics of the selection (see meter_mapping), at most
+        MAX_METRICS; with ``complete``, more is a 400 rather than an answer
+        computed over part of them (statistics, newest samples)."""
+        dimensions = list(self.dimensions)
+        if self.resource_id is not None and '=' not in self.resource_id and \
+                self.resource_id != meter_mapping.NO_DIMENSIONS:
+            # Only a ResourceId dimension can hold such a resource_id: ask the
+            # engine for it (the filter below still applies).
+            dimensions = sorted(dimensions + [[meter_mapping.RESOURCE_DIMENSION,
+                                               self.resource_id]])
         found = engine.find_metrics(ctxt, self.project_id, self.namespace, self.name,
-                                    self.dimensions, limit)
+                                    dimensions, MAX_METRICS + 1)
+        if len(found) > MAX_METRICS:
+            if complete:
+                raise client_error('More than %d metrics match: narrow the query with q '
+                                   'filters (meter, resource_id, source, '
+                                   'resource_metadata.<name>).' % MAX_METRICS)
+            found = found[:MAX_METRICS]
         found = meter_mapping.visible(found)
         if self.resource_id is not None:
             found = [m for m in found

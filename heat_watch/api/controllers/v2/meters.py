@@ -65,7 +65,7 @@ def meter_of(metric: dict) -> Meter:
 def sample_rows(selection: base.Selection, limit: int) -> list[tuple[dict, list]]:
     """(metric, datapoint row) pairs of a selection, newest first."""
     request = pecan.request
-    metrics = selection.metrics(request.engine, request.context)
+    metrics = selection.metrics(request.engine, request.context, complete=True)
     if not metrics:
         return []
     by_id = {metric['id']: metric for metric in metrics}

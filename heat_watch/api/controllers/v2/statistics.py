@@ -77,7 +77,7 @@ def compute(chosen: base.Selection, groupby: list[str], period, aggregates: list
     """Statistics of the selection (see the module's docstring)."""
     _check(groupby, period, aggregates)
     request = pecan.request
-    metrics = chosen.metrics(request.engine, request.context)
+    metrics = chosen.metrics(request.engine, request.context, complete=True)
     if not metrics:
         return []
     by_id = {metric['id']: metric for metric in metrics}

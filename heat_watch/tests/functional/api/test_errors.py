@@ -127,3 +127,21 @@ def test_another_project_cannot_be_named_in_a_sample(project_a):
     _assert_client_error(response, (403,))
     response = project_a.post('/v2/meters/%s' % meter, json=[dict(GOOD, user_id='other')])
     _assert_client_error(response, (403,))
+
+
+def test_statistics_over_too_many_metrics_ask_for_narrower_filters(rest_endpoint):
+    from heat_watch.tests.functional.api.conftest import RestClient
+    crowded = RestClient(rest_endpoint, unique('crowded'))
+    meter = unique('wide')
+    for first in range(0, 10_001, 1000):
+        crowded.post_samples(meter, [dict(GOOD, resource_id='vm-%d' % i)
+                                     for i in range(first, min(first + 1000, 10_001))])
+    for path in ('/v2/meters/%s/statistics' % meter, '/v2/meters/%s' % meter,
+                 '/v2/samples'):
+        response = crowded.get(path)
+        _assert_client_error(response)
+        assert 'narrow the query' in response.text
+    narrowed = crowded.get('/v2/meters/%s/statistics' % meter,
+                           params={'q.field': 'resource_id', 'q.value': 'vm-7'})
+    assert narrowed.status_code == 200 and narrowed.json()[0]['count'] == 1
+    assert len(crowded.get('/v2/meters').json()) == 10_000
