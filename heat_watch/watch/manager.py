@@ -48,11 +48,12 @@ class WatchEngineManager:
         return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
-                     name: str | None, dimensions: list[list[str]], limit: int) -> list[dict]:
+                     name: str | None, dimensions: list[list[str]], limit: int,
+                     ids: list[int] | None = None) -> list[dict]:
         """Metrics matching filters (1.3); project_id None: every project (admin)."""
         meter_reads.check_scope(ctxt, project_id)
         return meter_reads.find_metrics(self.store, project_id, namespace, name,
-                                        dimensions, limit)
+                                        dimensions, limit, ids)
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,

@@ -37,9 +37,11 @@ def check_scope(ctxt, project_id: str | None) -> None:
 
 def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
                  namespace: str | None, name: str | None,
-                 dimensions: list[list[str]], limit: int) -> list[dict]:
+                 dimensions: list[list[str]], limit: int,
+                 ids: list[int] | None = None) -> list[dict]:
     """Metrics matching every filter (each dimension [name, value] must be
-    one of the metric's), in creation order; each with its latest unit."""
+    one of the metric's; among ``ids`` when given), in creation order; each
+    with its latest unit."""
     tables = store.datapoint_tables()
     latest = []
     for table in tables:
@@ -56,6 +58,8 @@ def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
              .order_by(METRICS.c.id).limit(min(limit, MAX_METRICS)))
     if project_id is not None:
         query = query.where(METRICS.c.project_id == project_id)
+    if ids is not None:
+        query = query.where(METRICS.c.id.in_(ids[:MAX_METRICS]))
     if namespace is not None:
         query = query.where(METRICS.c.namespace == namespace)
     if name is not None:

@@ -120,12 +120,14 @@ class WatchEngineClient:
                                     result=result)
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
-                     name: str | None, dimensions: list[list[str]], limit: int) -> list[dict]:
-        """Metrics matching every filter, each with its latest unit: a list of
-        {id, project_id, namespace, name, dimensions, last_put_at, unit}.
-        ``project_id`` None reads every project (admin contexts only)."""
+                     name: str | None, dimensions: list[list[str]], limit: int,
+                     ids: list[int] | None = None) -> list[dict]:
+        """Metrics matching every filter (and among ``ids`` when given), each
+        with its latest unit: a list of {id, project_id, namespace, name,
+        dimensions, last_put_at, unit}. ``project_id`` None reads every
+        project (admin contexts only)."""
         return self._call(ctxt, 'find_metrics', project_id=project_id, namespace=namespace,
-                          name=name, dimensions=dimensions, limit=limit)
+                          name=name, dimensions=dimensions, limit=limit, ids=ids)
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,

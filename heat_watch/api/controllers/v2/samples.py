@@ -60,9 +60,11 @@ class SamplesController(rest.RestController):
             metric_id, stamp = (int(part) for part in sample_id.split('.'))
         except ValueError:
             raise client_error('Sample %s does not exist.' % sample_id, 404)
+        if not (0 < metric_id < 2 ** 63 and abs(stamp) < 2 ** 62):
+            raise client_error('Sample %s does not exist.' % sample_id, 404)
         ctxt = request.context
-        metrics = [m for m in base.Selection(ctxt.project_id).metrics(request.engine, ctxt)
-                   if m['id'] == metric_id]
+        metrics = request.engine.find_metrics(ctxt, ctxt.project_id, None, None, [], 1,
+                                              ids=[metric_id])
         rows = request.engine.metric_datapoints(ctxt, ctxt.project_id, [metric_id], stamp,
                                                 stamp + 1, 1) if metrics else []
         if not rows:

@@ -100,7 +100,9 @@ def test_unsupported_methods_answer_405(project_a, method, path):
 
 
 @pytest.mark.parametrize('path', ['/v3', '/v2/nothing', '/v2/samples/not-an-id',
-                                  '/v2/samples/1.2', '/v2/resources/no-such-resource'])
+                                  '/v2/samples/1.2', '/v2/samples/%d.1' % 2 ** 70,
+                                  '/v2/samples/1.%d' % 2 ** 70, '/v2/samples/-1.1',
+                                  '/v2/resources/no-such-resource'])
 def test_unknown_paths_answer_404(project_a, path):
     _assert_client_error(project_a.get(path), (404,))
 
