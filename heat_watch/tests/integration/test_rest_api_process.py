@@ -75,6 +75,8 @@ def test_samples_statistics_and_resources_on_the_database(rest):
     assert (by_group[0]['count'], by_group[0]['max']) == (3, 500.0)
     resources = client.get('/v2/resources', params=query(meter=meter)).json()
     assert sorted(r['resource_id'] for r in resources) == ['vm-1', 'vm-2']
+    newest = client.get('/v2/samples', params=dict(query(meter=meter), limit=1)).json()
+    assert client.get('/v2/samples/%s' % newest[0]['id']).json() == newest[0]
     meters = client.get('/v2/meters', params=query(meter=meter)).json()
     assert sorted((m['resource_id'], m['unit']) for m in meters) == [('vm-1', 'B'),
                                                                       ('vm-2', 'B')]
