@@ -11,15 +11,16 @@ import sysconfig
 
 from oslo_config import cfg
 
+from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import api_cloudwatch, databases, startup
+from heat_watch.cmd import api, api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import service as watch_service
 
 DESCRIPTION = (
-    'Every heat_watch service in one process: the CloudWatch API, the watch engine and '
-    'the notifier, on SQLite files under --state_path (created with their schemas and the '
+    'Every heat_watch service in one process: the CloudWatch API, the REST API, the '
+    'watch engine and the notifier, on SQLite files under --state_path (created with their schemas and the '
     'credential key on first start) and the in-process message transport. It prints its '
     'endpoint and the heat-watch-manage command that creates credentials. Main options: '
     '--state_path DIR (default ~/.local/share/heat_watch, /var/lib/heat_watch for root), '
@@ -31,6 +32,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     watch_service.register_opts(conf)
     notifier_service.register_opts(conf)
     cloudwatch_app.register_opts(conf)
+    api_app.register_opts(conf)
     databases.register_opts(conf)
 
 
@@ -39,7 +41,7 @@ def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
     databases.db_sync(conf)
     crypto.ensure_key_file(conf)
     return [watch_service.WatchEngineService(conf), notifier_service.NotifierService(conf),
-            api_cloudwatch.build_service(conf)]
+            api.build_service(conf), api_cloudwatch.build_service(conf)]
 
 
 def manage_command() -> str:
@@ -53,6 +55,7 @@ def manage_command() -> str:
 
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     api = services[-1]
+    rest = services[-2]
     config_args = ''.join(' --config-file %s' % os.path.abspath(f) for f in conf.config_file)
     if not config_args:
         config_args = ' --state_path %s' % os.path.abspath(conf.state_path)
@@ -60,6 +63,8 @@ def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
         'heat-watch-all is running (state under %s).' % conf.state_path,
         '  CloudWatch API (Query and JSON protocols): http://%s:%d/v1'
         % (api.host, api.port),
+        '  REST API (Ceilometer v2 dialect, auth_strategy %s): http://%s:%d/'
+        % (conf.api.auth_strategy, rest.host, rest.port),
         'Create credentials for a project:',
         '  %s%s credentials create --project-id demo' % (manage_command(), config_args),
         'then, for example:',
@@ -72,6 +77,10 @@ def _main(argv: list[str]) -> int:
     register_opts(config.CONF)
     rpc.set_defaults()
     config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
+    # Standalone: no Keystone to ask, so the REST API trusts X-Project-Id
+    # and therefore listens on loopback only unless configured otherwise.
+    config.CONF.set_default('auth_strategy', 'noauth', group=api_app.GROUP)
+    config.CONF.set_default('bind_host', '127.0.0.1', group=api_app.GROUP)
     conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     services = build_services(conf)

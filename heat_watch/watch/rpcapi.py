@@ -10,6 +10,8 @@ API version history:
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
 * 1.2 - put_metric_data takes ``metrics``, points grouped by metric
   (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
+* 1.3 - find_metrics, metric_datapoints, metric_buckets: reads across
+  several metrics by filters (the REST API's meters, samples, statistics).
 """
 
 import oslo_messaging as messaging
@@ -19,7 +21,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -116,3 +118,31 @@ class WatchEngineClient:
         outcome ('delivered' | 'retrying' | 'failed'), status and error."""
         self._client.prepare().cast(ctxt, 'record_action_result', alarm_id=alarm_id,
                                     result=result)
+
+    def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
+                     name: str | None, dimensions: list[list[str]], limit: int,
+                     ids: list[int] | None = None) -> list[dict]:
+        """Metrics matching every filter (and among ``ids`` when given), each
+        with its latest unit: a list of {id, project_id, namespace, name,
+        dimensions, last_put_at, unit}. ``project_id`` None reads every
+        project (admin contexts only)."""
+        return self._call(ctxt, 'find_metrics', project_id=project_id, namespace=namespace,
+                          name=name, dimensions=dimensions, limit=limit, ids=ids)
+
+    def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
+                          start: int | None, end: int | None, limit: int,
+                          descending: bool = True) -> list[list]:
+        """Datapoint rows [metric_id, timestamp, unit, sample_count, sum,
+        minimum, maximum] of metrics found by find_metrics."""
+        return self._call(ctxt, 'metric_datapoints', project_id=project_id,
+                          metric_ids=metric_ids, start=start, end=end, limit=limit,
+                          descending=descending)
+
+    def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
+                       start: int | None, end: int | None, period: int | None) -> dict:
+        """Aggregates per metric and period: {start, end, period, rows}, a row
+        [metric_id, bucket, unit, sample_count, sum, minimum, maximum,
+        first_timestamp, last_timestamp]; None bounds: those of the data."""
+        return self._call(ctxt, 'metric_buckets', project_id=project_id,
+                          metric_ids=metric_ids, start=start, end=end, period=period)
+
