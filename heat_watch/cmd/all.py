@@ -20,11 +20,12 @@ from heat_watch.watch import service as watch_service
 
 DESCRIPTION = (
     'Every heat_watch service in one process: the CloudWatch API, the REST API, the '
-    'watch engine and the notifier, on SQLite files under --state_path (created with their schemas and the '
-    'credential key on first start) and the in-process message transport. It prints its '
-    'endpoint and the heat-watch-manage command that creates credentials. Main options: '
-    '--state_path DIR (default ~/.local/share/heat_watch, /var/lib/heat_watch for root), '
-    '--config-file FILE; in the file, [cloudwatch_api] bind_host and bind_port (8003).')
+    'watch engine, the orchestrator and the notifier, on SQLite files under --state_path '
+    '(created with their schemas and the credential key on first start) and the '
+    'in-process message transport. It prints its endpoints and the heat-watch-manage '
+    'command that creates credentials. Main options: --state_path DIR (default '
+    '~/.local/share/heat_watch, /var/lib/heat_watch for root), --config-file FILE; in the '
+    'file, [cloudwatch_api] bind_host and bind_port (8003), [api] bind_port (8004).')
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
