@@ -21,7 +21,7 @@ import pytest
 from heat_watch.tests import doc_snippets
 
 DOC_ENDPOINT = 'http://127.0.0.1:8003/v1'
-DOC_ACTION = 'http://10.0.0.10:8000/scale-up'
+DOC_ACTION = 'https://hooks.example.com/scale-up'
 
 
 @pytest.fixture(scope='module')
@@ -74,7 +74,7 @@ def test_with_the_documented_config_the_alarm_keeps_its_webhook_url(aws):
 
 class _Webhook(http.server.BaseHTTPRequestHandler):
     # awscli parses the fetched text as it would the value itself: a JSON list.
-    answer = b'["http://10.0.0.10:8000/what-the-receiver-answered"]'
+    answer = b'["https://hooks.example.com/what-the-receiver-answered"]'
     requests: list[str] = []
 
     def do_GET(self):  # noqa: N802 (http.server's name)
