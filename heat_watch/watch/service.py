@@ -65,7 +65,7 @@ class WatchEngineService(service.Service):
         self.store = metric_storage.MetricStore(
             engine, buffer_rows=conf.watch_database.sqlite_ingest_buffer_rows,
             buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds)
-        self.alarms = alarm_storage.AlarmStore(engine)
+        self.alarms = alarm_storage.AlarmStore(engine, host=conf.host)
         self.partitioner = coordination.Partitioner(
             conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
             conf.coordination.membership_refresh)

@@ -5,18 +5,21 @@ history item in the same transaction, so that when several engines evaluate
 the same alarm, exactly one records the transition and runs its actions.
 """
 
+import datetime
 import json
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, ids
 from heat_watch.watch.storage import models
 from heat_watch.watch.storage.metrics import now_ms
 
 ALARMS = models.Alarm.__table__
 HISTORY = models.AlarmHistory.__table__
+OUTBOX = models.ActionOutbox.__table__
 METRIC = 'MetricAlarm'
 COMPOSITE = 'CompositeAlarm'
 INITIAL_REASON = 'Unchecked: Initial alarm creation'
@@ -41,6 +44,8 @@ class Transition(NamedTuple):
     reason: str
     reason_data: str | None
     run_actions: bool
+    # The URLs to run (recorded in the outbox with the transition).
+    actions: tuple[str, ...] = ()
 
     def values(self, stamp: int) -> dict:
         """The alarm columns this change writes (every CAS column, so one
@@ -82,11 +87,31 @@ def history_item(alarm: dict, item_type: str, summary: str, data: dict,
             'summary': summary[:255], 'data': json.dumps(data)}
 
 
-class AlarmStore:
-    """Reads and writes alarms and their history."""
+def _when(stamp_ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC)
 
-    def __init__(self, engine: sa.Engine):
+
+def outbox_rows(engine_host: str, alarm: dict, previous: str, actions, stamp: int) -> list[dict]:
+    """Outbox rows running ``actions`` for ``alarm`` (as updated) that left ``previous``."""
+    reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
+        else {}
+    when = _when(alarm['state_updated_at'])
+    severity = alarm['definition'].get('Severity') or hw_alarms.DEFAULT_SEVERITY
+    return [{'engine': engine_host, 'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
+             'created_at': stamp, 'payload': json.dumps(hw_alarms.action_payload(
+                 action=action, alarm_id=alarm['id'], alarm_name=alarm['name'],
+                 project_id=alarm['project_id'], previous=previous, current=alarm['state'],
+                 reason=alarm['state_reason'], reason_data=reason_data, severity=severity,
+                 timestamp=when))} for action in actions]
+
+
+class AlarmStore:
+    """Reads and writes alarms, their history and their outbox of actions."""
+
+    def __init__(self, engine: sa.Engine, host: str = 'localhost'):
         self.engine = engine
+        # Names this engine's rows of the action outbox.
+        self.host = host
 
     # -- configuration -------------------------------------------------------
 
@@ -268,15 +293,44 @@ class AlarmStore:
             history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
             if history:
                 conn.execute(sa.insert(HISTORY), history)
-        return [dict(c.alarm, **v) if ok else None
-                for c, v, ok in zip(changes, values, won, strict=True)]
+            updated = [dict(c.alarm, **v) if ok else None
+                       for c, v, ok in zip(changes, values, won, strict=True)]
+            actions = [row for c, alarm in zip(changes, updated, strict=True)
+                       if alarm is not None and c.run_actions and c.actions
+                       for row in outbox_rows(self.host, alarm, c.alarm['state'], c.actions,
+                                              stamp)]
+            if actions:
+                conn.execute(sa.insert(OUTBOX), actions)
+        return updated
 
-    def mark_actions_run(self, alarm: dict) -> bool:
-        """Claim a repeat of the current state's actions (compare-and-set)."""
+    def mark_actions_run(self, alarm: dict, actions=()) -> bool:
+        """Claim a repeat of the current state's actions (compare-and-set)
+        and record them in the outbox, in the same transaction."""
+        stamp = now_ms()
         with self.engine.begin() as conn:
-            return bool(conn.execute(sa.update(ALARMS).where(
+            won = bool(conn.execute(sa.update(ALARMS).where(
                 ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
-                .values(actions_run_at=now_ms(), version=alarm['version'] + 1)).rowcount)
+                .values(actions_run_at=stamp, version=alarm['version'] + 1)).rowcount)
+            if won and actions:
+                conn.execute(sa.insert(OUTBOX), outbox_rows(
+                    self.host, alarm, alarm['state'], actions, stamp))
+        return won
+
+    # -- the action outbox -----------------------------------------------------
+
+    def pending_actions(self, limit: int) -> list[sa.Row]:
+        """This engine's unpublished actions, oldest first."""
+        query = (sa.select(OUTBOX.c.id, OUTBOX.c.alarm_id, OUTBOX.c.project_id,
+                           OUTBOX.c.payload)
+                 .where(OUTBOX.c.engine == self.host).order_by(OUTBOX.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def delete_actions(self, ids: list[int]) -> None:
+        """Forget published actions."""
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
 
     # -- history ---------------------------------------------------------------
 
