@@ -139,7 +139,7 @@ class AlarmStore:
                       'configuration_updated_at': stamp, 'alarm_type': alarm_type}
             if row is None:
                 alarm = dict(values, id=ids.time_ordered_uuid(), project_id=project_id, name=name,
-                             state='INSUFFICIENT_DATA', state_reason=INITIAL_REASON,
+                             state=hw_alarms.INSUFFICIENT_DATA, state_reason=INITIAL_REASON,
                              state_reason_data=None, state_updated_at=stamp,
                              state_transitioned_at=stamp, actions_run_at=None, version=1)
                 conn.execute(sa.insert(ALARMS).values(**alarm))
