@@ -17,7 +17,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.watch import composite, evaluation, outbox, statistics
+from heat_watch.watch import composite, evaluation, outbox, rules, statistics
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
 
@@ -162,19 +162,16 @@ class AlarmEvaluator:
         watched: set[str] = set()
         with self._watch_lock:
             self._watched_meanwhile = set()
-        for alarm_type in (alarm_storage.METRIC, alarm_storage.COMPOSITE):
+        for rule_type in rules.in_sweep_order():
             after = ''
             while not self._stop.is_set():
-                page = self.alarms.page(alarm_type, after, batch)
+                page = self.alarms.page(rule_type.stored_type, after, batch)
                 if not page:
                     break
                 after = page[-1]['id']
                 watched.update(a['metric_key'] for a in page if a['metric_key'])
                 mine = [a for a in page if self._owns(a['id'])]
-                if alarm_type == alarm_storage.METRIC:
-                    self.evaluate_alarms(mine)
-                else:
-                    self.evaluate_composites(mine)
+                rule_type.evaluate(self, mine)
                 count += len(mine)
         if not self._stop.is_set():
             with self._watch_lock:

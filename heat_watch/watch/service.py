@@ -7,7 +7,7 @@ from oslo_log import log
 
 from heat_watch.common import coordination, rpc, service
 from heat_watch.notifier import client as notifier_client
-from heat_watch.watch import alarm_manager, evaluator, ingest, manager, rpcapi
+from heat_watch.watch import alarm_manager, alarm_records, evaluator, ingest, manager, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
@@ -82,7 +82,8 @@ class WatchEngineService(service.Service):
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
             alarm_manager.AlarmManager(self.alarms, self.evaluator,
-                                       conf.watch_engine.region_name)]
+                                       conf.watch_engine.region_name),
+            alarm_records.AlarmRecordManager(self.alarms, self.evaluator)]
         self._server = None
         self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
                                             self.evaluator.sweep, initial_delay=1)]

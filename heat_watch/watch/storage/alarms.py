@@ -14,14 +14,15 @@ from oslo_db import exception as db_exc
 
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, ids
-from heat_watch.watch.storage import models
+from heat_watch.watch import model
+from heat_watch.watch.storage import models, records
 from heat_watch.watch.storage.metrics import now_ms
 
 ALARMS = models.Alarm.__table__
 HISTORY = models.AlarmHistory.__table__
 OUTBOX = models.ActionOutbox.__table__
-METRIC = 'MetricAlarm'
-COMPOSITE = 'CompositeAlarm'
+METRIC = records.METRIC
+COMPOSITE = records.COMPOSITE
 INITIAL_REASON = 'Unchecked: Initial alarm creation'
 _CAS_COLUMNS = ('state', 'state_reason', 'state_reason_data', 'state_updated_at',
                 'state_transitioned_at', 'actions_run_at', 'version')
@@ -158,6 +159,45 @@ class AlarmStore:
                 **history_item(alarm, 'ConfigurationUpdate', summary, data, stamp)))
         return alarm, row is None
 
+    def update(self, project_id: str, alarm_id: str, alarm_type: str, definition: dict,
+               metric_key: str | None) -> dict:
+        """Replace the definition of one alarm by id (its name may change; the
+        state stays); a ConfigurationUpdate history item records it."""
+        stamp = now_ms()
+        name = definition['AlarmName']
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.id == alarm_id)).first()
+            if row is None:
+                raise exceptions.AlarmNotFound(name=alarm_id)
+            if name != row.name and conn.execute(sa.select(ALARMS.c.id).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first():
+                raise exceptions.Conflict(reason='an alarm named %s exists already' % name)
+            values = {'definition': json.dumps(definition), 'metric_key': metric_key,
+                      'actions_enabled': definition.get('ActionsEnabled', True),
+                      'configuration_updated_at': stamp, 'alarm_type': alarm_type,
+                      'name': name, 'version': row.version + 1}
+            conn.execute(sa.update(ALARMS).where(ALARMS.c.id == alarm_id).values(**values))
+            alarm = dict(row._mapping, **values)
+            alarm['definition'] = definition
+            conn.execute(sa.insert(HISTORY).values(**history_item(
+                alarm, 'ConfigurationUpdate', 'Alarm "%s" updated' % name,
+                {'version': '1.0', 'type': 'Update', 'updatedAlarm': definition,
+                 'originalAlarm': json.loads(row.definition)}, stamp)))
+        return alarm
+
+    def delete_ids(self, project_id: str, alarm_ids: list[str]) -> None:
+        """Delete alarms by id; if one is unknown (in this project), none is deleted."""
+        with self.engine.begin() as conn:
+            rows = list(conn.execute(sa.select(ALARMS.c.name).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.id.in_(alarm_ids))))
+            if len(rows) != len(set(alarm_ids)):
+                found = {r.id for r in conn.execute(sa.select(ALARMS.c.id).where(
+                    ALARMS.c.id.in_(alarm_ids), ALARMS.c.project_id == project_id))}
+                raise exceptions.AlarmNotFound(
+                    name=', '.join(sorted(set(alarm_ids) - found)))
+        self.delete(project_id, [r.name for r in rows])
+
     def delete(self, project_id: str, names: list[str]) -> None:
         """Delete alarms; if one name is unknown, none is deleted."""
         with self.engine.begin() as conn:
@@ -216,6 +256,36 @@ class AlarmStore:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [record(r) for r in conn.execute(query)]
+
+    def listing(self, project_id: str, filters: model.AlarmFilter, *, sort_key: str,
+                descending: bool, marker: str | None, limit: int) -> list[dict]:
+        """Alarms of a project matching the filters held in columns, in
+        (sort_key, id) order after the alarm ``marker`` (an id)."""
+        column = ALARMS.c[sort_key]
+        query = sa.select(ALARMS).where(ALARMS.c.project_id == project_id)
+        if filters.name is not None:
+            query = query.where(ALARMS.c.name == filters.name)
+        if filters.names is not None:
+            query = query.where(ALARMS.c.name.in_(filters.names))
+        if filters.name_prefix:
+            query = query.where(ALARMS.c.name.startswith(filters.name_prefix, autoescape=True))
+        if filters.state is not None:
+            query = query.where(ALARMS.c.state == filters.state)
+        if filters.type is not None:
+            query = query.where(ALARMS.c.alarm_type == records.STORED_TYPES[filters.type])
+        if filters.enabled is not None:
+            query = query.where(ALARMS.c.actions_enabled == filters.enabled)
+        with self.engine.connect() as conn:
+            if marker is not None:
+                after = conn.execute(sa.select(column).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.id == marker)).first()
+                if after is None:
+                    raise exceptions.InvalidNextToken()
+                position = sa.tuple_(column, ALARMS.c.id)
+                bound = sa.tuple_(sa.literal(after[0]), sa.literal(marker))
+                query = query.where(position < bound if descending else position > bound)
+            order = (column.desc(), ALARMS.c.id.desc()) if descending else (column, ALARMS.c.id)
+            return [record(r) for r in conn.execute(query.order_by(*order).limit(limit))]
 
     def for_metric_keys(self, keys) -> list[dict]:
         """Metric alarms watching any of these metrics (the fast path)."""
@@ -342,12 +412,15 @@ class AlarmStore:
 
     def history(self, project_id: str, *, name: str | None, types: tuple[str, ...],
                 item_type: str | None, start: int | None, end: int | None,
-                ascending: bool, after_id: int | None, limit: int) -> list[sa.Row]:
+                ascending: bool, after_id: int | None, limit: int,
+                alarm_id: str | None = None) -> list[sa.Row]:
         """History items of a project, newest first unless ``ascending``."""
         query = sa.select(HISTORY).where(HISTORY.c.project_id == project_id,
                                          HISTORY.c.alarm_type.in_(types))
         if name:
             query = query.where(HISTORY.c.alarm_name == name)
+        if alarm_id:
+            query = query.where(HISTORY.c.alarm_id == alarm_id)
         if item_type:
             query = query.where(HISTORY.c.item_type == item_type)
         if start is not None:
