@@ -58,7 +58,7 @@ class WatchEngineClient:
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
         self._prepared: dict = {}
 
-    def _call(self, ctxt: hw_context.RequestContext, method: str, version: str = '1.0',
+    def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
               **kwargs):
         """Call ``method`` asking for the lowest API version that has it."""
         return self._for(version).call(ctxt, method, **kwargs)
@@ -77,15 +77,15 @@ class WatchEngineClient:
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics of the caller's project."""
-        return self._call(ctxt, 'get_metric_statistics', args=args)
+        return self._call(ctxt, 'get_metric_statistics', '1.0', args=args)
 
     def get_metric_data(self, ctxt, args: dict) -> dict:
         """GetMetricData of the caller's project."""
-        return self._call(ctxt, 'get_metric_data', args=args)
+        return self._call(ctxt, 'get_metric_data', '1.0', args=args)
 
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics of the caller's project."""
-        return self._call(ctxt, 'list_metrics', args=args)
+        return self._call(ctxt, 'list_metrics', '1.0', args=args)
 
     def put_metric_alarm(self, ctxt, alarm: dict) -> dict:
         """Create or replace a metric alarm by AlarmName (validated
@@ -140,7 +140,7 @@ class WatchEngineClient:
 
     def get_credential(self, ctxt, access: str) -> dict:
         """A credential with its secret still encrypted (service use)."""
-        return self._call(ctxt, 'get_credential', access=access)
+        return self._call(ctxt, 'get_credential', '1.0', access=access)
 
     # -- 1.3: alarms by id, as engine records ------------------------------------------
 
