@@ -57,6 +57,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     client.register_opts(conf)
     retry.register_opts(conf)
     rest.register_opts(conf)
+    outcomes.register_opts(conf)
     conf.register_opts(OPTS, group=GROUP)
 
 

@@ -20,6 +20,7 @@ from heat_watch.common import exceptions
 from heat_watch.watch import composite, evaluation, outbox, rules, statistics
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
+from heat_watch.watch.storage import records
 
 LOG = log.getLogger(__name__)
 
@@ -31,8 +32,6 @@ OPTS = [
                     'trigger the evaluation of their alarms at once.'),
     cfg.IntOpt('evaluation_batch_size', default=1000, min=1,
                help='Alarms evaluated per database round trip.'),
-    cfg.StrOpt('region_name', default='RegionOne',
-               help='Region written into alarm ARNs.'),
     cfg.FloatOpt('outbox_poll_interval', default=5.0, min=0.1,
                  help='Seconds between looks at the alarm action outbox when '
                       'nothing woke its sender (a transition with actions '
@@ -42,26 +41,19 @@ OPTS = [
                       'when publishing an alarm action failed.'),
 ]
 
-ACTION_FIELDS = {'OK': 'OKActions', 'ALARM': 'AlarmActions',
-                 'INSUFFICIENT_DATA': 'InsufficientDataActions'}
 
 
-def alarm_arn(region: str, alarm: dict) -> str:
-    """The ARN of an alarm: arn:openstack:cloudwatch:<region>:<project>:alarm:<name>."""
-    return 'arn:openstack:cloudwatch:%s:%s:alarm:%s' % (region, alarm['project_id'],
-                                                        alarm['name'])
-
-
-def rule_of(definition: dict) -> evaluation.AlarmRule:
-    """The evaluation rule of a metric alarm's definition."""
+def rule_of(alarm: dict) -> evaluation.AlarmRule:
+    """The evaluation settings of a stored threshold alarm (its typed columns)."""
+    percentile = alarm['percentile']
     return evaluation.AlarmRule(
-        statistic=definition.get('Statistic'),
-        extended_statistic=definition.get('ExtendedStatistic'),
-        period=definition['Period'], evaluation_periods=definition['EvaluationPeriods'],
-        datapoints_to_alarm=definition.get('DatapointsToAlarm'),
-        threshold=definition['Threshold'], comparison_operator=definition['ComparisonOperator'],
-        treat_missing_data=definition.get('TreatMissingData') or 'missing',
-        evaluate_low_sample_count_percentile=definition.get('EvaluateLowSampleCountPercentile'))
+        statistic=alarm['statistic'],
+        extended_statistic=None if percentile is None else records.percentile_text(percentile),
+        period=alarm['period'], evaluation_periods=alarm['evaluation_periods'],
+        datapoints_to_alarm=alarm['datapoints_to_alarm'], threshold=alarm['threshold'],
+        comparison_operator=alarm['comparison'],
+        treat_missing_data=alarm['missing_data'] or 'missing',
+        evaluate_low_sample_count_percentile=alarm['low_sample_count'])
 
 
 class AlarmEvaluator:
@@ -81,7 +73,6 @@ class AlarmEvaluator:
         self._keys: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._region = conf.watch_engine.region_name
         # Metrics that some alarm watches; the fast path skips the others
         # without a query. Refreshed by every sweep (alarms created through
         # another engine) and by watch() (alarms created through this one).
@@ -185,9 +176,9 @@ class AlarmEvaluator:
         now = now or datetime.datetime.now(datetime.UTC)
         groups: dict[tuple, list] = defaultdict(list)
         for alarm in alarms:
-            rule = rule_of(alarm['definition'])
+            rule = rule_of(alarm)
             start, end = evaluation.evaluation_window(rule, now)
-            groups[(start, end, rule.period, alarm['definition'].get('Unit'),
+            groups[(start, end, rule.period, alarm['unit'],
                     rule.extended_statistic is not None)].append((alarm, rule))
         changes: list[alarm_storage.Transition] = []
         for (start, end, period, unit, raw), members in groups.items():
@@ -236,8 +227,8 @@ class AlarmEvaluator:
             self._repeat_actions(alarm, rule.period)
             return None
         reason_data = dict(outcome.reason_data)
-        if alarm['definition'].get('Unit'):
-            reason_data['unit'] = alarm['definition']['Unit']
+        if alarm['unit']:
+            reason_data['unit'] = alarm['unit']
         actions = tuple(self._actions(alarm, outcome.state))
         return alarm_storage.Transition(alarm, outcome.state, outcome.reason,
                                         json.dumps(reason_data), bool(actions), actions)
@@ -253,18 +244,18 @@ class AlarmEvaluator:
             names_by_project[alarm['project_id']].add(alarm['name'])
         parents = [a for a in self.alarms.composites_of(list(names_by_project))
                    if names_by_project[a['project_id']]
-                   & composite.parse(a['definition']['AlarmRule']).alarm_names()]
+                   & composite.parse(a['rule']).alarm_names()]
         if parents:
             self.evaluate_composites(parents)
 
     def evaluate_composites(self, alarms: list[dict]) -> None:
         """Evaluate composite alarms from their children's current states."""
         for alarm in alarms:
-            rule = composite.parse(alarm['definition']['AlarmRule'])
+            rule = composite.parse(alarm['rule'])
             children = self.alarms.find(alarm['project_id'], names=sorted(rule.alarm_names()),
                                         types=(alarm_storage.METRIC, alarm_storage.COMPOSITE))
             by_name = {c['name']: composite.ChildState(
-                c['state'], alarm_arn(self._region, c),
+                c['state'], None,
                 metric_storage_time(c['state_transitioned_at'])) for c in children}
             state, reason, data = composite.evaluate_composite(rule, by_name.get)
             if state != alarm['state']:
@@ -314,11 +305,11 @@ class AlarmEvaluator:
     def _actions(alarm: dict, state: str) -> list[str]:
         if not alarm['actions_enabled']:
             return []
-        return list(alarm['definition'].get(ACTION_FIELDS[state]) or [])
+        return list(records.actions_of(alarm).get(state) or [])
 
     def _repeat_actions(self, alarm: dict, period: int) -> None:
         """Run the actions again for alarms that repeat them every period."""
-        if not alarm['definition'].get('RepeatActions'):
+        if not alarm['repeat_actions']:
             return
         actions = self._actions(alarm, alarm['state'])
         last = alarm['actions_run_at'] or alarm['state_transitioned_at']

@@ -283,6 +283,13 @@ class AlarmFilter:
     severity: str | None = None
     namespace: str | None = None
     metric_name: str | None = None
+    # The exact dimensions of the metric ([[name, value], ...], any order).
+    dimensions: list[list[str]] | None = None
+    # An action URL of any state starts with it.
+    action_prefix: str | None = None
+    # The alarms a composite alarm's rule names / the composites naming one.
+    children_of: str | None = None
+    parents_of: str | None = None
 
     def to_wire(self) -> dict:
         """Plain JSON, only the filters given."""

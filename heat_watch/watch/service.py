@@ -79,11 +79,10 @@ class WatchEngineService(service.Service):
             on_stop=self.store.finish_writes, maintain=self.store.move_buffer,
             maintenance_due=self.store.buffer_due,
             idle_interval=conf.watch_database.sqlite_ingest_buffer_seconds)
+        writes = alarm_records.AlarmWrites(self.alarms, self.evaluator)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
-            alarm_manager.AlarmManager(self.alarms, self.evaluator,
-                                       conf.watch_engine.region_name),
-            alarm_records.AlarmRecordManager(self.alarms, self.evaluator)]
+            alarm_manager.AlarmManager(writes), alarm_records.AlarmRecordManager(writes)]
         self._server = None
         self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
                                             self.evaluator.sweep, initial_delay=1)]

@@ -34,7 +34,7 @@ import json
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
-from heat_watch.cloudwatch.actions import alarm_queries
+from heat_watch.cloudwatch.actions import alarm_queries, alarm_shapes
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import composite, evaluation
@@ -189,7 +189,7 @@ def put_metric_alarm(ctxt, engine, data: dict) -> dict:
     alarm = _common_settings(data)
     for part in (_metric, _statistic, _evaluation, _comparison):
         alarm.update(part(data))
-    engine.put_metric_alarm(ctxt, alarm)
+    engine.put_alarm(ctxt, alarm_shapes.definition(alarm))
     return {}
 
 
@@ -211,7 +211,7 @@ def put_composite_alarm(ctxt, engine, data: dict) -> dict:
     _reject_unsupported(data, UNSUPPORTED_COMPOSITE_ALARM)
     alarm = _common_settings(data)
     alarm['AlarmRule'] = _alarm_rule(data)
-    engine.put_composite_alarm(ctxt, alarm)
+    engine.put_alarm(ctxt, alarm_shapes.definition(alarm))
     return {}
 
 
@@ -236,15 +236,14 @@ def _state_reason(data: dict) -> str:
     return v.string(data, 'StateReason', 'StateReason', 0, 1023)
 
 
-def _state_reason_data(data: dict) -> str | None:
+def _state_reason_data(data: dict):
     text = v.string(data, 'StateReasonData', 'StateReasonData', 0, 4000)
     if not text:  # absent, or empty: no data
         return None
     try:
-        json.loads(text)
+        return json.loads(text)
     except ValueError:
         raise errors.InvalidFormat('The parameter StateReasonData must be valid JSON.') from None
-    return text
 
 
 def set_alarm_state(ctxt, engine, data: dict) -> dict:

@@ -16,6 +16,7 @@ from oslo_config import cfg
 from heat_watch.common import config, rpc
 from heat_watch.notifier import client as notifier_client
 from heat_watch.tests.integration import base, outbox_proxy
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -83,12 +84,9 @@ def _received(names, count: int, timeout: float) -> list[dict]:
 
 
 def _alarm(store, name: str, actions: list[str]) -> dict:
-    definition = {'AlarmName': name, 'Namespace': 'ns', 'MetricName': name, 'Period': 60,
-                  'EvaluationPeriods': 1, 'Threshold': 50.0, 'Statistic': 'Maximum',
-                  'ComparisonOperator': 'GreaterThanThreshold', 'AlarmActions': actions,
-                  'OKActions': actions}
-    key = metric_storage.metric_key('p1', 'ns', name, [])
-    return store.put('p1', alarm_storage.METRIC, definition, key)[0]
+    return support.put(store, support.threshold(
+        name, metric_name=name, threshold=50.0, statistic='Maximum',
+        actions={'ALARM': actions, 'OK': actions}))
 
 
 def test_a_broker_outage_delays_actions_but_never_evaluation(conf, proxy, names):

@@ -1,8 +1,8 @@
 """Stored alarm rows <-> the engine's records (:mod:`heat_watch.watch.model`).
 
-The one place that knows how an alarm definition is laid out in the
-``alarms.definition`` column (the layout the evaluator reads) and which
-stored ``alarm_type`` and ``item_type`` values mean which record type.
+The one place that knows how a definition maps onto the typed columns of
+``alarms`` and its state onto ``alarm_states``; storage hands the evaluator
+flat row dicts (cheap to read in bulk) and the RPC methods these records.
 """
 
 import json
@@ -10,13 +10,8 @@ import json
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.watch import model
 
-# Stored alarm_type values (columns alarms.alarm_type, alarm_history.alarm_type).
-METRIC = 'MetricAlarm'
-COMPOSITE = 'CompositeAlarm'
-STORED_TYPES = {hw_alarms.THRESHOLD: METRIC, hw_alarms.COMPOSITE: COMPOSITE}
-TYPES = {stored: neutral for neutral, stored in STORED_TYPES.items()}
-_ACTION_KEYS = {hw_alarms.OK: 'OKActions', hw_alarms.ALARM: 'AlarmActions',
-                hw_alarms.INSUFFICIENT_DATA: 'InsufficientDataActions'}
+METRIC = hw_alarms.THRESHOLD
+COMPOSITE = hw_alarms.COMPOSITE
 # Stored history item_type (and, for configuration items, data['type'])
 # -> HistoryItem.type.
 _HISTORY_TYPES = {('ConfigurationUpdate', 'Create'): 'creation',
@@ -27,71 +22,71 @@ _HISTORY_TYPES = {('ConfigurationUpdate', 'Create'): 'creation',
 STORED_HISTORY_TYPES = {'creation': 'ConfigurationUpdate', 'rule change': 'ConfigurationUpdate',
                         'deletion': 'ConfigurationUpdate', 'state transition': 'StateUpdate',
                         'action': 'Action'}
+_RULE_COLUMNS = ('namespace', 'metric_name', 'dimensions', 'unit', 'statistic', 'percentile',
+                 'period', 'evaluation_periods', 'datapoints_to_alarm', 'comparison',
+                 'threshold', 'missing_data', 'low_sample_count', 'rule')
 
 
-def stored_definition_percentile(p: float) -> str:
-    """The stored (extended statistic) form of a percentile: 90.0 -> 'p90'."""
+def columns_of(definition: model.AlarmDefinition, metric_key: str | None) -> dict:
+    """The typed columns of a definition (all but id, project and times)."""
+    values = dict.fromkeys(_RULE_COLUMNS)
+    values.update({
+        'name': definition.name, 'user_id': definition.user_id,
+        'alarm_type': definition.type, 'description': definition.description,
+        'metric_key': metric_key, 'actions': json.dumps(definition.actions),
+        'actions_enabled': definition.actions_enabled,
+        'repeat_actions': definition.repeat_actions, 'severity': definition.severity,
+        'tags': json.dumps(definition.tags) if definition.tags else None})
+    rule = definition.rule
+    if isinstance(rule, model.CompositeRule):
+        values['rule'] = rule.expression
+        return values
+    values.update({
+        'namespace': rule.metric.namespace, 'metric_name': rule.metric.metric_name,
+        'dimensions': json.dumps([list(d) for d in rule.metric.dimensions]),
+        'unit': rule.metric.unit, 'statistic': rule.statistic, 'percentile': rule.percentile,
+        'period': rule.period, 'evaluation_periods': rule.evaluation_periods,
+        'datapoints_to_alarm': rule.datapoints_to_alarm, 'comparison': rule.comparison,
+        'threshold': rule.threshold, 'missing_data': rule.missing_data,
+        'low_sample_count': rule.low_sample_count})
+    return values
+
+
+def percentile_text(p: float) -> str:
+    """A percentile as an extended statistic: 90.0 -> 'p90', 99.9 -> 'p99.9'."""
     return 'p%d' % p if float(p).is_integer() else 'p%s' % repr(float(p))
 
 
-def stored_definition(definition: model.AlarmDefinition) -> dict:
-    """The ``definition`` column's content for a definition."""
-    stored = {'AlarmName': definition.name, 'ActionsEnabled': definition.actions_enabled,
-              'RepeatActions': definition.repeat_actions, 'Severity': definition.severity}
-    if definition.description is not None:
-        stored['AlarmDescription'] = definition.description
-    for state, key in _ACTION_KEYS.items():
-        stored[key] = list(definition.actions.get(state) or [])
-    if definition.tags:
-        stored['Tags'] = definition.tags
-    rule = definition.rule
-    if isinstance(rule, model.CompositeRule):
-        stored['AlarmRule'] = rule.expression
-        return stored
-    stored.update({
-        'Namespace': rule.metric.namespace, 'MetricName': rule.metric.metric_name,
-        'Dimensions': [{'Name': n, 'Value': v} for n, v in rule.metric.dimensions],
-        'Unit': rule.metric.unit, 'Statistic': rule.statistic,
-        'ExtendedStatistic': None if rule.percentile is None
-        else stored_definition_percentile(rule.percentile),
-        'Period': rule.period, 'EvaluationPeriods': rule.evaluation_periods,
-        'DatapointsToAlarm': rule.datapoints_to_alarm, 'Threshold': rule.threshold,
-        'ComparisonOperator': rule.comparison, 'TreatMissingData': rule.missing_data,
-        'EvaluateLowSampleCountPercentile': rule.low_sample_count})
-    return stored
-
-
-def _rule(alarm_type: str, stored: dict) -> model.ThresholdRule | model.CompositeRule:
-    if alarm_type == COMPOSITE:
-        return model.CompositeRule(stored['AlarmRule'])
-    extended = stored.get('ExtendedStatistic')
+def rule_of(alarm: dict) -> model.ThresholdRule | model.CompositeRule:
+    """The rule record of a stored alarm."""
+    if alarm['alarm_type'] == COMPOSITE:
+        return model.CompositeRule(alarm['rule'])
     return model.ThresholdRule(
         metric=model.MetricSelector(
-            stored['Namespace'], stored['MetricName'],
-            tuple(tuple(d) for d in hw_alarms.canonical_dimensions(
-                (d['Name'], d['Value']) for d in stored.get('Dimensions') or [])),
-            stored.get('Unit')),
-        period=stored['Period'], evaluation_periods=stored['EvaluationPeriods'],
-        comparison=stored['ComparisonOperator'], threshold=float(stored['Threshold']),
-        statistic=stored.get('Statistic'),
-        percentile=float(extended[1:]) if extended else None,
-        datapoints_to_alarm=stored.get('DatapointsToAlarm'),
-        missing_data=stored.get('TreatMissingData') or 'missing',
-        low_sample_count=stored.get('EvaluateLowSampleCountPercentile'))
+            alarm['namespace'], alarm['metric_name'],
+            tuple(tuple(d) for d in json.loads(alarm['dimensions'] or '[]')), alarm['unit']),
+        period=alarm['period'], evaluation_periods=alarm['evaluation_periods'],
+        comparison=alarm['comparison'], threshold=alarm['threshold'],
+        statistic=alarm['statistic'], percentile=alarm['percentile'],
+        datapoints_to_alarm=alarm['datapoints_to_alarm'],
+        missing_data=alarm['missing_data'] or 'missing',
+        low_sample_count=alarm['low_sample_count'])
+
+
+def actions_of(alarm: dict) -> dict[str, list[str]]:
+    """state -> action URLs of a stored alarm (enabled or not)."""
+    return json.loads(alarm['actions'])
 
 
 def definition_of(alarm: dict) -> model.AlarmDefinition:
     """The definition record of a stored alarm (as AlarmStore returns it)."""
-    stored = alarm['definition']
     return model.AlarmDefinition(
-        id=alarm['id'], project_id=alarm['project_id'], name=alarm['name'],
-        rule=_rule(alarm['alarm_type'], stored), description=stored.get('AlarmDescription'),
-        actions={state: list(stored.get(key) or []) for state, key in _ACTION_KEYS.items()},
-        actions_enabled=bool(alarm['actions_enabled']),
-        repeat_actions=bool(stored.get('RepeatActions')),
-        severity=stored.get('Severity') or hw_alarms.DEFAULT_SEVERITY,
-        tags=list(stored.get('Tags') or []), created_at=alarm.get('created_at'),
-        updated_at=alarm['configuration_updated_at'])
+        id=alarm['id'], project_id=alarm['project_id'], user_id=alarm['user_id'],
+        name=alarm['name'], rule=rule_of(alarm), description=alarm['description'],
+        actions=actions_of(alarm), actions_enabled=bool(alarm['actions_enabled']),
+        repeat_actions=bool(alarm['repeat_actions']), severity=alarm['severity'],
+        tags=json.loads(alarm['tags']) if alarm['tags'] else [],
+        created_at=alarm['created_at'], updated_at=alarm['configuration_updated_at'])
 
 
 def state_of(alarm: dict) -> model.AlarmState:
@@ -115,5 +110,5 @@ def history_of(row) -> model.HistoryItem:
                                if row.item_type == 'ConfigurationUpdate' else None), 'action')
     return model.HistoryItem(
         id=row.id, alarm_id=row.alarm_id, alarm_name=row.alarm_name,
-        alarm_type=TYPES.get(row.alarm_type, row.alarm_type), project_id=row.project_id,
+        alarm_type=row.alarm_type, project_id=row.project_id,
         timestamp=row.timestamp, type=kind, summary=row.summary, detail=detail)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from heat_watch.common import exceptions
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch.storage import alarms as alarm_storage
 
 
@@ -13,14 +14,12 @@ def store(watch_engine):
     return alarm_storage.AlarmStore(watch_engine)
 
 
-def _definition(name: str = 'high-cpu', **extra) -> dict:
-    return dict({'AlarmName': name, 'Namespace': 'ns', 'MetricName': 'cpu', 'Period': 60,
-                 'EvaluationPeriods': 1, 'Threshold': 80.0, 'Statistic': 'Average',
-                 'ComparisonOperator': 'GreaterThanThreshold'}, **extra)
+def _definition(name: str = 'high-cpu', **extra):
+    return support.threshold(name, **extra)
 
 
 def test_a_new_alarm_starts_in_insufficient_data_with_a_creation_item(store):
-    alarm, created = store.put('p1', alarm_storage.METRIC, _definition(), 'key')
+    alarm, created = store.put(_definition(), 'key')
     assert created
     assert alarm['state'] == 'INSUFFICIENT_DATA'
     items = store.history('p1', name='high-cpu', types=(alarm_storage.METRIC,), item_type=None,
@@ -30,22 +29,23 @@ def test_a_new_alarm_starts_in_insufficient_data_with_a_creation_item(store):
 
 
 def test_updating_an_alarm_keeps_its_state_and_records_both_versions(store):
-    alarm, _ = store.put('p1', alarm_storage.METRIC, _definition(), 'key')
+    alarm, _ = store.put(_definition(), 'key')
     store.transition(alarm, 'ALARM', 'because', None, run_actions=False)
-    updated, created = store.put('p1', alarm_storage.METRIC, _definition(Threshold=90.0), 'key')
+    updated, created = store.put(_definition(threshold=90.0), 'key')
     assert not created
     assert updated['state'] == 'ALARM'
-    assert store.get('p1', 'high-cpu')['definition']['Threshold'] == 90.0
+    assert store.get('p1', 'high-cpu')['threshold'] == 90.0
     items = store.history('p1', name='high-cpu', types=(alarm_storage.METRIC,),
                           item_type='ConfigurationUpdate', start=None, end=None,
                           ascending=False, after_id=None, limit=10)
     data = json.loads(items[0].data)
     assert data['type'] == 'Update'
-    assert data['originalAlarm']['Threshold'] == 80.0
+    assert data['original']['rule']['threshold'] == 80.0
+    assert data['definition']['rule']['threshold'] == 90.0
 
 
 def test_only_one_of_two_concurrent_transitions_wins(store):
-    alarm, _ = store.put('p1', alarm_storage.METRIC, _definition(), 'key')
+    alarm, _ = store.put(_definition(), 'key')
     first = store.transition(alarm, 'ALARM', 'engine a', None, run_actions=True)
     second = store.transition(alarm, 'OK', 'engine b', None, run_actions=True)
     assert first is not None and second is None
@@ -63,9 +63,9 @@ def _state_updates(store, name):
 
 
 def test_a_batch_of_transitions_records_the_winners_and_reports_the_losers(store):
-    a, _ = store.put('p1', alarm_storage.METRIC, _definition('a'), 'ka')
-    b, _ = store.put('p1', alarm_storage.METRIC, _definition('b'), 'kb')
-    c, _ = store.put('p1', alarm_storage.METRIC, _definition('c'), 'kc')
+    a, _ = store.put(_definition('a'), 'ka')
+    b, _ = store.put(_definition('b'), 'kb')
+    c, _ = store.put(_definition('c'), 'kc')
     store.transition(b, 'OK', 'another engine', None, run_actions=False)
     results = store.transitions([
         alarm_storage.Transition(a, 'ALARM', 'a breached', '{"x": 1}', True),
@@ -83,7 +83,7 @@ def test_a_batch_of_transitions_records_the_winners_and_reports_the_losers(store
 
 
 def test_a_batch_where_every_transition_wins_records_them_all(store):
-    alarms = [store.put('p1', alarm_storage.METRIC, _definition(n), 'k' + n)[0] for n in 'xyz']
+    alarms = [store.put(_definition(n), 'k' + n)[0] for n in 'xyz']
     results = store.transitions([alarm_storage.Transition(a, 'OK', 'fine', None, False)
                                  for a in alarms])
     assert [r['name'] for r in results] == ['x', 'y', 'z']
@@ -92,7 +92,7 @@ def test_a_batch_where_every_transition_wins_records_them_all(store):
 
 
 def test_a_transition_to_the_same_state_keeps_its_transition_time(store):
-    alarm, _ = store.put('p1', alarm_storage.METRIC, _definition(), 'key')
+    alarm, _ = store.put(_definition(), 'key')
     moved = store.transition(alarm, 'ALARM', 'first', None, run_actions=False)
     again = store.transition(moved, 'ALARM', 'set again', None, run_actions=False)
     stored = store.get('p1', 'high-cpu')
@@ -102,14 +102,14 @@ def test_a_transition_to_the_same_state_keeps_its_transition_time(store):
 
 
 def test_deleting_with_an_unknown_name_deletes_nothing(store):
-    store.put('p1', alarm_storage.METRIC, _definition('a'), 'key')
+    store.put(_definition('a'), 'key')
     with pytest.raises(exceptions.AlarmNotFound):
         store.delete('p1', ['a', 'missing'])
     assert store.get('p1', 'a')['name'] == 'a'
 
 
 def test_another_project_cannot_see_or_delete_an_alarm(store):
-    store.put('p1', alarm_storage.METRIC, _definition('a'), 'key')
+    store.put(_definition('a'), 'key')
     assert store.find('p2') == []
     with pytest.raises(exceptions.AlarmNotFound):
         store.delete('p2', ['a'])
@@ -118,6 +118,6 @@ def test_another_project_cannot_see_or_delete_an_alarm(store):
 
 
 def test_history_older_than_the_cutoff_is_expired(store):
-    store.put('p1', alarm_storage.METRIC, _definition('a'), 'key')
+    store.put(_definition('a'), 'key')
     assert store.expire_history(0) == 0
     assert store.expire_history(2 ** 62) == 1

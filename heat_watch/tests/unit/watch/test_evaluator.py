@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
@@ -40,16 +41,10 @@ def evaluator(conf, store, sender):
     return evaluator_mod.AlarmEvaluator(conf, store, sender)
 
 
-def _definition(name: str, **extra) -> dict:
-    return dict({'AlarmName': name, 'Namespace': 'ns', 'MetricName': name, 'Period': 60,
-                 'EvaluationPeriods': 1, 'Threshold': 50.0, 'Statistic': 'Maximum',
-                 'ComparisonOperator': 'GreaterThanThreshold',
-                 'AlarmActions': ['log://alarm'], 'OKActions': ['log://ok']}, **extra)
-
-
 def _alarm(store, name: str, **extra) -> dict:
-    key = metric_storage.metric_key('p1', 'ns', name, [])
-    return store.put('p1', alarm_storage.METRIC, _definition(name, **extra), key)[0]
+    return support.put(store, support.threshold(
+        name, metric_name=name, threshold=50.0, statistic='Maximum',
+        actions={'ALARM': ['log://alarm'], 'OK': ['log://ok']}, **extra))
 
 
 def _publish(evaluator) -> None:
@@ -83,7 +78,7 @@ def test_after_a_sweep_only_watched_metrics_wake_the_fast_path(evaluator, store)
 def test_a_batch_of_transitions_sends_the_actions_of_the_winners_only(evaluator, store,
                                                                          sender):
     first, second = _alarm(store, 'first'), _alarm(store, 'second')
-    quiet = _alarm(store, 'quiet', ActionsEnabled=False)
+    quiet = _alarm(store, 'quiet', actions_enabled=False)
     store.transition(second, 'OK', 'another engine moved it', None, run_actions=False)
     won = evaluator.change_states([
         alarm_storage.Transition(first, 'ALARM', 'breached', '{}', True, ('log://alarm',)),

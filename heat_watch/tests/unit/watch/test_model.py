@@ -58,14 +58,11 @@ def test_an_unknown_filter_is_refused():
     _threshold(),
     _threshold(rule=model.CompositeRule('ALARM("a")'), description=None, tags=[]),
 ], ids=['threshold', 'composite'])
-def test_a_stored_definition_reads_back_as_the_same_record(definition):
-    stored = {'id': 'a1', 'project_id': 'p1', 'name': 'low',
-              'alarm_type': records.STORED_TYPES[definition.type],
-              'definition': _through_json(records.stored_definition(definition)),
-              'actions_enabled': definition.actions_enabled, 'configuration_updated_at': 2,
-              'created_at': 1}
-    back = records.definition_of(stored)
-    assert back == definition
+def test_a_definition_in_typed_columns_reads_back_as_the_same_record(definition):
+    stored = dict(records.columns_of(definition, 'key'), id='a1', project_id='p1',
+                  created_at=1, configuration_updated_at=2)
+    assert records.definition_of(_through_json(stored)) == definition
+    assert stored['alarm_type'] == definition.type
 
 
 def test_threshold_and_composite_are_installed_rule_plugins_in_sweep_order():

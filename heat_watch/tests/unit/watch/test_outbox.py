@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
@@ -63,13 +64,10 @@ def evaluator(conf, store, publisher):
 
 
 def _alarm(store, name: str, **extra) -> dict:
-    definition = dict({'AlarmName': name, 'Namespace': 'ns', 'MetricName': name,
-                       'Period': 60, 'EvaluationPeriods': 1, 'Threshold': 50.0,
-                       'Statistic': 'Maximum', 'ComparisonOperator': 'GreaterThanThreshold',
-                       'AlarmActions': ['https://hooks.example.com/%s/alarm' % name],
-                       'OKActions': ['https://hooks.example.com/%s/ok' % name]}, **extra)
-    key = metric_storage.metric_key('p1', 'ns', name, [])
-    return store.put('p1', alarm_storage.METRIC, definition, key)[0]
+    extra.setdefault('actions', {'ALARM': ['https://hooks.example.com/%s/alarm' % name],
+                                 'OK': ['https://hooks.example.com/%s/ok' % name]})
+    return support.put(store, support.threshold(
+        name, metric_name=name, threshold=50.0, statistic='Maximum', **extra))
 
 
 def _put(store, name: str, value: float) -> None:
@@ -105,7 +103,7 @@ def test_actions_are_recorded_with_the_transition_and_published_later(evaluator,
 def test_an_alarm_without_actions_transitions_while_the_broker_holds_a_publish(
         evaluator, store, publisher):
     noisy = _alarm(store, 'noisy')
-    _alarm(store, 'silent', AlarmActions=[], OKActions=[])
+    _alarm(store, 'silent', actions={})
     publisher.open.clear()
     evaluator.start()
     evaluator.change_state(noisy, 'ALARM', 'breached', '{}')
@@ -142,7 +140,8 @@ def test_a_refused_publish_is_retried_in_order_and_nothing_is_lost(evaluator, st
     assert _wait_for(lambda: len(publisher.sent) == 3)
     assert [s[2] for s in publisher.sent] == ['ALARM', 'OK', 'ALARM']
     assert publisher.failures == 0
-    assert store.pending_actions(10) == []
+    assert _wait_for(lambda: store.pending_actions(10) == [])
+    assert len(publisher.sent) == 3  # none twice
 
 
 def test_an_engine_restart_sends_what_it_had_not_published(conf, store, publisher):
@@ -177,7 +176,7 @@ def test_a_resent_action_keeps_its_action_id(conf, store, publisher):
 
 
 def test_repeated_actions_go_through_the_outbox(evaluator, store, publisher):
-    alarm = _alarm(store, 'web', RepeatActions=True)
+    alarm = _alarm(store, 'web', repeat_actions=True)
     alarm = evaluator.change_state(alarm, 'ALARM', 'breached', '{}')
     assert store.mark_actions_run(alarm, ['https://hooks.example.com/web/alarm'])
     while evaluator.outbox.send_pending():

@@ -19,8 +19,8 @@ class Engine:
     def __init__(self, version: str):
         self.target = messaging.Target(version=version)
 
-    def describe_alarms(self, ctxt, args):
-        return {'MetricAlarms': [], 'CompositeAlarms': [], 'asked': args}
+    def list_metrics(self, ctxt, args):
+        return {'Metrics': [], 'asked': args}
 
     def get_alarm(self, ctxt, alarm_id):
         definition = model.AlarmDefinition(project_id=ctxt.project_id, name='n', id=alarm_id,
@@ -58,24 +58,24 @@ def serve():
 CTXT = context.RequestContext(project_id='p1')
 
 
-def test_an_engine_at_1_3_serves_a_method_asked_at_1_1_and_one_asked_at_1_3(serve):
-    client = serve('1.3')
-    assert client.describe_alarms(CTXT, {'MaxRecords': 5})['asked'] == {'MaxRecords': 5}
+def test_an_engine_at_2_1_serves_the_methods_a_client_asks_at_2_0(serve):
+    client = serve('2.1')
+    assert client.list_metrics(CTXT, {'Namespace': 'ns'})['asked'] == {'Namespace': 'ns'}
     alarm = client.get_alarm(CTXT, 'a1')
     assert isinstance(alarm, model.Alarm) and alarm.definition.id == 'a1'
     assert alarm.definition.project_id == 'p1' and alarm.state.state == 'OK'
 
 
-def test_an_older_engine_serves_the_old_methods_and_refuses_the_new(serve):
-    client = serve('1.2')
-    assert client.describe_alarms(CTXT, {})['MetricAlarms'] == []
-    with pytest.raises(messaging.UnsupportedVersion):
-        client.get_alarm(CTXT, 'a1')
+def test_an_engine_of_the_previous_major_version_refuses_every_call(serve):
+    client = serve('1.3')
+    for call in (lambda: client.get_alarm(CTXT, 'a1'), lambda: client.list_metrics(CTXT, {})):
+        with pytest.raises(messaging.UnsupportedVersion):
+            call()
 
 
 def test_the_engine_version_is_the_highest_a_client_method_asks_for():
     source = inspect.getsource(rpcapi.WatchEngineClient)
-    asked = re.findall(r"_call\(\s*ctxt, '\w+', '(1\.\d+)'", source)
-    asked += re.findall(r"_for\('(1\.\d+)'\)", source)
+    asked = re.findall(r"_call\(\s*ctxt, '\w+', '(\d\.\d+)'", source)
+    asked += re.findall(r"_for\('(\d\.\d+)'\)", source)
     assert len(asked) == source.count('def ') - 3  # less __init__, _call, _for
-    assert max(asked, key=lambda v: int(v.split('.')[1])) == rpcapi.RPC_API_VERSION
+    assert max(asked, key=lambda v: tuple(map(int, v.split('.')))) == rpcapi.RPC_API_VERSION

@@ -1,0 +1,54 @@
+"""The durable outbox of alarm actions in the watch database.
+
+Rows are written in the transaction of the transition (or repeat) that runs
+them and deleted once published (:mod:`heat_watch.watch.outbox`).
+"""
+
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from heat_watch.common import alarms as hw_alarms
+from heat_watch.watch.storage import models
+
+OUTBOX = models.ActionOutbox.__table__
+
+
+def _when(stamp_ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC)
+
+
+def outbox_rows(engine_host: str, alarm: dict, previous: str, actions, stamp: int) -> list[dict]:
+    """Outbox rows running ``actions`` for ``alarm`` (as updated) that left ``previous``."""
+    reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
+        else {}
+    when = _when(alarm['state_updated_at'])
+    severity = alarm['severity']
+    return [{'engine': engine_host, 'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
+             'created_at': stamp, 'payload': json.dumps(hw_alarms.action_payload(
+                 action=action, alarm_id=alarm['id'], alarm_name=alarm['name'],
+                 project_id=alarm['project_id'], previous=previous, current=alarm['state'],
+                 reason=alarm['state_reason'], reason_data=reason_data, severity=severity,
+                 timestamp=when))} for action in actions]
+
+
+class OutboxMixin:
+    """Outbox reads and deletes of :class:`heat_watch.watch.storage.alarms.AlarmStore`."""
+
+    engine: sa.Engine
+    host: str
+
+    def pending_actions(self, limit: int) -> list[sa.Row]:
+        """This engine's unpublished actions, oldest first."""
+        query = (sa.select(OUTBOX.c.id, OUTBOX.c.alarm_id, OUTBOX.c.project_id,
+                           OUTBOX.c.payload)
+                 .where(OUTBOX.c.engine == self.host).order_by(OUTBOX.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def delete_actions(self, ids: list[int]) -> None:
+        """Forget published actions."""
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
