@@ -15,6 +15,8 @@ from heat_watch.watch.storage import records
 
 LOG = log.getLogger(__name__)
 
+# An action history item's detail: the outcome as the notifier reported it.
+ACTION_DETAIL = ('outcome', 'url', 'action_id', 'attempt', 'status', 'error')
 ACTION_OUTCOMES = {'delivered': 'Successfully executed action %s',
                    'retrying': 'Retrying action %s',
                    'failed': 'Failed to execute action %s'}
@@ -64,9 +66,6 @@ class AlarmManager:
             return
         outcome = result.get('outcome')
         summary = ACTION_OUTCOMES.get(outcome, 'Action %s: ' + str(outcome)) % result.get('url')
-        state = {'delivered': 'Succeeded', 'failed': 'Failed'}.get(outcome, 'InProgress')
-        data = {'actionState': state, 'notificationResource': result.get('url'),
-                'actionId': result.get('action_id'), 'attempt': result.get('attempt'),
-                'status': result.get('status'), 'error': result.get('error')}
+        data = {key: result.get(key) for key in ACTION_DETAIL}
         self.alarms.add_history([alarm_storage.history_item(
             alarm, 'Action', summary, {k: v for k, v in data.items() if v is not None})])

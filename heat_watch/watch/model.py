@@ -228,9 +228,12 @@ class HistoryItem:
     """One item of an alarm's history.
 
     ``type`` is one of :data:`HISTORY_TYPES`; ``detail`` is structured data
-    of that type (a creation or rule change: the definitions; a state
-    transition: old and new state with reason and reason data; an action:
-    its outcome).
+    of that type: a creation ``{'definition'}`` and a rule change
+    ``{'definition', 'original'}`` (AlarmDefinition wire forms); a state
+    transition ``{'previous', 'previous_reason', 'state', 'reason',
+    'reason_data'}``; an action ``{'outcome', 'url', 'action_id', 'attempt',
+    'status', 'error'}``. Items written before revision 005 keep the detail
+    they were stored with (CloudWatch's HistoryData).
     """
 
     id: int

@@ -18,6 +18,7 @@ AWS_TYPES = {hw_alarms.THRESHOLD: METRIC_ALARM, hw_alarms.COMPOSITE: COMPOSITE_A
 ENGINE_TYPES = {aws: engine for engine, aws in AWS_TYPES.items()}
 ACTION_FIELDS = {hw_alarms.OK: 'OKActions', hw_alarms.ALARM: 'AlarmActions',
                  hw_alarms.INSUFFICIENT_DATA: 'InsufficientDataActions'}
+ACTION_STATES = {'delivered': 'Succeeded', 'failed': 'Failed'}
 HISTORY_ITEM_TYPES = {'creation': 'ConfigurationUpdate', 'rule change': 'ConfigurationUpdate',
                       'deletion': 'ConfigurationUpdate', 'state transition': 'StateUpdate',
                       'action': 'Action'}
@@ -123,7 +124,21 @@ def _history_data(item: model.HistoryItem) -> dict:
         return {'version': '1.0', 'type': 'Update',
                 'updatedAlarm': settings(model.AlarmDefinition.from_wire(detail['definition'])),
                 'originalAlarm': settings(model.AlarmDefinition.from_wire(detail['original']))}
-    return detail  # state transitions, actions, deletions (and items stored before 005)
+    if item.type == 'state transition' and 'state' in detail:
+        data = {'version': '1.0',
+                'oldState': {'stateValue': detail['previous'],
+                             'stateReason': detail['previous_reason']},
+                'newState': {'stateValue': detail['state'], 'stateReason': detail['reason']}}
+        if detail.get('reason_data'):
+            data['newState']['stateReasonData'] = detail['reason_data']
+        return data
+    if item.type == 'action' and 'outcome' in detail:
+        data = {'actionState': ACTION_STATES.get(detail['outcome'], 'InProgress'),
+                'notificationResource': detail.get('url'), 'actionId': detail.get('action_id'),
+                'attempt': detail.get('attempt'), 'status': detail.get('status'),
+                'error': detail.get('error')}
+        return {k: v for k, v in data.items() if v is not None}
+    return detail  # deletions, and the items stored before revision 005
 
 
 def history_item(item: model.HistoryItem) -> dict:

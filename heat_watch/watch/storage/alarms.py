@@ -71,12 +71,9 @@ class Transition(NamedTuple):
     def history_item(self, stamp: int) -> dict:
         """Its StateUpdate history row."""
         alarm = self.alarm
-        data = {'version': '1.0',
-                'oldState': {'stateValue': alarm['state'],
-                             'stateReason': alarm['state_reason']},
-                'newState': {'stateValue': self.state, 'stateReason': self.reason}}
-        if self.reason_data:
-            data['newState']['stateReasonData'] = json.loads(self.reason_data)
+        data = {'previous': alarm['state'], 'previous_reason': alarm['state_reason'],
+                'state': self.state, 'reason': self.reason,
+                'reason_data': json.loads(self.reason_data) if self.reason_data else None}
         summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)
         return history_item(alarm, 'StateUpdate', summary, data, stamp)
 

@@ -544,7 +544,8 @@ def test_describe_alarm_history_sends_dates_as_epoch_ms_and_renders_items():
         id=7, alarm_id='id-a', alarm_name='a', alarm_type='composite', project_id='p1',
         timestamp=T0_MS + 250, type='state transition',
         summary='Alarm updated from OK to ALARM',
-        detail={'version': '1.0', 'oldState': {'stateValue': 'OK'}})
+        detail={'previous': 'OK', 'previous_reason': 'fine', 'state': 'ALARM',
+                'reason': 'breached', 'reason_data': {'threshold': 1.0}})
     result, engine = run(alarm_queries.describe_alarm_history, {
         'AlarmName': 'a', 'AlarmTypes': ['CompositeAlarm'], 'HistoryItemType': 'StateUpdate',
         'StartDate': T0, 'EndDate': T1, 'MaxRecords': 7, 'NextToken': '9',
@@ -558,7 +559,10 @@ def test_describe_alarm_history_sends_dates_as_epoch_ms_and_renders_items():
         'AlarmName': 'a', 'AlarmType': 'CompositeAlarm',
         'Timestamp': T0 + datetime.timedelta(milliseconds=250),
         'HistoryItemType': 'StateUpdate', 'HistorySummary': 'Alarm updated from OK to ALARM',
-        'HistoryData': '{"version": "1.0", "oldState": {"stateValue": "OK"}}'}],
+        'HistoryData': json.dumps({
+            'version': '1.0', 'oldState': {'stateValue': 'OK', 'stateReason': 'fine'},
+            'newState': {'stateValue': 'ALARM', 'stateReason': 'breached',
+                         'stateReasonData': {'threshold': 1.0}}})}],
         'NextToken': '7'}
 
 
@@ -573,6 +577,19 @@ def test_configuration_history_is_rendered_with_aws_field_names():
     data = json.loads(result['AlarmHistoryItems'][0]['HistoryData'])
     assert data['type'] == 'Create' and data['createdAlarm']['Threshold'] == 80.0
     assert data['createdAlarm']['AlarmActions'] == [WEBHOOK]
+
+
+def test_action_outcomes_are_rendered_as_aws_action_history_data():
+    item = engine_model.HistoryItem(
+        id=2, alarm_id='id-a', alarm_name='a', alarm_type='threshold', project_id='p1',
+        timestamp=T0_MS, type='action', summary='Successfully executed action https://h/x',
+        detail={'outcome': 'delivered', 'url': 'https://h/x', 'action_id': 'act-1',
+                'attempt': 1, 'status': 200, 'error': None})
+    result, _ = run(alarm_queries.describe_alarm_history, {},
+                    FakeEngine(get_alarm_history=engine_model.Page([item])))
+    assert json.loads(result['AlarmHistoryItems'][0]['HistoryData']) == {
+        'actionState': 'Succeeded', 'notificationResource': 'https://h/x',
+        'actionId': 'act-1', 'attempt': 1, 'status': 200}
 
 
 def test_contributor_history_items_are_answered_empty_without_the_engine():
