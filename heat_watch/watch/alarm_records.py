@@ -128,7 +128,9 @@ class AlarmWrites:
         if state not in hw_alarms.STATES:
             raise exceptions.InvalidParameterValue(
                 name='state', reason='must be one of %s.' % ', '.join(hw_alarms.STATES))
-        data = None if reason_data is None else json.dumps(reason_data)
+        # Marked as given by an operator: each API shows it as it was given.
+        data = None if reason_data is None else json.dumps({'kind': 'manual',
+                                                            'data': reason_data})
         for _ in range(3):
             updated = self.evaluator.change_state(self.get(project_id, alarm_id), state,
                                                   reason, data)

@@ -162,8 +162,12 @@ class AlarmState:
     """The changing part of an alarm.
 
     ``reason`` is the engine's one-line summary; ``reason_data`` holds what
-    decided it (for a threshold rule: the evaluated datapoints, the threshold,
-    the query time), from which each API words its own reason.
+    decided it, ``kind`` telling how: ``threshold``, ``no data``,
+    ``unknown``, ``low sample`` (a threshold rule's evaluation: the evaluated
+    datapoints, the missing periods, the rule's settings, the query time; see
+    heat_watch.watch.evaluation), ``composite`` (the triggering children) or
+    ``manual`` (set by an operator, ``data`` as given). Each API words its own
+    reason from it.
     """
 
     state: str

@@ -188,7 +188,7 @@ def describe_alarm_history(ctxt, engine, data: dict) -> dict:
         types=kinds or None, start=args['StartDate'], end=args['EndDate'],
         marker=args['NextToken'], limit=args['MaxRecords'],
         ascending=args['ScanBy'] == 'TimestampAscending')
-    items = [alarm_shapes.history_item(item) for item in page.items]
+    items = [alarm_shapes.history_item(item, engine.region_name) for item in page.items]
     for item in items:
         item['Timestamp'] = v.from_ms(item['Timestamp'])
     result = {'AlarmHistoryItems': items}

@@ -9,6 +9,7 @@ epoch milliseconds (the actions turn them into datetimes).
 
 import json
 
+from heat_watch.cloudwatch.actions import alarm_reasons
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.watch import model
 
@@ -104,18 +105,20 @@ def described(alarm: model.Alarm, region: str) -> dict:
     """A MetricAlarms/CompositeAlarms member of DescribeAlarms (times epoch ms)."""
     definition, state = alarm.definition, alarm.state
     member = settings(definition)
+    reason, reason_data = alarm_reasons.render(state.reason, state.reason_data,
+                                               definition.project_id, region)
     member.update({
         'AlarmArn': alarm_arn(region, definition.project_id, definition.name),
         'AlarmConfigurationUpdatedTimestamp': definition.updated_at,
-        'StateValue': state.state, 'StateReason': state.reason,
+        'StateValue': state.state, 'StateReason': reason,
         'StateUpdatedTimestamp': state.updated_at,
         'StateTransitionedTimestamp': state.transitioned_at})
-    if state.reason_data is not None:
-        member['StateReasonData'] = json.dumps(state.reason_data)
+    if reason_data is not None:
+        member['StateReasonData'] = reason_data
     return member
 
 
-def _history_data(item: model.HistoryItem) -> dict:
+def _history_data(item: model.HistoryItem, region: str) -> dict:
     detail = item.detail
     if item.type == 'creation' and 'definition' in detail:
         return {'version': '1.0', 'type': 'Create',
@@ -125,12 +128,16 @@ def _history_data(item: model.HistoryItem) -> dict:
                 'updatedAlarm': settings(model.AlarmDefinition.from_wire(detail['definition'])),
                 'originalAlarm': settings(model.AlarmDefinition.from_wire(detail['original']))}
     if item.type == 'state transition' and 'state' in detail:
+        old_reason, _ = alarm_reasons.render(detail['previous_reason'],
+                                             detail.get('previous_reason_data'),
+                                             item.project_id, region)
+        new_reason, new_data = alarm_reasons.render(detail['reason'], detail.get('reason_data'),
+                                                    item.project_id, region)
         data = {'version': '1.0',
-                'oldState': {'stateValue': detail['previous'],
-                             'stateReason': detail['previous_reason']},
-                'newState': {'stateValue': detail['state'], 'stateReason': detail['reason']}}
-        if detail.get('reason_data'):
-            data['newState']['stateReasonData'] = detail['reason_data']
+                'oldState': {'stateValue': detail['previous'], 'stateReason': old_reason},
+                'newState': {'stateValue': detail['state'], 'stateReason': new_reason}}
+        if new_data is not None:
+            data['newState']['stateReasonData'] = json.loads(new_data)
         return data
     if item.type == 'action' and 'outcome' in detail:
         data = {'actionState': ACTION_STATES.get(detail['outcome'], 'InProgress'),
@@ -141,9 +148,10 @@ def _history_data(item: model.HistoryItem) -> dict:
     return detail  # deletions, and the items stored before revision 005
 
 
-def history_item(item: model.HistoryItem) -> dict:
+def history_item(item: model.HistoryItem, region: str) -> dict:
     """An AlarmHistoryItems member of DescribeAlarmHistory (Timestamp epoch ms)."""
     return {'AlarmName': item.alarm_name,
             'AlarmType': AWS_TYPES.get(item.alarm_type, item.alarm_type),
             'Timestamp': item.timestamp, 'HistoryItemType': HISTORY_ITEM_TYPES[item.type],
-            'HistorySummary': item.summary, 'HistoryData': json.dumps(_history_data(item))}
+            'HistorySummary': item.summary,
+            'HistoryData': json.dumps(_history_data(item, region))}

@@ -111,13 +111,13 @@ def test_update_replaces_the_whole_definition_and_history_by_id_tells_it(engine,
     state = engine.set_alarm_state_by_id(ctxt, alarm_id, 'ALARM', 'operator test',
                                          {'why': 'testing'})
     assert (state.state, state.reason, state.reason_data) == (
-        'ALARM', 'operator test', {'why': 'testing'})
+        'ALARM', 'operator test', {'kind': 'manual', 'data': {'why': 'testing'}})
     history = engine.get_alarm_history(ctxt, alarm_id, ascending=True)
     assert [i.type for i in history.items][:3] == ['creation', 'rule change',
                                                    'state transition']
     transitions = engine.get_alarm_history(ctxt, alarm_id, types=['state transition'])
     assert transitions.items[0].detail['state'] == 'ALARM'
-    assert transitions.items[0].detail['reason_data'] == {'why': 'testing'}
+    assert transitions.items[0].detail['reason_data']['data'] == {'why': 'testing'}
     assert all(i.type == 'state transition' for i in transitions.items)
     paged = engine.get_alarm_history(ctxt, alarm_id, ascending=True, limit=1)
     rest = engine.get_alarm_history(ctxt, alarm_id, ascending=True, marker=paged.marker)

@@ -288,7 +288,7 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
         (1.0, 10.0), (1.0, 90.0)]
 
     def history():
-        items = [alarm_shapes.history_item(i) for i in engine_client.get_alarm_history(
+        items = [alarm_shapes.history_item(i, 'RegionOne') for i in engine_client.get_alarm_history(
             ctxt, created.definition.id).items]
         return items if len(succeeded_actions(items)) >= 2 else None
 

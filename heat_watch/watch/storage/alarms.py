@@ -71,7 +71,9 @@ class Transition(NamedTuple):
     def history_item(self, stamp: int) -> dict:
         """Its StateUpdate history row."""
         alarm = self.alarm
+        previous_data = alarm['state_reason_data']
         data = {'previous': alarm['state'], 'previous_reason': alarm['state_reason'],
+                'previous_reason_data': json.loads(previous_data) if previous_data else None,
                 'state': self.state, 'reason': self.reason,
                 'reason_data': json.loads(self.reason_data) if self.reason_data else None}
         summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)

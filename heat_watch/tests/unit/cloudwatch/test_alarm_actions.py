@@ -635,3 +635,36 @@ def test_query_request_serialised_by_botocore_creates_the_alarm_it_describes():
 def test_json_request_serialised_by_botocore_creates_the_alarm_it_describes():
     body, _ = bh.json_request('PutMetricAlarm', BOTO_ALARM)
     assert sent_alarm(json_protocol.parse_body('PutMetricAlarm', body)) == EXPECTED_ALARM
+
+
+# -- reasons: the engine's reason data worded as AWS does -------------------------------
+
+
+def test_an_operator_state_shows_the_reason_data_as_given():
+    alarm = _alarm('m', reason='manual test', reason_data={'kind': 'manual',
+                                                           'data': {'why': 'testing'}})
+    result, _ = run(alarm_queries.describe_alarms, {},
+                    FakeEngine(list_alarms=engine_model.Page([alarm])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == 'manual test'
+    assert json.loads(member['StateReasonData']) == {'why': 'testing'}
+
+
+def test_an_evaluated_state_is_worded_as_aws_words_it():
+    data = {'kind': 'threshold', 'state': 'ALARM', 'query_time': T0_MS + 5,
+            'period': 60, 'statistic': 'Maximum', 'extended_statistic': None,
+            'comparison': 'GreaterThanThreshold', 'threshold': 80.0,
+            'evaluation_periods': 1, 'datapoints_to_alarm': 1, 'missing_data': 'missing',
+            'fills': 0, 'datapoints': [[T0_MS // 1000 - 60, 95.0, 1.0, True, False]],
+            'missing': []}
+    result, _ = run(alarm_queries.describe_alarms, {}, FakeEngine(
+        list_alarms=engine_model.Page([_alarm('m', reason='1 of 1', reason_data=data)])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == (
+        'Threshold Crossed: 1 out of the last 1 datapoints [95.0 (23/11/26 09:59:00)] was '
+        'greater than the threshold (80.0) (minimum 1 datapoint for OK -> ALARM transition).')
+    assert json.loads(member['StateReasonData']) == {
+        'version': '1.0', 'queryDate': '2026-11-23T10:00:00.005+0000',
+        'startDate': '2026-11-23T09:59:00.000+0000', 'statistic': 'Maximum', 'period': 60,
+        'recentDatapoints': [95.0], 'threshold': 80.0, 'evaluatedDatapoints': [
+            {'timestamp': '2026-11-23T09:59:00.000+0000', 'sampleCount': 1.0, 'value': 95.0}]}
