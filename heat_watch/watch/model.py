@@ -166,8 +166,8 @@ class AlarmState:
     ``unknown``, ``low sample`` (a threshold rule's evaluation: the evaluated
     datapoints, the missing periods, the rule's settings, the query time; see
     heat_watch.watch.evaluation), ``composite`` (the triggering children) or
-    ``manual`` (set by an operator, ``data`` as given). Each API words its own
-    reason from it.
+    ``manual`` (set by an operator, ``data`` as given) or ``created`` (not
+    evaluated yet). Each API words its own reason from it.
     """
 
     state: str

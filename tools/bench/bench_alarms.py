@@ -220,7 +220,8 @@ def alarm_rows(i: int, stamp: int) -> tuple[dict, dict, dict]:
     alarm = dict(records.columns_of(definition, metric_key_of(i)), id=ids.time_ordered_uuid(),
                  project_id=project_of(i), created_at=stamp, configuration_updated_at=stamp)
     state = {'alarm_id': alarm['id'], 'state': 'INSUFFICIENT_DATA',
-             'state_reason': alarm_storage.INITIAL_REASON, 'state_reason_data': None,
+             'state_reason': alarm_storage.INITIAL_REASON,
+             'state_reason_data': alarm_storage.INITIAL_REASON_DATA,
              'state_updated_at': stamp, 'state_transitioned_at': stamp,
              'actions_run_at': None, 'version': 1}
     history = alarm_storage.history_item(
@@ -296,7 +297,7 @@ def reset_states(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(states).values(
             state='INSUFFICIENT_DATA', state_reason=alarm_storage.INITIAL_REASON,
-            state_reason_data=None, version=states.c.version + 1))
+            state_reason_data=alarm_storage.INITIAL_REASON_DATA, version=states.c.version + 1))
 
 
 @dataclasses.dataclass

@@ -171,6 +171,8 @@ def render(reason: str, data: dict | None, project_id: str,
     if not isinstance(data, dict) or 'kind' not in data:
         return reason, None if data is None else json.dumps(data)
     kind = data['kind']
+    if kind == 'created':
+        return 'Unchecked: Initial alarm creation', None
     if kind == 'manual':
         given = data.get('data')
         return reason, None if given is None else json.dumps(given)

@@ -29,7 +29,8 @@ history_item = alarm_history.history_item
 METRIC = records.METRIC
 COMPOSITE = records.COMPOSITE
 INITIAL_STATE = hw_alarms.INSUFFICIENT_DATA
-INITIAL_REASON = 'Unchecked: Initial alarm creation'
+INITIAL_REASON = 'Created; not evaluated yet.'
+INITIAL_REASON_DATA = json.dumps({'kind': 'created'})
 _CAS_COLUMNS = ('state', 'state_reason', 'state_reason_data', 'state_updated_at',
                 'state_transitioned_at', 'actions_run_at', 'version')
 # One statement for every transition: compiled once, cached by SQLAlchemy.
@@ -122,7 +123,7 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
                          configuration_updated_at=stamp)
             conn.execute(sa.insert(ALARMS).values(**alarm))
             state = {'state': INITIAL_STATE, 'state_reason': INITIAL_REASON,
-                     'state_reason_data': None, 'state_updated_at': stamp,
+                     'state_reason_data': INITIAL_REASON_DATA, 'state_updated_at': stamp,
                      'state_transitioned_at': stamp, 'actions_run_at': None, 'version': 1}
             conn.execute(sa.insert(STATES).values(alarm_id=alarm['id'], **state))
             alarm.update(state)

@@ -668,3 +668,13 @@ def test_an_evaluated_state_is_worded_as_aws_words_it():
         'startDate': '2026-11-23T09:59:00.000+0000', 'statistic': 'Maximum', 'period': 60,
         'recentDatapoints': [95.0], 'threshold': 80.0, 'evaluatedDatapoints': [
             {'timestamp': '2026-11-23T09:59:00.000+0000', 'sampleCount': 1.0, 'value': 95.0}]}
+
+
+def test_a_new_alarm_is_unchecked_as_aws_says():
+    alarm = _alarm('m', state='INSUFFICIENT_DATA', reason='Created; not evaluated yet.',
+                   reason_data={'kind': 'created'})
+    result, _ = run(alarm_queries.describe_alarms, {},
+                    FakeEngine(list_alarms=engine_model.Page([alarm])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == 'Unchecked: Initial alarm creation'
+    assert 'StateReasonData' not in member

@@ -78,7 +78,7 @@ def test_a_batch_of_transitions_records_the_winners_and_reports_the_losers(store
     assert store.get('p1', 'b')['state_reason'] == 'another engine'
     assert [json.loads(i.data) for i in _state_updates(store, 'a')] == [
         {'previous': 'INSUFFICIENT_DATA', 'previous_reason': alarm_storage.INITIAL_REASON,
-         'previous_reason_data': None, 'state': 'ALARM', 'reason': 'a breached',
+         'previous_reason_data': {'kind': 'created'}, 'state': 'ALARM', 'reason': 'a breached',
          'reason_data': {'x': 1}}]
     assert len(_state_updates(store, 'b')) == 1
     assert len(_state_updates(store, 'c')) == 1
