@@ -29,6 +29,11 @@ LOW_SAMPLE_COUNT = ('evaluate', 'ignore')
 HISTORY_TYPES = ('creation', 'rule change', 'state transition', 'deletion', 'action')
 
 
+def percentile_name(p: float) -> str:
+    """A percentile as its statistic's name: 90.0 -> 'p90', 99.9 -> 'p99.9'."""
+    return 'p%d' % p if float(p).is_integer() else 'p%s' % repr(float(p))
+
+
 def _fields(record) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 

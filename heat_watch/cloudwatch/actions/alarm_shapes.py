@@ -72,10 +72,6 @@ def definition(settings: dict) -> model.AlarmDefinition:
 # -- output ------------------------------------------------------------------------
 
 
-def _percentile_text(p: float) -> str:
-    return 'p%d' % p if float(p).is_integer() else 'p%s' % repr(float(p))
-
-
 def settings(alarm: model.AlarmDefinition) -> dict:
     """The configuration members of an alarm (as PutMetricAlarm/PutCompositeAlarm
     name them), absent ones left out."""
@@ -91,7 +87,7 @@ def settings(alarm: model.AlarmDefinition) -> dict:
             'MetricName': rule.metric.metric_name, 'Namespace': rule.metric.namespace,
             'Statistic': rule.statistic,
             'ExtendedStatistic': None if rule.percentile is None
-            else _percentile_text(rule.percentile),
+            else model.percentile_name(rule.percentile),
             'Dimensions': [{'Name': n, 'Value': v} for n, v in rule.metric.dimensions],
             'Period': rule.period, 'Unit': rule.metric.unit,
             'EvaluationPeriods': rule.evaluation_periods,

@@ -12,7 +12,7 @@ def evaluation_rule(rule: model.ThresholdRule) -> evaluation.AlarmRule:
     return evaluation.AlarmRule(
         statistic=rule.statistic,
         extended_statistic=None if rule.percentile is None
-        else records.stored_definition_percentile(rule.percentile),
+        else model.percentile_name(rule.percentile),
         period=rule.period, evaluation_periods=rule.evaluation_periods,
         datapoints_to_alarm=rule.datapoints_to_alarm, threshold=rule.threshold,
         comparison_operator=rule.comparison, treat_missing_data=rule.missing_data,

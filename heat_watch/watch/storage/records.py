@@ -52,9 +52,7 @@ def columns_of(definition: model.AlarmDefinition, metric_key: str | None) -> dic
     return values
 
 
-def percentile_text(p: float) -> str:
-    """A percentile as an extended statistic: 90.0 -> 'p90', 99.9 -> 'p99.9'."""
-    return 'p%d' % p if float(p).is_integer() else 'p%s' % repr(float(p))
+percentile_text = model.percentile_name
 
 
 def rule_of(alarm: dict) -> model.ThresholdRule | model.CompositeRule:

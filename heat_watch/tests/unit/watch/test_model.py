@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from heat_watch.common import exceptions
 from heat_watch.watch import model, rules
 from heat_watch.watch.storage import records
 
@@ -73,3 +74,18 @@ def test_threshold_and_composite_are_installed_rule_plugins_in_sweep_order():
     key = rules.get('threshold').metric_key(_threshold())
     assert key == rules.get('threshold').metric_key(_threshold(name='other'))
     assert len(key) == 64
+
+
+@pytest.mark.parametrize('percentile, name', [(90.0, 'p90'), (99.9, 'p99.9'), (0.0, 'p0'),
+                                              (99.99, 'p99.99')])
+def test_a_percentile_is_named_as_its_statistic(percentile, name):
+    assert model.percentile_name(percentile) == name
+
+
+def test_the_threshold_plugin_validates_a_percentile_rule():
+    plugin = rules.get('threshold')
+    plugin.validate(_threshold())  # p99.9, low sample count ignore
+    bad = _threshold(rule=model.ThresholdRule(**{**_threshold().rule.__dict__,
+                                                 'percentile': 101.0}))
+    with pytest.raises(exceptions.InvalidParameterValue):
+        plugin.validate(bad)
