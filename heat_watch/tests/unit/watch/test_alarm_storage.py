@@ -6,6 +6,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.tests.unit.watch import support
+from heat_watch.watch import model
 from heat_watch.watch.storage import alarms as alarm_storage
 
 
@@ -123,3 +124,35 @@ def test_history_older_than_the_cutoff_is_expired(store):
     store.put(_definition('a'), 'key')
     assert store.expire_history(0) == 0
     assert store.expire_history(2 ** 62) == 1
+
+
+@pytest.mark.parametrize('sort_key, descending, expected', [
+    ('name', False, ['a', 'b', 'c']),
+    ('state', False, ['c', 'a', 'b']),  # ALARM < INSUFFICIENT_DATA < OK, then by id
+    ('state_updated_at', True, ['c', 'b', 'a']),
+])
+def test_a_listing_sorts_by_any_sort_key_and_continues_after_its_marker(
+        store, sort_key, descending, expected):
+    a = store.put(_definition('a'), 'ka')[0]
+    b = store.put(_definition('b'), 'kb')[0]
+    c = store.put(_definition('c'), 'kc')[0]
+    store.transition(b, 'OK', 'fine', None, run_actions=False)
+    store.transition(c, 'ALARM', 'hot', None, run_actions=False)
+    ids = {x['id']: x['name'] for x in (a, b, c)}
+    first = store.listing('p1', model.AlarmFilter(), sort_key=sort_key, descending=descending,
+                          marker=None, limit=2)
+    rest = store.listing('p1', model.AlarmFilter(), sort_key=sort_key, descending=descending,
+                         marker=first[-1]['id'], limit=2)
+    assert [ids[x['id']] for x in first + rest] == expected
+
+
+def test_a_listing_filters_on_typed_columns(store):
+    store.put(_definition('a', severity='critical', namespace='web'), 'ka')
+    store.put(_definition('b', namespace='db'), 'kb')
+    found = store.listing('p1', model.AlarmFilter(severity='critical', namespace='web',
+                                                  type='threshold'),
+                          sort_key='name', descending=False, marker=None, limit=10)
+    assert [x['name'] for x in found] == ['a']
+    with pytest.raises(exceptions.InvalidNextToken):
+        store.listing('p1', model.AlarmFilter(), sort_key='name', descending=False,
+                      marker='no-such-alarm', limit=10)
