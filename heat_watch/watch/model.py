@@ -213,7 +213,8 @@ class Alarm:
 
 @dataclasses.dataclass(frozen=True)
 class Transition:
-    """One state change: from, to, why, when."""
+    """One state change: from, to, why, when (a state transition's history
+    detail)."""
 
     alarm_id: str
     previous: str
@@ -221,6 +222,8 @@ class Transition:
     reason: str
     reason_data: dict | None
     timestamp: int
+    previous_reason: str | None = None
+    previous_reason_data: dict | None = None
 
     def to_wire(self) -> dict:
         """Plain JSON."""
@@ -239,8 +242,7 @@ class HistoryItem:
     ``type`` is one of :data:`HISTORY_TYPES`; ``detail`` is structured data
     of that type: a creation ``{'definition'}`` and a rule change
     ``{'definition', 'original'}`` (AlarmDefinition wire forms); a state
-    transition ``{'previous', 'previous_reason', 'state', 'reason',
-    'reason_data'}``; an action ``{'outcome', 'url', 'action_id', 'attempt',
+    transition a :class:`Transition`; an action ``{'outcome', 'url', 'action_id', 'attempt',
     'status', 'error'}``. Items written before revision 005 keep the detail
     they were stored with (CloudWatch's HistoryData).
     """

@@ -73,10 +73,12 @@ class Transition(NamedTuple):
         """Its StateUpdate history row."""
         alarm = self.alarm
         previous_data = alarm['state_reason_data']
-        data = {'previous': alarm['state'], 'previous_reason': alarm['state_reason'],
-                'previous_reason_data': json.loads(previous_data) if previous_data else None,
-                'state': self.state, 'reason': self.reason,
-                'reason_data': json.loads(self.reason_data) if self.reason_data else None}
+        data = model.Transition(
+            alarm_id=alarm['id'], previous=alarm['state'], state=self.state,
+            reason=self.reason,
+            reason_data=json.loads(self.reason_data) if self.reason_data else None,
+            timestamp=stamp, previous_reason=alarm['state_reason'],
+            previous_reason_data=json.loads(previous_data) if previous_data else None).to_wire()
         summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)
         return history_item(alarm, 'StateUpdate', summary, data, stamp)
 

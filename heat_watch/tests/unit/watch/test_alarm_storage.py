@@ -77,10 +77,11 @@ def test_a_batch_of_transitions_records_the_winners_and_reports_the_losers(store
     assert results[0]['actions_run_at'] == results[0]['state_transitioned_at']
     assert results[2]['actions_run_at'] is None
     assert store.get('p1', 'b')['state_reason'] == 'another engine'
-    assert [json.loads(i.data) for i in _state_updates(store, 'a')] == [
-        {'previous': 'INSUFFICIENT_DATA', 'previous_reason': alarm_storage.INITIAL_REASON,
-         'previous_reason_data': {'kind': 'created'}, 'state': 'ALARM', 'reason': 'a breached',
-         'reason_data': {'x': 1}}]
+    [item] = _state_updates(store, 'a')
+    assert model.Transition.from_wire(json.loads(item.data)) == model.Transition(
+        alarm_id=a['id'], previous='INSUFFICIENT_DATA', state='ALARM', reason='a breached',
+        reason_data={'x': 1}, timestamp=item.timestamp,
+        previous_reason=alarm_storage.INITIAL_REASON, previous_reason_data={'kind': 'created'})
     assert len(_state_updates(store, 'b')) == 1
     assert len(_state_updates(store, 'c')) == 1
 
