@@ -5,12 +5,11 @@ them and deleted once published (:mod:`heat_watch.watch.outbox`).
 """
 
 import datetime
-import json
 
 import sqlalchemy as sa
 
 from heat_watch.common import alarms as hw_alarms
-from heat_watch.watch.storage import models
+from heat_watch.watch.storage import alarm_history, models
 
 OUTBOX = models.ActionOutbox.__table__
 
@@ -21,16 +20,20 @@ def _when(stamp_ms: int) -> datetime.datetime:
 
 def outbox_rows(engine_host: str, alarm: dict, previous: str, actions, stamp: int) -> list[dict]:
     """Outbox rows running ``actions`` for ``alarm`` (as updated) that left ``previous``."""
-    reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
-        else {}
     when = _when(alarm['state_updated_at'])
-    severity = alarm['severity']
-    return [{'engine': engine_host, 'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
-             'created_at': stamp, 'payload': json.dumps(hw_alarms.action_payload(
-                 action=action, alarm_id=alarm['id'], alarm_name=alarm['name'],
-                 project_id=alarm['project_id'], previous=previous, current=alarm['state'],
-                 reason=alarm['state_reason'], reason_data=reason_data, severity=severity,
-                 timestamp=when))} for action in actions]
+    rows = []
+    for action in actions:
+        payload = hw_alarms.action_payload(
+            action=action, alarm_id=alarm['id'], alarm_name=alarm['name'],
+            project_id=alarm['project_id'], previous=previous, current=alarm['state'],
+            reason=alarm['state_reason'], reason_data=None, severity=alarm['severity'],
+            timestamp=when)
+        del payload['reason_data']  # spliced in as the JSON text it is
+        rows.append({'engine': engine_host, 'alarm_id': alarm['id'],
+                     'project_id': alarm['project_id'], 'created_at': stamp,
+                     'payload': alarm_history.with_json(
+                         payload, reason_data=alarm['state_reason_data'] or '{}')})
+    return rows
 
 
 class OutboxMixin:

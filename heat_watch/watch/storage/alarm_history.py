@@ -11,13 +11,24 @@ from heat_watch.watch.storage.metrics import now_ms
 HISTORY = models.AlarmHistory.__table__
 
 
-def history_item(alarm: dict, item_type: str, summary: str, data: dict,
+def history_item(alarm: dict, item_type: str, summary: str, data: dict | str,
                  stamp: int | None = None) -> dict:
-    """A row of alarm history."""
+    """A row of alarm history (``data``: its detail, or the detail's JSON)."""
     return {'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
             'alarm_name': alarm['name'], 'alarm_type': alarm['alarm_type'],
             'timestamp': stamp or now_ms(), 'item_type': item_type,
-            'summary': summary[:255], 'data': json.dumps(data)}
+            'summary': summary[:255], 'data': data if isinstance(data, str) else json.dumps(data)}
+
+
+def with_json(data: dict, **raw: str | None) -> str:
+    """``data`` as JSON with members whose values are JSON texts already
+    (None: null), spliced in rather than parsed and encoded again: a mass
+    transition writes ten thousand history items, and decoding and
+    re-encoding their reason data was a tenth of its cost."""
+    text = json.dumps(data)
+    members = ''.join(', %s: %s' % (json.dumps(key), value or 'null')
+                      for key, value in raw.items())
+    return text[:-1] + members + '}' if data else '{' + members[2:] + '}'
 
 
 class HistoryMixin:

@@ -72,13 +72,11 @@ class Transition(NamedTuple):
     def history_item(self, stamp: int) -> dict:
         """Its StateUpdate history row."""
         alarm = self.alarm
-        previous_data = alarm['state_reason_data']
-        data = model.Transition(
-            alarm_id=alarm['id'], previous=alarm['state'], state=self.state,
-            reason=self.reason,
-            reason_data=json.loads(self.reason_data) if self.reason_data else None,
-            timestamp=stamp, previous_reason=alarm['state_reason'],
-            previous_reason_data=json.loads(previous_data) if previous_data else None).to_wire()
+        # A model.Transition; both reason data are JSON texts already.
+        data = alarm_history.with_json(
+            {'alarm_id': alarm['id'], 'previous': alarm['state'], 'state': self.state,
+             'reason': self.reason, 'timestamp': stamp, 'previous_reason': alarm['state_reason']},
+            reason_data=self.reason_data, previous_reason_data=alarm['state_reason_data'])
         summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)
         return history_item(alarm, 'StateUpdate', summary, data, stamp)
 

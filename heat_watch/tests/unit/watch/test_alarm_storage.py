@@ -7,6 +7,7 @@ import pytest
 from heat_watch.common import exceptions
 from heat_watch.tests.unit.watch import support
 from heat_watch.watch import model
+from heat_watch.watch.storage import alarm_history
 from heat_watch.watch.storage import alarms as alarm_storage
 
 
@@ -157,3 +158,11 @@ def test_a_listing_filters_on_typed_columns(store):
     with pytest.raises(exceptions.InvalidNextToken):
         store.listing('p1', model.AlarmFilter(), sort_key='name', descending=False,
                       marker='no-such-alarm', limit=10)
+
+
+@pytest.mark.parametrize('data, raw, expected', [
+    ({'a': 1}, {'x': '{"b": [1, 2.5]}', 'y': None}, {'a': 1, 'x': {'b': [1, 2.5]}, 'y': None}),
+    ({}, {'x': '"text"'}, {'x': 'text'}),
+])
+def test_json_texts_are_spliced_into_a_detail_as_values(data, raw, expected):
+    assert json.loads(alarm_history.with_json(data, **raw)) == expected
