@@ -5,6 +5,7 @@ them and deleted once published (:mod:`heat_watch.watch.outbox`).
 """
 
 import datetime
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -41,6 +42,25 @@ class OutboxMixin:
 
     engine: sa.Engine
     host: str
+    on_actions: Callable[[list], None] | None
+
+    def insert_actions(self, conn: sa.Connection, rows: list[dict]) -> list:
+        """Insert outbox rows in ``conn``'s transaction; returns them as
+        (id, project_id, payload) rows where the database tells the ids of
+        a multi-row insert (SQLite, PostgreSQL, MariaDB 10.5+), else []."""
+        if not rows:
+            return []
+        if not self.engine.dialect.insert_executemany_returning:
+            conn.execute(sa.insert(OUTBOX), rows)
+            return []
+        return list(conn.execute(
+            sa.insert(OUTBOX).returning(OUTBOX.c.id, OUTBOX.c.project_id, OUTBOX.c.payload,
+                                        sort_by_parameter_order=True), rows))
+
+    def hand_actions(self, rows: list) -> None:
+        """After the commit: hand the rows to the sender (saves it reading them)."""
+        if rows and self.on_actions is not None:
+            self.on_actions(rows)
 
     def pending_actions(self, limit: int) -> list[sa.Row]:
         """This engine's unpublished actions, oldest first."""

@@ -93,6 +93,8 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
         self.engine = engine
         # Names this engine's rows of the action outbox.
         self.host = host
+        # Called with the outbox rows of each committed transaction.
+        self.on_actions = None
 
     # -- configuration -------------------------------------------------------
 
@@ -360,8 +362,8 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
                        if alarm is not None and c.run_actions and c.actions
                        for row in action_outbox.outbox_rows(
                            self.host, alarm, c.alarm['state'], c.actions, stamp)]
-            if actions:
-                conn.execute(sa.insert(OUTBOX), actions)
+            handed = self.insert_actions(conn, actions)
+        self.hand_actions(handed)
         return updated
 
     def mark_actions_run(self, alarm: dict, actions=()) -> bool:
@@ -373,8 +375,10 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
                 STATES.c.alarm_id == alarm['id'], STATES.c.version == alarm['version'])
                 .values(actions_run_at=stamp, version=alarm['version'] + 1)).rowcount)
             if won and actions:
-                conn.execute(sa.insert(OUTBOX), action_outbox.outbox_rows(
+                handed = self.insert_actions(conn, action_outbox.outbox_rows(
                     self.host, alarm, alarm['state'], actions, stamp))
+        if won and actions:
+            self.hand_actions(handed)
         return won
 
 def metric_ids(engine: sa.Engine, keys: list[str]) -> dict[str, int]:

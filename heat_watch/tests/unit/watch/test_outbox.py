@@ -183,3 +183,21 @@ def test_repeated_actions_go_through_the_outbox(evaluator, store, publisher):
         pass
     assert [s[1:3] for s in publisher.sent] == [('INSUFFICIENT_DATA', 'ALARM'),
                                                 ('ALARM', 'ALARM')]
+
+
+def test_handed_rows_are_sent_without_reading_them_back_and_each_action_once(
+        evaluator, store, publisher):
+    alarm = _alarm(store, 'web')
+    alarm = evaluator.change_state(alarm, 'ALARM', 'one', '{}')
+    assert evaluator.outbox.send_pending() == 1  # the first read drains the table
+    read_row = None
+    for state, reason in (('OK', 'two'), ('ALARM', 'three')):
+        alarm = evaluator.change_state(alarm, state, reason, '{}')
+        [read_row] = store.pending_actions(10)  # SQLite may give it a freed id again
+        assert evaluator.outbox.send_pending() == 1
+    # A row both read from the table and handed over goes out once.
+    evaluator.outbox.hand([read_row])
+    assert evaluator.outbox.send_pending() == 0
+    assert [s[2] for s in publisher.sent] == ['ALARM', 'OK', 'ALARM']
+    assert len({s[4] for s in publisher.sent}) == 3
+    assert store.pending_actions(10) == []
