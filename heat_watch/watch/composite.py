@@ -26,11 +26,13 @@ None, e.g. it was deleted) counts as INSUFFICIENT_DATA; AWS does not document
 this case.
 """
 
+import calendar
 import dataclasses
 import datetime
 import re
 from collections.abc import Callable
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 
 MAX_RULE_LENGTH = 10240
@@ -38,7 +40,7 @@ MAX_CHILDREN = 100
 MAX_ELEMENTS = 500
 MAX_NESTING = 100
 MAX_NAME_LENGTH = 255
-STATE_FUNCTIONS = ('ALARM', 'OK', 'INSUFFICIENT_DATA')
+STATE_FUNCTIONS = hw_alarms.STATES
 _KEYWORDS = ('AND', 'OR', 'NOT', 'TRUE', 'FALSE') + STATE_FUNCTIONS
 _ARN_PREFIX = re.compile(r'arn:[^:]+:cloudwatch:[^:]*:[^:]*:alarm:')
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
@@ -117,7 +119,7 @@ class _Lookup:
         return self._seen[name]
 
     def state(self, name: str) -> str:
-        return self(name).state or 'INSUFFICIENT_DATA'
+        return self(name).state or hw_alarms.INSUFFICIENT_DATA
 
 
 def _value(node, lookup: _Lookup) -> bool:
@@ -351,30 +353,24 @@ def _utc(moment: datetime.datetime | None) -> datetime.datetime:
         tzinfo=datetime.UTC)
 
 
-def _iso(moment: datetime.datetime) -> str:
+def _ms(moment: datetime.datetime | None) -> int | None:
+    """Epoch milliseconds of ``moment`` (exact, no float rounding)."""
+    if moment is None:
+        return None
     moment = _utc(moment)
-    return moment.strftime('%Y-%m-%dT%H:%M:%S.') + f'{moment.microsecond // 1000:03d}+0000'
-
-
-def _describe(ref: str, child: ChildState) -> str:
-    if child.state is None:
-        return f'{ref} does not exist (counted as INSUFFICIENT_DATA)'
-    if child.timestamp is None:
-        return f'{ref} is in {child.state} state'
-    when = _utc(child.timestamp).strftime('%A %d %B, %Y %H:%M:%S UTC')
-    return f'{ref} transitioned to {child.state} at {when}'
+    return calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000
 
 
 def evaluate_composite(rule: Rule, state_of: StateLookup) -> tuple[str, str, dict]:
-    """(state, StateReason, StateReasonData) of a composite alarm.
+    """(state, reason, reason data) of a composite alarm.
 
     The state is ALARM when the rule holds, else OK. The triggering alarms are
     the children whose state decides the outcome (for AND/OR, every operand
-    that is needed, or the first one that is enough); the reason names them,
-    most recent transition first, as AWS does ("<arn> transitioned to ALARM at
-    Friday 04 December, 2020 19:34:10 UTC"), and StateReasonData lists them
-    as ``{"triggeringAlarms": [{"arn": ..., "state": {"value": ...,
-    "timestamp": ...}}]}``.
+    that is needed, or the first one that is enough), most recent transition
+    first. The reason data records them as ``{"kind": "composite", "holds":
+    bool, "triggering": [{"name", "state", "timestamp"}]}`` (``name`` as the
+    rule names the child, ``timestamp`` epoch ms of its last transition);
+    each API words its own reason from it.
     """
     lookup = _Lookup(state_of)
     holds = _value(rule._root, lookup)
@@ -387,17 +383,12 @@ def evaluate_composite(rule: Rule, state_of: StateLookup) -> tuple[str, str, dic
         triggering.setdefault(check.name, (child.arn or check.reference, child))
     ordered = sorted(triggering.values(), key=lambda item: _utc(item[1].timestamp),
                      reverse=True)
-    data = {'triggeringAlarms': [_triggering_entry(ref, child) for ref, child in ordered]}
+    data = {'kind': 'composite', 'holds': holds, 'triggering': [
+        {'name': ref, 'state': child.state, 'timestamp': _ms(child.timestamp)}
+        for ref, child in ordered]}
     if not ordered:
-        return state, f'The alarm rule is {holds} without any child alarm.', data
-    parts = [_describe(ref, child) for ref, child in ordered[:_MAX_NAMED_IN_REASON]]
-    if len(ordered) > _MAX_NAMED_IN_REASON:
-        parts.append(f'and {len(ordered) - _MAX_NAMED_IN_REASON} more')
-    return state, '; '.join(parts), data
-
-
-def _triggering_entry(ref: str, child: ChildState) -> dict:
-    entry_state = {'value': child.state or 'INSUFFICIENT_DATA'}
-    if child.timestamp is not None:
-        entry_state['timestamp'] = _iso(child.timestamp)
-    return {'arn': ref, 'state': entry_state}
+        return state, f'The rule is {holds} without any child alarm.', data
+    named = ', '.join(f'{ref} {child.state or "missing"}'
+                      for ref, child in ordered[:_MAX_NAMED_IN_REASON])
+    more = len(ordered) - _MAX_NAMED_IN_REASON
+    return state, f"The rule is {holds}: {named}{f' and {more} more' if more > 0 else ''}.", data

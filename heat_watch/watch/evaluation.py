@@ -34,20 +34,18 @@ default) evaluates regardless.
 
 import dataclasses
 import datetime
-import functools
 import itertools
 import math
 import operator
 from collections.abc import Mapping
 from fractions import Fraction
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import statistics
 
-OK = 'OK'
-ALARM = 'ALARM'
-INSUFFICIENT_DATA = 'INSUFFICIENT_DATA'
-STATES = (OK, ALARM, INSUFFICIENT_DATA)
+OK, ALARM, INSUFFICIENT_DATA = hw_alarms.OK, hw_alarms.ALARM, hw_alarms.INSUFFICIENT_DATA
+STATES = hw_alarms.STATES
 
 # Operator -> (test, wording in StateReason).
 _OPERATORS = {
@@ -59,8 +57,6 @@ _OPERATORS = {
 COMPARISON_OPERATORS = tuple(_OPERATORS)
 TREAT_MISSING_DATA = ('breaching', 'notBreaching', 'ignore', 'missing')
 LOW_SAMPLE_COUNT_PERCENTILE = ('evaluate', 'ignore')
-_TREATED_AS = {'breaching': 'Breaching', 'notBreaching': 'NonBreaching',
-               'missing': 'Missing', 'ignore': 'Ignore'}
 MIN_EXTRA_PERIODS = 2
 
 
@@ -199,77 +195,52 @@ def _collect(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
     return points
 
 
-# The alarms of one sweep batch share their period starts, so the
-# formatted times repeat: strftime was a tenth of a mass transition's cost.
-@functools.lru_cache(maxsize=4096)
-def _iso(epoch: float) -> str:
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime('%Y-%m-%dT%H:%M:%S.') + f'{moment.microsecond // 1000:03d}+0000'
-
-
-@functools.lru_cache(maxsize=4096)
-def _short_time(epoch: int) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime('%d/%m/%y %H:%M:%S')
-
-
-def _point_text(point: _Point) -> str:
-    return f'{float(point.value)!r} ({_short_time(point.start)})'
-
-
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _was(n: int) -> str:
-    return 'was' if n == 1 else 'were'
+def _facts(rule: AlarmRule, now: datetime.datetime, kind: str, points: list[_Point],
+           missing: list[int], fills: int) -> dict:
+    """What decided an evaluation, as the engine records it (its reason data).
 
-
-def _number(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f'{float(x):.3f}'
-
-
-def _threshold_reason(rule: AlarmRule, state: str, points: list[_Point], fills: int,
-                      premature_age: int | None = None) -> str:
-    n = rule.evaluation_periods
-    wording = _OPERATORS[rule.comparison_operator][1]
-    if state == ALARM:
-        listed, negation, minimum, transition = (
-            [p for p in points if p.breaching], '', rule.m, 'OK -> ALARM')
-    else:
-        listed, negation, minimum, transition = (
-            [p for p in points if not p.breaching], 'not ', n - rule.m + 1, 'ALARM -> OK')
-    parts = []
-    if listed:
-        texts = ', '.join(_point_text(p) for p in listed)
-        parts.append(f'{len(listed)} out of the last {n} datapoints [{texts}] '
-                     f'{_was(len(listed))} {negation}{wording} the threshold '
-                     f'({float(rule.threshold)!r})')
-    if fills:
-        parts.append(f"{_count(fills, 'missing datapoint')} {_was(fills)} treated as "
-                     f'[{_TREATED_AS[rule.treat_missing_data]}]')
-    text = 'Threshold Crossed: ' + ' and '.join(parts)
-    if premature_age is not None:
-        text += ('; no datapoint has been within the threshold since the breaching one '
-                 f"{_count(premature_age, 'period')} ago")
-    return text + f" (minimum {_count(minimum, 'datapoint')} for {transition} transition)."
-
-
-def _reason_data(rule: AlarmRule, now: datetime.datetime, points: list[_Point],
-                 missing: list[int]) -> dict:
-    data = {'version': '1.0', 'queryDate': _iso(_epoch(now)),
-            'startDate': _iso(min([p.start for p in points] + missing))}
-    if rule.statistic:
-        data['statistic'] = rule.statistic
-    else:
-        data['extendedStatistic'] = rule.extended_statistic
-    entries = [(p.start, {'timestamp': _iso(p.start), 'sampleCount': float(p.sample_count),
-                          'value': p.value}) for p in points]
-    entries += [(start, {'timestamp': _iso(start)}) for start in missing]
-    data.update(period=rule.period,
-                recentDatapoints=[p.value for p in reversed(points)],
-                threshold=float(rule.threshold),
-                evaluatedDatapoints=[e for _, e in sorted(entries, key=lambda e: -e[0])])
+    ``datapoints`` are the evaluated ones, newest first, each
+    [period start (epoch s), value, sample count, breaching, low sample];
+    ``missing`` the starts of the periods evaluated without one. Each API
+    words its own reason from these (the CloudWatch API: StateReason and
+    StateReasonData as AWS writes them).
+    """
+    data = {'kind': kind, 'query_time': int(_epoch(now) * 1000), 'period': rule.period,
+            'statistic': rule.statistic, 'extended_statistic': rule.extended_statistic,
+            'comparison': rule.comparison_operator, 'threshold': float(rule.threshold),
+            'evaluation_periods': rule.evaluation_periods, 'datapoints_to_alarm': rule.m,
+            'missing_data': rule.treat_missing_data, 'fills': fills,
+            'datapoints': [[p.start, p.value, float(p.sample_count), p.breaching,
+                            p.low_sample] for p in points],
+            'missing': missing}
     return data
+
+
+def _summary(rule: AlarmRule, state: str | None, data: dict) -> str:
+    """The engine's one-line reason (webhooks carry it)."""
+    kind, fills, n = data['kind'], data['fills'], rule.evaluation_periods
+    if kind == 'low sample':
+        low = sum(1 for p in data['datapoints'] if p[4])
+        return (f"{_count(low, 'datapoint')} computed from too few samples for "
+                f'{rule.extended_statistic}; the state is kept.')
+    if kind == 'unknown':
+        kept = '' if state else '; the state is kept'
+        return f"{_count(fills, 'datapoint')} of {n} unknown{kept}."
+    wording = _OPERATORS[rule.comparison_operator][1]
+    if kind == 'no data':
+        return (f"No datapoint for {_count(n, 'period')}; missing data treated as "
+                f'{rule.treat_missing_data}.')
+    breaching = sum(1 for p in data['datapoints'] if p[3])
+    listed = breaching if state == ALARM else len(data['datapoints']) - breaching
+    text = (f"{listed} of the last {n} datapoints {'' if state == ALARM else 'not '}"
+            f'{wording} the threshold ({float(rule.threshold)!r})')
+    if fills:
+        text += f'; {fills} missing treated as {rule.treat_missing_data}'
+    return text + '.'
 
 
 def _missing_starts(rule: AlarmRule, start: int, end: int, points: list[_Point],
@@ -281,47 +252,33 @@ def _missing_starts(rule: AlarmRule, start: int, end: int, points: list[_Point],
 
 
 def _decide(rule: AlarmRule, points: list[_Point], fills: int,
-            end: int) -> tuple[str | None, str]:
-    """(state or None to keep the current one, reason) for at least one real datapoint."""
+            end: int) -> tuple[str | None, str, int | None]:
+    """(state or None to keep the current one, kind of reason, premature age)
+    for at least one real datapoint."""
     breaching = sum(p.breaching for p in points)
     within = len(points) - breaching
     mode = rule.treat_missing_data if fills else None
     if mode == 'breaching':
-        state = ALARM if breaching + fills >= rule.m else OK
-    elif mode in (None, 'notBreaching') or breaching >= rule.m or within:
-        state = ALARM if breaching >= rule.m else OK
-    else:  # missing/ignore, every real datapoint breaching but fewer than M
-        age = (end - points[-1].start) // rule.period
-        if mode == 'missing' and age >= rule.m:
-            return ALARM, _threshold_reason(rule, ALARM, points, fills, premature_age=age)
-        return _unknown(mode, fills)
-    return state, _threshold_reason(rule, state, points, fills)
+        return (ALARM if breaching + fills >= rule.m else OK), 'threshold', None
+    if mode in (None, 'notBreaching') or breaching >= rule.m or within:
+        return (ALARM if breaching >= rule.m else OK), 'threshold', None
+    # missing/ignore, every real datapoint breaching but fewer than M
+    age = (end - points[-1].start) // rule.period
+    if mode == 'missing' and age >= rule.m:
+        return ALARM, 'threshold', age
+    return _unknown(mode), 'unknown', None
 
 
 def _all_missing(rule: AlarmRule) -> tuple[str | None, str]:
-    n = rule.evaluation_periods
     mode = rule.treat_missing_data
     if mode in ('breaching', 'notBreaching'):
-        return (ALARM if mode == 'breaching' else OK), (
-            f"Threshold Crossed: no datapoints were received for {_count(n, 'period')} and "
-            f"{_count(n, 'missing datapoint')} {_was(n)} treated as [{_TREATED_AS[mode]}].")
-    return _unknown(mode, n)
+        return (ALARM if mode == 'breaching' else OK), 'no data'
+    return _unknown(mode), 'unknown'
 
 
-def _unknown(mode: str, count: int) -> tuple[str | None, str]:
+def _unknown(mode: str) -> str | None:
     """INSUFFICIENT_DATA for ``missing``, keep the state (None) for ``ignore``."""
-    text = f"Insufficient Data: {_count(count, 'datapoint')} {_was(count)} unknown"
-    if mode == 'missing':
-        return INSUFFICIENT_DATA, text + '.'
-    return None, text + '; missing data are ignored, so the alarm keeps its current state.'
-
-
-def _low_sample_reason(rule: AlarmRule, low: list[_Point]) -> str:
-    needed = _min_samples(statistics.parse_extended_statistic(rule.extended_statistic))
-    texts = ', '.join(_point_text(p) for p in low)
-    return (f"Low Sample Count: {_count(len(low), 'datapoint')} [{texts}] {_was(len(low))} "
-            f'computed from fewer than {_number(needed)} samples, too few for a significant '
-            f'{rule.extended_statistic}; the alarm keeps its current state.')
+    return INSUFFICIENT_DATA if mode == 'missing' else None
 
 
 def evaluate(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
@@ -333,17 +290,29 @@ def evaluate(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
     of each period with data to its StatSet; buckets outside
     :func:`evaluation_window` are not looked at. When the alarm must keep its
     state, the result has ``keep_current`` set and ``state == current_state``.
+    The reason data (see :func:`_facts`) tells what decided.
     """
     rule.validate()
     start, end = evaluation_window(rule, now, lookback_periods)
     points = _collect(rule, buckets, start, end)[:rule.evaluation_periods]
     fills = rule.evaluation_periods - len(points)
     missing = _missing_starts(rule, start, end, points, fills)
-    data = _reason_data(rule, now, points, missing)
-    low = [p for p in points if p.low_sample]
-    if low and rule.evaluate_low_sample_count_percentile == 'ignore':
-        return Evaluation(current_state, _low_sample_reason(rule, low), data, keep_current=True)
-    state, reason = _decide(rule, points, fills, end) if points else _all_missing(rule)
+    if any(p.low_sample for p in points) \
+            and rule.evaluate_low_sample_count_percentile == 'ignore':
+        data = _facts(rule, now, 'low sample', points, missing, fills)
+        data['minimum_samples'] = float(_min_samples(
+            statistics.parse_extended_statistic(rule.extended_statistic)))
+        return Evaluation(current_state, _summary(rule, None, data), data, keep_current=True)
+    premature = None
+    if points:
+        state, kind, premature = _decide(rule, points, fills, end)
+    else:
+        state, kind = _all_missing(rule)
+    data = _facts(rule, now, kind, points, missing, fills)
+    if kind == 'threshold':
+        data['state'] = state
+    if premature is not None:
+        data['premature_age'] = premature
     if state is None:
-        return Evaluation(current_state, reason, data, keep_current=True)
-    return Evaluation(state, reason, data)
+        return Evaluation(current_state, _summary(rule, None, data), data, keep_current=True)
+    return Evaluation(state, _summary(rule, state, data), data)

@@ -11,17 +11,17 @@ import datetime
 import json
 import queue
 import threading
-import uuid
+import time
 from collections import defaultdict
 
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import context as hw_context
 from heat_watch.common import db_errors, exceptions
-from heat_watch.watch import composite, evaluation, statistics
+from heat_watch.watch import composite, evaluation, outbox, rules, statistics
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
+from heat_watch.watch.storage import records
 
 LOG = log.getLogger(__name__)
 
@@ -33,46 +33,47 @@ OPTS = [
                     'trigger the evaluation of their alarms at once.'),
     cfg.IntOpt('evaluation_batch_size', default=1000, min=1,
                help='Alarms evaluated per database round trip.'),
-    cfg.StrOpt('region_name', default='RegionOne',
-               help='Region written into alarm ARNs.'),
+    cfg.FloatOpt('outbox_poll_interval', default=5.0, min=0.1,
+                 help='Seconds between looks at the alarm action outbox when '
+                      'nothing woke its sender (a transition with actions '
+                      'wakes it at once; this catches the rest).'),
+    cfg.FloatOpt('outbox_retry_interval', default=2.0, min=0.1,
+                 help='Seconds the outbox sender waits before trying again '
+                      'when publishing an alarm action failed.'),
 ]
 
-ACTION_FIELDS = {'OK': 'OKActions', 'ALARM': 'AlarmActions',
-                 'INSUFFICIENT_DATA': 'InsufficientDataActions'}
 
 
-def alarm_arn(region: str, alarm: dict) -> str:
-    """The ARN of an alarm: arn:openstack:cloudwatch:<region>:<project>:alarm:<name>."""
-    return 'arn:openstack:cloudwatch:%s:%s:alarm:%s' % (region, alarm['project_id'],
-                                                        alarm['name'])
-
-
-def rule_of(definition: dict) -> evaluation.AlarmRule:
-    """The evaluation rule of a metric alarm's definition."""
+def rule_of(alarm: dict) -> evaluation.AlarmRule:
+    """The evaluation settings of a stored threshold alarm (its typed columns)."""
+    percentile = alarm['percentile']
     return evaluation.AlarmRule(
-        statistic=definition.get('Statistic'),
-        extended_statistic=definition.get('ExtendedStatistic'),
-        period=definition['Period'], evaluation_periods=definition['EvaluationPeriods'],
-        datapoints_to_alarm=definition.get('DatapointsToAlarm'),
-        threshold=definition['Threshold'], comparison_operator=definition['ComparisonOperator'],
-        treat_missing_data=definition.get('TreatMissingData') or 'missing',
-        evaluate_low_sample_count_percentile=definition.get('EvaluateLowSampleCountPercentile'))
+        statistic=alarm['statistic'],
+        extended_statistic=None if percentile is None else records.percentile_text(percentile),
+        period=alarm['period'], evaluation_periods=alarm['evaluation_periods'],
+        datapoints_to_alarm=alarm['datapoints_to_alarm'], threshold=alarm['threshold'],
+        comparison_operator=alarm['comparison'],
+        treat_missing_data=alarm['missing_data'] or 'missing',
+        evaluate_low_sample_count_percentile=alarm['low_sample_count'])
 
 
 class AlarmEvaluator:
     """Evaluates alarms and hands the actions of transitions to the notifier."""
 
     def __init__(self, conf: cfg.ConfigOpts, alarms: alarm_storage.AlarmStore,
-                 sender, owns=None):
+                 sender: outbox.ActionPublisher, owns=None):
         self.conf = conf
         self.alarms = alarms
-        self._sender = sender
+        # Actions are recorded with their transitions and published from the
+        # outbox's thread: a broker outage never holds up an evaluation.
+        self.outbox = outbox.ActionOutbox(
+            alarms, sender, poll_interval=conf.watch_engine.outbox_poll_interval,
+            retry_interval=conf.watch_engine.outbox_retry_interval)
         # owns(alarm_id) -> bool: this engine's share of the sweep.
         self._owns = owns or (lambda _alarm_id: True)
         self._keys: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._region = conf.watch_engine.region_name
         # Metrics that some alarm watches; the fast path skips the others
         # without a query. Refreshed by every sweep (alarms created through
         # another engine) and by watch() (alarms created through this one).
@@ -105,16 +106,20 @@ class AlarmEvaluator:
         self._keys.put(keys)
 
     def start(self) -> None:
+        """Start the fast path's and the outbox's threads."""
+        self.outbox.start()
         self._thread = threading.Thread(target=self._fast_path, name='alarm-fast-path',
                                         daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop both threads (unsent actions stay in the outbox)."""
         self._stop.set()
         self._keys.put(None)
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self.outbox.stop()
 
     def _fast_path(self) -> None:
         while not self._stop.is_set():
@@ -151,19 +156,16 @@ class AlarmEvaluator:
         watched: set[str] = set()
         with self._watch_lock:
             self._watched_meanwhile = set()
-        for alarm_type in (alarm_storage.METRIC, alarm_storage.COMPOSITE):
+        for rule_type in rules.in_sweep_order():
             after = ''
             while not self._stop.is_set():
-                page = self.alarms.page(alarm_type, after, batch)
+                page = self.alarms.page(rule_type.stored_type, after, batch)
                 if not page:
                     break
                 after = page[-1]['id']
                 watched.update(a['metric_key'] for a in page if a['metric_key'])
                 mine = [a for a in page if self._owns(a['id'])]
-                if alarm_type == alarm_storage.METRIC:
-                    self.evaluate_alarms(mine)
-                else:
-                    self.evaluate_composites(mine)
+                rule_type.evaluate(self, mine)
                 count += len(mine)
         if not self._stop.is_set():
             with self._watch_lock:
@@ -177,9 +179,9 @@ class AlarmEvaluator:
         now = now or datetime.datetime.now(datetime.UTC)
         groups: dict[tuple, list] = defaultdict(list)
         for alarm in alarms:
-            rule = rule_of(alarm['definition'])
+            rule = rule_of(alarm)
             start, end = evaluation.evaluation_window(rule, now)
-            groups[(start, end, rule.period, alarm['definition'].get('Unit'),
+            groups[(start, end, rule.period, alarm['unit'],
                     rule.extended_statistic is not None)].append((alarm, rule))
         changes: list[alarm_storage.Transition] = []
         for (start, end, period, unit, raw), members in groups.items():
@@ -228,11 +230,11 @@ class AlarmEvaluator:
             self._repeat_actions(alarm, rule.period)
             return None
         reason_data = dict(outcome.reason_data)
-        if alarm['definition'].get('Unit'):
-            reason_data['unit'] = alarm['definition']['Unit']
+        if alarm['unit']:
+            reason_data['unit'] = alarm['unit']
+        actions = tuple(self._actions(alarm, outcome.state))
         return alarm_storage.Transition(alarm, outcome.state, outcome.reason,
-                                        json.dumps(reason_data),
-                                        bool(self._actions(alarm, outcome.state)))
+                                        json.dumps(reason_data), bool(actions), actions)
 
     # -- composite alarms ----------------------------------------------------------
 
@@ -245,18 +247,18 @@ class AlarmEvaluator:
             names_by_project[alarm['project_id']].add(alarm['name'])
         parents = [a for a in self.alarms.composites_of(list(names_by_project))
                    if names_by_project[a['project_id']]
-                   & composite.parse(a['definition']['AlarmRule']).alarm_names()]
+                   & composite.parse(a['rule']).alarm_names()]
         if parents:
             self.evaluate_composites(parents)
 
     def evaluate_composites(self, alarms: list[dict]) -> None:
         """Evaluate composite alarms from their children's current states."""
         for alarm in alarms:
-            rule = composite.parse(alarm['definition']['AlarmRule'])
+            rule = composite.parse(alarm['rule'])
             children = self.alarms.find(alarm['project_id'], names=sorted(rule.alarm_names()),
                                         types=(alarm_storage.METRIC, alarm_storage.COMPOSITE))
             by_name = {c['name']: composite.ChildState(
-                c['state'], alarm_arn(self._region, c),
+                c['state'], None,
                 metric_storage_time(c['state_transitioned_at'])) for c in children}
             state, reason, data = composite.evaluate_composite(rule, by_name.get)
             if state != alarm['state']:
@@ -274,19 +276,20 @@ class AlarmEvaluator:
         first. With ``cascade``, the composite alarms that refer to this one
         are evaluated next (batch evaluations do that once per batch instead).
         """
-        change = alarm_storage.Transition(alarm, state, reason, reason_data,
-                                          bool(self._actions(alarm, state)))
+        actions = tuple(self._actions(alarm, state))
+        change = alarm_storage.Transition(alarm, state, reason, reason_data, bool(actions),
+                                          actions)
         updated = self.change_states([change])
         if updated and cascade and state != alarm['state']:
             self._evaluate_parents(updated)
         return updated[0] if updated else None
 
     def change_states(self, changes: list[alarm_storage.Transition]) -> list[dict]:
-        """Record transitions in one transaction, then hand the actions of
-        those that won their compare-and-set to the notifier; returns them."""
+        """Record transitions in one transaction, the actions of those that
+        won their compare-and-set in the outbox with them; returns the winners."""
         if not changes:
             return []
-        won = []
+        won, sent = [], False
         for change, updated in zip(changes, self.alarms.transitions(changes), strict=True):
             alarm = change.alarm
             if updated is None:
@@ -295,46 +298,30 @@ class AlarmEvaluator:
                 continue
             LOG.info('Alarm %s (%s) went from %s to %s', alarm['name'], alarm['id'],
                      alarm['state'], change.state)
-            if change.run_actions:
-                self._send(updated, alarm['state'], self._actions(alarm, change.state))
+            sent = sent or change.run_actions
             won.append(updated)
+        if sent:
+            self.outbox.wake()
+            # Let the woken sender take the GIL now rather than at the next
+            # switch interval: the actions of a breach leave at once.
+            time.sleep(0)
         return won
 
     @staticmethod
     def _actions(alarm: dict, state: str) -> list[str]:
         if not alarm['actions_enabled']:
             return []
-        return list(alarm['definition'].get(ACTION_FIELDS[state]) or [])
+        return list(records.actions_of(alarm).get(state) or [])
 
     def _repeat_actions(self, alarm: dict, period: int) -> None:
         """Run the actions again for alarms that repeat them every period."""
-        if not alarm['definition'].get('RepeatActions'):
+        if not alarm['repeat_actions']:
             return
         actions = self._actions(alarm, alarm['state'])
         last = alarm['actions_run_at'] or alarm['state_transitioned_at']
         if actions and metric_storage.now_ms() - last >= period * 1000:
-            if self.alarms.mark_actions_run(alarm):
-                self._send(alarm, alarm['state'], actions)
-
-    def _send(self, alarm: dict, previous: str, actions: list[str]) -> None:
-        ctxt = hw_context.RequestContext(project_id=alarm['project_id'])
-        reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
-            else {}
-        for action in actions:
-            payload = {
-                'action': action, 'action_id': str(uuid.uuid4()), 'alarm_id': alarm['id'],
-                'alarm_name': alarm['name'], 'project_id': alarm['project_id'],
-                'severity': alarm['definition'].get('Severity') or 'low',
-                'previous': previous, 'current': alarm['state'],
-                'reason': alarm['state_reason'], 'reason_data': reason_data,
-                'timestamp': metric_storage_time(alarm['state_updated_at']).isoformat()}
-            try:
-                self._sender.send(ctxt, payload)
-            except Exception:
-                LOG.exception('Handing action of alarm %s to the notifier failed', alarm['id'])
-                self.alarms.add_history([alarm_storage.history_item(
-                    alarm, 'Action', 'Failed to hand the action to the notifier',
-                    {'actionState': 'Failed', 'error': 'the message bus refused it'})])
+            if self.alarms.mark_actions_run(alarm, actions):
+                self.outbox.wake()
 
 
 def metric_storage_time(stamp_ms: int) -> datetime.datetime:

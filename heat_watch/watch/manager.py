@@ -50,7 +50,7 @@ class WatchEngineManager:
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,
                      ids: list[int] | None = None) -> list[dict]:
-        """Metrics matching filters (1.3); project_id None: every project (admin)."""
+        """Metrics matching filters (2.1); project_id None: every project (admin)."""
         meter_reads.check_scope(ctxt, project_id)
         return meter_reads.find_metrics(self.store, project_id, namespace, name,
                                         dimensions, limit, ids)
@@ -58,13 +58,13 @@ class WatchEngineManager:
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,
                           descending: bool = True) -> list[list]:
-        """Datapoint rows of several metrics (1.3)."""
+        """Datapoint rows of several metrics (2.1)."""
         meter_reads.check_scope(ctxt, project_id)
         return meter_reads.datapoints(self.store, project_id, metric_ids, start, end, limit,
                                       descending)
 
     def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
                        start: int | None, end: int | None, period: int | None) -> dict:
-        """Per-metric, per-period aggregates of several metrics (1.3)."""
+        """Per-metric, per-period aggregates of several metrics (2.1)."""
         meter_reads.check_scope(ctxt, project_id)
         return meter_reads.buckets(self.store, project_id, metric_ids, start, end, period)

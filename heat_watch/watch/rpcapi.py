@@ -10,8 +10,23 @@ API version history:
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
 * 1.2 - put_metric_data takes ``metrics``, points grouped by metric
   (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
-* 1.3 - find_metrics, metric_datapoints, metric_buckets: reads across
+* 2.0 - alarms in the engine's own records (:mod:`heat_watch.watch.model`)
+  instead of CloudWatch shapes: put_alarm (create or replace by name),
+  delete_alarms, set_alarm_actions, set_alarm_state (reason data a dict) by
+  name; create_alarm, get_alarm, list_alarms, update_alarm, delete_alarm,
+  set_alarm_state_by_id, get_alarm_history by id. put_metric_alarm,
+  put_composite_alarm, describe_alarms, describe_alarms_for_metric and
+  describe_alarm_history are gone: each API renders the records itself.
+* 2.1 - find_metrics, metric_datapoints, metric_buckets: reads across
   several metrics by filters (the REST API's meters, samples, statistics).
+
+Versions are per method, as Heat does it: each client method asks (with
+``prepare(version=...)``) for the lowest version that has the method in the
+form it sends, so a newer client keeps working with an older engine for
+every method the older one has; an engine at 2.x serves every 2.y <= x
+(a new major version, as 2.0, is a break: APIs and engines upgrade together).
+Records cross the wire as plain JSON (their ``to_wire``/``from_wire``);
+this module and :mod:`heat_watch.watch.model` are the whole contract.
 """
 
 import oslo_messaging as messaging
@@ -19,9 +34,10 @@ from oslo_config import cfg
 
 from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
+from heat_watch.watch import model
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '1.3'
+RPC_API_VERSION = '2.1'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -29,6 +45,8 @@ OPTS = [
                help='RPC topic the watch engines listen on.'),
     cfg.IntOpt('rpc_timeout', default=60, min=1,
                help='Seconds an API waits for the watch engine to answer.'),
+    cfg.StrOpt('region_name', default='RegionOne',
+               help='Region of the watch engine, written into alarm ARNs.'),
 ]
 
 
@@ -48,76 +66,115 @@ class WatchEngineClient:
         register_opts(conf)
         target = messaging.Target(topic=conf.watch_engine.topic, version=RPC_API_VERSION)
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
+        self._prepared: dict = {}
+        self.region_name = conf.watch_engine.region_name
 
-    def _call(self, ctxt: hw_context.RequestContext, method: str, **kwargs):
-        return self._client.call(ctxt, method, **kwargs)
+    def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
+              **kwargs):
+        """Call ``method`` asking for the lowest API version that has it."""
+        return self._for(version).call(ctxt, method, **kwargs)
+
+    def _for(self, version: str):
+        # One prepared client per version: preparing one per call costs the
+        # hot path (put_metric_data) an object and a copy of the target.
+        prepared = self._prepared.get(version)
+        if prepared is None:
+            prepared = self._prepared[version] = self._client.prepare(version=version)
+        return prepared
 
     def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
         """Store points of the caller's project; returns once committed."""
-        return self._call(ctxt, 'put_metric_data', namespace=namespace, metrics=metrics)
+        return self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace, metrics=metrics)
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics of the caller's project."""
-        return self._call(ctxt, 'get_metric_statistics', args=args)
+        return self._call(ctxt, 'get_metric_statistics', '2.0', args=args)
 
     def get_metric_data(self, ctxt, args: dict) -> dict:
         """GetMetricData of the caller's project."""
-        return self._call(ctxt, 'get_metric_data', args=args)
+        return self._call(ctxt, 'get_metric_data', '2.0', args=args)
 
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics of the caller's project."""
-        return self._call(ctxt, 'list_metrics', args=args)
+        return self._call(ctxt, 'list_metrics', '2.0', args=args)
 
-    def put_metric_alarm(self, ctxt, alarm: dict) -> dict:
-        """Create or replace a metric alarm by AlarmName (validated
-        PutMetricAlarm input; plus the extension RepeatActions (bool) and
-        Severity). Returns {'AlarmArn', 'AlarmId', 'Created': bool}."""
-        return self._call(ctxt, 'put_metric_alarm', alarm=alarm)
-
-    def put_composite_alarm(self, ctxt, alarm: dict) -> dict:
-        """Create or replace a composite alarm (validated PutCompositeAlarm
-        input; AlarmRule is parsed again by the engine). Returns as
-        put_metric_alarm."""
-        return self._call(ctxt, 'put_composite_alarm', alarm=alarm)
-
-    def describe_alarms(self, ctxt, args: dict) -> dict:
-        """DescribeAlarms: AlarmNames, AlarmNamePrefix, StateValue,
-        ActionPrefix, AlarmTypes, MaxRecords, NextToken, ChildrenOfAlarmName,
-        ParentsOfAlarmName. Returns MetricAlarms, CompositeAlarms, NextToken;
-        times in epoch ms."""
-        return self._call(ctxt, 'describe_alarms', args=args)
-
-    def describe_alarms_for_metric(self, ctxt, args: dict) -> dict:
-        """DescribeAlarmsForMetric: Namespace, MetricName, Dimensions,
-        Statistic, ExtendedStatistic, Period, Unit. Returns MetricAlarms."""
-        return self._call(ctxt, 'describe_alarms_for_metric', args=args)
+    def put_alarm(self, ctxt, definition: model.AlarmDefinition) -> tuple[model.Alarm, bool]:
+        """Create or replace an alarm by name (replacing keeps its state);
+        evaluated at once. Returns (alarm, created)."""
+        answer = self._call(ctxt, 'put_alarm', '2.0', definition=definition.to_wire())
+        return model.Alarm.from_wire(answer['alarm']), answer['created']
 
     def delete_alarms(self, ctxt, names: list[str]) -> None:
-        """DeleteAlarms: every name must exist, else nothing is deleted."""
-        return self._call(ctxt, 'delete_alarms', names=names)
+        """Delete alarms by name: every name must exist, else none is deleted."""
+        return self._call(ctxt, 'delete_alarms', '2.0', names=names)
 
     def set_alarm_state(self, ctxt, name: str, state: str, reason: str,
-                        reason_data: str | None) -> None:
-        """SetAlarmState: a real transition (history, actions)."""
-        return self._call(ctxt, 'set_alarm_state', name=name, state=state, reason=reason,
-                          reason_data=reason_data)
+                        reason_data: dict | None = None) -> model.AlarmState:
+        """A real transition of the named alarm (history, actions)."""
+        return model.AlarmState.from_wire(self._call(
+            ctxt, 'set_alarm_state', '2.0', name=name, state=state, reason=reason,
+            reason_data=reason_data))
 
     def set_alarm_actions(self, ctxt, names: list[str], enabled: bool) -> None:
-        """EnableAlarmActions / DisableAlarmActions."""
-        return self._call(ctxt, 'set_alarm_actions', names=names, enabled=enabled)
-
-    def describe_alarm_history(self, ctxt, args: dict) -> dict:
-        """DescribeAlarmHistory: AlarmName, AlarmTypes, HistoryItemType,
-        StartDate, EndDate (epoch ms), MaxRecords, NextToken, ScanBy.
-        Returns AlarmHistoryItems (Timestamp in epoch ms), NextToken."""
-        return self._call(ctxt, 'describe_alarm_history', args=args)
+        """Enable or disable the actions of named alarms (unknown names ignored)."""
+        return self._call(ctxt, 'set_alarm_actions', '2.0', names=names, enabled=enabled)
 
     def record_action_result(self, ctxt, alarm_id: str, result: dict) -> None:
         """Cast by the notifier after each delivery attempt of an alarm
         action: ``result`` holds action_id, url (secrets redacted), attempt,
         outcome ('delivered' | 'retrying' | 'failed'), status and error."""
-        self._client.prepare().cast(ctxt, 'record_action_result', alarm_id=alarm_id,
-                                    result=result)
+        self._for('2.0').cast(ctxt, 'record_action_result', alarm_id=alarm_id, result=result)
+
+    # -- alarms by id -------------------------------------------------------------------
+
+    def create_alarm(self, ctxt, definition: model.AlarmDefinition) -> model.Alarm:
+        """Create an alarm (a taken name is a Conflict); evaluated at once."""
+        return model.Alarm.from_wire(self._call(ctxt, 'create_alarm', '2.0',
+                                                definition=definition.to_wire()))
+
+    def get_alarm(self, ctxt, alarm_id: str) -> model.Alarm:
+        """One alarm of the caller's project (AlarmNotFound otherwise)."""
+        return model.Alarm.from_wire(self._call(ctxt, 'get_alarm', '2.0', alarm_id=alarm_id))
+
+    def list_alarms(self, ctxt, filters: model.AlarmFilter | None = None,
+                    marker: str | None = None, limit: int = 100, sort_key: str = 'name',
+                    sort_dir: str = 'asc') -> model.Page:
+        """A page of alarms; ``marker`` is the last alarm id of the previous page."""
+        return model.Page.from_wire(self._call(
+            ctxt, 'list_alarms', '2.0', filters=(filters or model.AlarmFilter()).to_wire(),
+            marker=marker, limit=limit, sort_key=sort_key, sort_dir=sort_dir), model.Alarm)
+
+    def update_alarm(self, ctxt, alarm_id: str,
+                     definition: model.AlarmDefinition) -> model.Alarm:
+        """Replace an alarm's whole definition (its state stays)."""
+        return model.Alarm.from_wire(self._call(ctxt, 'update_alarm', '2.0', alarm_id=alarm_id,
+                                                definition=definition.to_wire()))
+
+    def delete_alarm(self, ctxt, alarm_id: str) -> None:
+        """Delete one alarm."""
+        self._call(ctxt, 'delete_alarm', '2.0', alarm_id=alarm_id)
+
+    def set_alarm_state_by_id(self, ctxt, alarm_id: str, state: str, reason: str,
+                              reason_data: dict | None = None) -> model.AlarmState:
+        """A real transition (history, actions); returns the new state."""
+        return model.AlarmState.from_wire(self._call(
+            ctxt, 'set_alarm_state_by_id', '2.0', alarm_id=alarm_id, state=state,
+            reason=reason, reason_data=reason_data))
+
+    def get_alarm_history(self, ctxt, alarm_id: str | None = None,
+                          types: list[str] | None = None, start: int | None = None,
+                          end: int | None = None, marker: str | None = None,
+                          limit: int = 100, ascending: bool = False,
+                          alarm_name: str | None = None,
+                          alarm_types: list[str] | None = None) -> model.Page:
+        """A page of history items of the project, or of one alarm by id or
+        name (types among model.HISTORY_TYPES; times epoch ms, inclusive)."""
+        return model.Page.from_wire(self._call(
+            ctxt, 'get_alarm_history', '2.0', alarm_id=alarm_id, types=types, start=start,
+            end=end, marker=marker, limit=limit, ascending=ascending, alarm_name=alarm_name,
+            alarm_types=alarm_types), model.HistoryItem)
+
+    # -- 2.1: reads across metrics (the REST API) --------------------------------------
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,
@@ -126,7 +183,7 @@ class WatchEngineClient:
         with its latest unit: a list of {id, project_id, namespace, name,
         dimensions, last_put_at, unit}. ``project_id`` None reads every
         project (admin contexts only)."""
-        return self._call(ctxt, 'find_metrics', project_id=project_id, namespace=namespace,
+        return self._call(ctxt, 'find_metrics', '2.1', project_id=project_id, namespace=namespace,
                           name=name, dimensions=dimensions, limit=limit, ids=ids)
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
@@ -134,7 +191,7 @@ class WatchEngineClient:
                           descending: bool = True) -> list[list]:
         """Datapoint rows [metric_id, timestamp, unit, sample_count, sum,
         minimum, maximum] of metrics found by find_metrics."""
-        return self._call(ctxt, 'metric_datapoints', project_id=project_id,
+        return self._call(ctxt, 'metric_datapoints', '2.1', project_id=project_id,
                           metric_ids=metric_ids, start=start, end=end, limit=limit,
                           descending=descending)
 
@@ -143,6 +200,6 @@ class WatchEngineClient:
         """Aggregates per metric and period: {start, end, period, rows}, a row
         [metric_id, bucket, unit, sample_count, sum, minimum, maximum,
         first_timestamp, last_timestamp]; None bounds: those of the data."""
-        return self._call(ctxt, 'metric_buckets', project_id=project_id,
+        return self._call(ctxt, 'metric_buckets', '2.1', project_id=project_id,
                           metric_ids=metric_ids, start=start, end=end, period=period)
 

@@ -57,11 +57,13 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
+from heat_watch.cloudwatch.actions import alarm_shapes
 from heat_watch.common import config, ids, rpc
 from heat_watch.watch import evaluator as evaluator_mod
+from heat_watch.watch import model
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import alarms as alarm_storage
-from heat_watch.watch.storage import connection
+from heat_watch.watch.storage import connection, records
 from heat_watch.watch.storage import metrics as metric_storage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,38 +208,44 @@ def metric_key_of(i: int) -> str:
                                      dimensions_of(i))
 
 
-def alarm_rows(i: int, stamp: int) -> tuple[dict, dict]:
-    """The alarms row and ConfigurationUpdate history row AlarmStore.put writes."""
-    definition = alarm_definition(i)
-    alarm = {
-        'id': ids.time_ordered_uuid(), 'project_id': project_of(i),
-        'name': definition['AlarmName'], 'alarm_type': alarm_storage.METRIC,
-        'definition': json.dumps(definition), 'metric_key': metric_key_of(i),
-        'actions_enabled': True, 'state': 'INSUFFICIENT_DATA',
-        'state_reason': alarm_storage.INITIAL_REASON, 'state_reason_data': None,
-        'state_updated_at': stamp, 'state_transitioned_at': stamp,
-        'configuration_updated_at': stamp, 'actions_run_at': None, 'version': 1}
+def engine_definition(i: int) -> model.AlarmDefinition:
+    """Alarm ``i`` as the engine takes it (what the CloudWatch API sends)."""
+    return dataclasses.replace(alarm_shapes.definition(alarm_definition(i)),
+                               project_id=project_of(i))
+
+
+def alarm_rows(i: int, stamp: int) -> tuple[dict, dict, dict]:
+    """The alarms, alarm_states and ConfigurationUpdate history rows AlarmStore.put writes."""
+    definition = engine_definition(i)
+    alarm = dict(records.columns_of(definition, metric_key_of(i)), id=ids.time_ordered_uuid(),
+                 project_id=project_of(i), created_at=stamp, configuration_updated_at=stamp)
+    state = {'alarm_id': alarm['id'], 'state': 'INSUFFICIENT_DATA',
+             'state_reason': alarm_storage.INITIAL_REASON,
+             'state_reason_data': alarm_storage.INITIAL_REASON_DATA,
+             'state_updated_at': stamp, 'state_transitioned_at': stamp,
+             'actions_run_at': None, 'version': 1}
     history = alarm_storage.history_item(
-        dict(alarm, definition=definition), 'ConfigurationUpdate',
-        'Alarm "%s" created' % alarm['name'],
-        {'version': '1.0', 'type': 'Create', 'createdAlarm': definition}, stamp)
-    return alarm, history
+        alarm, 'ConfigurationUpdate', 'Alarm "%s" created' % alarm['name'],
+        {'version': '1.0', 'type': 'Create', 'definition': dataclasses.replace(
+            definition, id=alarm['id'], created_at=stamp, updated_at=stamp).to_wire()}, stamp)
+    return alarm, state, history
 
 
 def bulk_insert_alarms(engine: sa.Engine, n: int) -> None:
     """Insert ``n`` alarms (and their creation history) with executemany."""
     stamp = metric_storage.now_ms()
     for lo in range(0, n, WRITE_CHUNK):
-        pairs = [alarm_rows(i, stamp) for i in range(lo, min(n, lo + WRITE_CHUNK))]
+        rows = [alarm_rows(i, stamp) for i in range(lo, min(n, lo + WRITE_CHUNK))]
         with engine.begin() as conn:
-            conn.execute(sa.insert(alarm_storage.ALARMS), [a for a, _ in pairs])
-            conn.execute(sa.insert(alarm_storage.HISTORY), [h for _, h in pairs])
+            conn.execute(sa.insert(alarm_storage.ALARMS), [a for a, _, _ in rows])
+            conn.execute(sa.insert(alarm_storage.STATES), [s for _, s, _ in rows])
+            conn.execute(sa.insert(alarm_storage.HISTORY), [h for _, _, h in rows])
 
 
 def put_alarms(store: alarm_storage.AlarmStore, n: int) -> None:
     """Create ``n`` alarms one by one through AlarmStore.put (the product path)."""
     for i in range(n):
-        store.put(project_of(i), alarm_storage.METRIC, alarm_definition(i), metric_key_of(i))
+        store.put(engine_definition(i), metric_key_of(i))
 
 
 def _timed(func, *args) -> tuple[float, object]:
@@ -277,19 +285,19 @@ def state_updates(engine: sa.Engine) -> int:
 
 def state_counts(engine: sa.Engine) -> dict[str, int]:
     """Alarms per state."""
-    alarms = alarm_storage.ALARMS
+    states = alarm_storage.STATES
     with engine.connect() as conn:
         return {row.state: row.n for row in conn.execute(
-            sa.select(alarms.c.state, sa.func.count().label('n')).group_by(alarms.c.state))}
+            sa.select(states.c.state, sa.func.count().label('n')).group_by(states.c.state))}
 
 
 def reset_states(engine: sa.Engine) -> None:
     """Put every alarm back in INSUFFICIENT_DATA (to profile a first sweep)."""
-    alarms = alarm_storage.ALARMS
+    states = alarm_storage.STATES
     with engine.begin() as conn:
-        conn.execute(sa.update(alarms).values(
+        conn.execute(sa.update(states).values(
             state='INSUFFICIENT_DATA', state_reason=alarm_storage.INITIAL_REASON,
-            state_reason_data=None, version=alarms.c.version + 1))
+            state_reason_data=alarm_storage.INITIAL_REASON_DATA, version=states.c.version + 1))
 
 
 @dataclasses.dataclass
@@ -309,12 +317,21 @@ class SweepRun:
         return self.alarms / self.seconds if self.seconds else 0.0
 
 
+def sweep_and_publish(evaluator: evaluator_mod.AlarmEvaluator) -> int:
+    """One sweep, then the publishing of the actions it recorded in the outbox
+    (the outbox's thread does that in the engine; here both are timed)."""
+    count = evaluator.sweep()
+    while evaluator.outbox.send_pending():
+        pass
+    return count
+
+
 def timed_sweep(evaluator: evaluator_mod.AlarmEvaluator, sender: CountingSender,
                 engine: sa.Engine) -> SweepRun:
     """Run one sweep; its time, alarm count, transitions and payloads."""
     before = state_updates(engine)
     cpu = time.process_time()
-    seconds, count = _timed(evaluator.sweep)
+    seconds, count = _timed(sweep_and_publish, evaluator)
     cpu = time.process_time() - cpu
     return SweepRun(seconds, cpu, count, state_updates(engine) - before, sender.take(),
                     state_counts(engine))
@@ -326,7 +343,7 @@ def profile_sweep(evaluator: evaluator_mod.AlarmEvaluator, sender: CountingSende
     profiler = cProfile.Profile()
     before = state_updates(engine)
     started = time.perf_counter()
-    profiler.runcall(evaluator.sweep)
+    profiler.runcall(sweep_and_publish, evaluator)
     seconds = time.perf_counter() - started
     sender.take()
     profiler.dump_stats(path)

@@ -12,14 +12,18 @@ with contributors, i.e. Metrics Insights) is refused as not supported.
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
+from heat_watch.cloudwatch.actions import alarm_shapes
+from heat_watch.common import alarms as hw_alarms
+from heat_watch.watch import model
 
-METRIC_ALARM = 'MetricAlarm'
-COMPOSITE_ALARM = 'CompositeAlarm'
+METRIC_ALARM = alarm_shapes.METRIC_ALARM
+COMPOSITE_ALARM = alarm_shapes.COMPOSITE_ALARM
+MAX_PAGE = 1000
 LOG_ALARM = 'LogAlarm'
 ALARM_TYPES = (METRIC_ALARM, COMPOSITE_ALARM, LOG_ALARM)
 # AWS: without AlarmTypes only metric alarms are returned.
 DEFAULT_ALARM_TYPES = (METRIC_ALARM,)
-STATES = ('OK', 'ALARM', 'INSUFFICIENT_DATA')
+STATES = hw_alarms.STATES
 HISTORY_ITEM_TYPES = ('ConfigurationUpdate', 'StateUpdate', 'Action',
                       'AlarmContributorStateUpdate', 'AlarmContributorAction')
 SCAN_BY = ('TimestampDescending', 'TimestampAscending')
@@ -97,9 +101,23 @@ def describe_alarms(ctxt, engine, data: dict) -> dict:
     })
     if not args['AlarmTypes']:  # only LogAlarm asked for
         return {'MetricAlarms': [], 'CompositeAlarms': []}
-    result = engine.describe_alarms(ctxt, args)
-    result['MetricAlarms'] = _shape_alarms(result.get('MetricAlarms') or [])
-    result['CompositeAlarms'] = _shape_alarms(result.get('CompositeAlarms') or [])
+    kinds = args['AlarmTypes']
+    filters = model.AlarmFilter(
+        names=args['AlarmNames'], name_prefix=args['AlarmNamePrefix'],
+        state=args['StateValue'], action_prefix=args['ActionPrefix'],
+        children_of=args['ChildrenOfAlarmName'], parents_of=args['ParentsOfAlarmName'],
+        type=None if len(kinds) > 1 else alarm_shapes.ENGINE_TYPES[kinds[0]])
+    page = engine.list_alarms(ctxt, filters, marker=args['NextToken'],
+                              limit=args['MaxRecords'])
+    result = {'MetricAlarms': [], 'CompositeAlarms': []}
+    for alarm in page.items:
+        kind = 'CompositeAlarms' if alarm.definition.type == hw_alarms.COMPOSITE \
+            else 'MetricAlarms'
+        result[kind].append(alarm_shapes.described(alarm, engine.region_name))
+    if page.marker:
+        result['NextToken'] = page.marker
+    result['MetricAlarms'] = _shape_alarms(result['MetricAlarms'])
+    result['CompositeAlarms'] = _shape_alarms(result['CompositeAlarms'])
     return result
 
 
@@ -116,9 +134,22 @@ def describe_alarms_for_metric(ctxt, engine, data: dict) -> dict:
             'ExtendedStatistic': extended,
             'Period': v.integer(data, 'Period', 'Period', 1),
             'Unit': v.unit(data, 'Unit', 'Unit')}
-    result = engine.describe_alarms_for_metric(ctxt, args)
-    result['MetricAlarms'] = _shape_alarms(result.get('MetricAlarms') or [])
-    return result
+    filters = model.AlarmFilter(
+        type=hw_alarms.THRESHOLD, namespace=args['Namespace'], metric_name=args['MetricName'],
+        dimensions=[[d['Name'], d['Value']] for d in args['Dimensions']])
+    wanted = {k: args[k] for k in ('Statistic', 'ExtendedStatistic', 'Period', 'Unit')
+              if args[k] is not None}
+    matches, marker = [], None
+    while True:
+        page = engine.list_alarms(ctxt, filters, marker=marker, limit=MAX_PAGE)
+        for alarm in page.items:
+            member = alarm_shapes.described(alarm, engine.region_name)
+            if all(member.get(k) == value for k, value in wanted.items()):
+                matches.append(member)
+        marker = page.marker
+        if marker is None:
+            break
+    return {'MetricAlarms': _shape_alarms(sorted(matches, key=lambda a: a['AlarmName']))}
 
 
 def _history_range(data: dict) -> tuple[int | None, int | None]:
@@ -145,13 +176,24 @@ def describe_alarm_history(ctxt, engine, data: dict) -> dict:
             'MaxRecords': _max_records(data),
             'NextToken': data.get('NextToken'),
             'ScanBy': v.choice(data, 'ScanBy', 'ScanBy', SCAN_BY) or SCAN_BY[0]}
-    if not args['AlarmTypes']:  # only LogAlarm asked for
+    kinds = args['HistoryItemType'] and alarm_shapes.ENGINE_HISTORY_TYPES.get(
+        args['HistoryItemType'])
+    if not args['AlarmTypes'] or kinds == []:  # only log alarms, or contributors
         return {'AlarmHistoryItems': []}
-    result = engine.describe_alarm_history(ctxt, args)
-    items = result.get('AlarmHistoryItems') or []
+    if kinds is None and args['HistoryItemType']:
+        return {'AlarmHistoryItems': []}
+    page = engine.get_alarm_history(
+        ctxt, alarm_name=args['AlarmName'],
+        alarm_types=[alarm_shapes.ENGINE_TYPES[k] for k in args['AlarmTypes']],
+        types=kinds or None, start=args['StartDate'], end=args['EndDate'],
+        marker=args['NextToken'], limit=args['MaxRecords'],
+        ascending=args['ScanBy'] == 'TimestampAscending')
+    items = [alarm_shapes.history_item(item, engine.region_name) for item in page.items]
     for item in items:
         item['Timestamp'] = v.from_ms(item['Timestamp'])
-    result['AlarmHistoryItems'] = items
+    result = {'AlarmHistoryItems': items}
+    if page.marker:
+        result['NextToken'] = page.marker
     return result
 
 

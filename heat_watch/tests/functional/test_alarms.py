@@ -237,15 +237,18 @@ def test_another_project_never_sees_or_changes_an_alarm(tenant_a, tenant_b, name
 def test_an_alarm_that_repeats_runs_its_actions_every_period(deployment, tenant_a, namespace,
                                                             receiver):
     from heat_watch.common import context
-    from heat_watch.watch import rpcapi
+    from heat_watch.watch import model, rpcapi
     engine = rpcapi.WatchEngineClient(deployment.conf)
     name = _name()
-    engine.put_metric_alarm(context.RequestContext(project_id=tenant_a.project_id), {
-        'AlarmName': name, 'Namespace': namespace, 'MetricName': 'cpu',
-        'Dimensions': [{'Name': 'host', 'Value': 'web-1'}], 'Statistic': 'Maximum',
-        'Period': PERIOD, 'EvaluationPeriods': 1, 'Threshold': 50.0,
-        'ComparisonOperator': 'GreaterThanThreshold', 'ActionsEnabled': True,
-        'AlarmActions': [receiver.url(name)], 'RepeatActions': True, 'Severity': 'critical'})
+    engine.put_alarm(context.RequestContext(project_id=tenant_a.project_id),
+                     model.AlarmDefinition(
+                         project_id=tenant_a.project_id, name=name,
+                         rule=model.ThresholdRule(
+                             metric=model.MetricSelector(namespace, 'cpu', (('host', 'web-1'),)),
+                             period=PERIOD, evaluation_periods=1, threshold=50.0,
+                             comparison='GreaterThanThreshold', statistic='Maximum'),
+                         actions={'ALARM': [receiver.url(name)]}, repeat_actions=True,
+                         severity='critical'))
     _push(tenant_a.json, namespace, 90.0)
     posts = receiver.wait_for(name, 2, timeout=40)
     assert [p['current'] for p in posts[:2]] == ['alarm', 'alarm']

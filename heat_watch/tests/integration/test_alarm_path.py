@@ -20,11 +20,12 @@ import uuid
 import pytest
 from oslo_config import cfg
 
+from heat_watch.cloudwatch.actions import alarm_shapes
 from heat_watch.common import config, rpc
 from heat_watch.common import context as hw_context
 from heat_watch.tests import clients
 from heat_watch.tests.integration import base
-from heat_watch.watch import points, rpcapi
+from heat_watch.watch import model, points, rpcapi
 
 UTC = datetime.UTC
 PERIOD = 10
@@ -256,12 +257,10 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
     definition = alarm_definition(alarm_name, namespace, receiver)
     dims = [['Group', 'g1']]
 
-    created = engine_client.put_metric_alarm(ctxt, definition)
-    assert created['Created'] is True
-    assert created['AlarmArn'].endswith(':%s:alarm:%s' % (project_id, alarm_name))
-    [described] = engine_client.describe_alarms(ctxt, {'AlarmNames': [alarm_name]})[
-        'MetricAlarms']
-    assert described['StateValue'] == 'INSUFFICIENT_DATA'
+    created, is_new = engine_client.put_alarm(ctxt, alarm_shapes.definition(definition))
+    assert is_new is True and created.definition.project_id == project_id
+    described = engine_client.get_alarm(ctxt, created.definition.id)
+    assert described.state.state == 'INSUFFICIENT_DATA'
 
     def put(value: float, when: datetime.datetime) -> None:
         point = points.value_point(int(when.timestamp() * 1000), 'None', 1, value)
@@ -272,7 +271,7 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
     alarm_post = receiver.wait_post(alarm_name, 'alarm')
     check_post(alarm_post, alarm_name, '/alarm/%s' % alarm_name,
                ('insufficient data', 'ok'), 'alarm', project_id)
-    assert alarm_post['body']['alarm_id'] == created['AlarmId']
+    assert alarm_post['body']['alarm_id'] == created.definition.id
 
     put(10.0, clearing_time())
     ok_post = receiver.wait_post(alarm_name, 'ok')
@@ -289,8 +288,8 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
         (1.0, 10.0), (1.0, 90.0)]
 
     def history():
-        items = engine_client.describe_alarm_history(ctxt, {'AlarmName': alarm_name})[
-            'AlarmHistoryItems']
+        items = [alarm_shapes.history_item(i, 'RegionOne') for i in engine_client.get_alarm_history(
+            ctxt, created.definition.id).items]
         return items if len(succeeded_actions(items)) >= 2 else None
 
     items = base.wait_until(history, DELIVERY_TIMEOUT, message='two Action history items')
@@ -301,11 +300,8 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
 
     # Another project sees neither the alarm nor its history.
     stranger = hw_context.RequestContext(project_id='stranger-%s' % uuid.uuid4().hex[:8])
-    assert engine_client.describe_alarms(stranger, {'AlarmNames': [alarm_name]}) == {
-        'MetricAlarms': [], 'CompositeAlarms': []}
-    assert engine_client.describe_alarm_history(stranger, {'AlarmName': alarm_name})[
-        'AlarmHistoryItems'] == []
+    assert engine_client.list_alarms(stranger, model.AlarmFilter(names=[alarm_name])).items == []
+    assert engine_client.get_alarm_history(stranger, alarm_name=alarm_name).items == []
 
     engine_client.delete_alarms(ctxt, [alarm_name])
-    assert engine_client.describe_alarms(ctxt, {'AlarmNames': [alarm_name]})[
-        'MetricAlarms'] == []
+    assert engine_client.list_alarms(ctxt, model.AlarmFilter(names=[alarm_name])).items == []

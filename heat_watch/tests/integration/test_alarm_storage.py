@@ -5,6 +5,7 @@ one path; both must record exactly the winners."""
 import pytest
 
 from heat_watch.tests.integration import base
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch.storage import alarms as alarm_storage
 
 
@@ -15,10 +16,7 @@ def store(backend):
 
 
 def _alarms(store, project: str, names: str) -> list[dict]:
-    definition = {'Namespace': 'ns', 'MetricName': 'cpu', 'Period': 60,
-                  'EvaluationPeriods': 1, 'Threshold': 1.0, 'Statistic': 'Maximum',
-                  'ComparisonOperator': 'GreaterThanThreshold'}
-    return [store.put(project, alarm_storage.METRIC, dict(definition, AlarmName=name),
+    return [store.put(support.threshold(name, project, threshold=1.0, statistic='Maximum'),
                       'key-' + name)[0] for name in names]
 
 

@@ -1,8 +1,11 @@
-"""Alarms and alarm history in the watch database.
+"""Alarms, their states, history and action outbox in the watch database.
 
-A state change is a compare-and-set on the alarm's ``version`` and writes its
-history item in the same transaction, so that when several engines evaluate
-the same alarm, exactly one records the transition and runs its actions.
+A definition lives in the typed columns of ``alarms``, its changing state in
+the narrow ``alarm_states`` row. A state change is a compare-and-set on that
+row's ``version`` and writes its history item (and its actions, into the
+outbox) in the same transaction, so that when several engines evaluate the
+same alarm, exactly one records the transition and runs its actions.
+Reads return flat dicts: the definition's columns and the state's.
 """
 
 import json
@@ -11,22 +14,33 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, ids
-from heat_watch.watch.storage import models
+from heat_watch.watch import model
+from heat_watch.watch.storage import action_outbox, alarm_history, models, records
+from heat_watch.watch.storage import metrics as metric_storage
 from heat_watch.watch.storage.metrics import now_ms
 
 ALARMS = models.Alarm.__table__
-HISTORY = models.AlarmHistory.__table__
-METRIC = 'MetricAlarm'
-COMPOSITE = 'CompositeAlarm'
-INITIAL_REASON = 'Unchecked: Initial alarm creation'
+STATES = models.AlarmState.__table__
+HISTORY = alarm_history.HISTORY
+OUTBOX = action_outbox.OUTBOX
+history_item = alarm_history.history_item
+METRIC = records.METRIC
+COMPOSITE = records.COMPOSITE
+INITIAL_STATE = hw_alarms.INSUFFICIENT_DATA
+INITIAL_REASON = 'Created; not evaluated yet.'
+INITIAL_REASON_DATA = json.dumps({'kind': 'created'})
 _CAS_COLUMNS = ('state', 'state_reason', 'state_reason_data', 'state_updated_at',
                 'state_transitioned_at', 'actions_run_at', 'version')
 # One statement for every transition: compiled once, cached by SQLAlchemy.
-_CAS_UPDATE = (sa.update(ALARMS)
-               .where(ALARMS.c.id == sa.bindparam('_id'),
-                      ALARMS.c.version == sa.bindparam('_version'))
+_CAS_UPDATE = (sa.update(STATES)
+               .where(STATES.c.alarm_id == sa.bindparam('_id'),
+                      STATES.c.version == sa.bindparam('_version'))
                .values({c: sa.bindparam(c) for c in _CAS_COLUMNS}))
+# An alarm as reads return it: its definition's columns and its state's.
+_SELECT = (sa.select(ALARMS, *(STATES.c[c] for c in _CAS_COLUMNS))
+           .join(STATES, STATES.c.alarm_id == ALARMS.c.id))
 
 
 class _SomeLost(Exception):
@@ -41,6 +55,8 @@ class Transition(NamedTuple):
     reason: str
     reason_data: str | None
     run_actions: bool
+    # The URLs to run (recorded in the outbox with the transition).
+    actions: tuple[str, ...] = ()
 
     def values(self, stamp: int) -> dict:
         """The alarm columns this change writes (every CAS column, so one
@@ -56,110 +72,145 @@ class Transition(NamedTuple):
     def history_item(self, stamp: int) -> dict:
         """Its StateUpdate history row."""
         alarm = self.alarm
-        data = {'version': '1.0',
-                'oldState': {'stateValue': alarm['state'],
-                             'stateReason': alarm['state_reason']},
-                'newState': {'stateValue': self.state, 'stateReason': self.reason}}
-        if self.reason_data:
-            data['newState']['stateReasonData'] = json.loads(self.reason_data)
+        # A model.Transition; both reason data are JSON texts already.
+        data = alarm_history.with_json(
+            {'alarm_id': alarm['id'], 'previous': alarm['state'], 'state': self.state,
+             'reason': self.reason, 'timestamp': stamp, 'previous_reason': alarm['state_reason']},
+            reason_data=self.reason_data, previous_reason_data=alarm['state_reason_data'])
         summary = 'Alarm updated from %s to %s' % (alarm['state'], self.state)
         return history_item(alarm, 'StateUpdate', summary, data, stamp)
 
 
 def record(row: sa.Row) -> dict:
-    """An alarm row as a dict, its definition decoded."""
-    alarm = dict(row._mapping)
-    alarm['definition'] = json.loads(alarm['definition'])
-    return alarm
+    """An alarm row (definition and state columns) as a dict."""
+    return dict(row._mapping)
 
 
-def history_item(alarm: dict, item_type: str, summary: str, data: dict,
-                 stamp: int | None = None) -> dict:
-    """A row of alarm history."""
-    return {'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
-            'alarm_name': alarm['name'], 'alarm_type': alarm['alarm_type'],
-            'timestamp': stamp or now_ms(), 'item_type': item_type,
-            'summary': summary[:255], 'data': json.dumps(data)}
+class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
+    """Reads and writes alarms, their history and their outbox of actions."""
 
-
-class AlarmStore:
-    """Reads and writes alarms and their history."""
-
-    def __init__(self, engine: sa.Engine):
+    def __init__(self, engine: sa.Engine, host: str = 'localhost'):
         self.engine = engine
+        # Names this engine's rows of the action outbox.
+        self.host = host
+        # Called with the outbox rows of each committed transaction.
+        self.on_actions = None
 
     # -- configuration -------------------------------------------------------
 
-    def put(self, project_id: str, alarm_type: str, definition: dict,
+    def put(self, definition: model.AlarmDefinition,
             metric_key: str | None) -> tuple[dict, bool]:
-        """Create or replace an alarm by name; returns (alarm, created).
+        """Create or replace an alarm by project and name; returns (alarm, created).
 
-        Replacing keeps the state, as AWS does; both write a
-        ConfigurationUpdate history item.
+        Replacing keeps the state (its version moves on, so that an
+        evaluation of the old definition loses its compare-and-set); both
+        write a ConfigurationUpdate history item.
         """
         try:
-            return self._put(project_id, alarm_type, definition, metric_key)
+            return self._put(definition, metric_key)
         except db_exc.DBDuplicateEntry:
             # Created concurrently by another request: now it is an update.
-            return self._put(project_id, alarm_type, definition, metric_key)
+            return self._put(definition, metric_key)
 
-    def _put(self, project_id, alarm_type, definition, metric_key) -> tuple[dict, bool]:
-        name = definition['AlarmName']
-        stamp = now_ms()
+    def _put(self, definition: model.AlarmDefinition,
+             metric_key: str | None) -> tuple[dict, bool]:
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(ALARMS).where(
-                ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first()
-            values = {'definition': json.dumps(definition), 'metric_key': metric_key,
-                      'actions_enabled': definition.get('ActionsEnabled', True),
-                      'configuration_updated_at': stamp, 'alarm_type': alarm_type}
+            row = conn.execute(_SELECT.where(ALARMS.c.project_id == definition.project_id,
+                                             ALARMS.c.name == definition.name)).first()
+            if row is not None:
+                return self._replace(conn, record(row), definition, metric_key), False
+            stamp = now_ms()
+            alarm = dict(records.columns_of(definition, metric_key), id=ids.time_ordered_uuid(),
+                         project_id=definition.project_id, created_at=stamp,
+                         configuration_updated_at=stamp)
+            conn.execute(sa.insert(ALARMS).values(**alarm))
+            state = {'state': INITIAL_STATE, 'state_reason': INITIAL_REASON,
+                     'state_reason_data': INITIAL_REASON_DATA, 'state_updated_at': stamp,
+                     'state_transitioned_at': stamp, 'actions_run_at': None, 'version': 1}
+            conn.execute(sa.insert(STATES).values(alarm_id=alarm['id'], **state))
+            alarm.update(state)
+            conn.execute(sa.insert(HISTORY).values(**history_item(
+                alarm, 'ConfigurationUpdate', 'Alarm "%s" created' % definition.name,
+                {'version': '1.0', 'type': 'Create',
+                 'definition': records.definition_of(alarm).to_wire()}, stamp)))
+        return alarm, True
+
+    @staticmethod
+    def _replace(conn, current: dict, definition: model.AlarmDefinition,
+                 metric_key: str | None) -> dict:
+        stamp = now_ms()
+        values = dict(records.columns_of(definition, metric_key),
+                      configuration_updated_at=stamp)
+        conn.execute(sa.update(ALARMS).where(ALARMS.c.id == current['id']).values(**values))
+        conn.execute(sa.update(STATES).where(STATES.c.alarm_id == current['id'])
+                     .values(version=STATES.c.version + 1))
+        alarm = dict(current, **values, version=current['version'] + 1)
+        conn.execute(sa.insert(HISTORY).values(**history_item(
+            alarm, 'ConfigurationUpdate', 'Alarm "%s" updated' % definition.name,
+            {'version': '1.0', 'type': 'Update',
+             'definition': records.definition_of(alarm).to_wire(),
+             'original': records.definition_of(current).to_wire()}, stamp)))
+        return alarm
+
+    def update(self, alarm_id: str, definition: model.AlarmDefinition,
+               metric_key: str | None) -> dict:
+        """Replace the definition of one alarm by id (its name may change; the
+        state stays); a ConfigurationUpdate history item records it."""
+        with self.engine.begin() as conn:
+            row = conn.execute(_SELECT.where(ALARMS.c.project_id == definition.project_id,
+                                             ALARMS.c.id == alarm_id)).first()
             if row is None:
-                alarm = dict(values, id=ids.time_ordered_uuid(), project_id=project_id, name=name,
-                             state='INSUFFICIENT_DATA', state_reason=INITIAL_REASON,
-                             state_reason_data=None, state_updated_at=stamp,
-                             state_transitioned_at=stamp, actions_run_at=None, version=1)
-                conn.execute(sa.insert(ALARMS).values(**alarm))
-                summary, data = 'Alarm "%s" created' % name, {
-                    'version': '1.0', 'type': 'Create', 'createdAlarm': definition}
-            else:
-                alarm = dict(row._mapping, **values)
-                alarm['version'] = row.version + 1
-                conn.execute(sa.update(ALARMS).where(ALARMS.c.id == row.id).values(
-                    version=alarm['version'], **values))
-                summary, data = 'Alarm "%s" updated' % name, {
-                    'version': '1.0', 'type': 'Update', 'updatedAlarm': definition,
-                    'originalAlarm': json.loads(row.definition)}
-            alarm['definition'] = definition
-            conn.execute(sa.insert(HISTORY).values(
-                **history_item(alarm, 'ConfigurationUpdate', summary, data, stamp)))
-        return alarm, row is None
+                raise exceptions.AlarmNotFound(name=alarm_id)
+            if definition.name != row.name and conn.execute(sa.select(ALARMS.c.id).where(
+                    ALARMS.c.project_id == definition.project_id,
+                    ALARMS.c.name == definition.name)).first():
+                raise exceptions.Conflict(
+                    reason='an alarm named %s exists already' % definition.name)
+            return self._replace(conn, record(row), definition, metric_key)
+
+    def delete_ids(self, project_id: str, alarm_ids: list[str]) -> None:
+        """Delete alarms by id; if one is unknown (in this project), none is deleted."""
+        with self.engine.connect() as conn:
+            names = {r.id: r.name for r in conn.execute(sa.select(ALARMS.c.id, ALARMS.c.name)
+                     .where(ALARMS.c.project_id == project_id, ALARMS.c.id.in_(alarm_ids)))}
+        missing = set(alarm_ids) - set(names)
+        if missing:
+            raise exceptions.AlarmNotFound(name=', '.join(sorted(missing)))
+        self.delete(project_id, list(names.values()))
 
     def delete(self, project_id: str, names: list[str]) -> None:
         """Delete alarms; if one name is unknown, none is deleted."""
         with self.engine.begin() as conn:
-            rows = list(conn.execute(sa.select(ALARMS).where(
-                ALARMS.c.project_id == project_id, ALARMS.c.name.in_(names))))
-            missing = set(names) - {r.name for r in rows}
+            rows = [record(r) for r in conn.execute(_SELECT.where(
+                ALARMS.c.project_id == project_id, ALARMS.c.name.in_(names)))]
+            missing = set(names) - {r['name'] for r in rows}
             if missing:
                 raise exceptions.AlarmNotFound(name=', '.join(sorted(missing)))
-            conn.execute(sa.delete(ALARMS).where(ALARMS.c.id.in_([r.id for r in rows])))
+            doomed = [r['id'] for r in rows]
+            conn.execute(sa.delete(STATES).where(STATES.c.alarm_id.in_(doomed)))
+            conn.execute(sa.delete(ALARMS).where(ALARMS.c.id.in_(doomed)))
             conn.execute(sa.insert(HISTORY), [history_item(
-                record(r), 'ConfigurationUpdate', 'Alarm "%s" deleted' % r.name,
+                r, 'ConfigurationUpdate', 'Alarm "%s" deleted' % r['name'],
                 {'version': '1.0', 'type': 'Delete'}) for r in rows])
 
     def set_actions_enabled(self, project_id: str, names: list[str], enabled: bool) -> None:
         """Enable or disable the actions of named alarms (unknown names are
         ignored, as AWS does)."""
+        chosen = sa.select(ALARMS.c.id).where(ALARMS.c.project_id == project_id,
+                                              ALARMS.c.name.in_(names))
         with self.engine.begin() as conn:
-            conn.execute(sa.update(ALARMS).where(
-                ALARMS.c.project_id == project_id, ALARMS.c.name.in_(names)).values(
-                actions_enabled=enabled, version=ALARMS.c.version + 1))
+            conn.execute(sa.update(ALARMS).where(ALARMS.c.id.in_(chosen))
+                         .values(actions_enabled=enabled))
+            # Evaluations that read the old setting lose their compare-and-set.
+            conn.execute(sa.update(STATES).where(STATES.c.alarm_id.in_(chosen))
+                         .values(version=STATES.c.version + 1))
 
     # -- reads -----------------------------------------------------------------
 
     def get(self, project_id: str, name: str) -> dict:
         """One alarm by name, or AlarmNotFound."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(ALARMS).where(
+            row = conn.execute(_SELECT.where(
                 ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first()
         if row is None:
             raise exceptions.AlarmNotFound(name=name)
@@ -168,7 +219,7 @@ class AlarmStore:
     def get_by_id(self, alarm_id: str) -> dict | None:
         """One alarm by id, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(ALARMS).where(ALARMS.c.id == alarm_id)).first()
+            row = conn.execute(_SELECT.where(ALARMS.c.id == alarm_id)).first()
         return record(row) if row else None
 
     def find(self, project_id: str, *, names: list[str] | None = None,
@@ -176,14 +227,14 @@ class AlarmStore:
              types: tuple[str, ...] = (METRIC,), after_name: str | None = None,
              limit: int | None = None) -> list[dict]:
         """Alarms of a project ordered by name, filtered."""
-        query = sa.select(ALARMS).where(ALARMS.c.project_id == project_id,
-                                        ALARMS.c.alarm_type.in_(types))
+        query = _SELECT.where(ALARMS.c.project_id == project_id,
+                              ALARMS.c.alarm_type.in_(types))
         if names is not None:
             query = query.where(ALARMS.c.name.in_(names))
         if prefix:
             query = query.where(ALARMS.c.name.startswith(prefix, autoescape=True))
         if state:
-            query = query.where(ALARMS.c.state == state)
+            query = query.where(STATES.c.state == state)
         if after_name is not None:
             query = query.where(ALARMS.c.name > after_name)
         query = query.order_by(ALARMS.c.name)
@@ -192,13 +243,51 @@ class AlarmStore:
         with self.engine.connect() as conn:
             return [record(r) for r in conn.execute(query)]
 
+    def listing(self, project_id: str, filters: model.AlarmFilter, *, sort_key: str,
+                descending: bool, marker: str | None, limit: int) -> list[dict]:
+        """Alarms of a project matching the filters held in columns, in
+        (sort_key, id) order after the alarm ``marker`` (an id)."""
+        column = STATES.c[sort_key] if sort_key in STATES.c else ALARMS.c[sort_key]
+        query = _SELECT.where(ALARMS.c.project_id == project_id)
+        if filters.name is not None:
+            query = query.where(ALARMS.c.name == filters.name)
+        if filters.names is not None:
+            query = query.where(ALARMS.c.name.in_(filters.names))
+        if filters.name_prefix:
+            query = query.where(ALARMS.c.name.startswith(filters.name_prefix, autoescape=True))
+        if filters.state is not None:
+            query = query.where(STATES.c.state == filters.state)
+        if filters.type is not None:
+            query = query.where(ALARMS.c.alarm_type == filters.type)
+        if filters.enabled is not None:
+            query = query.where(ALARMS.c.actions_enabled == filters.enabled)
+        for column_name in ('severity', 'namespace', 'metric_name'):
+            if getattr(filters, column_name) is not None:
+                query = query.where(ALARMS.c[column_name] == getattr(filters, column_name))
+        if None not in (filters.namespace, filters.metric_name, filters.dimensions):
+            # The exact metric: its digest is indexed.
+            query = query.where(ALARMS.c.metric_key == metric_storage.metric_key(
+                project_id, filters.namespace, filters.metric_name,
+                hw_alarms.canonical_dimensions(filters.dimensions)))
+        with self.engine.connect() as conn:
+            if marker is not None:
+                after = conn.execute(_SELECT.with_only_columns(column).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.id == marker)).first()
+                if after is None:
+                    raise exceptions.InvalidNextToken()
+                position = sa.tuple_(column, ALARMS.c.id)
+                bound = sa.tuple_(sa.literal(after[0]), sa.literal(marker))
+                query = query.where(position < bound if descending else position > bound)
+            order = (column.desc(), ALARMS.c.id.desc()) if descending else (column, ALARMS.c.id)
+            return [record(r) for r in conn.execute(query.order_by(*order).limit(limit))]
+
     def for_metric_keys(self, keys) -> list[dict]:
         """Metric alarms watching any of these metrics (the fast path)."""
         alarms = []
         keys = list(keys)
         with self.engine.connect() as conn:
             for i in range(0, len(keys), 500):
-                alarms.extend(record(r) for r in conn.execute(sa.select(ALARMS).where(
+                alarms.extend(record(r) for r in conn.execute(_SELECT.where(
                     ALARMS.c.metric_key.in_(keys[i:i + 500]))))
         return alarms
 
@@ -207,15 +296,14 @@ class AlarmStore:
         alarms = []
         with self.engine.connect() as conn:
             for i in range(0, len(project_ids), 500):
-                alarms.extend(record(r) for r in conn.execute(sa.select(ALARMS).where(
+                alarms.extend(record(r) for r in conn.execute(_SELECT.where(
                     ALARMS.c.alarm_type == COMPOSITE,
                     ALARMS.c.project_id.in_(project_ids[i:i + 500]))))
         return alarms
 
     def page(self, alarm_type: str, after_id: str, limit: int) -> list[dict]:
         """Alarms of one type in id order after ``after_id`` (the sweep)."""
-        query = (sa.select(ALARMS).where(ALARMS.c.alarm_type == alarm_type,
-                                         ALARMS.c.id > after_id)
+        query = (_SELECT.where(ALARMS.c.alarm_type == alarm_type, ALARMS.c.id > after_id)
                  .order_by(ALARMS.c.id).limit(limit))
         with self.engine.connect() as conn:
             return [record(r) for r in conn.execute(query)]
@@ -224,7 +312,7 @@ class AlarmStore:
         """Current state of named alarms of a project."""
         with self.engine.connect() as conn:
             return {r.name: r.state for r in conn.execute(
-                sa.select(ALARMS.c.name, ALARMS.c.state).where(
+                _SELECT.with_only_columns(ALARMS.c.name, STATES.c.state).where(
                     ALARMS.c.project_id == project_id, ALARMS.c.name.in_(list(names))))}
 
     # -- state -----------------------------------------------------------------
@@ -268,61 +356,30 @@ class AlarmStore:
             history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
             if history:
                 conn.execute(sa.insert(HISTORY), history)
-        return [dict(c.alarm, **v) if ok else None
-                for c, v, ok in zip(changes, values, won, strict=True)]
+            updated = [dict(c.alarm, **v) if ok else None
+                       for c, v, ok in zip(changes, values, won, strict=True)]
+            actions = [row for c, alarm in zip(changes, updated, strict=True)
+                       if alarm is not None and c.run_actions and c.actions
+                       for row in action_outbox.outbox_rows(
+                           self.host, alarm, c.alarm['state'], c.actions, stamp)]
+            handed = self.insert_actions(conn, actions)
+        self.hand_actions(handed)
+        return updated
 
-    def mark_actions_run(self, alarm: dict) -> bool:
-        """Claim a repeat of the current state's actions (compare-and-set)."""
+    def mark_actions_run(self, alarm: dict, actions=()) -> bool:
+        """Claim a repeat of the current state's actions (compare-and-set)
+        and record them in the outbox, in the same transaction."""
+        stamp = now_ms()
         with self.engine.begin() as conn:
-            return bool(conn.execute(sa.update(ALARMS).where(
-                ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
-                .values(actions_run_at=now_ms(), version=alarm['version'] + 1)).rowcount)
-
-    # -- history ---------------------------------------------------------------
-
-    def add_history(self, items: list[dict]) -> None:
-        """Append history items (built with :func:`history_item`)."""
-        if items:
-            with self.engine.begin() as conn:
-                conn.execute(sa.insert(HISTORY), items)
-
-    def history(self, project_id: str, *, name: str | None, types: tuple[str, ...],
-                item_type: str | None, start: int | None, end: int | None,
-                ascending: bool, after_id: int | None, limit: int) -> list[sa.Row]:
-        """History items of a project, newest first unless ``ascending``."""
-        query = sa.select(HISTORY).where(HISTORY.c.project_id == project_id,
-                                         HISTORY.c.alarm_type.in_(types))
-        if name:
-            query = query.where(HISTORY.c.alarm_name == name)
-        if item_type:
-            query = query.where(HISTORY.c.item_type == item_type)
-        if start is not None:
-            query = query.where(HISTORY.c.timestamp >= start)
-        if end is not None:
-            query = query.where(HISTORY.c.timestamp <= end)
-        if ascending:
-            if after_id is not None:
-                query = query.where(HISTORY.c.id > after_id)
-            query = query.order_by(HISTORY.c.timestamp, HISTORY.c.id)
-        else:
-            if after_id is not None:
-                query = query.where(HISTORY.c.id < after_id)
-            query = query.order_by(HISTORY.c.timestamp.desc(), HISTORY.c.id.desc())
-        with self.engine.connect() as conn:
-            return list(conn.execute(query.limit(limit)))
-
-    def expire_history(self, before_ms: int, batch: int = 10_000) -> int:
-        """Delete history items older than ``before_ms``, in batches."""
-        total = 0
-        while True:
-            with self.engine.begin() as conn:
-                ids = [r.id for r in conn.execute(sa.select(HISTORY.c.id).where(
-                    HISTORY.c.timestamp < before_ms).limit(batch))]
-                if not ids:
-                    return total
-                conn.execute(sa.delete(HISTORY).where(HISTORY.c.id.in_(ids)))
-            total += len(ids)
-
+            won = bool(conn.execute(sa.update(STATES).where(
+                STATES.c.alarm_id == alarm['id'], STATES.c.version == alarm['version'])
+                .values(actions_run_at=stamp, version=alarm['version'] + 1)).rowcount)
+            if won and actions:
+                handed = self.insert_actions(conn, action_outbox.outbox_rows(
+                    self.host, alarm, alarm['state'], actions, stamp))
+        if won and actions:
+            self.hand_actions(handed)
+        return won
 
 def metric_ids(engine: sa.Engine, keys: list[str]) -> dict[str, int]:
     """metric_key -> metric id for the metrics that exist."""

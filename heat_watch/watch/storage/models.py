@@ -126,7 +126,9 @@ class Credential(Base):
 
 
 class Alarm(Base):
-    """A metric alarm or a composite alarm, with its current state."""
+    """An alarm's definition, in typed columns (read by every evaluation,
+    written only when a user changes it). Its changing state is the narrow
+    row of :class:`AlarmState`."""
 
     __tablename__ = 'alarms'
     __table_args__ = (
@@ -137,20 +139,57 @@ class Alarm(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255), nullable=False)
+    # threshold | composite (heat_watch.common.alarms.TYPES).
     alarm_type: Mapped[str] = mapped_column(String(16), nullable=False)
-    # Everything the user configured (the PutMetricAlarm/PutCompositeAlarm
-    # fields), as JSON: read whole, never queried by field.
-    definition: Mapped[str] = mapped_column(Text, nullable=False)
-    # The metric watched (metric alarms), joined with metrics.metric_key.
+    description: Mapped[str | None] = mapped_column(Text)
+    # Threshold rules: the metric (joined with metrics.metric_key) ...
     metric_key: Mapped[str | None] = mapped_column(String(64))
+    namespace: Mapped[str | None] = mapped_column(String(255))
+    metric_name: Mapped[str | None] = mapped_column(String(255))
+    # Canonical JSON [[name, value], ...] sorted by name.
+    dimensions: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    # ... and how it is compared.
+    statistic: Mapped[str | None] = mapped_column(String(16))
+    percentile: Mapped[float | None] = mapped_column(Double)
+    period: Mapped[int | None] = mapped_column(Integer)
+    evaluation_periods: Mapped[int | None] = mapped_column(Integer)
+    datapoints_to_alarm: Mapped[int | None] = mapped_column(Integer)
+    comparison: Mapped[str | None] = mapped_column(String(40))
+    threshold: Mapped[float | None] = mapped_column(Double)
+    missing_data: Mapped[str | None] = mapped_column(String(16))
+    low_sample_count: Mapped[str | None] = mapped_column(String(16))
+    # Composite rules: the expression.
+    rule: Mapped[str | None] = mapped_column(Text)
+    # JSON {state: [url, ...]} for every state.
+    actions: Mapped[str] = mapped_column(Text, nullable=False)
     actions_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    repeat_actions: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    # JSON [{"Key": k, "Value": v}, ...].
+    tags: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    configuration_updated_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class AlarmState(Base):
+    """The changing state of an alarm: the only row a sweep rewrites."""
+
+    __tablename__ = 'alarm_states'
+    __table_args__ = (
+        Index('ix_alarm_states_state', 'state'),
+        {'mysql_charset': 'utf8mb4'},
+    )
+
+    alarm_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     state: Mapped[str] = mapped_column(String(32), nullable=False)
     state_reason: Mapped[str] = mapped_column(Text, nullable=False)
+    # JSON: what decided the state (datapoints, threshold, children).
     state_reason_data: Mapped[str | None] = mapped_column(Text)
     state_updated_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     state_transitioned_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    configuration_updated_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # When the actions of the current state last ran (repeating alarms).
     actions_run_at: Mapped[int | None] = mapped_column(BigInteger)
     # Bumped on every write: concurrent engines update with compare-and-set.
@@ -177,3 +216,30 @@ class AlarmHistory(Base):
     item_type: Mapped[str] = mapped_column(String(32), nullable=False)
     summary: Mapped[str] = mapped_column(String(255), nullable=False)
     data: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ActionOutbox(Base):
+    """An alarm action recorded with its transition, not yet published.
+
+    Written in the transaction of the transition (or repeat) that runs it,
+    deleted once the notifier transport took it: a broker outage delays
+    actions but neither blocks evaluation nor loses them. Rows are sent in
+    ``id`` order, which per alarm is the order of its transitions (each is a
+    compare-and-set on the alarm, so they commit one after the other).
+    """
+
+    __tablename__ = 'alarm_action_outbox'
+    __table_args__ = (
+        Index('ix_alarm_action_outbox_engine_id', 'engine', 'id'),
+        {'mysql_charset': 'utf8mb4'},
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
+    # The host of the engine that recorded it, and sends it (again after a
+    # restart of that engine).
+    engine: Mapped[str] = mapped_column(String(255), nullable=False)
+    alarm_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    project_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # The notification payload (heat_watch.common.alarms.action_payload), JSON.
+    payload: Mapped[str] = mapped_column(Text, nullable=False)

@@ -8,14 +8,16 @@ test below keeps their signatures in step).
 import copy
 import datetime
 import inspect
+import json
 
 import pytest
 
 from heat_watch.cloudwatch import errors
-from heat_watch.cloudwatch.actions import alarm_queries, alarms
+from heat_watch.cloudwatch.actions import alarm_queries, alarm_shapes, alarms
 from heat_watch.cloudwatch.protocol import json_protocol, model, query
 from heat_watch.common import context as hw_context
 from heat_watch.tests.unit.cloudwatch.protocol import botocore_helpers as bh
+from heat_watch.watch import model as engine_model
 from heat_watch.watch import rpcapi
 
 UTC = datetime.UTC
@@ -29,6 +31,8 @@ WEBHOOK = 'https://orchestrator.example/v1/signal/scale-up?sig=abc'
 class FakeEngine:
     """Records the alarm calls of WatchEngineClient; answers canned results."""
 
+    region_name = 'RegionOne'
+
     def __init__(self, **answers):
         self.calls: list[tuple] = []
         self.answers = answers
@@ -37,30 +41,50 @@ class FakeEngine:
         self.calls.append((method, *args))
         return copy.deepcopy(self.answers.get(method))
 
-    def put_metric_alarm(self, ctxt, alarm: dict) -> dict:
-        return self._record('put_metric_alarm', alarm)
+    def put_alarm(self, ctxt, definition: engine_model.AlarmDefinition
+                  ) -> tuple[engine_model.Alarm, bool]:
+        return self._record('put_alarm', definition)
 
-    def put_composite_alarm(self, ctxt, alarm: dict) -> dict:
-        return self._record('put_composite_alarm', alarm)
-
-    def describe_alarms(self, ctxt, args: dict) -> dict:
-        return self._record('describe_alarms', args)
-
-    def describe_alarms_for_metric(self, ctxt, args: dict) -> dict:
-        return self._record('describe_alarms_for_metric', args)
+    def list_alarms(self, ctxt, filters: engine_model.AlarmFilter | None = None,
+                    marker: str | None = None, limit: int = 100, sort_key: str = 'name',
+                    sort_dir: str = 'asc') -> engine_model.Page:
+        return self._record('list_alarms', filters, marker, limit)
 
     def delete_alarms(self, ctxt, names: list[str]) -> None:
         return self._record('delete_alarms', names)
 
     def set_alarm_state(self, ctxt, name: str, state: str, reason: str,
-                        reason_data: str | None) -> None:
+                        reason_data: dict | None = None) -> engine_model.AlarmState:
         return self._record('set_alarm_state', name, state, reason, reason_data)
 
     def set_alarm_actions(self, ctxt, names: list[str], enabled: bool) -> None:
         return self._record('set_alarm_actions', names, enabled)
 
-    def describe_alarm_history(self, ctxt, args: dict) -> dict:
-        return self._record('describe_alarm_history', args)
+    def get_alarm_history(self, ctxt, alarm_id: str | None = None,
+                          types: list[str] | None = None, start: int | None = None,
+                          end: int | None = None, marker: str | None = None,
+                          limit: int = 100, ascending: bool = False,
+                          alarm_name: str | None = None,
+                          alarm_types: list[str] | None = None) -> engine_model.Page:
+        return self._record('get_alarm_history', {
+            'alarm_name': alarm_name, 'alarm_types': alarm_types, 'types': types,
+            'start': start, 'end': end, 'marker': marker, 'limit': limit,
+            'ascending': ascending})
+
+
+def _without_none(data: dict) -> dict:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def aws_view(definition: engine_model.AlarmDefinition) -> dict:
+    """What a definition sent to the engine says, in PutMetricAlarm's names."""
+    return dict(alarm_shapes.settings(definition), Tags=definition.tags,
+                RepeatActions=definition.repeat_actions, Severity=definition.severity)
+
+
+def sent_views(engine: FakeEngine) -> list[tuple]:
+    return [(call[0], aws_view(call[1])) if call[0] == 'put_alarm' else call
+            for call in engine.calls]
 
 
 def metric_alarm(**changes) -> dict:
@@ -95,8 +119,8 @@ def rejection(action, data: dict) -> errors.AWSError:
 def sent_alarm(data: dict) -> dict:
     _, engine = run(alarms.put_metric_alarm, data)
     [(method, alarm)] = engine.calls
-    assert method == 'put_metric_alarm'
-    return alarm
+    assert method == 'put_alarm'
+    return aws_view(alarm)
 
 
 # -- the action table and the fake ----------------------------------------------
@@ -111,7 +135,8 @@ def test_actions_cover_every_alarm_operation_of_the_model():
         model.input_shape(operation)  # raises KeyError for an unknown operation
 
 
-@pytest.mark.parametrize('method', [name for name in vars(FakeEngine) if not name.startswith('_')])
+@pytest.mark.parametrize('method', [name for name, value in vars(FakeEngine).items()
+                                    if not name.startswith('_') and callable(value)])
 def test_fake_engine_has_the_signatures_of_the_rpc_client(method):
     assert (inspect.signature(getattr(FakeEngine, method))
             == inspect.signature(getattr(rpcapi.WatchEngineClient, method)))
@@ -123,7 +148,7 @@ def test_fake_engine_has_the_signatures_of_the_rpc_client(method):
 def test_minimal_metric_alarm_is_sent_with_aws_defaults_and_extension_defaults():
     result, engine = run(alarms.put_metric_alarm, metric_alarm())
     assert result == {}
-    assert engine.calls == [('put_metric_alarm', {
+    assert sent_views(engine) == [('put_alarm', _without_none({
         'AlarmName': 'cpu-high', 'AlarmDescription': None, 'ActionsEnabled': True,
         'OKActions': [], 'AlarmActions': [], 'InsufficientDataActions': [], 'Tags': [],
         'RepeatActions': False, 'Severity': 'low',
@@ -131,7 +156,7 @@ def test_minimal_metric_alarm_is_sent_with_aws_defaults_and_extension_defaults()
         'Unit': None, 'Statistic': 'Average', 'ExtendedStatistic': None,
         'EvaluateLowSampleCountPercentile': None, 'Period': 60, 'EvaluationPeriods': 3,
         'DatapointsToAlarm': None, 'ComparisonOperator': 'GreaterThanThreshold',
-        'Threshold': 80.0, 'TreatMissingData': 'missing'})]
+        'Threshold': 80.0, 'TreatMissingData': 'missing'}))]
 
 
 def test_full_metric_alarm_is_sent_as_validated():
@@ -142,7 +167,7 @@ def test_full_metric_alarm_is_sent_as_validated():
         Statistic=None, ExtendedStatistic='p99.5', EvaluateLowSampleCountPercentile='ignore',
         DatapointsToAlarm=3, Threshold=80, TreatMissingData='notBreaching',
         Tags=[{'Key': 'stack', 'Value': ''}], RepeatActions=True, Severity='critical'))
-    assert alarm == {
+    assert alarm == _without_none({
         'AlarmName': 'cpu-high', 'AlarmDescription': '', 'ActionsEnabled': False,
         'OKActions': ['log://ok'], 'AlarmActions': [WEBHOOK, 'http://h/x'],
         'InsufficientDataActions': ['log://no-data'], 'Tags': [{'Key': 'stack', 'Value': ''}],
@@ -152,7 +177,7 @@ def test_full_metric_alarm_is_sent_as_validated():
         'Statistic': None, 'ExtendedStatistic': 'p99.5',
         'EvaluateLowSampleCountPercentile': 'ignore', 'Period': 60, 'EvaluationPeriods': 3,
         'DatapointsToAlarm': 3, 'ComparisonOperator': 'GreaterThanThreshold',
-        'Threshold': 80.0, 'TreatMissingData': 'notBreaching'}
+        'Threshold': 80.0, 'TreatMissingData': 'notBreaching'})
 
 
 def test_threshold_given_as_an_integer_is_sent_as_a_float():
@@ -275,20 +300,10 @@ def test_action_with_a_scheme_the_notifier_lacks_is_rejected_naming_the_action()
     assert 'AlarmActions.member.2' in error.message and 'arn:aws:sns' in error.message
 
 
-def test_action_schemes_come_from_the_notifier_when_it_lists_them(monkeypatch):
-    class Notifier:
-        @staticmethod
-        def supported_schemes():
-            return {'log', 'mailto'}
-
-    monkeypatch.setattr(alarms, 'notifier_base', Notifier)
+def test_action_schemes_come_from_the_notifier_plugins_when_they_list_them(monkeypatch):
+    monkeypatch.setattr(alarms.hw_alarms, 'supported_schemes', lambda: {'log', 'mailto'})
     assert sent_alarm(metric_alarm(OKActions=['mailto:ops@example.org']))['OKActions']
     assert rejection(alarms.put_metric_alarm, metric_alarm(OKActions=[WEBHOOK])).code == INVALID
-
-
-def test_action_schemes_default_to_log_http_https_without_the_notifier(monkeypatch):
-    monkeypatch.setattr(alarms, 'notifier_base', None)
-    assert alarms.supported_schemes() == {'log', 'http', 'https'}
 
 
 # -- PutCompositeAlarm ---------------------------------------------------------------
@@ -298,11 +313,11 @@ def test_composite_alarm_is_sent_with_its_rule_text_and_defaults():
     result, engine = run(alarms.put_composite_alarm, composite_alarm(
         AlarmActions=[WEBHOOK], Tags=[{'Key': 'team', 'Value': 'ops'}]))
     assert result == {}
-    assert engine.calls == [('put_composite_alarm', {
+    assert sent_views(engine) == [('put_alarm', _without_none({
         'AlarmName': 'service-down', 'AlarmDescription': None, 'ActionsEnabled': True,
         'OKActions': [], 'AlarmActions': [WEBHOOK], 'InsufficientDataActions': [],
         'Tags': [{'Key': 'team', 'Value': 'ops'}], 'RepeatActions': False, 'Severity': 'low',
-        'AlarmRule': 'ALARM(cpu-high) AND NOT OK("disk full")'})]
+        'AlarmRule': 'ALARM(cpu-high) AND NOT OK("disk full")'}))]
 
 
 @pytest.mark.parametrize('changes, code', [
@@ -360,7 +375,7 @@ def test_set_alarm_state_sends_name_state_reason_and_data():
         'StateReasonData': '{"version": "1.0"}'})
     assert result == {}
     assert engine.calls == [('set_alarm_state', 'cpu-high', 'ALARM', 'testing',
-                             '{"version": "1.0"}')]
+                             {'version': '1.0'})]
 
 
 def test_set_alarm_state_accepts_an_empty_reason_and_no_data():
@@ -393,39 +408,56 @@ ALARM_TIMES = {'StateUpdatedTimestamp': T0, 'AlarmConfigurationUpdatedTimestamp'
                'StateTransitionedTimestamp': T0 + datetime.timedelta(milliseconds=1500)}
 
 
+def _alarm(name: str, rule=None, **state) -> engine_model.Alarm:
+    rule = rule or engine_model.ThresholdRule(
+        metric=engine_model.MetricSelector('system/linux', 'CPU', (('InstanceId', 'i-1'),),
+                                           'Percent'),
+        period=300, evaluation_periods=2, comparison='GreaterThanThreshold', threshold=80.0,
+        statistic='Maximum')
+    definition = engine_model.AlarmDefinition(
+        project_id='p1', name=name, id='id-' + name, rule=rule,
+        actions={'ALARM': [WEBHOOK]}, updated_at=T0_MS)
+    values = {'state': 'ALARM', 'version': 3, 'updated_at': T0_MS,
+              'transitioned_at': T0_MS + 1500, 'reason': 'Threshold Crossed',
+              'reason_data': {'threshold': 80.0}, **state}
+    return engine_model.Alarm(definition, engine_model.AlarmState(**values))
+
+
 def test_describe_alarms_without_filters_asks_for_fifty_metric_alarms():
     _, engine = run(alarms.ACTIONS['DescribeAlarms'], {},
-                    FakeEngine(describe_alarms={'MetricAlarms': [], 'CompositeAlarms': []}))
-    assert engine.calls == [('describe_alarms', {
-        'AlarmNames': None, 'AlarmNamePrefix': None, 'StateValue': None, 'ActionPrefix': None,
-        'AlarmTypes': ['MetricAlarm'], 'MaxRecords': 50, 'NextToken': None,
-        'ChildrenOfAlarmName': None, 'ParentsOfAlarmName': None})]
+                    FakeEngine(list_alarms=engine_model.Page([])))
+    assert engine.calls == [('list_alarms', engine_model.AlarmFilter(type='threshold'),
+                             None, 50)]
 
 
 def test_describe_alarms_passes_its_filters():
     _, engine = run(alarm_queries.describe_alarms, {
         'AlarmNamePrefix': 'cpu', 'StateValue': 'ALARM', 'ActionPrefix': 'https://o/',
         'AlarmTypes': ['CompositeAlarm', 'MetricAlarm'], 'MaxRecords': 100, 'NextToken': 't'},
-        FakeEngine(describe_alarms={}))
-    [(_, args)] = engine.calls
-    assert args['AlarmNamePrefix'] == 'cpu' and args['StateValue'] == 'ALARM'
-    assert args['ActionPrefix'] == 'https://o/' and args['NextToken'] == 't'
-    assert args['AlarmTypes'] == ['MetricAlarm', 'CompositeAlarm']
-    assert args['MaxRecords'] == 100
+        FakeEngine(list_alarms=engine_model.Page([])))
+    assert engine.calls == [('list_alarms', engine_model.AlarmFilter(
+        name_prefix='cpu', state='ALARM', action_prefix='https://o/'), 't', 100)]
 
 
-def test_describe_alarms_converts_times_of_both_alarm_kinds_to_datetimes():
-    answer = {'MetricAlarms': [{'AlarmName': 'm', **ALARM_TIMES_MS}],
-              'CompositeAlarms': [{'AlarmName': 'c', **ALARM_TIMES_MS,
-                                   'StateTransitionedTimestamp': None}],
-              'NextToken': 'next'}
-    result, _ = run(alarm_queries.describe_alarms, {'AlarmTypes': ['CompositeAlarm']},
-                    FakeEngine(describe_alarms=answer))
-    assert result == {
-        'MetricAlarms': [{'AlarmName': 'm', **ALARM_TIMES}],
-        'CompositeAlarms': [{'AlarmName': 'c', **ALARM_TIMES,
-                             'StateTransitionedTimestamp': None}],
-        'NextToken': 'next'}
+def test_describe_alarms_renders_both_alarm_kinds_with_arns_and_datetimes():
+    page = engine_model.Page([_alarm('m'), _alarm(
+        'c', engine_model.CompositeRule('ALARM(m)'), reason_data=None)], marker='id-c')
+    result, _ = run(alarm_queries.describe_alarms,
+                    {'AlarmTypes': ['CompositeAlarm', 'MetricAlarm']},
+                    FakeEngine(list_alarms=page))
+    [metric], [composite] = result['MetricAlarms'], result['CompositeAlarms']
+    assert metric == {
+        'AlarmName': 'm', 'AlarmArn': 'arn:openstack:cloudwatch:RegionOne:p1:alarm:m',
+        'ActionsEnabled': True, 'OKActions': [], 'AlarmActions': [WEBHOOK],
+        'InsufficientDataActions': [], 'MetricName': 'CPU', 'Namespace': 'system/linux',
+        'Statistic': 'Maximum', 'Dimensions': [{'Name': 'InstanceId', 'Value': 'i-1'}],
+        'Period': 300, 'Unit': 'Percent', 'EvaluationPeriods': 2, 'Threshold': 80.0,
+        'ComparisonOperator': 'GreaterThanThreshold', 'TreatMissingData': 'missing',
+        'StateValue': 'ALARM', 'StateReason': 'Threshold Crossed',
+        'StateReasonData': '{"threshold": 80.0}', **ALARM_TIMES}
+    assert composite['AlarmRule'] == 'ALARM(m)' and 'StateReasonData' not in composite
+    assert composite['StateTransitionedTimestamp'] == ALARM_TIMES['StateTransitionedTimestamp']
+    assert result['NextToken'] == 'id-c'
 
 
 def test_describe_alarms_for_log_alarms_only_answers_nothing_without_the_engine():
@@ -436,10 +468,9 @@ def test_describe_alarms_for_log_alarms_only_answers_nothing_without_the_engine(
 def test_describe_children_of_a_composite_alarm_asks_for_both_alarm_kinds():
     _, engine = run(alarm_queries.describe_alarms,
                     {'ChildrenOfAlarmName': 'service-down', 'MaxRecords': 10},
-                    FakeEngine(describe_alarms={}))
-    [(_, args)] = engine.calls
-    assert args['ChildrenOfAlarmName'] == 'service-down' and args['MaxRecords'] == 10
-    assert args['AlarmTypes'] == ['MetricAlarm', 'CompositeAlarm']
+                    FakeEngine(list_alarms=engine_model.Page([])))
+    assert engine.calls == [('list_alarms', engine_model.AlarmFilter(
+        children_of='service-down'), None, 10)]
 
 
 @pytest.mark.parametrize('data, code', [
@@ -466,17 +497,21 @@ def test_invalid_describe_alarms_is_rejected_with_the_aws_error_code(data, code)
 # -- DescribeAlarmsForMetric -----------------------------------------------------------
 
 
-def test_describe_alarms_for_metric_passes_the_metric_and_converts_times():
-    answer = {'MetricAlarms': [{'AlarmName': 'm', **ALARM_TIMES_MS}]}
+def test_describe_alarms_for_metric_asks_for_the_metric_and_keeps_matching_alarms():
+    other_period = _alarm('slow')
+    other_period = engine_model.Alarm(engine_model.AlarmDefinition(**{
+        **other_period.definition.__dict__, 'rule': engine_model.ThresholdRule(**{
+            **other_period.definition.rule.__dict__, 'period': 60})}), other_period.state)
     result, engine = run(alarm_queries.describe_alarms_for_metric, {
         'Namespace': 'system/linux', 'MetricName': 'CPU', 'Statistic': 'Maximum',
         'Dimensions': [{'Name': 'InstanceId', 'Value': 'i-1'}], 'Period': 300,
-        'Unit': 'Percent'}, FakeEngine(describe_alarms_for_metric=answer))
-    assert engine.calls == [('describe_alarms_for_metric', {
-        'Namespace': 'system/linux', 'MetricName': 'CPU', 'Statistic': 'Maximum',
-        'ExtendedStatistic': None, 'Dimensions': [{'Name': 'InstanceId', 'Value': 'i-1'}],
-        'Period': 300, 'Unit': 'Percent'})]
-    assert result == {'MetricAlarms': [{'AlarmName': 'm', **ALARM_TIMES}]}
+        'Unit': 'Percent'}, FakeEngine(list_alarms=engine_model.Page([_alarm('m'),
+                                                                       other_period])))
+    assert engine.calls == [('list_alarms', engine_model.AlarmFilter(
+        type='threshold', namespace='system/linux', metric_name='CPU',
+        dimensions=[['InstanceId', 'i-1']]), None, alarm_queries.MAX_PAGE)]
+    [alarm] = result['MetricAlarms']
+    assert alarm['AlarmName'] == 'm' and alarm['StateUpdatedTimestamp'] == T0
 
 
 @pytest.mark.parametrize('changes, code', [
@@ -498,27 +533,69 @@ def test_invalid_describe_alarms_for_metric_is_rejected(changes, code):
 
 def test_describe_alarm_history_defaults_to_metric_alarms_newest_first():
     _, engine = run(alarm_queries.describe_alarm_history, {},
-                    FakeEngine(describe_alarm_history={'AlarmHistoryItems': []}))
-    assert engine.calls == [('describe_alarm_history', {
-        'AlarmName': None, 'AlarmTypes': ['MetricAlarm'], 'HistoryItemType': None,
-        'StartDate': None, 'EndDate': None, 'MaxRecords': 50, 'NextToken': None,
-        'ScanBy': 'TimestampDescending'})]
+                    FakeEngine(get_alarm_history=engine_model.Page([])))
+    assert engine.calls == [('get_alarm_history', {
+        'alarm_name': None, 'alarm_types': ['threshold'], 'types': None, 'start': None,
+        'end': None, 'marker': None, 'limit': 50, 'ascending': False})]
 
 
-def test_describe_alarm_history_sends_dates_as_epoch_ms_and_answers_datetimes():
-    answer = {'AlarmHistoryItems': [{'AlarmName': 'a', 'Timestamp': T0_MS + 250,
-                                     'HistoryItemType': 'StateUpdate'}], 'NextToken': 'n'}
+def test_describe_alarm_history_sends_dates_as_epoch_ms_and_renders_items():
+    item = engine_model.HistoryItem(
+        id=7, alarm_id='id-a', alarm_name='a', alarm_type='composite', project_id='p1',
+        timestamp=T0_MS + 250, type='state transition',
+        summary='Alarm updated from OK to ALARM',
+        detail={'previous': 'OK', 'previous_reason': 'fine', 'state': 'ALARM',
+                'reason': 'breached', 'reason_data': {'threshold': 1.0}})
     result, engine = run(alarm_queries.describe_alarm_history, {
-        'AlarmName': 'a', 'AlarmTypes': ['CompositeAlarm'], 'HistoryItemType': 'Action',
-        'StartDate': T0, 'EndDate': T1, 'MaxRecords': 7, 'NextToken': 't',
-        'ScanBy': 'TimestampAscending'}, FakeEngine(describe_alarm_history=answer))
-    assert engine.calls == [('describe_alarm_history', {
-        'AlarmName': 'a', 'AlarmTypes': ['CompositeAlarm'], 'HistoryItemType': 'Action',
-        'StartDate': T0_MS, 'EndDate': T0_MS + 3600000, 'MaxRecords': 7, 'NextToken': 't',
-        'ScanBy': 'TimestampAscending'})]
+        'AlarmName': 'a', 'AlarmTypes': ['CompositeAlarm'], 'HistoryItemType': 'StateUpdate',
+        'StartDate': T0, 'EndDate': T1, 'MaxRecords': 7, 'NextToken': '9',
+        'ScanBy': 'TimestampAscending'},
+        FakeEngine(get_alarm_history=engine_model.Page([item], marker='7')))
+    assert engine.calls == [('get_alarm_history', {
+        'alarm_name': 'a', 'alarm_types': ['composite'], 'types': ['state transition'],
+        'start': T0_MS, 'end': T0_MS + 3600000, 'marker': '9', 'limit': 7,
+        'ascending': True})]
     assert result == {'AlarmHistoryItems': [{
-        'AlarmName': 'a', 'Timestamp': T0 + datetime.timedelta(milliseconds=250),
-        'HistoryItemType': 'StateUpdate'}], 'NextToken': 'n'}
+        'AlarmName': 'a', 'AlarmType': 'CompositeAlarm',
+        'Timestamp': T0 + datetime.timedelta(milliseconds=250),
+        'HistoryItemType': 'StateUpdate', 'HistorySummary': 'Alarm updated from OK to ALARM',
+        'HistoryData': json.dumps({
+            'version': '1.0', 'oldState': {'stateValue': 'OK', 'stateReason': 'fine'},
+            'newState': {'stateValue': 'ALARM', 'stateReason': 'breached',
+                         'stateReasonData': {'threshold': 1.0}}})}],
+        'NextToken': '7'}
+
+
+def test_configuration_history_is_rendered_with_aws_field_names():
+    definition = _alarm('a').definition
+    item = engine_model.HistoryItem(
+        id=1, alarm_id='id-a', alarm_name='a', alarm_type='threshold', project_id='p1',
+        timestamp=T0_MS, type='creation', summary='Alarm "a" created',
+        detail={'version': '1.0', 'type': 'Create', 'definition': definition.to_wire()})
+    result, _ = run(alarm_queries.describe_alarm_history, {},
+                    FakeEngine(get_alarm_history=engine_model.Page([item])))
+    data = json.loads(result['AlarmHistoryItems'][0]['HistoryData'])
+    assert data['type'] == 'Create' and data['createdAlarm']['Threshold'] == 80.0
+    assert data['createdAlarm']['AlarmActions'] == [WEBHOOK]
+
+
+def test_action_outcomes_are_rendered_as_aws_action_history_data():
+    item = engine_model.HistoryItem(
+        id=2, alarm_id='id-a', alarm_name='a', alarm_type='threshold', project_id='p1',
+        timestamp=T0_MS, type='action', summary='Successfully executed action https://h/x',
+        detail={'outcome': 'delivered', 'url': 'https://h/x', 'action_id': 'act-1',
+                'attempt': 1, 'status': 200, 'error': None})
+    result, _ = run(alarm_queries.describe_alarm_history, {},
+                    FakeEngine(get_alarm_history=engine_model.Page([item])))
+    assert json.loads(result['AlarmHistoryItems'][0]['HistoryData']) == {
+        'actionState': 'Succeeded', 'notificationResource': 'https://h/x',
+        'actionId': 'act-1', 'attempt': 1, 'status': 200}
+
+
+def test_contributor_history_items_are_answered_empty_without_the_engine():
+    result, engine = run(alarm_queries.describe_alarm_history,
+                         {'HistoryItemType': 'AlarmContributorStateUpdate'})
+    assert result == {'AlarmHistoryItems': []} and engine.calls == []
 
 
 @pytest.mark.parametrize('data, code', [
@@ -547,7 +624,7 @@ BOTO_ALARM = {
     'Threshold': 72.5, 'ComparisonOperator': 'GreaterThanOrEqualToThreshold',
     'TreatMissingData': 'breaching', 'EvaluateLowSampleCountPercentile': 'evaluate',
     'Tags': [{'Key': 'stack', 'Value': 'web'}]}
-EXPECTED_ALARM = {**BOTO_ALARM, 'Statistic': None, 'RepeatActions': False, 'Severity': 'low'}
+EXPECTED_ALARM = {**BOTO_ALARM, 'RepeatActions': False, 'Severity': 'low'}
 
 
 def test_query_request_serialised_by_botocore_creates_the_alarm_it_describes():
@@ -558,3 +635,46 @@ def test_query_request_serialised_by_botocore_creates_the_alarm_it_describes():
 def test_json_request_serialised_by_botocore_creates_the_alarm_it_describes():
     body, _ = bh.json_request('PutMetricAlarm', BOTO_ALARM)
     assert sent_alarm(json_protocol.parse_body('PutMetricAlarm', body)) == EXPECTED_ALARM
+
+
+# -- reasons: the engine's reason data worded as AWS does -------------------------------
+
+
+def test_an_operator_state_shows_the_reason_data_as_given():
+    alarm = _alarm('m', reason='manual test', reason_data={'kind': 'manual',
+                                                           'data': {'why': 'testing'}})
+    result, _ = run(alarm_queries.describe_alarms, {},
+                    FakeEngine(list_alarms=engine_model.Page([alarm])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == 'manual test'
+    assert json.loads(member['StateReasonData']) == {'why': 'testing'}
+
+
+def test_an_evaluated_state_is_worded_as_aws_words_it():
+    data = {'kind': 'threshold', 'state': 'ALARM', 'query_time': T0_MS + 5,
+            'period': 60, 'statistic': 'Maximum', 'extended_statistic': None,
+            'comparison': 'GreaterThanThreshold', 'threshold': 80.0,
+            'evaluation_periods': 1, 'datapoints_to_alarm': 1, 'missing_data': 'missing',
+            'fills': 0, 'datapoints': [[T0_MS // 1000 - 60, 95.0, 1.0, True, False]],
+            'missing': []}
+    result, _ = run(alarm_queries.describe_alarms, {}, FakeEngine(
+        list_alarms=engine_model.Page([_alarm('m', reason='1 of 1', reason_data=data)])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == (
+        'Threshold Crossed: 1 out of the last 1 datapoints [95.0 (23/11/26 09:59:00)] was '
+        'greater than the threshold (80.0) (minimum 1 datapoint for OK -> ALARM transition).')
+    assert json.loads(member['StateReasonData']) == {
+        'version': '1.0', 'queryDate': '2026-11-23T10:00:00.005+0000',
+        'startDate': '2026-11-23T09:59:00.000+0000', 'statistic': 'Maximum', 'period': 60,
+        'recentDatapoints': [95.0], 'threshold': 80.0, 'evaluatedDatapoints': [
+            {'timestamp': '2026-11-23T09:59:00.000+0000', 'sampleCount': 1.0, 'value': 95.0}]}
+
+
+def test_a_new_alarm_is_unchecked_as_aws_says():
+    alarm = _alarm('m', state='INSUFFICIENT_DATA', reason='Created; not evaluated yet.',
+                   reason_data={'kind': 'created'})
+    result, _ = run(alarm_queries.describe_alarms, {},
+                    FakeEngine(list_alarms=engine_model.Page([alarm])))
+    [member] = result['MetricAlarms']
+    assert member['StateReason'] == 'Unchecked: Initial alarm creation'
+    assert 'StateReasonData' not in member

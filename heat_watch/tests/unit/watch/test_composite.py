@@ -2,10 +2,12 @@
 
 import datetime
 import inspect
+import json
 import sys
 
 import pytest
 
+from heat_watch.cloudwatch.actions import alarm_reasons
 from heat_watch.common import exceptions
 from heat_watch.watch import composite
 
@@ -184,12 +186,22 @@ def test_composite_state_names_the_triggering_children(text, state, triggering):
     result_state, _reason, data = composite.evaluate_composite(
         composite.parse(text), CHILDREN.get)
     assert result_state == state
-    assert [entry['arn'] for entry in data['triggeringAlarms']] == [ARN + n for n in triggering]
+    assert [entry['name'] for entry in data['triggering']] == [ARN + n for n in triggering]
+
+
+OUR_ARN = 'arn:openstack:cloudwatch:RegionOne:p1:alarm:'
+
+
+def _aws(reason: str, data: dict) -> tuple[str, dict]:
+    # The CloudWatch API words the engine's reason data as AWS does.
+    text, aws_data = alarm_reasons.render(reason, data, 'p1', 'RegionOne')
+    return text, json.loads(aws_data)
 
 
 def test_composite_reason_and_data_are_worded_like_aws():
     state, reason, data = composite.evaluate_composite(
         composite.parse('ALARM(cpu) AND ALARM(disk)'), CHILDREN.get)
+    reason, data = _aws(reason, data)
     assert state == 'ALARM'
     assert reason == (
         f'{ARN}disk transitioned to ALARM at Friday 04 December, 2020 19:40:10 UTC; '
@@ -202,12 +214,13 @@ def test_composite_reason_and_data_are_worded_like_aws():
 
 
 @pytest.mark.parametrize('states, text, reason', [
-    ({'a': 'ALARM'}, 'ALARM(a)', 'a is in ALARM state'),
-    ({}, 'ALARM(a)', 'a does not exist (counted as INSUFFICIENT_DATA)'),
+    ({'a': 'ALARM'}, 'ALARM(a)', OUR_ARN + 'a is in ALARM state'),
+    ({}, 'ALARM(a)', OUR_ARN + 'a does not exist (counted as INSUFFICIENT_DATA)'),
     ({}, 'FALSE', 'The alarm rule is False without any child alarm.'),
 ])
 def test_composite_reason_with_plain_states(states, text, reason):
     _state, result, data = composite.evaluate_composite(composite.parse(text), states.get)
+    result, data = _aws(result, data)
     assert result == reason
     if data['triggeringAlarms']:
         assert 'timestamp' not in data['triggeringAlarms'][0]['state']
@@ -217,6 +230,7 @@ def test_composite_reason_names_at_most_five_children():
     text = ' AND '.join(f'ALARM(c{i})' for i in range(8))
     state, reason, data = composite.evaluate_composite(composite.parse(text),
                                                        lambda name: 'ALARM')
+    reason, data = _aws(reason, data)
     assert state == 'ALARM'
     assert reason.count('is in ALARM state') == 5 and reason.endswith('; and 3 more')
     assert len(data['triggeringAlarms']) == 8

@@ -2,11 +2,24 @@
 
 import dataclasses
 import datetime
+import json
 
 import pytest
 
+from heat_watch.cloudwatch.actions import alarm_reasons
 from heat_watch.common import exceptions
 from heat_watch.watch import evaluation, statistics
+
+
+# The engine records what decided; the CloudWatch API words it as AWS does.
+# These tests check both together: the AWS rules and the AWS wording.
+def aws_reason(result) -> str:
+    return alarm_reasons.render(result.reason, result.reason_data, 'p1', 'RegionOne')[0]
+
+
+def aws_data(result) -> dict:
+    return json.loads(alarm_reasons.render(result.reason, result.reason_data, 'p1',
+                                           'RegionOne')[1])
 
 UTC = datetime.UTC
 PERIOD = 300
@@ -109,7 +122,7 @@ def test_data_outside_the_evaluation_range_is_not_looked_at():
                END - PERIOD: statistics.from_values([LOW])}
     result = evaluation.evaluate(make_rule(m=1, n=1), buckets, NOW, 'ALARM')
     assert result.state == 'OK'
-    assert result.reason_data['recentDatapoints'] == [LOW]
+    assert aws_data(result)['recentDatapoints'] == [LOW]
 
 
 @pytest.mark.parametrize('op, value, expected', [
@@ -162,7 +175,7 @@ def test_low_sample_reason_names_the_datapoint_and_the_needed_samples():
     rule = make_rule(m=1, n=1, extended='p99', low_sample='ignore')
     result = evaluation.evaluate(rule, _p99_buckets(10), NOW, 'ALARM')
     assert (result.state, result.keep_current) == ('ALARM', True)
-    assert result.reason == (
+    assert aws_reason(result) == (
         'Low Sample Count: 1 datapoint [90.0 (23/11/26 10:20:00)] was computed from fewer '
         'than 1000 samples, too few for a significant p99; the alarm keeps its current state.')
 
@@ -250,12 +263,12 @@ def _at(*values):
 ])
 def test_state_reason_is_worded_like_aws(rule, buckets, state, reason):
     result = evaluation.evaluate(rule, buckets, NOW_60, 'OK')
-    assert (result.state, result.reason) == (state, reason)
+    assert (result.state, aws_reason(result)) == (state, reason)
 
 
 def test_ignore_reason_explains_that_the_state_is_kept():
     result = evaluation.evaluate(make_rule(treat='ignore', **RULE_70), {}, NOW_60, 'ALARM')
-    assert result.reason == ('Insufficient Data: 3 datapoints were unknown; missing data are '
+    assert aws_reason(result) == ('Insufficient Data: 3 datapoints were unknown; missing data are '
                              'ignored, so the alarm keeps its current state.')
 
 
@@ -263,7 +276,7 @@ def test_reason_data_has_the_aws_shape():
     rule = make_rule(m=2, n=3, treat='breaching', **RULE_70)
     buckets = {T: statistics.from_values([80.0, 60.0]), T + 120: statistics.from_values([75.5])}
     result = evaluation.evaluate(rule, buckets, NOW_60, 'OK')
-    assert result.reason_data == {
+    assert aws_data(result) == {
         'version': '1.0',
         'queryDate': '2026-11-23T10:05:30.123+0000',
         'startDate': '2026-11-23T10:02:00.000+0000',
@@ -282,12 +295,12 @@ def test_reason_data_has_the_aws_shape():
 
 def test_reason_data_names_the_extended_statistic():
     rule = make_rule(m=1, n=1, extended='p99.9')
-    data = evaluation.evaluate(rule, _p99_buckets(5), NOW, 'OK').reason_data
+    data = aws_data(evaluation.evaluate(rule, _p99_buckets(5), NOW, 'OK'))
     assert data['extendedStatistic'] == 'p99.9' and 'statistic' not in data
 
 
 def test_reason_data_of_all_missing_lists_the_evaluated_periods():
-    data = evaluation.evaluate(make_rule(m=1, n=2, **RULE_70), {}, NOW_60, 'OK').reason_data
+    data = aws_data(evaluation.evaluate(make_rule(m=1, n=2, **RULE_70), {}, NOW_60, 'OK'))
     assert data['startDate'] == '2026-11-23T10:03:00.000+0000'
     assert data['recentDatapoints'] == []
     assert data['evaluatedDatapoints'] == [{'timestamp': '2026-11-23T10:04:00.000+0000'},

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
@@ -40,16 +41,16 @@ def evaluator(conf, store, sender):
     return evaluator_mod.AlarmEvaluator(conf, store, sender)
 
 
-def _definition(name: str, **extra) -> dict:
-    return dict({'AlarmName': name, 'Namespace': 'ns', 'MetricName': name, 'Period': 60,
-                 'EvaluationPeriods': 1, 'Threshold': 50.0, 'Statistic': 'Maximum',
-                 'ComparisonOperator': 'GreaterThanThreshold',
-                 'AlarmActions': ['log://alarm'], 'OKActions': ['log://ok']}, **extra)
-
-
 def _alarm(store, name: str, **extra) -> dict:
-    key = metric_storage.metric_key('p1', 'ns', name, [])
-    return store.put('p1', alarm_storage.METRIC, _definition(name, **extra), key)[0]
+    return support.put(store, support.threshold(
+        name, metric_name=name, threshold=50.0, statistic='Maximum',
+        actions={'ALARM': ['log://alarm'], 'OK': ['log://ok']}, **extra))
+
+
+def _publish(evaluator) -> None:
+    """What the outbox's thread does in the engine: publish every recorded action."""
+    while evaluator.outbox.send_pending():
+        pass
 
 
 def _queued(evaluator) -> list[set[str]]:
@@ -77,13 +78,15 @@ def test_after_a_sweep_only_watched_metrics_wake_the_fast_path(evaluator, store)
 def test_a_batch_of_transitions_sends_the_actions_of_the_winners_only(evaluator, store,
                                                                          sender):
     first, second = _alarm(store, 'first'), _alarm(store, 'second')
-    quiet = _alarm(store, 'quiet', ActionsEnabled=False)
+    quiet = _alarm(store, 'quiet', actions_enabled=False)
     store.transition(second, 'OK', 'another engine moved it', None, run_actions=False)
     won = evaluator.change_states([
-        alarm_storage.Transition(first, 'ALARM', 'breached', '{}', True),
-        alarm_storage.Transition(second, 'ALARM', 'breached (stale)', '{}', True),
+        alarm_storage.Transition(first, 'ALARM', 'breached', '{}', True, ('log://alarm',)),
+        alarm_storage.Transition(second, 'ALARM', 'breached (stale)', '{}', True,
+                                 ('log://alarm',)),
         alarm_storage.Transition(quiet, 'ALARM', 'breached', '{}', False)])
     assert [a['name'] for a in won] == ['first', 'quiet']
+    _publish(evaluator)
     assert sender.sent == [('first', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]
     assert store.get('p1', 'second')['state'] == 'OK'
 
@@ -98,5 +101,6 @@ def test_a_sweep_moves_alarms_by_their_datapoints_in_one_pass(evaluator, store, 
         {'n': 'cold', 'd': [], 't': stamp, 'v': 10.0}])])
     assert evaluator.sweep() == 2
     assert {a['name']: a['state'] for a in store.find('p1')} == {'hot': 'ALARM', 'cold': 'OK'}
+    _publish(evaluator)
     assert sorted(sender.sent) == [('cold', 'INSUFFICIENT_DATA', 'OK', 'log://ok'),
                                    ('hot', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]

@@ -5,16 +5,16 @@ and its stack operations to one stack; stack_id is indexed so that a
 stack's deletion deletes its credentials. Existing credentials keep an
 unrestricted scope (NULL).
 
-Revision ID: 010
-Revises: 004
+Revision ID: 006
+Revises: 005
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '010'
-down_revision = '004'
+revision = '006'
+down_revision = '005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,161 @@
+"""The sender of the action outbox: publishing never blocks evaluation.
+
+A transition writes its actions into ``alarm_action_outbox`` in its own
+transaction (:mod:`heat_watch.watch.storage.alarms`) and wakes this sender;
+the evaluator goes on at once. The sender's thread publishes the rows in
+order to the notifier transport and deletes each batch once published. While
+the broker is unreachable the publish blocks (or fails and is retried) in this
+thread only: alarms keep transitioning and their actions queue up in the
+database, to be sent in order when the broker returns. An engine restarted
+under the same host name sends what it had left (delivery is at least once,
+as it always was: receivers deduplicate on the payload's action_id, which a
+resent action keeps).
+"""
+
+import collections
+import json
+import threading
+from typing import Protocol
+
+from oslo_log import log
+
+from heat_watch.common import context as hw_context
+from heat_watch.watch.storage import alarms as alarm_storage
+
+LOG = log.getLogger(__name__)
+
+BATCH = 200
+RECENT = 10_000
+
+
+class ActionPublisher(Protocol):
+    """What the outbox publishes through (the notifier client's sender)."""
+
+    def send(self, ctxt, payload: dict) -> None:
+        """Publish one action; returns once the transport has it, raises if not."""
+
+
+class ActionOutbox:
+    """Publishes this engine's recorded actions from a thread of its own."""
+
+    def __init__(self, alarms: alarm_storage.AlarmStore, publisher: ActionPublisher,
+                 poll_interval: float = 5.0, retry_interval: float = 2.0):
+        self._alarms = alarms
+        self._publisher = publisher
+        self._poll = poll_interval
+        self._retry = retry_interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing = False
+        # Rows handed over by the transactions that wrote them: published
+        # without reading them back while nothing older waits in the table.
+        self._handed: collections.deque = collections.deque()
+        self._backlog = True  # until a read of the table found it drained
+        # Actions published lately: a row both read and handed goes out once.
+        self._recent: collections.OrderedDict = collections.OrderedDict()
+        alarms.on_actions = self.hand
+
+    def wake(self) -> None:
+        """New actions were recorded: send them now (cheap, never blocks)."""
+        self._wake.set()
+
+    def hand(self, rows: list) -> None:
+        """Committed outbox rows (id, project_id, payload), to send now."""
+        self._handed.extend(rows)
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the sending thread (it first sends what a previous run left)."""
+        self._stop.clear()
+        self._wake.set()
+        self._thread = threading.Thread(target=self._run, name='alarm-action-outbox',
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop sending; what is unsent stays recorded for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                LOG.warning('The alarm action outbox is still publishing; its unsent '
+                            'actions are sent at the next start')
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._poll)
+            self._wake.clear()
+            try:
+                while not self._stop.is_set() and self.send_pending():
+                    pass
+            except Exception:
+                LOG.exception('Reading the alarm action outbox failed')
+                self._stop.wait(self._retry)
+
+    def _next_batch(self) -> tuple[list, bool]:
+        """(rows to publish, whether they were read from the table)."""
+        if self._handed and not self._backlog:
+            rows = []
+            while self._handed and len(rows) < BATCH:
+                rows.append(self._handed.popleft())
+            return rows, False
+        # Older rows wait (a restart, a failed publish): the table has them
+        # all, in order, the handed ones included.
+        self._handed.clear()
+        return self._alarms.pending_actions(BATCH), True
+
+    def send_pending(self) -> int:
+        """Publish one batch of recorded actions in order; returns how many
+        were published (0 when none is left, or when publishing failed)."""
+        rows, read = self._next_batch()
+        published: list[int] = []
+        action_ids: list[str] = []
+        failed = False
+        try:
+            for row in rows:
+                if self._stop.is_set():
+                    break
+                payload = json.loads(row.payload)
+                # Read from the table and handed over too: sent once. (Not by
+                # row id: SQLite gives a deleted row's id to the next one.)
+                if payload.get('action_id') in self._recent:
+                    continue
+                if not self._publish(row.project_id, payload):
+                    failed = True
+                    break
+                published.append(row.id)
+                action_ids.append(payload.get('action_id'))
+        finally:
+            self._alarms.delete_actions(published)
+            self._remember(action_ids)
+        if failed or self._stop.is_set():
+            self._backlog = True  # the table has what was not sent
+            self._handed.clear()
+        elif read and len(rows) < BATCH:
+            self._backlog = False
+        return len(published)
+
+    def _remember(self, action_ids: list[str]) -> None:
+        for action_id in action_ids:
+            self._recent[action_id] = None
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+
+    def _publish(self, project_id: str, payload: dict) -> bool:
+        ctxt = hw_context.RequestContext(project_id=project_id)
+        try:
+            self._publisher.send(ctxt, payload)
+        except Exception as exc:
+            if not self._failing:  # once per outage, not once per attempt
+                LOG.warning('Cannot publish alarm actions (%s); they wait in the outbox and '
+                            'are sent in order when publishing works again', exc)
+                self._failing = True
+            self._stop.wait(self._retry)
+            return False
+        if self._failing:
+            LOG.info('Publishing alarm actions works again')
+            self._failing = False
+        return True
