@@ -102,3 +102,39 @@ class ConfigurationError(HeatWatchError):
     """The configuration cannot work; raised at start-up."""
 
     msg_fmt = 'Configuration error: %(reason)s'
+
+
+class StackNotFound(NotFound):
+    """No stack of this name or id in the caller's project."""
+
+    msg_fmt = 'The Stack (%(stack_name)s) could not be found.'
+
+
+class ResourceNotFound(NotFound):
+    """The stack has no resource of this name."""
+
+    msg_fmt = 'The Resource (%(resource_name)s) could not be found in Stack %(stack_name)s.'
+
+
+class StackInProgress(Conflict):
+    """The stack is in the middle of an operation."""
+
+    msg_fmt = 'Stack %(stack_name)s already has an action (%(action)s) in progress.'
+
+
+class StackLocked(Conflict):
+    """Another orchestrator holds the stack's lock."""
+
+    msg_fmt = 'Stack %(stack_name)s is locked by engine %(engine_id)s.'
+
+
+class StackExists(Conflict):
+    """A stack of this name already exists in the project."""
+
+    msg_fmt = 'The Stack (%(stack_name)s) already exists.'
+
+
+class ResourceFailure(HeatWatchError):
+    """A resource operation failed; the reason is recorded on the resource."""
+
+    msg_fmt = '%(reason)s'

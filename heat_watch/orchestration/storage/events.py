@@ -1,0 +1,71 @@
+"""Events: every state change of a stack or resource, in order."""
+
+import dataclasses
+import uuid
+
+import sqlalchemy as sa
+
+from heat_watch.orchestration.storage import models
+from heat_watch.orchestration.storage.util import dumps, loads, now_ms
+
+EVENTS = models.Event.__table__
+
+
+@dataclasses.dataclass
+class EventRecord:
+    """One recorded state change."""
+
+    stack_id: str
+    resource_name: str
+    resource_type: str
+    physical_id: str | None
+    action: str
+    status: str
+    reason: str
+    properties: dict | None = None
+    uuid: str = ''
+    created_at: int = 0
+    id: int | None = None
+
+    @classmethod
+    def from_row(cls, row: sa.Row) -> 'EventRecord':
+        values = dict(row._mapping)
+        values['properties'] = loads(values['properties'])
+        return cls(**values)
+
+
+class EventStore:
+    """Appends and reads events."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    def add(self, event: EventRecord) -> EventRecord:
+        """Record one event (its uuid and time filled in)."""
+        event.uuid = event.uuid or str(uuid.uuid4())
+        event.created_at = event.created_at or now_ms()
+        values = dataclasses.asdict(event)
+        values.pop('id')
+        values['properties'] = None if event.properties is None else dumps(event.properties)
+        with self.engine.begin() as conn:
+            event.id = conn.execute(sa.insert(EVENTS).values(values)).inserted_primary_key[0]
+        return event
+
+    def list(self, stack_id: str, resource_name: str | None = None,
+             marker: str | None = None, limit: int | None = None,
+             newest_first: bool = False) -> list[EventRecord]:
+        """Events of a stack (of one resource when named), oldest first unless
+        ``newest_first``; ``marker`` is the uuid of the last one already seen."""
+        query = sa.select(EVENTS).where(EVENTS.c.stack_id == stack_id)
+        if resource_name is not None:
+            query = query.where(EVENTS.c.resource_name == resource_name)
+        with self.engine.connect() as conn:
+            if marker:
+                seen = conn.execute(sa.select(EVENTS.c.id).where(EVENTS.c.uuid == marker)).scalar()
+                if seen is not None:
+                    query = query.where(EVENTS.c.id < seen if newest_first
+                                        else EVENTS.c.id > seen)
+            query = query.order_by(EVENTS.c.id.desc() if newest_first else EVENTS.c.id)
+            if limit:
+                query = query.limit(limit)
+            return [EventRecord.from_row(row) for row in conn.execute(query)]
