@@ -2,8 +2,6 @@
 
 import itertools
 
-from oslo_db import options as db_options
-
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.common import config, coordination, crypto
@@ -28,5 +26,5 @@ def list_opts():
         (coordination.GROUP, coordination.OPTS),
         (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
                                                 notifier_rest.OPTS, notifier_service.OPTS)),
-        (connection.GROUP, itertools.chain(db_options.database_opts, connection.OPTS)),
+        connection.DATABASE.list_opts(),
     ]

@@ -9,11 +9,10 @@ import sys
 from oslo_config import cfg
 
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import api_cloudwatch
+from heat_watch.cmd import api_cloudwatch, databases
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import service as watch_service
-from heat_watch.watch.storage import connection
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
@@ -21,11 +20,12 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     watch_service.register_opts(conf)
     notifier_service.register_opts(conf)
     cloudwatch_app.register_opts(conf)
+    databases.register_opts(conf)
 
 
 def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
     """Migrate the databases and build every service, engines first."""
-    connection.db_sync(conf)
+    databases.db_sync(conf)
     crypto.ensure_key_file(conf)
     return [watch_service.WatchEngineService(conf), notifier_service.NotifierService(conf),
             api_cloudwatch.build_service(conf)]

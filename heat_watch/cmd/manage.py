@@ -6,6 +6,7 @@ import sys
 from oslo_config import cfg
 from oslo_log import log
 
+from heat_watch.cmd import databases
 from heat_watch.common import config, crypto, exceptions
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import connection
@@ -15,12 +16,13 @@ CONF = config.CONF
 
 
 def do_db_sync(conf: cfg.ConfigOpts) -> None:
-    connection.db_sync(conf)
-    print('watch database at revision %s' % connection.db_version(conf))
+    for label, revision in databases.db_sync(conf).items():
+        print('%s database at revision %s' % (label, revision))
 
 
 def do_db_version(conf: cfg.ConfigOpts) -> None:
-    print(connection.db_version(conf) or 'empty')
+    for label, revision in databases.db_versions(conf).items():
+        print('%s database: %s' % (label, revision or 'empty'))
 
 
 def do_expire(conf: cfg.ConfigOpts) -> None:
@@ -47,9 +49,9 @@ def do_credentials(conf: cfg.ConfigOpts) -> None:
 
 
 def add_command_parsers(subparsers) -> None:
-    parser = subparsers.add_parser('db_sync', help='Create or upgrade the database schemas.')
+    parser = subparsers.add_parser('db_sync', help='Migrate every database.')
     parser.set_defaults(func=do_db_sync)
-    parser = subparsers.add_parser('db_version', help='Print the schema revision.')
+    parser = subparsers.add_parser('db_version', help='Print every database\'s revision.')
     parser.set_defaults(func=do_db_version)
     parser = subparsers.add_parser('expire', help='Delete datapoints older than '
                                    '[watch_engine] datapoint_ttl and alarm history older than '
@@ -70,6 +72,7 @@ def add_command_parsers(subparsers) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     watch_service.register_opts(CONF)
+    databases.register_opts(CONF)
     crypto.register_opts(CONF)
     CONF.register_cli_opt(cfg.SubCommandOpt('command', title='Commands',
                                             handler=add_command_parsers))

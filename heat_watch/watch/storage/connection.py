@@ -1,41 +1,18 @@
-"""The watch database: options, engine, schema migrations.
+"""The watch database: ``[watch_database]``, its engine and migrations.
 
-Its options live in ``[watch_database]`` (oslo.db's options plus ours), so
-that the orchestration database can take ``[orchestration_database]``.
+A :class:`heat_watch.common.db.Database` with the watch engine's own options
+(the SQLite ingestion buffer); the module functions are the watch engine's
+shorthand for it.
 """
 
-import os
-import threading
-
-import alembic.command
-import alembic.config
 import sqlalchemy
 from oslo_config import cfg
-from oslo_db import options as db_options
-from oslo_db.sqlalchemy import engines, exc_filters
-from oslo_log import log
 
-LOG = log.getLogger(__name__)
+from heat_watch.common import db
 
 GROUP = 'watch_database'
-DEFAULT_FILE = 'watch.sqlite'
 
 OPTS = [
-    cfg.StrOpt('sqlite_synchronous_mode', default='NORMAL',
-               choices=['OFF', 'NORMAL', 'FULL'],
-               help='SQLite PRAGMA synchronous for the watch database (WAL '
-                    'journal). NORMAL survives a crash of the process; FULL '
-                    'also survives a power loss, at a cost in commit time.'),
-    cfg.IntOpt('sqlite_cache_size_mb', default=64, min=1,
-               help='SQLite page cache of each connection to the watch '
-                    'database, in MiB. Ingestion updates index pages all '
-                    'over the file; SQLite\'s default (2 MiB) rereads them '
-                    'from the OS on every commit.'),
-    cfg.IntOpt('sqlite_wal_autocheckpoint', default=10000, min=0,
-               help='Pages (4 KiB) the SQLite write-ahead log may hold before '
-                    'a commit copies it into the database file (PRAGMA '
-                    'wal_autocheckpoint; SQLite\'s default is 1000). Fewer '
-                    'checkpoints write each hot page fewer times.'),
     cfg.IntOpt('sqlite_ingest_buffer_rows', default=100000, min=0,
                help='On SQLite, ingestion commits datapoints to an unindexed '
                     'buffer table, a quarter of the work per row, and moves '
@@ -51,122 +28,33 @@ OPTS = [
                       'buffer while the engine runs.'),
 ]
 
+DATABASE = db.Database(GROUP, 'watch.sqlite', 'heat_watch.watch.storage:migrations',
+                       'watch', OPTS)
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register oslo.db's options and ours under [watch_database]."""
-    conf.register_opts(db_options.database_opts, group=GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    DATABASE.register_opts(conf)
 
 
 def connection_url(conf: cfg.ConfigOpts) -> str:
     """The configured URL, or the SQLite file under state_path."""
-    url = conf[GROUP].connection
-    if url:
-        return url
-    os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
-    return 'sqlite:///%s' % os.path.join(conf.state_path, DEFAULT_FILE)
-
-
-def _tune_sqlite(engine: sqlalchemy.Engine, group: cfg.ConfigOpts) -> None:
-    pragmas = (
-        # WAL lets readers (statistics, evaluation) run while ingestion commits.
-        'journal_mode=WAL',
-        'synchronous=%s' % group.sqlite_synchronous_mode,
-        'busy_timeout=30000',
-        'cache_size=-%d' % (group.sqlite_cache_size_mb * 1024),
-        'wal_autocheckpoint=%d' % group.sqlite_wal_autocheckpoint,
-    )
-
-    @sqlalchemy.event.listens_for(engine, 'connect')
-    def _on_connect(dbapi_conn, _record):
-        cursor = dbapi_conn.cursor()
-        for pragma in pragmas:
-            cursor.execute('PRAGMA ' + pragma)
-        cursor.close()
-
-
-_engines: dict[str, sqlalchemy.Engine] = {}
-_engines_lock = threading.Lock()
+    return DATABASE.connection_url(conf)
 
 
 def get_engine(conf: cfg.ConfigOpts) -> sqlalchemy.Engine:
     """The process-wide engine of the watch database."""
-    url = connection_url(conf)
-    with _engines_lock:
-        if url not in _engines:
-            _engines[url] = _create_engine(conf, url)
-        return _engines[url]
-
-
-def _create_engine(conf: cfg.ConfigOpts, url: str) -> sqlalchemy.Engine:
-    group = conf[GROUP]
-    is_sqlite = url.startswith('sqlite')
-    if is_sqlite and ':memory:' not in url and url != 'sqlite://':
-        return _create_sqlite_file_engine(url, group)
-    engine = engines.create_engine(
-        url,
-        mysql_sql_mode=group.mysql_sql_mode,
-        mysql_wsrep_sync_wait=group.mysql_wsrep_sync_wait,
-        connection_recycle_time=group.connection_recycle_time,
-        connection_debug=group.connection_debug,
-        max_pool_size=None if is_sqlite else group.max_pool_size,
-        max_overflow=None if is_sqlite else group.max_overflow,
-        pool_timeout=None if is_sqlite else group.pool_timeout,
-        sqlite_fk=False,
-        max_retries=group.max_retries,
-        retry_interval=group.retry_interval,
-        thread_checkin=False,
-        connection_parameters=group.connection_parameters,
-    )
-    if is_sqlite:
-        _tune_sqlite(engine, group)
-    return engine
-
-
-def _create_sqlite_file_engine(url: str, group: cfg.ConfigOpts) -> sqlalchemy.Engine:
-    """An SQLite file with a pool of open connections.
-
-    oslo.db gives SQLite files a NullPool: every transaction would open a
-    connection (cold page cache, PRAGMAs) and close it, and closing the last
-    connection to a WAL database checkpoints and deletes the WAL. That was
-    two thirds of the ingestion's database time. oslo.db's exception filters
-    (DBDuplicateEntry and friends) are installed as create_engine does.
-    """
-    engine = sqlalchemy.create_engine(
-        url, poolclass=sqlalchemy.pool.QueuePool,
-        pool_size=group.max_pool_size or 5, max_overflow=max(group.max_overflow or 0, 0),
-        pool_timeout=group.pool_timeout or 30,
-        connect_args={'check_same_thread': False})
-    exc_filters.register_engine(engine)
-    _tune_sqlite(engine, group)
-    return engine
-
-
-def dispose_engines() -> None:
-    """Close every pooled connection (tests, forked processes)."""
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
-
-
-def _alembic_config(engine: sqlalchemy.Engine) -> alembic.config.Config:
-    config = alembic.config.Config()
-    config.set_main_option('script_location', 'heat_watch.watch.storage:migrations')
-    config.attributes['engine'] = engine
-    return config
+    return DATABASE.get_engine(conf)
 
 
 def db_sync(conf: cfg.ConfigOpts, revision: str = 'head') -> None:
     """Upgrade the watch database schema to ``revision``."""
-    engine = get_engine(conf)
-    LOG.info('Migrating the watch database %s to %s',
-             engine.url.render_as_string(hide_password=True), revision)
-    alembic.command.upgrade(_alembic_config(engine), revision)
+    DATABASE.db_sync(conf, revision)
 
 
 def db_version(conf: cfg.ConfigOpts) -> str | None:
     """The schema revision the watch database is at (None: empty)."""
-    from alembic.runtime import migration
-    with get_engine(conf).connect() as conn:
-        return migration.MigrationContext.configure(conn).get_current_revision()
+    return DATABASE.db_version(conf)
+
+
+dispose_engines = db.dispose_engines
