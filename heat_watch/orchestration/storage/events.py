@@ -1,5 +1,7 @@
 """Events: every state change of a stack or resource, in order."""
 
+from __future__ import annotations
+
 import dataclasses
 import uuid
 
@@ -28,7 +30,7 @@ class EventRecord:
     id: int | None = None
 
     @classmethod
-    def from_row(cls, row: sa.Row) -> 'EventRecord':
+    def from_row(cls, row: sa.Row) -> EventRecord:
         values = dict(row._mapping)
         values['properties'] = loads(values['properties'])
         return cls(**values)

@@ -1,5 +1,7 @@
 """Resources of stacks in the orchestration database."""
 
+from __future__ import annotations
+
 import dataclasses
 from typing import Any
 
@@ -38,7 +40,7 @@ class ResourceRecord:
         return states.joined(self.action, self.status)
 
     @classmethod
-    def from_row(cls, row: sa.Row) -> 'ResourceRecord':
+    def from_row(cls, row: sa.Row) -> ResourceRecord:
         values = dict(row._mapping)
         for name, default in _JSON.items():
             values[name] = loads(values[name], default)

@@ -6,6 +6,8 @@ engine holds it, so that an engine that lost its lock (taken over while it
 hung) can no longer overwrite what the new holder writes.
 """
 
+from __future__ import annotations
+
 import dataclasses
 from typing import Any
 
@@ -49,7 +51,7 @@ class StackRecord:
         return states.joined(self.action, self.status)
 
     @classmethod
-    def from_row(cls, row: sa.Row) -> 'StackRecord':
+    def from_row(cls, row: sa.Row) -> StackRecord:
         values = dict(row._mapping)
         values.pop('name_key')
         for name in ('template', 'environment', 'files', 'parameters'):
