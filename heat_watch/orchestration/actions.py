@@ -1,0 +1,324 @@
+"""Stack actions: create, update (with replacement), delete, rollback.
+
+Every state change of the stack and of each resource is written with its
+event. The caller holds the stack's lock; a state write that finds the lock
+in another engine's hands raises :class:`LockLost` and the action stops (the
+new holder has marked it FAILED). Resources run over the dependency graph
+(:mod:`heat_watch.orchestration.graph`), independent ones concurrently.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from oslo_log import log
+
+from heat_watch.common import exceptions
+from heat_watch.orchestration import graph, states
+from heat_watch.orchestration.resource import Resource
+from heat_watch.orchestration.stack import Stack, ValidationContext
+from heat_watch.orchestration.storage.events import EventRecord
+from heat_watch.orchestration.storage.resources import ResourceRecord
+
+if TYPE_CHECKING:
+    from heat_watch.orchestration.runtime import Runtime
+
+LOG = log.getLogger(__name__)
+STACK_TYPE = 'OS::Heat::Stack'
+CHANGED = 'state changed'
+
+
+class LockLost(exceptions.HeatWatchError):
+    """Another engine took the stack over; this one must stop writing."""
+
+    msg_fmt = 'Stack %(stack_id)s was taken over by another engine'
+
+
+def failure_reason(name: str, error: BaseException) -> str:
+    """A resource's failure as Heat words it ("Error: resources.r: why")."""
+    if isinstance(error, ResourceActionError):
+        return str(error)
+    return '%s: resources.%s: %s' % (type(error).__name__, name, error)
+
+
+class ResourceActionError(exceptions.HeatWatchError):
+    """A resource action failed; the message is the resource's status reason."""
+
+    msg_fmt = '%(reason)s'
+
+
+class StackActions:
+    """Runs the actions of stacks for one engine."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.stacks = runtime.stacks
+        self.resources = runtime.resources
+        self.events = runtime.events
+
+    # -- states and events --
+
+    def set_stack_state(self, stack: Stack, action: str, status: str, reason: str) -> None:
+        """Write the stack's state and its event (the lock must be ours)."""
+        if not self.stacks.set_state(stack.id, self.runtime.engine_id, action, status, reason):
+            raise LockLost(stack_id=stack.id)
+        stack.record.action, stack.record.status = action, status
+        stack.record.status_reason = reason
+        self.events.add(EventRecord(stack.id, stack.name, STACK_TYPE, stack.id, action,
+                                    status, reason))
+
+    def set_resource_state(self, stack: Stack, name: str, rsrc: Resource, action: str,
+                           status: str, reason: str, snapshot: bool = False) -> None:
+        """Write a resource's state, physical id and data, and its event."""
+        record = stack.stored[name]
+        record.action, record.status, record.status_reason = action, status, reason
+        record.physical_id = rsrc.physical_id
+        self.resources.update(record.id, action=action, status=status, status_reason=reason,
+                              physical_id=rsrc.physical_id, data=rsrc.data,
+                              properties=rsrc.properties)
+        self.events.add(EventRecord(stack.id, name, record.type, rsrc.physical_id, action,
+                                    status, reason, rsrc.properties if snapshot else None))
+
+    def add_resource_row(self, stack: Stack, name: str) -> ResourceRecord:
+        """The row of a resource that is about to be created (INIT_COMPLETE)."""
+        definition = stack.definitions[name]
+        record = self.resources.add(ResourceRecord(
+            stack_id=stack.id, name=name, type=definition.type,
+            requires=sorted(stack.requires()[name])))
+        stack.stored[name] = record
+        return record
+
+    # -- one resource --
+
+    def _steps(self, stack: Stack, start: Any, check: Any) -> None:
+        """handle_* then check_*_complete until True, within the stack's timeout."""
+        cookie = start()
+        delay = 0.005
+        deadline = stack.deadline
+        while not check(cookie):
+            if time.monotonic() > deadline:
+                raise exceptions.ResourceFailure(reason='Stack timed out')
+            time.sleep(delay)
+            delay = min(delay * 2, self.runtime.poll_interval)
+
+    def _resolve(self, stack: Stack, name: str, rsrc: Resource) -> tuple[dict, Any]:
+        definition = stack.definitions[name]
+        properties = rsrc.validate_properties(name, definition.resolved_properties(stack))
+        return properties, definition.resolved_metadata(stack)
+
+    def create_resource(self, stack: Stack, name: str, action: str = states.CREATE) -> None:
+        """Create one resource (its requirements are complete)."""
+        rsrc = stack.resources[name]
+        self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
+        try:
+            rsrc.properties, metadata = self._resolve(stack, name, rsrc)
+            self.resources.update(stack.stored[name].id, rsrc_metadata=metadata)
+            self._steps(stack, rsrc.handle_create, rsrc.check_create_complete)
+        except LockLost:
+            raise
+        except Exception as error:
+            reason = failure_reason(name, error)
+            self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
+            raise ResourceActionError(reason=reason) from error
+        self.set_resource_state(stack, name, rsrc, action, states.COMPLETE, CHANGED,
+                                snapshot=True)
+
+    def delete_resource(self, stack: Stack, name: str, rsrc: Resource,
+                        action: str = states.DELETE, remove_row: bool = False) -> None:
+        """Delete one resource's physical resource (Retain keeps it)."""
+        record = stack.stored[name]
+        if record.action == states.INIT and not rsrc.physical_id:
+            if remove_row:
+                self.resources.delete(record.id)
+            return  # never created: nothing to delete, no event
+        definition = stack.definitions.get(name)
+        retain = definition is not None and definition.deletion_policy == 'Retain'
+        self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
+        try:
+            if not retain:
+                self._steps(stack, rsrc.handle_delete, rsrc.check_delete_complete)
+        except LockLost:
+            raise
+        except Exception as error:
+            reason = failure_reason(name, error)
+            self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
+            raise ResourceActionError(reason=reason) from error
+        self.set_resource_state(stack, name, rsrc, action, states.COMPLETE, CHANGED)
+        if remove_row:
+            self.resources.delete(record.id)
+            del stack.stored[name]
+
+    # -- stack actions --
+
+    def _run(self, requires: dict[str, set[str]], work) -> str | None:
+        """Run ``work`` over the graph; the first failure's reason, if any."""
+        failures = graph.run(requires, work, self.runtime.max_concurrent)
+        for error in failures.values():
+            if isinstance(error, LockLost):
+                raise error
+        if failures:
+            return str(next(iter(failures.values())))
+        return None
+
+    def create(self, stack: Stack) -> None:
+        """CREATE every resource; rollback (delete them) on failure unless
+        the stack disables rollback."""
+        self.set_stack_state(stack, states.CREATE, states.IN_PROGRESS, 'Stack CREATE started')
+        failed = self._run(stack.requires(), lambda name: self.create_resource(stack, name))
+        if failed is None:
+            self.set_stack_state(stack, states.CREATE, states.COMPLETE,
+                                 'Stack CREATE completed successfully')
+            return
+        self.set_stack_state(stack, states.CREATE, states.FAILED,
+                             'Resource CREATE failed: %s' % failed)
+        if not stack.record.disable_rollback:
+            self.rollback_create(stack)
+
+    def rollback_create(self, stack: Stack) -> None:
+        """Delete what a failed create made; ROLLBACK_COMPLETE or _FAILED."""
+        self.set_stack_state(stack, states.ROLLBACK, states.IN_PROGRESS,
+                             'Stack ROLLBACK started')
+        failed = self._delete_all(stack, states.ROLLBACK)
+        if failed is None:
+            self.set_stack_state(stack, states.ROLLBACK, states.COMPLETE,
+                                 'Stack ROLLBACK completed successfully')
+        else:
+            self.set_stack_state(stack, states.ROLLBACK, states.FAILED,
+                                 'Resource DELETE failed: %s' % failed)
+
+    def _instance(self, stack: Stack, name: str) -> Resource:
+        if name in stack.resources:
+            return stack.resources[name]
+        record = stack.stored[name]
+        return stack.instantiate(name, record.type)
+
+    def _delete_all(self, stack: Stack, action: str, names: set[str] | None = None,
+                    remove_rows: bool = False) -> str | None:
+        names = set(stack.stored) if names is None else names
+        requires = {name: set(stack.stored[name].requires) & names for name in names}
+        instances = {name: self._instance(stack, name) for name in names}
+        return self._run(graph.reversed_graph(requires), lambda name: self.delete_resource(
+            stack, name, instances[name], action, remove_rows))
+
+    def delete(self, stack: Stack) -> bool:
+        """DELETE every resource in reverse dependency order; the stack is
+        then DELETE_COMPLETE and hidden. Returns whether it succeeded."""
+        self.set_stack_state(stack, states.DELETE, states.IN_PROGRESS, 'Stack DELETE started')
+        failed = self._delete_all(stack, states.DELETE, remove_rows=True)
+        if failed is not None:
+            self.set_stack_state(stack, states.DELETE, states.FAILED,
+                                 'Resource DELETE failed: %s' % failed)
+            return False
+        self.set_stack_state(stack, states.DELETE, states.COMPLETE,
+                             'Stack DELETE completed successfully')
+        self.stacks.update(stack.id, self.runtime.engine_id, deleted_at=int(time.time() * 1000))
+        return True
+
+    def update(self, old: Stack, new: Stack, action: str = states.UPDATE) -> str | None:
+        """Bring the stack from ``old``'s definitions to ``new``'s: create the
+        added resources, update the changed ones in place or replace them,
+        delete the removed ones. Returns the failure's reason, if any."""
+        failed = self._run(new.requires(), lambda name: self.update_resource(new, name, action))
+        if failed is None:
+            removed = set(new.stored) - set(new.definitions)
+            failed = self._delete_all(new, action, removed, remove_rows=True)
+        return failed
+
+    def update_resource(self, stack: Stack, name: str, action: str) -> None:
+        """One resource of an update: create, update in place, replace or keep."""
+        stored = stack.stored.get(name)
+        definition = stack.definitions[name]
+        if stored is None:
+            self.add_resource_row(stack, name)
+            return self.create_resource(stack, name, action)
+        rsrc = stack.resources[name]
+        if stored.type != definition.type or not rsrc.physical_id:
+            return self.replace_resource(stack, name, action)
+        properties, metadata = self._resolve(stack, name, rsrc)
+        changed = rsrc.changed_properties(properties)
+        if metadata != stored.rsrc_metadata:
+            self.resources.update(stored.id, rsrc_metadata=metadata)
+        requires = sorted(stack.requires()[name])
+        if requires != stored.requires:
+            self.resources.update(stored.id, requires=requires)
+            stored.requires = requires
+        if not changed:
+            return None
+        if rsrc.needs_replacement(changed):
+            return self.replace_resource(stack, name, action)
+        self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
+        try:
+            self._steps(stack, lambda: rsrc.handle_update(properties, changed),
+                        rsrc.check_update_complete)
+            rsrc.properties = properties
+        except LockLost:
+            raise
+        except Exception as error:
+            reason = failure_reason(name, error)
+            self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
+            raise ResourceActionError(reason=reason) from error
+        self.set_resource_state(stack, name, rsrc, action, states.COMPLETE, CHANGED,
+                                snapshot=True)
+        return None
+
+    def replace_resource(self, stack: Stack, name: str, action: str) -> None:
+        """Create the new resource, then delete the old one (its row is reused)."""
+        old = stack.resources[name]
+        stored = stack.stored[name]
+        cls, mapped = stack.plugin_class(stack.definitions[name].type, name)
+        new = cls(name, mapped, stack)
+        new.template_type = stack.definitions[name].type
+        stored.type = new.template_type
+        self.resources.update(stored.id, type=stored.type,
+                              requires=sorted(stack.requires()[name]))
+        stack.resources[name] = new
+        self.create_resource(stack, name)
+        if old.physical_id:
+            old_record = ResourceRecord(stack_id=stack.id, name=name, type=stored.type,
+                                        physical_id=old.physical_id, id=stored.id)
+            try:
+                self._steps(stack, old.handle_delete, old.check_delete_complete)
+            except Exception as error:
+                LOG.warning('Deleting the replaced %s of stack %s failed: %s', name, stack.id,
+                            error)
+                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                                            states.DELETE, states.FAILED,
+                                            failure_reason(name, error)))
+            else:
+                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                                            states.DELETE, states.COMPLETE, 'replaced'))
+
+
+def validate_properties(stack: Stack) -> None:
+    """Check every resource's properties before anything is created: unknown
+    or missing properties, and wrongly typed literal values (values computed
+    from other resources are checked when they are known)."""
+    context = ValidationContext(stack)
+    for name, definition in stack.definitions.items():
+        rsrc = stack.resources[name]
+        raw = definition.properties
+        if raw is not None and not isinstance(raw, dict):
+            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
+        resolved = definition.resolved_properties(context) or {}
+        literal = {key: value for key, value in resolved.items()
+                   if not isinstance((raw or {}).get(key), dict | list)
+                   or isinstance(value, dict | list) and value == (raw or {}).get(key)}
+        schema = rsrc.properties_schema
+        if not schema and type(rsrc).validate_properties is not Resource.validate_properties:
+            rsrc.validate_properties(name, resolved)
+            continue
+        unknown = sorted(set(resolved) - set(schema))
+        if unknown:
+            raise exceptions.InvalidTemplate(
+                'Resources.%s.Properties: Unknown Property %s' % (name, unknown[0]))
+        missing = [key for key, prop in schema.items()
+                   if prop.required and key not in (raw or {})]
+        if missing:
+            raise exceptions.InvalidTemplate(
+                'Resources.%s.Properties.%s: Property %s not assigned'
+                % (name, missing[0], missing[0]))
+        checked = {key: value for key, value in literal.items() if value is not None}
+        partial = {key: prop for key, prop in schema.items() if key in checked}
+        from heat_watch.orchestration import properties as props
+        props.validate(partial, checked, 'Resources.%s.Properties' % name)
