@@ -62,6 +62,27 @@ class LimitExceeded(Invalid):
     msg_fmt = '%(reason)s'
 
 
+class InvalidTemplate(Invalid):
+    """A stack template (or a provider template) is malformed: the message
+    names the place in the template, e.g. ``resources.server.properties``."""
+
+    msg_fmt = 'Invalid template: %(reason)s'
+
+
+class InvalidParameter(Invalid):
+    """A stack parameter value is missing, of the wrong type or outside its
+    constraints; the message names the parameter."""
+
+    msg_fmt = 'Invalid parameter: %(reason)s'
+
+
+class InvalidEnvironment(Invalid):
+    """A stack environment is malformed (an unknown section, a bad
+    resource_registry entry)."""
+
+    msg_fmt = 'Invalid environment: %(reason)s'
+
+
 class NotFound(HeatWatchError):
     """The named object does not exist (or is not visible to the caller)."""
 
