@@ -17,12 +17,9 @@ from heat_watch.orchestration.storage.stacks import StackRecord
 if TYPE_CHECKING:
     from heat_watch.orchestration.runtime import Runtime
 
-TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
-
-
 def is_provider_template(type_name: str, files: dict | None) -> bool:
     """Whether a (mapped) resource type names a provider template."""
-    return type_name.endswith(TEMPLATE_SUFFIXES) or type_name in (files or {})
+    return template.is_template_name(type_name) or type_name in (files or {})
 
 
 def identity(record: StackRecord, region: str) -> template.StackIdentity:
@@ -41,6 +38,8 @@ class Stack:
         self.environment = environment
         self.runtime = runtime
         self.definitions = bound.resources()
+        # When the running action gives up (time.monotonic()); set per action.
+        self.deadline = float('inf')
         self.stored: dict[str, ResourceRecord] = dict(stored or {})
         self.resources: dict[str, resource.Resource] = {}
         for name, definition in self.definitions.items():
@@ -106,7 +105,11 @@ class Stack:
         if name not in self.resources:
             raise exceptions.InvalidTemplate(
                 'The specified reference "%s" is not in the template.' % name)
-        value = self.resources[name].get_attribute(attribute)
+        rsrc = self.resources[name]
+        if attribute is None:  # HOT get_attr: [name]: every attribute
+            value = {key: rsrc.get_attribute(key) for key in rsrc.attributes_schema}
+        else:
+            value = rsrc.get_attribute(attribute)
         for key in path or []:
             if isinstance(value, dict):
                 value = value.get(key)

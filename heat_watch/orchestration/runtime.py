@@ -1,0 +1,221 @@
+"""What every stack operation of one orchestrator shares: its engine id, the
+stores, the compute driver, the lock, the threads actions run on; and the
+loading of a stored stack into a :class:`~heat_watch.orchestration.stack.Stack`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+import uuid
+from collections.abc import Callable
+
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.common import crypto, exceptions
+from heat_watch.orchestration import actions, compute, locks, states, template
+from heat_watch.orchestration.stack import Stack, identity
+from heat_watch.orchestration.storage import database
+from heat_watch.orchestration.storage.events import EventRecord, EventStore
+from heat_watch.orchestration.storage.locks import LockStore
+from heat_watch.orchestration.storage.resources import ResourceStore
+from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
+from heat_watch.orchestration.storage.util import now_ms
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'orchestration'
+OPTS = [
+    cfg.FloatOpt('heartbeat_interval', default=5.0, min=0.1,
+                 help='Seconds between an orchestrator\'s heartbeats in the '
+                      'orchestration database.'),
+    cfg.FloatOpt('engine_stale_seconds', default=30.0, min=0.5,
+                 help='An orchestrator whose last heartbeat is older than this is '
+                      'gone: another takes over the stacks it had locked and marks '
+                      'their interrupted operations FAILED. Keep it several '
+                      'heartbeat intervals long.'),
+    cfg.IntOpt('max_concurrent_resources', default=8, min=1,
+               help='Resources of one stack acted on at once (independent '
+                    'resources are created and deleted concurrently).'),
+    cfg.IntOpt('max_concurrent_stacks', default=16, min=1,
+               help='Stack operations one orchestrator runs at once; more wait.'),
+    cfg.FloatOpt('poll_interval', default=0.5, min=0.01,
+                 help='Longest pause between two checks of a resource that is '
+                      'not complete yet (the checks start faster).'),
+    cfg.IntOpt('max_nested_depth', default=5, min=1,
+               help='How deep nested stacks and provider templates may go.'),
+    cfg.IntOpt('default_timeout_mins', default=60, min=1,
+               help='Timeout of a stack operation when the request gives none.'),
+    cfg.StrOpt('region_name', default='RegionOne',
+               help='Region the templates see (AWS::Region).'),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option the orchestrator's runtime reads."""
+    conf.register_opts(OPTS, group=GROUP)
+    compute.register_opts(conf)
+    crypto.register_opts(conf)
+    database.DATABASE.register_opts(conf)
+
+
+class Runtime:
+    """The shared state of one orchestrator."""
+
+    def __init__(self, conf: cfg.ConfigOpts, engine_id: str | None = None):
+        register_opts(conf)
+        self.conf = conf
+        options = conf[GROUP]
+        self.engine_id = engine_id or '%s-%s' % (conf.host, uuid.uuid4().hex[:8])
+        db_engine = database.DATABASE.get_engine(conf)
+        self.stacks = StackStore(db_engine)
+        self.resources = ResourceStore(db_engine)
+        self.events = EventStore(db_engine)
+        self.lock_store = LockStore(db_engine)
+        self.compute = compute.get_driver(conf)
+        self.poll_interval = options.poll_interval
+        self.max_concurrent = options.max_concurrent_resources
+        self.region = options.region_name
+        self.max_nested_depth = options.max_nested_depth
+        self.default_timeout_mins = options.default_timeout_mins
+        self.locker = locks.StackLocker(self.lock_store, self.engine_id,
+                                        int(options.engine_stale_seconds * 1000),
+                                        self.mark_interrupted)
+        self.actions = actions.StackActions(self)
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=options.max_concurrent_stacks, thread_name_prefix='stack')
+        self._box: crypto.SecretBox | None = None
+        self.orchestrator = None  # set by operations.Orchestrator
+
+    # -- secrets --
+
+    @property
+    def box(self) -> crypto.SecretBox:
+        if self._box is None:
+            crypto.ensure_key_file(self.conf)
+            self._box = crypto.SecretBox(self.conf)
+        return self._box
+
+    def stored_parameters(self, params: dict, hidden: frozenset[str] | set[str]) -> dict:
+        """Parameters as stored: hidden (NoEcho) values encrypted."""
+        values = {}
+        encrypted = []
+        for name, value in (params or {}).items():
+            if name in hidden:
+                values[name] = self.box.encrypt(value if isinstance(value, str)
+                                                else str(value))
+                encrypted.append(name)
+            else:
+                values[name] = value
+        return {'values': values, 'encrypted': sorted(encrypted)}
+
+    def parameters_of(self, record: StackRecord) -> dict:
+        """The parameter values a stack was given (decrypted)."""
+        stored = record.parameters or {}
+        values = dict(stored.get('values') or {})
+        for name in stored.get('encrypted') or []:
+            values[name] = self.box.decrypt(values[name])
+        return values
+
+    # -- loading --
+
+    def bind(self, record: StackRecord, raw_template: dict | None = None,
+             env: dict | None = None, params: dict | None = None,
+             files: dict | None = None) -> tuple[template.BoundTemplate, template.Environment]:
+        """The stack's template bound to its parameters (or to the ones given)."""
+        files = record.files if files is None else files
+        parsed = template.parse(record.template if raw_template is None else raw_template, files)
+        environment = template.parse_environment(record.environment if env is None else env)
+        values = self.parameters_of(record) if params is None else params
+        return parsed.bind(values, environment, identity(record, self.region)), environment
+
+    def load(self, record: StackRecord, **overrides) -> Stack:
+        """A stored stack ready to act on (its resources' stored state loaded)."""
+        bound, environment = self.bind(record, **overrides)
+        stored = {r.name: r for r in self.resources.list(record.id)}
+        stack = Stack(record, bound, environment, self, stored)
+        timeout = record.timeout_mins or self.default_timeout_mins
+        stack.deadline = time.monotonic() + timeout * 60
+        return stack
+
+    # -- running actions --
+
+    def submit(self, record: StackRecord, work: Callable[[], None]) -> None:
+        """Run ``work`` (an action on a stack whose lock we hold) on the
+        stack threads; the lock is released when it ends."""
+        def run() -> None:
+            try:
+                work()
+            except actions.LockLost:
+                LOG.warning('Stack %s was taken over while this engine acted on it',
+                            record.id)
+            except Exception:
+                LOG.exception('Stack %s: %s failed', record.id, record.action)
+                self.fail_quietly(record, 'Internal error: see the orchestrator log')
+            finally:
+                self.locker.release(record.id)
+        self._pool.submit(run)
+
+    def fail_quietly(self, record: StackRecord, reason: str) -> None:
+        """Mark an operation that broke FAILED (the lock is still ours)."""
+        current = self.stacks.get(record.id)
+        if current.status == states.IN_PROGRESS:
+            self.stacks.set_state(record.id, self.engine_id, current.action, states.FAILED,
+                                  reason)
+            self.events.add(EventRecord(record.id, record.name, actions.STACK_TYPE,
+                                        record.id, current.action, states.FAILED, reason))
+
+    def mark_interrupted(self, stack_id: str, old_holder: str) -> None:
+        """After a takeover: the operation the dead engine ran is FAILED, and
+        so are its resources caught IN_PROGRESS."""
+        record = self.stacks.get(stack_id)
+        reason = 'Engine %s went down during stack %s' % (old_holder, record.action)
+        for rsrc in self.resources.list(stack_id):
+            if rsrc.status == states.IN_PROGRESS:
+                self.resources.update(rsrc.id, status=states.FAILED, status_reason=reason)
+                self.events.add(EventRecord(stack_id, rsrc.name, rsrc.type, rsrc.physical_id,
+                                            rsrc.action, states.FAILED, reason))
+        if record.status == states.IN_PROGRESS:
+            self.stacks.set_state(stack_id, self.engine_id, record.action, states.FAILED,
+                                  reason)
+            self.events.add(EventRecord(stack_id, record.name, actions.STACK_TYPE, stack_id,
+                                        record.action, states.FAILED, reason))
+
+    def take_over_stale(self) -> list[str]:
+        """Take over (and release) every stack locked by a gone engine;
+        returns their ids."""
+        alive = self.lock_store.alive(self.locker.stale_after_ms) | {self.engine_id}
+        taken = []
+        for record in self.stacks.locked():
+            if record.engine_id in alive:
+                continue
+            try:
+                self.locker.acquire(record.id, record.name)
+            except exceptions.StackLocked:
+                continue
+            self.locker.release(record.id)
+            taken.append(record.id)
+        return taken
+
+    def heartbeat(self) -> None:
+        """Record that this orchestrator is alive."""
+        self.lock_store.heartbeat(self.engine_id, self.conf.host)
+
+    def stop(self) -> None:
+        """Let running actions finish, then forget this engine's heartbeat."""
+        self._pool.shutdown(wait=True)
+        self.lock_store.forget(self.engine_id)
+
+    def new_record(self, ctxt_project: str, user_id: str | None, name: str, raw: dict,
+                   env: template.Environment, files: dict, stored_params: dict,
+                   disable_rollback: bool, timeout_mins: int | None,
+                   owner_id: str | None = None, nested_depth: int = 0) -> StackRecord:
+        """A new stack's record, CREATE_IN_PROGRESS, locked by this engine."""
+        return StackRecord(
+            id=str(uuid.uuid4()), name=name, project_id=ctxt_project, user_id=user_id,
+            owner_id=owner_id, nested_depth=nested_depth, template=raw,
+            environment=env.to_dict(), files=files or {}, parameters=stored_params,
+            action=states.CREATE, status=states.IN_PROGRESS, status_reason='Stack CREATE started',
+            disable_rollback=disable_rollback, timeout_mins=timeout_mins,
+            engine_id=self.engine_id, created_at=now_ms(), updated_at=None, deleted_at=None)

@@ -1,0 +1,249 @@
+"""The engine: dependency order and concurrency, failures and rollback,
+update diffing, outputs, events, nested stacks."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from heat_watch.common import exceptions
+from heat_watch.orchestration.resources import heat
+
+HOT = 'heat_template_version: 2021-04-16\n'
+
+
+def hot(resources: dict, outputs: dict | None = None, parameters: dict | None = None) -> dict:
+    body = {'heat_template_version': '2021-04-16', 'resources': resources}
+    if outputs:
+        body['outputs'] = outputs
+    if parameters:
+        body['parameters'] = parameters
+    return body
+
+
+def test_a_stack_is_created_in_dependency_order_with_outputs_and_events(engine):
+    body = hot({
+        'a': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'first'}},
+        'b': {'type': 'OS::Heat::TestResource',
+              'properties': {'value': {'get_attr': ['a', 'output']}}},
+        'c': {'type': 'OS::Heat::RandomString', 'properties': {'length': 12},
+              'depends_on': ['b']},
+    }, outputs={'b_value': {'value': {'get_attr': ['b', 'output']}},
+                'password': {'value': {'get_attr': ['c', 'value']}}})
+    engine.ops.create('p1', None, 'web', body)
+    shown = engine.wait('web')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
+    assert outputs['b_value'] == 'first'
+    assert len(outputs['password']) == 12
+    events = engine.events('web')
+    assert events[0] == ('web', 'CREATE', 'IN_PROGRESS')
+    assert events[-1] == ('web', 'CREATE', 'COMPLETE')
+    done = [e[0] for e in events if e[1:] == ('CREATE', 'COMPLETE')]
+    assert done.index('a') < done.index('b') < done.index('c')
+    resources = engine.resources('web')
+    assert resources['a']['required_by'] == ['b']
+    assert all(r['resource_status'] == 'COMPLETE' for r in resources.values())
+
+
+def test_independent_resources_are_created_concurrently(engine):
+    body = hot({'r%d' % i: {'type': 'OS::Heat::TestResource',
+                            'properties': {'action_wait_secs': {'create': 0.5}}}
+                for i in range(6)})
+    started = time.monotonic()
+    engine.ops.create('p1', None, 'wide', body)
+    shown = engine.wait('wide')
+    assert shown['stack_status'] == 'CREATE_COMPLETE'
+    # Six half-second waits one after the other would take three seconds.
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_failing_resource_fails_the_stack_and_rollback_deletes_the_rest(engine):
+    body = hot({
+        'good': {'type': 'OS::Heat::TestResource'},
+        'bad': {'type': 'OS::Heat::TestResource', 'properties': {'fail': True},
+                'depends_on': ['good']},
+        'never': {'type': 'OS::Heat::TestResource', 'depends_on': ['bad']},
+    })
+    engine.ops.create('p1', None, 'broken', body)
+    shown = engine.wait('broken')
+    assert shown['stack_status'] == 'ROLLBACK_COMPLETE'
+    events = engine.events('broken')
+    assert ('bad', 'CREATE', 'FAILED') in events
+    assert ('web', 'CREATE', 'COMPLETE') not in events
+    assert ('broken', 'CREATE', 'FAILED') in events
+    assert ('good', 'ROLLBACK', 'COMPLETE') in events
+    assert not any(e[0] == 'never' for e in events)
+    failed = [e for e in engine.queries.list_events('p1', 'broken')
+              if e['resource_status'] == 'FAILED' and e['resource_name'] == 'broken']
+    assert failed[0]['resource_status_reason'] == (
+        'Resource CREATE failed: ResourceFailure: resources.bad: Test Resource failed bad')
+
+
+def test_without_rollback_the_stack_stays_create_failed_with_the_reason(engine):
+    body = hot({'bad': {'type': 'OS::Heat::TestResource', 'properties': {'fail': True}}})
+    engine.ops.create('p1', None, 'kept', body, args={'disable_rollback': True})
+    shown = engine.wait('kept')
+    assert shown['stack_status'] == 'CREATE_FAILED'
+    assert 'Test Resource failed bad' in shown['stack_status_reason']
+    assert engine.resources('kept')['bad']['resource_status'] == 'FAILED'
+
+
+def test_delete_goes_in_reverse_order_and_frees_the_name(engine):
+    body = hot({'a': {'type': 'OS::Heat::TestResource'},
+                'b': {'type': 'OS::Heat::TestResource', 'depends_on': ['a']}})
+    identity = engine.ops.create('p1', None, 'gone', body)
+    engine.wait('gone')
+    engine.ops.delete('p1', 'gone')
+    shown = engine.wait(identity['stack_id'])
+    assert shown['stack_status'] == 'DELETE_COMPLETE'
+    events = engine.events(identity['stack_id'])
+    deleted = [e[0] for e in events if e[1:] == ('DELETE', 'COMPLETE')]
+    assert deleted.index('b') < deleted.index('a')
+    with pytest.raises(exceptions.StackNotFound):
+        engine.ops.delete('p1', 'gone')
+    assert engine.queries.list_stacks('p1') == []
+    engine.ops.create('p1', None, 'gone', body)
+    assert engine.wait('gone')['stack_status'] == 'CREATE_COMPLETE'
+
+
+def test_update_adds_updates_in_place_replaces_and_removes(engine):
+    engine.ops.create('p1', None, 'up', hot({
+        'keep': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'v1'}},
+        'replace': {'type': 'OS::Heat::TestResource',
+                    'properties': {'update_replace_value': 'one'}},
+        'remove': {'type': 'OS::Heat::None'},
+    }))
+    engine.wait('up')
+    before = engine.resources('up')
+    engine.ops.update('p1', 'up', hot({
+        'keep': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'v2'}},
+        'replace': {'type': 'OS::Heat::TestResource',
+                    'properties': {'update_replace_value': 'two'}},
+        'added': {'type': 'OS::Heat::RandomString'},
+    }, outputs={'kept': {'value': {'get_attr': ['keep', 'output']}}}))
+    shown = engine.wait('up')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    after = engine.resources('up')
+    assert set(after) == {'keep', 'replace', 'added'}
+    assert after['keep']['physical_resource_id'] == before['keep']['physical_resource_id']
+    assert after['replace']['physical_resource_id'] != \
+        before['replace']['physical_resource_id']
+    assert shown['outputs'][0]['output_value'] == 'v2'
+    events = engine.events('up')
+    assert ('keep', 'UPDATE', 'COMPLETE') in events
+    assert ('remove', 'UPDATE', 'COMPLETE') in events
+
+
+def test_patch_keeps_the_template_and_the_other_parameters(engine):
+    body = hot({'r': {'type': 'OS::Heat::TestResource',
+                      'properties': {'value': {'list_join': [
+                          '-', [{'get_param': 'a'}, {'get_param': 'b'}]]}}}},
+               outputs={'v': {'value': {'get_attr': ['r', 'output']}}},
+               parameters={'a': {'type': 'string'}, 'b': {'type': 'string'}})
+    engine.ops.create('p1', None, 'patched', body, params={'a': 'x', 'b': 'y'})
+    engine.wait('patched')
+    engine.ops.update('p1', 'patched', None, params={'b': 'z'}, patch=True)
+    shown = engine.wait('patched')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE'
+    assert shown['outputs'][0]['output_value'] == 'x-z'
+    assert shown['parameters']['a'] == 'x'
+
+
+def test_a_failed_update_rolls_back_to_the_previous_template(engine):
+    engine.ops.create('p1', None, 'rb', hot({
+        'r': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'old'}}}))
+    engine.wait('rb')
+    engine.ops.update('p1', 'rb', hot({
+        'r': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'old'}},
+        'bad': {'type': 'OS::Heat::TestResource', 'properties': {'fail': True}}}))
+    shown = engine.wait('rb')
+    assert shown['stack_status'] == 'ROLLBACK_COMPLETE', shown['stack_status_reason']
+    assert set(engine.resources('rb')) == {'r'}
+    assert 'bad' not in engine.queries.get_template('p1', 'rb')['resources']
+
+
+def test_bad_templates_are_refused_before_anything_is_stored(engine):
+    with pytest.raises(exceptions.InvalidTemplate) as raised:
+        engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                       'properties': {'nope': 1}}}))
+    assert 'Resources.r.Properties' in str(raised.value)
+    with pytest.raises(exceptions.InvalidTemplate) as raised:
+        engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::RandomString',
+                                                       'properties': {'length': 'long'}}}))
+    assert 'length' in str(raised.value)
+    with pytest.raises(exceptions.InvalidTemplate):
+        engine.ops.create('p1', None, 'x', hot({'r': {'type': 'My::Unknown'}}))
+    with pytest.raises(exceptions.InvalidTemplate):
+        engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Nova::Server',
+                                                       'properties': {'image': 'i'}}}))
+    assert engine.queries.list_stacks('p1') == []
+
+
+def test_projects_do_not_see_each_others_stacks(engine):
+    engine.ops.create('p1', None, 'mine', hot({'r': {'type': 'OS::Heat::None'}}))
+    engine.wait('mine')
+    assert engine.queries.list_stacks('p2') == []
+    with pytest.raises(exceptions.StackNotFound):
+        engine.ops.show('p2', 'mine')
+    with pytest.raises(exceptions.StackNotFound):
+        engine.ops.delete('p2', 'mine')
+
+
+def test_no_echo_parameters_are_stored_encrypted_and_shown_masked(engine):
+    body = hot({'r': {'type': 'OS::Heat::None'}},
+               parameters={'secret': {'type': 'string', 'hidden': True}})
+    identity = engine.ops.create('p1', None, 'hidden', body, params={'secret': 's3cret'})
+    engine.wait('hidden')
+    assert engine.ops.show('p1', 'hidden')['parameters']['secret'] == '******'
+    stored = engine.runtime.stacks.get(identity['stack_id']).parameters
+    assert stored['encrypted'] == ['secret']
+    assert 's3cret' not in str(stored)
+    assert engine.runtime.parameters_of(engine.runtime.stacks.get(
+        identity['stack_id']))['secret'] == 's3cret'
+
+
+def test_nested_stack_and_provider_template_are_stacks_with_their_owner(engine):
+    child = hot({'inner': {'type': 'OS::Heat::TestResource',
+                           'properties': {'value': {'get_param': 'word'}}}},
+                outputs={'echo': {'value': {'get_attr': ['inner', 'output']}}},
+                parameters={'word': {'type': 'string'}})
+    body = hot({
+        'nested': {'type': 'OS::Heat::Stack',
+                   'properties': {'template': json.dumps(child),
+                                  'parameters': {'word': 'hello'}}},
+        'provided': {'type': 'My::Echo', 'properties': {'word': 'world'}},
+    }, outputs={'n': {'value': {'get_attr': ['nested', 'outputs', 'echo']}},
+                'p': {'value': {'get_attr': ['provided', 'echo']}}})
+    engine.ops.create('p1', None, 'parent', body, files={'echo.yaml': json.dumps(child)},
+                      environment={'resource_registry': {'My::Echo': 'echo.yaml'}})
+    shown = engine.wait('parent')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
+    assert outputs == {'n': 'hello', 'p': 'world'}
+    nested = engine.queries.list_stacks('p1', show_nested=True)
+    assert sorted(s['parent'] or '' for s in nested) == ['', shown['id'], shown['id']]
+    assert len(engine.queries.list_resources('p1', 'parent', nested_depth=1)) == 4
+    engine.ops.delete('p1', 'parent')
+    assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert engine.queries.list_stacks('p1', show_nested=True) == []
+
+
+def test_random_string_honours_character_classes():
+    value = heat.random_string(20, [('ABC', 5), ('0123', 3)], 'x')
+    assert len(value) == 20
+    assert sum(c in 'ABC' for c in value) >= 5
+    assert sum(c in '0123' for c in value) >= 3
+    assert set(value) <= set('ABC0123')
+
+
+def test_a_second_operation_on_a_busy_stack_is_a_conflict(engine):
+    engine.ops.create('p1', None, 'busy', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                      'properties': {'wait_secs': 1}}}))
+    with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
+        engine.ops.update('p1', 'busy', hot({'r': {'type': 'OS::Heat::None'}}))
+    with pytest.raises(exceptions.StackLocked):
+        engine.ops.delete('p1', 'busy')
+    assert engine.wait('busy')['stack_status'] == 'CREATE_COMPLETE'
+    assert threading.active_count() > 0
