@@ -9,6 +9,10 @@ from heat_watch.notifier import client as notifier_client
 from heat_watch.notifier import rest as notifier_rest
 from heat_watch.notifier import retry as notifier_retry
 from heat_watch.notifier import service as notifier_service
+from heat_watch.orchestration import compute as orchestration_compute
+from heat_watch.orchestration import rpcapi as orchestration_rpcapi
+from heat_watch.orchestration import runtime as orchestration_runtime
+from heat_watch.orchestration.storage import database as orchestration_database
 from heat_watch.watch import evaluator, ingest, rpcapi
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import connection
@@ -27,4 +31,7 @@ def list_opts():
         (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
                                                 notifier_rest.OPTS, notifier_service.OPTS)),
         connection.DATABASE.list_opts(),
+        (orchestration_runtime.GROUP, itertools.chain(
+            orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS)),
+        orchestration_database.DATABASE.list_opts(),
     ]

@@ -71,6 +71,7 @@ class StackActions:
     def set_resource_state(self, stack: Stack, name: str, rsrc: Resource, action: str,
                            status: str, reason: str, snapshot: bool = False) -> None:
         """Write a resource's state, physical id and data, and its event."""
+        self.check_lock(stack)
         record = stack.stored[name]
         record.action, record.status, record.status_reason = action, status, reason
         record.physical_id = rsrc.physical_id
@@ -79,6 +80,11 @@ class StackActions:
                               properties=rsrc.properties)
         self.events.add(EventRecord(stack.id, name, record.type, rsrc.physical_id, action,
                                     status, reason, rsrc.properties if snapshot else None))
+
+    def check_lock(self, stack: Stack) -> None:
+        """LockLost when another engine took the stack over."""
+        if self.runtime.lock_store.holder(stack.id) != self.runtime.engine_id:
+            raise LockLost(stack_id=stack.id)
 
     def add_resource_row(self, stack: Stack, name: str) -> ResourceRecord:
         """The row of a resource that is about to be created (INIT_COMPLETE)."""
@@ -96,9 +102,14 @@ class StackActions:
         cookie = start()
         delay = 0.005
         deadline = stack.deadline
+        checked_lock = time.monotonic()
         while not check(cookie):
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise exceptions.ResourceFailure(reason='Stack timed out')
+            if now - checked_lock > 1.0:  # a long wait stops once taken over
+                self.check_lock(stack)
+                checked_lock = now
             time.sleep(delay)
             delay = min(delay * 2, self.runtime.poll_interval)
 
@@ -201,10 +212,15 @@ class StackActions:
         return self._run(graph.reversed_graph(requires), lambda name: self.delete_resource(
             stack, name, instances[name], action, remove_rows))
 
-    def delete(self, stack: Stack) -> bool:
+    def start_delete(self, stack: Stack) -> None:
+        """DELETE_IN_PROGRESS (before the request returns)."""
+        self.set_stack_state(stack, states.DELETE, states.IN_PROGRESS, 'Stack DELETE started')
+
+    def delete(self, stack: Stack, started: bool = False) -> bool:
         """DELETE every resource in reverse dependency order; the stack is
         then DELETE_COMPLETE and hidden. Returns whether it succeeded."""
-        self.set_stack_state(stack, states.DELETE, states.IN_PROGRESS, 'Stack DELETE started')
+        if not started:
+            self.start_delete(stack)
         failed = self._delete_all(stack, states.DELETE, remove_rows=True)
         if failed is not None:
             self.set_stack_state(stack, states.DELETE, states.FAILED,

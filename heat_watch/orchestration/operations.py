@@ -109,10 +109,11 @@ class Orchestrator:
         self.runtime.locker.acquire(record.id, record.name)
         try:
             stack = self._load_for_delete(record)
+            self.runtime.actions.start_delete(stack)
         except Exception:
             self.runtime.locker.release(record.id)
             raise
-        self.runtime.submit(record, lambda: self.runtime.actions.delete(stack))
+        self.runtime.submit(record, lambda: self.runtime.actions.delete(stack, started=True))
 
     def _load_for_delete(self, record: StackRecord) -> Stack:
         record = self.stacks.get(record.id)  # as the takeover may have left it
@@ -144,10 +145,13 @@ class Orchestrator:
         try:
             old, new = self._prepare_update(record, body, params, files, environment, args,
                                             patch)
+            # IN_PROGRESS before the call returns: a client polling the
+            # status must not see the previous state as the outcome.
+            self._start_update(new)
         except Exception:
             self.runtime.locker.release(record.id)
             raise
-        self.runtime.submit(record, lambda: self._run_update(old, new))
+        self.runtime.submit(record, lambda: self._run_update(old, new, started=True))
         return records.identity(record)
 
     def _prepare_update(self, record: StackRecord, body: Any, params: dict | None,
@@ -181,15 +185,21 @@ class Orchestrator:
         new.deadline = old.deadline
         return old, new
 
-    def _run_update(self, old: Stack, new: Stack) -> None:
-        run = self.runtime.actions
+    def _start_update(self, new: Stack) -> None:
         new_record = new.record
         self.stacks.update(new.id, self.runtime.engine_id, template=new_record.template,
                            environment=new_record.environment, files=new_record.files,
                            parameters=new_record.parameters,
                            disable_rollback=new_record.disable_rollback,
                            timeout_mins=new_record.timeout_mins)
-        run.set_stack_state(new, states.UPDATE, states.IN_PROGRESS, 'Stack UPDATE started')
+        self.runtime.actions.set_stack_state(new, states.UPDATE, states.IN_PROGRESS,
+                                             'Stack UPDATE started')
+
+    def _run_update(self, old: Stack, new: Stack, started: bool = False) -> None:
+        run = self.runtime.actions
+        new_record = new.record
+        if not started:
+            self._start_update(new)
         failed = run.update(old, new)
         if failed is None:
             run.set_stack_state(new, states.UPDATE, states.COMPLETE,

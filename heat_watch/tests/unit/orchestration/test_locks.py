@@ -1,0 +1,71 @@
+"""Stack locks between two engines: a live holder keeps its stack; a gone
+holder's stack is taken over and its interrupted operation marked FAILED."""
+
+import pytest
+
+from heat_watch.common import db, exceptions
+from heat_watch.orchestration.storage import locks
+from heat_watch.orchestration.storage.util import now_ms
+from heat_watch.tests.unit.orchestration.conftest import Engine, make_runtime_conf
+
+SLOW = {'heat_template_version': '2021-04-16', 'resources': {
+    'slow': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 3}}}}
+
+
+@pytest.fixture
+def two_engines(tmp_path):
+    conf = make_runtime_conf(tmp_path, **{'orchestration.engine_stale_seconds': 1.0})
+    first, second = Engine(conf, 'engine-a'), Engine(conf, 'engine-b')
+    yield first, second
+    for each in (first, second):
+        each.runtime.stop()
+    db.dispose_engines()
+
+
+def _silence(engine: Engine) -> None:
+    """Make an engine look gone: its heartbeat a minute old."""
+    with engine.runtime.lock_store.engine.begin() as conn:
+        conn.execute(locks.ENGINES.update().where(
+            locks.ENGINES.c.engine_id == engine.runtime.engine_id)
+            .values(heartbeat_at=now_ms() - 60_000))
+
+
+def test_a_live_engine_keeps_its_stack(two_engines):
+    first, second = two_engines
+    identity = first.ops.create('p1', None, 'held', {
+        'heat_template_version': '2021-04-16',
+        'resources': {'r': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 1}}}})
+    with pytest.raises(exceptions.StackLocked) as raised:
+        second.ops.delete('p1', 'held')
+    assert 'engine-a' in str(raised.value)
+    assert first.runtime.lock_store.holder(identity['stack_id']) == 'engine-a'
+    assert second.runtime.take_over_stale() == []
+
+
+def test_a_gone_engine_stack_is_taken_over_and_marked_failed(two_engines):
+    first, second = two_engines
+    identity = first.ops.create('p1', None, 'orphan', SLOW)
+    stack_id = identity['stack_id']
+    import time
+    deadline = time.monotonic() + 5
+    while first.resources('orphan')['slow']['resource_status'] != 'IN_PROGRESS':
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    _silence(first)
+    assert second.runtime.take_over_stale() == [stack_id]
+    record = second.runtime.stacks.get(stack_id)
+    assert record.state == 'CREATE_FAILED'
+    assert record.status_reason == 'Engine engine-a went down during stack CREATE'
+    assert record.engine_id is None
+    assert second.resources('orphan')['slow']['resource_status'] == 'FAILED'
+    # The first engine, still running, can no longer write the stack's state.
+    assert not first.runtime.stacks.set_state(stack_id, 'engine-a', 'CREATE', 'COMPLETE', 'x')
+    # The new holder can act on it: delete it.
+    second.ops.delete('p1', stack_id)
+    assert second.wait(stack_id)['stack_status'] == 'DELETE_COMPLETE'
+    events = [(e[0], e[2]) for e in second.events(stack_id)]
+    assert ('orphan', 'FAILED') in events
+    # The first engine's action stopped when it saw the lock gone: no
+    # COMPLETE of its resource after the takeover.
+    first.runtime.stop()
+    assert ('slow', 'CREATE', 'COMPLETE') not in second.events(stack_id)
