@@ -124,6 +124,7 @@ class StackActions:
         self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
         try:
             rsrc.properties, metadata = self._resolve(stack, name, rsrc)
+            stack.stored[name].rsrc_metadata = metadata
             self.resources.update(stack.stored[name].id, rsrc_metadata=metadata)
             self._steps(stack, rsrc.handle_create, rsrc.check_create_complete)
         except LockLost:
@@ -254,6 +255,7 @@ class StackActions:
         properties, metadata = self._resolve(stack, name, rsrc)
         changed = rsrc.changed_properties(properties)
         if metadata != stored.rsrc_metadata:
+            stored.rsrc_metadata = metadata
             self.resources.update(stored.id, rsrc_metadata=metadata)
         requires = sorted(stack.requires()[name])
         if requires != stored.requires:
