@@ -18,6 +18,9 @@ SECTIONS = ('parameters', 'parameter_defaults', 'resource_registry', 'event_sink
             'encrypted_param_names')
 _TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
 _URL_PREFIXES = ('http://', 'https://', 'file://')
+# A wildcard that maps a family into itself (My::* -> My::Impl::*) never
+# repeats a name; mappings are followed this many times at most.
+_MAX_HOPS = 20
 
 
 def is_template_name(name: str) -> bool:
@@ -64,7 +67,7 @@ class Environment:
             target = self._lookup(current, resource_name)
             if target is None or target == current:
                 return current
-            if target in seen:
+            if target in seen or len(seen) > _MAX_HOPS:
                 raise _error(f'resource_registry: the mappings of "{type_name}" loop: '
                              f'{" -> ".join([*seen, target])}.')
             seen.append(target)

@@ -46,6 +46,10 @@ class Select(Function):
 class Repeat(Function):
     """``repeat: {for_each: {var: list, ...}, template: ..., permutations: bool}``."""
 
+    # Permutations multiply: a few lists of a thousand items would make
+    # billions of copies. Far more than any stack holds, and still bounded.
+    MAX_ITEMS = 100_000
+
     def check(self) -> None:
         args = self.args
         if not isinstance(args, dict) or not {'for_each', 'template'} <= set(args):
@@ -73,11 +77,17 @@ class Repeat(Function):
         args = self.resolved_args(ctx)
         for_each = args['for_each']
         keys = list(for_each)
-        lists = [for_each[key] for key in keys]
+        lists = [[] if for_each[key] is None else for_each[key] for key in keys]
         for key, values in zip(keys, lists, strict=True):
             if not isinstance(values, list):
                 raise self.error(f'The values of "{key}" in "repeat" must be a list.')
         if args.get('permutations', True):
+            count = 1
+            for values in lists:
+                count *= len(values)
+            if count > self.MAX_ITEMS:
+                raise self.error(f'"repeat" would make {count} items; at most '
+                                 f'{self.MAX_ITEMS} are allowed.')
             combinations = itertools.product(*lists)
         else:
             if len({len(values) for values in lists}) > 1:
@@ -140,6 +150,8 @@ class MapReplace(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         source, replacements = self.resolved_args(ctx)
+        source = {} if source is None else source
+        replacements = {} if replacements is None else replacements
         if not isinstance(source, dict):
             raise self.error('The first argument of "map_replace" must be a map.')
         if not isinstance(replacements, dict):
@@ -197,8 +209,8 @@ class Filter(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         remove, sequence = self.resolved_args(ctx)
-        if remove is None:
-            remove = []
+        remove = [] if remove is None else remove
+        sequence = [] if sequence is None else sequence
         if not isinstance(remove, list) or not isinstance(sequence, list):
             raise self.error('Both arguments of "filter" must be lists.')
         return [value for value in sequence if value not in remove]
@@ -214,6 +226,8 @@ class Contains(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         value, sequence = self.resolved_args(ctx)
+        if sequence is None:
+            return False
         if not isinstance(sequence, list | dict | str):
             raise self.error('The second argument of "contains" must be a list, a map or '
                              'a string.')

@@ -2,8 +2,9 @@
 
 import dataclasses
 import json
-import re
 from typing import Any
+
+import regex
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration.template import constraints as cons
@@ -204,7 +205,8 @@ def parse_cfn(name: str, body: Any, version: formats.Version) -> ParamSchema:
 
 
 def _with_default(schema: ParamSchema, body: dict, key: str) -> ParamSchema:
-    if key not in body:
+    # "default:" with nothing after it is no default, as in Heat
+    if body.get(key) is None:
         return schema
     default = body[key]
     try:
@@ -288,8 +290,8 @@ def _pattern(value: Any, path: tuple) -> str:
     if not isinstance(value, str):
         raise _key_error(path, 'The pattern must be a string.')
     try:
-        re.compile(value)
-    except re.error as exc:
+        regex.compile(value)
+    except regex.error as exc:
         raise _key_error(path, f'Invalid pattern "{value}": {exc}')
     return value
 

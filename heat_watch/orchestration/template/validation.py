@@ -44,7 +44,7 @@ def _check_type(bound: Any, definition: Any, path: tuple,
 
 
 def _check_reference(bound: Any, name: Any, path: tuple) -> None:
-    if name in bound.resources():
+    if name in bound.resource_names:
         return
     if name in bound.omitted:
         raise template_error(path, f'The specified reference "{name}" is incorrect: the '
@@ -91,20 +91,30 @@ def _check_cycles(resources: dict, section: str) -> None:
 
 
 def batches(resources: dict) -> list[list[str]]:
-    """Resource names in creation batches (dependencies first)."""
-    remaining = {name: {d for d in r.depends_on if d in resources}
-                 for name, r in resources.items()}
-    done: set[str] = set()
+    """Resource names in creation batches (dependencies first), Kahn's way."""
+    waiting = {name: len({d for d in r.depends_on if d in resources})
+               for name, r in resources.items()}
+    needed_by: dict[str, list[str]] = {name: [] for name in resources}
+    for name, definition in resources.items():
+        for other in {d for d in definition.depends_on if d in resources}:
+            needed_by[other].append(name)
+    ready = sorted(name for name, count in waiting.items() if count == 0)
     order = []
-    while remaining:
-        ready = sorted(name for name, deps in remaining.items() if deps <= done)
-        if not ready:
-            raise template_error(('resources',), 'Circular Dependency Found among: '
-                                 + ', '.join(sorted(remaining)))
+    placed = 0
+    while ready:
         order.append(ready)
-        done.update(ready)
+        placed += len(ready)
+        following = []
         for name in ready:
-            del remaining[name]
+            for dependant in needed_by[name]:
+                waiting[dependant] -= 1
+                if waiting[dependant] == 0:
+                    following.append(dependant)
+        ready = sorted(following)
+    if placed != len(resources):
+        stuck = sorted(name for name, count in waiting.items() if count)
+        raise template_error(('resources',), 'Circular Dependency Found among: '
+                             + ', '.join(stuck))
     return order
 
 

@@ -116,3 +116,18 @@ def test_provider_template_must_be_among_the_files():
 def test_a_template_file_named_as_the_type_is_a_provider_template():
     body = hot('resources:\n  a: {type: nested.yaml}\n')
     validate(body, files={'nested.yaml': 'heat_template_version: 2016-10-14\n'})
+
+
+def test_registry_loop_is_a_validation_error_at_the_resource_type():
+    body = hot('resources:\n  a: {type: X::A}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.a.type: resource_registry: the mappings of "X::A" loop'):
+        validate(body, env={'resource_registry': {'X::A': 'X::B', 'X::B': 'X::A'}})
+
+
+def test_creation_order_refuses_a_cycle():
+    body = hot('resources:\n  a: {type: OS::Heat::None, depends_on: b}\n'
+               '  b: {type: OS::Heat::None, depends_on: a}\n  c: {type: OS::Heat::None}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='Circular Dependency Found among: a, b'):
+        bind(body).creation_order()
