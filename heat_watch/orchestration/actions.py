@@ -115,7 +115,8 @@ class StackActions:
 
     def _resolve(self, stack: Stack, name: str, rsrc: Resource) -> tuple[dict, Any]:
         definition = stack.definitions[name]
-        properties = rsrc.validate_properties(name, definition.resolved_properties(stack))
+        properties = rsrc.validate_properties(stack.properties_path(name),
+                                              definition.resolved_properties(stack))
         return properties, definition.resolved_metadata(stack)
 
     def create_resource(self, stack: Stack, name: str, action: str = states.CREATE) -> None:
@@ -316,27 +317,27 @@ def validate_properties(stack: Stack) -> None:
     for name, definition in stack.definitions.items():
         rsrc = stack.resources[name]
         raw = definition.properties
+        where = stack.properties_path(name)
         if raw is not None and not isinstance(raw, dict):
-            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
+            raise exceptions.InvalidTemplate('%s: must be a map' % where)
         resolved = definition.resolved_properties(context) or {}
         literal = {key: value for key, value in resolved.items()
                    if not isinstance((raw or {}).get(key), dict | list)
                    or isinstance(value, dict | list) and value == (raw or {}).get(key)}
         schema = rsrc.properties_schema
         if not schema and type(rsrc).validate_properties is not Resource.validate_properties:
-            rsrc.validate_properties(name, resolved)
+            rsrc.validate_properties(where, resolved)
             continue
         unknown = sorted(set(resolved) - set(schema))
         if unknown:
             raise exceptions.InvalidTemplate(
-                'Resources.%s.Properties: Unknown Property %s' % (name, unknown[0]))
+                '%s: Unknown Property %s' % (where, unknown[0]))
         missing = [key for key, prop in schema.items()
                    if prop.required and key not in (raw or {})]
         if missing:
             raise exceptions.InvalidTemplate(
-                'Resources.%s.Properties.%s: Property %s not assigned'
-                % (name, missing[0], missing[0]))
+                '%s.%s: Property %s not assigned' % (where, missing[0], missing[0]))
         checked = {key: value for key, value in literal.items() if value is not None}
         partial = {key: prop for key, prop in schema.items() if key in checked}
         from heat_watch.orchestration import properties as props
-        props.validate(partial, checked, 'Resources.%s.Properties' % name)
+        props.validate(partial, checked, where)

@@ -139,10 +139,12 @@ class Orchestrator:
         disabled."""
         args = args or {}
         record = self.stacks.find(project_id, stack_ref)
-        if record.status == states.IN_PROGRESS:
-            raise exceptions.StackInProgress(stack_name=record.name, action=record.action)
+        # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)
         try:
+            current = self.stacks.get(record.id)
+            if current.status == states.IN_PROGRESS:
+                raise exceptions.StackInProgress(stack_name=record.name, action=current.action)
             old, new = self._prepare_update(record, body, params, files, environment, args,
                                             patch)
             # IN_PROGRESS before the call returns: a client polling the

@@ -42,9 +42,10 @@ class Resource:
     # -- definition --
 
     @classmethod
-    def validate_properties(cls, name: str, values: dict | None) -> dict:
-        """Validated properties (defaults filled in); InvalidTemplate otherwise."""
-        return props.validate(cls.properties_schema, values, 'Resources.%s.Properties' % name)
+    def validate_properties(cls, where: str, values: dict | None) -> dict:
+        """Validated properties (defaults filled in); InvalidTemplate naming
+        ``where`` (the properties' place: ``resources.<name>.properties``)."""
+        return props.validate(cls.properties_schema, values, where)
 
     def changed_properties(self, new_properties: dict) -> set[str]:
         """Names of the properties whose values differ in ``new_properties``."""
@@ -93,8 +94,7 @@ class Resource:
         """Fn::GetAtt / get_attr; InvalidTemplate for an unknown attribute."""
         if name not in self.attributes_schema:
             raise exceptions.InvalidTemplate(
-                'Resources.%s: The Referenced Attribute (%s %s) is incorrect.'
-                % (self.name, self.name, name))
+                'The Referenced Attribute (%s %s) is incorrect.' % (self.name, name))
         return self.resolve_attribute(name)
 
     def resolve_attribute(self, name: str) -> Any:

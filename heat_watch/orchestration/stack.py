@@ -79,6 +79,13 @@ class Stack:
         instance.template_type = type_name
         return instance
 
+    def properties_path(self, name: str) -> str:
+        """Where a resource's properties are, in the template's own words
+        (``resources.r.properties`` in HOT, ``Resources.r.Properties`` in CFN)."""
+        if self.bound.template.kind == 'hot':
+            return 'resources.%s.properties' % name
+        return 'Resources.%s.Properties' % name
+
     def requires(self) -> dict[str, set[str]]:
         """Resource name -> the resource names it depends on."""
         return {name: set(d.depends_on) & set(self.definitions)

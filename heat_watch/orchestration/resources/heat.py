@@ -16,9 +16,9 @@ class NoneResource(resource.Resource):
     description = 'A resource that does nothing; any properties are accepted.'
 
     @classmethod
-    def validate_properties(cls, name: str, values: dict | None) -> dict:
+    def validate_properties(cls, where: str, values: dict | None) -> dict:
         if values is not None and not isinstance(values, dict):
-            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
+            raise exceptions.InvalidTemplate('%s: must be a map' % where)
         return dict(values or {})
 
     def needs_replacement(self, changed: set[str]) -> bool:
@@ -83,8 +83,8 @@ class RandomString(resource.Resource):
             chars = _SEQUENCES.get(item.get('class', 'lettersdigits'))
             if chars is None:
                 raise exceptions.InvalidTemplate(
-                    'Resources.%s.Properties.character_classes: unknown class %s'
-                    % (self.name, item.get('class')))
+                    '%s.character_classes: unknown class %s'
+                    % (self.stack.properties_path(self.name), item.get('class')))
             pools.append((chars, int(item.get('min', 1))))
         for item in self.properties.get('character_sequences') or []:
             pools.append((str(item.get('sequence', '')), int(item.get('min', 1))))

@@ -89,9 +89,9 @@ class TemplateResource(_Nested):
         return files[self.type_name]
 
     @classmethod
-    def validate_properties(cls, name: str, values: dict | None) -> dict:
+    def validate_properties(cls, where: str, values: dict | None) -> dict:
         if values is not None and not isinstance(values, dict):
-            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
+            raise exceptions.InvalidTemplate('%s: must be a map' % where)
         return dict(values or {})
 
     def needs_replacement(self, changed: set[str]) -> bool:

@@ -39,7 +39,11 @@ def cluster(backend, rabbit_url, tmp_path_factory):
     try:
         deployment.create_database()
         deployment.write_config()
-        deployment.manage('db_sync')
+        synced = deployment.manage('db_sync')
+        # heat-watch-manage migrates the orchestration database beside the watch one.
+        assert 'orchestration database at revision 001' in synced.stdout.splitlines()
+        assert {'stacks', 'resources', 'events', 'engines', 'resource_signals',
+                'group_members'} <= backend.tables(orch_database)
         daemons = [deployment.spawn('orchestrator-%d' % i, 'heat-watch-orchestrator')
                    for i in (1, 2)]
         for daemon in daemons:

@@ -168,7 +168,7 @@ def test_bad_templates_are_refused_before_anything_is_stored(engine):
     with pytest.raises(exceptions.InvalidTemplate) as raised:
         engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::TestResource',
                                                        'properties': {'nope': 1}}}))
-    assert 'Resources.r.Properties' in str(raised.value)
+    assert str(raised.value) == 'resources.r.properties: Unknown Property nope'
     with pytest.raises(exceptions.InvalidTemplate) as raised:
         engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::RandomString',
                                                        'properties': {'length': 'long'}}}))
@@ -247,3 +247,77 @@ def test_a_second_operation_on_a_busy_stack_is_a_conflict(engine):
         engine.ops.delete('p1', 'busy')
     assert engine.wait('busy')['stack_status'] == 'CREATE_COMPLETE'
     assert threading.active_count() > 0
+
+
+def test_preview_shows_the_resources_and_stores_nothing(engine):
+    shown = engine.ops.preview('p1', None, 'pre', hot({
+        'a': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'x'}},
+        'b': {'type': 'OS::Heat::None', 'properties': {'ref': {'get_resource': 'a'}}}}))
+    resources = {r['resource_name']: r for r in shown['resources']}
+    assert resources['a']['required_by'] == ['b']
+    assert resources['a']['properties'] == {'value': 'x'}
+    assert resources['b']['properties'] == {'ref': 'a'}
+    assert engine.queries.list_stacks('p1') == []
+
+
+def test_cfn_errors_name_the_place_in_cfn_words(engine):
+    with pytest.raises(exceptions.InvalidTemplate) as raised:
+        engine.ops.create('p1', None, 'cfn', {
+            'AWSTemplateFormatVersion': '2010-09-09',
+            'Resources': {'I': {'Type': 'AWS::EC2::Instance',
+                                'Properties': {'ImageId': 'x'}}}})
+    assert str(raised.value) == ('Resources.I.Properties.InstanceType: '
+                                 'Property InstanceType not assigned')
+
+
+def test_signals_are_kept_for_the_resource_and_unknown_resources_refused(engine):
+    identity = engine.ops.create('p1', None, 'sig', hot({'r': {'type': 'OS::Heat::None'}}))
+    engine.wait('sig')
+    engine.queries.signal('p1', 'sig', 'r', {'status': 'SUCCESS'})
+    with pytest.raises(exceptions.ResourceNotFound):
+        engine.queries.signal('p1', 'sig', 'nope', {})
+    from heat_watch.orchestration.storage import models
+    with engine.runtime.stacks.engine.connect() as conn:
+        rows = conn.execute(models.ResourceSignal.__table__.select()).all()
+    assert [(r.stack_id, r.resource_name, json.loads(r.data)) for r in rows] == [
+        (identity['stack_id'], 'r', {'status': 'SUCCESS'})]
+
+
+def test_a_provider_resource_updates_its_nested_stack_in_place(engine):
+    child = hot({'inner': {'type': 'OS::Heat::TestResource',
+                           'properties': {'value': {'get_param': 'word'}}}},
+                outputs={'echo': {'value': {'get_attr': ['inner', 'output']}}},
+                parameters={'word': {'type': 'string'}})
+
+    def parent(word):
+        return hot({'p': {'type': 'echo.yaml', 'properties': {'word': word}}},
+                   outputs={'echo': {'value': {'get_attr': ['p', 'echo']}}})
+
+    files = {'echo.yaml': json.dumps(child)}
+    engine.ops.create('p1', None, 'prov', parent('one'), files=files)
+    first = engine.wait('prov')
+    nested_id = engine.resources('prov')['p']['physical_resource_id']
+    engine.ops.update('p1', 'prov', parent('two'), files=files)
+    shown = engine.wait('prov')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'two'
+    assert engine.resources('prov')['p']['physical_resource_id'] == nested_id
+    nested = engine.runtime.stacks.get(nested_id)
+    assert (nested.state, nested.owner_id) == ('UPDATE_COMPLETE', first['id'])
+
+
+def test_resource_show_has_attributes_and_events_page_with_a_marker(engine):
+    engine.ops.create('p1', None, 'attrs', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                      'properties': {'value': 'v'}}}))
+    engine.wait('attrs')
+    shown = engine.queries.show_resource('p1', 'attrs', 'r')
+    assert shown['attributes'] == {'output': 'v'}
+    assert shown['resource_status'] == 'COMPLETE'
+    with pytest.raises(exceptions.ResourceNotFound):
+        engine.queries.show_resource('p1', 'attrs', 'missing')
+    events = engine.queries.list_events('p1', 'attrs')
+    after = engine.queries.list_events('p1', 'attrs', marker=events[1]['id'], limit=1)
+    assert [e['id'] for e in after] == [events[2]['id']]
+    newest = engine.queries.list_events('p1', 'attrs', sort_dir='desc', limit=1)
+    assert newest[0]['resource_status'] == 'COMPLETE'
+    assert newest[0]['resource_name'] == 'attrs'
