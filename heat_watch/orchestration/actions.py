@@ -251,7 +251,10 @@ class StackActions:
             self.add_resource_row(stack, name)
             return self.create_resource(stack, name, action)
         rsrc = stack.resources[name]
-        if stored.type != definition.type or not rsrc.physical_id:
+        if stored.type != definition.type or not rsrc.physical_id \
+                or stored.status == states.FAILED:
+            # A failed resource (or one an engine left when it went down)
+            # is made again, as Heat does.
             return self.replace_resource(stack, name, action)
         properties, metadata = self._resolve(stack, name, rsrc)
         changed = rsrc.changed_properties(properties)
@@ -288,24 +291,22 @@ class StackActions:
         cls, mapped = stack.plugin_class(stack.definitions[name].type, name)
         new = cls(name, mapped, stack)
         new.template_type = stack.definitions[name].type
-        stored.type = new.template_type
+        old_type, stored.type = stored.type, new.template_type
         self.resources.update(stored.id, type=stored.type,
                               requires=sorted(stack.requires()[name]))
         stack.resources[name] = new
         self.create_resource(stack, name)
         if old.physical_id:
-            old_record = ResourceRecord(stack_id=stack.id, name=name, type=stored.type,
-                                        physical_id=old.physical_id, id=stored.id)
             try:
                 self._steps(stack, old.handle_delete, old.check_delete_complete)
             except Exception as error:
                 LOG.warning('Deleting the replaced %s of stack %s failed: %s', name, stack.id,
                             error)
-                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                self.events.add(EventRecord(stack.id, name, old_type, old.physical_id,
                                             states.DELETE, states.FAILED,
                                             failure_reason(name, error)))
             else:
-                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                self.events.add(EventRecord(stack.id, name, old_type, old.physical_id,
                                             states.DELETE, states.COMPLETE, 'replaced'))
 
 

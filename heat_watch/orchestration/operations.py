@@ -30,7 +30,8 @@ class Orchestrator:
 
     # -- building --
 
-    def _known_type(self, files: dict) -> Any:
+    def known_type(self, files: dict) -> Any:
+        """The template library's test of a resource type's existence."""
         return lambda name: resources.is_known(name) or is_provider_template(name, files)
 
     def _build(self, record: StackRecord, raw: dict, env: template.Environment,
@@ -39,7 +40,7 @@ class Orchestrator:
         parsed = template.parse(raw, files)
         bound = parsed.bind(params, env, template.StackIdentity(
             record.name, record.id, record.project_id, self.runtime.region))
-        bound.validate(self._known_type(files))
+        bound.validate(self.known_type(files))
         stored = {r.name: r for r in self.runtime.resources.list(record.id)}
         stack = Stack(record, bound, env, self.runtime, stored)
         actions.validate_properties(stack)

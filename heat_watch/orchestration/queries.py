@@ -8,7 +8,6 @@ from typing import Any
 from heat_watch.common import exceptions
 from heat_watch.orchestration import graph, records, resources, template
 from heat_watch.orchestration.operations import Orchestrator
-from heat_watch.orchestration.storage import util
 
 
 class Queries:
@@ -108,7 +107,7 @@ class Queries:
         env = template.parse_environment(environment)
         bound = parsed.bind(params or {}, env, template.StackIdentity(
             'validate', 'None', 'None', self.runtime.region), require_values=False)
-        bound.validate(self.orchestrator._known_type(files or {}))
+        bound.validate(self.orchestrator.known_type(files or {}))
         shown = {'Description': parsed.description or 'No description',
                  'Parameters': parsed.parameter_schemas()}
         groups = parsed.parameter_groups()
@@ -139,8 +138,4 @@ class Queries:
         policies handle them; see the autoscaling resources)."""
         record = self.orchestrator.find(project_id, stack_ref)
         self.runtime.resources.get(record.id, name, record.name)
-        from heat_watch.orchestration.storage import models
-        with self.runtime.stacks.engine.begin() as conn:
-            conn.execute(models.ResourceSignal.__table__.insert().values(
-                stack_id=record.id, resource_name=name, data=util.dumps(details),
-                created_at=util.now_ms()))
+        self.runtime.signals.add(record.id, name, details)

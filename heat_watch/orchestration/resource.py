@@ -32,7 +32,10 @@ class Resource:
                  physical_id: str | None = None, data: dict | None = None,
                  properties: dict | None = None):
         self.name = name
+        # The mapped type (a provider template's file name for those) ...
         self.type_name = type_name
+        # ... and the type as the template wrote it.
+        self.template_type = type_name
         self.stack = stack
         self.physical_id = physical_id
         self.data: dict = dict(data or {})

@@ -20,6 +20,7 @@ from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
 from heat_watch.orchestration.storage.locks import LockStore
 from heat_watch.orchestration.storage.resources import ResourceStore
+from heat_watch.orchestration.storage.signals import SignalStore
 from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 from heat_watch.orchestration.storage.util import now_ms
 
@@ -72,6 +73,7 @@ class Runtime:
         self.stacks = StackStore(db_engine)
         self.resources = ResourceStore(db_engine)
         self.events = EventStore(db_engine)
+        self.signals = SignalStore(db_engine)
         self.lock_store = LockStore(db_engine)
         self.compute = compute.get_driver(conf)
         self.poll_interval = options.poll_interval
@@ -207,13 +209,13 @@ class Runtime:
         self._pool.shutdown(wait=True)
         self.lock_store.forget(self.engine_id)
 
-    def new_record(self, ctxt_project: str, user_id: str | None, name: str, raw: dict,
+    def new_record(self, project_id: str, user_id: str | None, name: str, raw: dict,
                    env: template.Environment, files: dict, stored_params: dict,
                    disable_rollback: bool, timeout_mins: int | None,
                    owner_id: str | None = None, nested_depth: int = 0) -> StackRecord:
         """A new stack's record, CREATE_IN_PROGRESS, locked by this engine."""
         return StackRecord(
-            id=str(uuid.uuid4()), name=name, project_id=ctxt_project, user_id=user_id,
+            id=str(uuid.uuid4()), name=name, project_id=project_id, user_id=user_id,
             owner_id=owner_id, nested_depth=nested_depth, template=raw,
             environment=env.to_dict(), files=files or {}, parameters=stored_params,
             action=states.CREATE, status=states.IN_PROGRESS, status_reason='Stack CREATE started',

@@ -276,11 +276,11 @@ def test_signals_are_kept_for_the_resource_and_unknown_resources_refused(engine)
     engine.queries.signal('p1', 'sig', 'r', {'status': 'SUCCESS'})
     with pytest.raises(exceptions.ResourceNotFound):
         engine.queries.signal('p1', 'sig', 'nope', {})
-    from heat_watch.orchestration.storage import models
-    with engine.runtime.stacks.engine.connect() as conn:
-        rows = conn.execute(models.ResourceSignal.__table__.select()).all()
-    assert [(r.stack_id, r.resource_name, json.loads(r.data)) for r in rows] == [
-        (identity['stack_id'], 'r', {'status': 'SUCCESS'})]
+    signals = engine.runtime.signals
+    [pending] = signals.pending(identity['stack_id'], 'r')
+    assert pending.data == {'status': 'SUCCESS'}
+    signals.mark_handled([pending.id])
+    assert signals.pending(identity['stack_id'], 'r') == []
 
 
 def test_a_provider_resource_updates_its_nested_stack_in_place(engine):

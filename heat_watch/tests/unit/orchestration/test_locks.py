@@ -60,7 +60,14 @@ def test_a_gone_engine_stack_is_taken_over_and_marked_failed(two_engines):
     assert second.resources('orphan')['slow']['resource_status'] == 'FAILED'
     # The first engine, still running, can no longer write the stack's state.
     assert not first.runtime.stacks.set_state(stack_id, 'engine-a', 'CREATE', 'COMPLETE', 'x')
-    # The new holder can act on it: delete it.
+    # The new holder can act on it: an update makes the failed resource again.
+    failed_id = second.resources('orphan')['slow']['physical_resource_id']
+    second.ops.update('p1', stack_id, {'heat_template_version': '2021-04-16', 'resources': {
+        'slow': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 0}}}})
+    assert second.wait(stack_id)['stack_status'] == 'UPDATE_COMPLETE'
+    remade = second.resources('orphan')['slow']
+    assert remade['resource_status'] == 'COMPLETE'
+    assert remade['physical_resource_id'] != failed_id
     second.ops.delete('p1', stack_id)
     assert second.wait(stack_id)['stack_status'] == 'DELETE_COMPLETE'
     events = [(e[0], e[2]) for e in second.events(stack_id)]
@@ -68,4 +75,7 @@ def test_a_gone_engine_stack_is_taken_over_and_marked_failed(two_engines):
     # The first engine's action stopped when it saw the lock gone: no
     # COMPLETE of its resource after the takeover.
     first.runtime.stop()
-    assert ('slow', 'CREATE', 'COMPLETE') not in second.events(stack_id)
+    completed = [e['physical_resource_id'] for e in second.queries.list_events('p1', stack_id)
+                 if e['resource_name'] == 'slow' and e['resource_status'] == 'COMPLETE'
+                 and e['resource_action'] == 'CREATE']
+    assert completed == [remade['physical_resource_id']]
