@@ -61,39 +61,38 @@ class StackActions:
 
     def set_stack_state(self, stack: Stack, action: str, status: str, reason: str) -> None:
         """Write the stack's state and its event (the lock must be ours)."""
-        if not self.stacks.set_state(stack.id, self.runtime.engine_id, action, status, reason):
+        event = EventRecord(stack.id, stack.name, STACK_TYPE, stack.id, action, status, reason)
+        if not self.stacks.set_state(stack.id, self.runtime.engine_id, action, status, reason,
+                                     event):
             raise LockLost(stack_id=stack.id)
         stack.record.action, stack.record.status = action, status
         stack.record.status_reason = reason
-        self.events.add(EventRecord(stack.id, stack.name, STACK_TYPE, stack.id, action,
-                                    status, reason))
 
     def set_resource_state(self, stack: Stack, name: str, rsrc: Resource, action: str,
                            status: str, reason: str, snapshot: bool = False) -> None:
-        """Write a resource's state, physical id and data, and its event."""
-        self.check_lock(stack)
+        """Write a resource's state, physical id and data, and its event
+        (LockLost when the stack is no longer ours)."""
         record = stack.stored[name]
+        event = EventRecord(stack.id, name, record.type, rsrc.physical_id, action, status,
+                            reason, rsrc.properties if snapshot else None)
         record.action, record.status, record.status_reason = action, status, reason
-        record.physical_id = rsrc.physical_id
-        self.resources.update(record.id, action=action, status=status, status_reason=reason,
-                              physical_id=rsrc.physical_id, data=rsrc.data,
-                              properties=rsrc.properties)
-        self.events.add(EventRecord(stack.id, name, record.type, rsrc.physical_id, action,
-                                    status, reason, rsrc.properties if snapshot else None))
+        record.physical_id, record.data = rsrc.physical_id, rsrc.data
+        record.properties = rsrc.properties
+        if not self.resources.write_state(record, self.runtime.engine_id, event):
+            raise LockLost(stack_id=stack.id)
 
     def check_lock(self, stack: Stack) -> None:
         """LockLost when another engine took the stack over."""
         if self.runtime.lock_store.holder(stack.id) != self.runtime.engine_id:
             raise LockLost(stack_id=stack.id)
 
-    def add_resource_row(self, stack: Stack, name: str) -> ResourceRecord:
-        """The row of a resource that is about to be created (INIT_COMPLETE)."""
-        definition = stack.definitions[name]
-        record = self.resources.add(ResourceRecord(
-            stack_id=stack.id, name=name, type=definition.type,
-            requires=sorted(stack.requires()[name])))
-        stack.stored[name] = record
-        return record
+    def add_resource_rows(self, stack: Stack, names: list[str]) -> None:
+        """The rows of resources about to be created (INIT_COMPLETE)."""
+        records = self.resources.add_all([
+            ResourceRecord(stack_id=stack.id, name=name, type=stack.definitions[name].type,
+                           requires=sorted(stack.requires()[name])) for name in names])
+        for record in records:
+            stack.stored[record.name] = record
 
     # -- one resource --
 
@@ -125,8 +124,7 @@ class StackActions:
         self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
         try:
             rsrc.properties, metadata = self._resolve(stack, name, rsrc)
-            stack.stored[name].rsrc_metadata = metadata
-            self.resources.update(stack.stored[name].id, rsrc_metadata=metadata)
+            stack.stored[name].rsrc_metadata = metadata  # written with the next state
             self._steps(stack, rsrc.handle_create, rsrc.check_create_complete)
         except LockLost:
             raise
@@ -248,7 +246,7 @@ class StackActions:
         stored = stack.stored.get(name)
         definition = stack.definitions[name]
         if stored is None:
-            self.add_resource_row(stack, name)
+            self.add_resource_rows(stack, [name])
             return self.create_resource(stack, name, action)
         rsrc = stack.resources[name]
         if stored.type != definition.type or not rsrc.physical_id \

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import actions, records, resources, states, template
+from heat_watch.orchestration import actions, graph, records, resources, states, template
 from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
 from heat_watch.orchestration.storage.stacks import StackRecord
@@ -80,8 +80,7 @@ class Orchestrator:
 
     def _store(self, stack: Stack) -> None:
         self.stacks.create(stack.record)
-        for name in stack.definitions:
-            self.runtime.actions.add_resource_row(stack, name)
+        self.runtime.actions.add_resource_rows(stack, list(stack.definitions))
         timeout = stack.record.timeout_mins or self.runtime.default_timeout_mins
         stack.deadline = time.monotonic() + timeout * 60
 
@@ -272,9 +271,10 @@ class Orchestrator:
         shown['parameters'] = stack.bound.shown_parameters()
         shown['description'] = stack.bound.template.description
         context = ValidationContext(stack)
+        required_by = graph.reversed_graph(stack.requires())
         shown['resources'] = [
-            {'resource_name': name, 'resource_type': d.type, 'required_by': sorted(
-                n for n, needs in stack.requires().items() if name in needs),
+            {'resource_name': name, 'resource_type': d.type,
+             'required_by': sorted(required_by[name]),
              'properties': d.resolved_properties(context), 'metadata':
              d.resolved_metadata(context), 'stack_name': stack.name,
              'resource_identity': {'stack_name': stack.name, 'stack_id': stack.id,

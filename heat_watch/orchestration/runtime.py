@@ -164,9 +164,9 @@ class Runtime:
         current = self.stacks.get(record.id)
         if current.status == states.IN_PROGRESS:
             self.stacks.set_state(record.id, self.engine_id, current.action, states.FAILED,
-                                  reason)
-            self.events.add(EventRecord(record.id, record.name, actions.STACK_TYPE,
-                                        record.id, current.action, states.FAILED, reason))
+                                  reason, EventRecord(record.id, record.name,
+                                                      actions.STACK_TYPE, record.id,
+                                                      current.action, states.FAILED, reason))
 
     def mark_interrupted(self, stack_id: str, old_holder: str) -> None:
         """After a takeover: the operation the dead engine ran is FAILED, and
@@ -180,9 +180,9 @@ class Runtime:
                                             rsrc.action, states.FAILED, reason))
         if record.status == states.IN_PROGRESS:
             self.stacks.set_state(stack_id, self.engine_id, record.action, states.FAILED,
-                                  reason)
-            self.events.add(EventRecord(stack_id, record.name, actions.STACK_TYPE, stack_id,
-                                        record.action, states.FAILED, reason))
+                                  reason, EventRecord(stack_id, record.name,
+                                                      actions.STACK_TYPE, stack_id,
+                                                      record.action, states.FAILED, reason))
 
     def take_over_stale(self) -> list[str]:
         """Take over (and release) every stack locked by a gone engine;

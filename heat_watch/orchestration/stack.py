@@ -40,6 +40,7 @@ class Stack:
         self.definitions = bound.resources()
         # When the running action gives up (time.monotonic()); set per action.
         self.deadline = float('inf')
+        self._requires: dict[str, set[str]] | None = None
         self.stored: dict[str, ResourceRecord] = dict(stored or {})
         self.resources: dict[str, resource.Resource] = {}
         for name, definition in self.definitions.items():
@@ -87,9 +88,13 @@ class Stack:
         return 'Resources.%s.Properties' % name
 
     def requires(self) -> dict[str, set[str]]:
-        """Resource name -> the resource names it depends on."""
-        return {name: set(d.depends_on) & set(self.definitions)
-                for name, d in self.definitions.items()}
+        """Resource name -> the resource names it depends on (computed once:
+        every resource of a large stack asks)."""
+        if self._requires is None:
+            names = set(self.definitions)
+            self._requires = {name: set(d.depends_on) & names
+                              for name, d in self.definitions.items()}
+        return self._requires
 
     def physical_name(self, resource_name: str) -> str:
         """A unique name for a physical resource, as Heat makes them."""

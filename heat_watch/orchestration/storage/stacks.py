@@ -16,7 +16,7 @@ from oslo_db import exception as db_exc
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import states
-from heat_watch.orchestration.storage import models
+from heat_watch.orchestration.storage import events, models
 from heat_watch.orchestration.storage.util import dumps, loads, now_ms
 
 STACKS = models.Stack.__table__
@@ -123,9 +123,11 @@ class StackStore:
         with self.engine.connect() as conn:
             return [StackRecord.from_row(row) for row in conn.execute(query)]
 
-    def update(self, stack_id: str, engine_id: str | None, **values: Any) -> bool:
+    def update(self, stack_id: str, engine_id: str | None,
+               event: events.EventRecord | None = None, **values: Any) -> bool:
         """Write ``values`` if ``engine_id`` holds the stack's lock (None: only
-        while nobody holds it). Returns whether the row was written."""
+        while nobody holds it), with ``event`` in the same transaction.
+        Returns whether the row was written."""
         for name in ('template', 'environment', 'files', 'parameters'):
             if name in values:
                 values[name] = dumps(values[name])
@@ -137,12 +139,16 @@ class StackStore:
         with self.engine.begin() as conn:
             done = conn.execute(sa.update(STACKS).where(STACKS.c.id == stack_id, holder)
                                 .values(values))
-        return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            if event is not None:
+                events.insert(conn, event)
+        return True
 
     def set_state(self, stack_id: str, engine_id: str | None, action: str, status: str,
-                  reason: str) -> bool:
+                  reason: str, event: events.EventRecord | None = None) -> bool:
         """Move the stack to a new state (see :meth:`update`)."""
-        return self.update(stack_id, engine_id, action=action, status=status,
+        return self.update(stack_id, engine_id, event, action=action, status=status,
                            status_reason=reason)
 
     def held_by(self, engine_ids: list[str]) -> list[StackRecord]:
