@@ -58,7 +58,7 @@ class Repeat(Function):
         allowed = {'for_each', 'template'}
         if self.scope.version.date >= '2017-09-01':
             allowed.add('permutations')
-        unknown = sorted(set(args) - allowed)
+        unknown = sorted(str(k) for k in set(args) - allowed)
         if unknown:
             raise self.error(f'Unknown keys of "repeat": {", ".join(unknown)}.')
         for_each = args['for_each']
@@ -105,8 +105,14 @@ class Repeat(Function):
                 template = template.replace(key, str(values[key]))
             return template
         if isinstance(template, dict):
-            return {self._fill(k, values): self._fill(v, values)
-                    for k, v in template.items()}
+            filled = {}
+            for key, value in template.items():
+                new_key = self._fill(key, values)
+                if isinstance(new_key, dict | list):
+                    raise self.error(f'"repeat" would make a map key of {new_key!r}: a '
+                                     'placeholder used as a key must stand for text.')
+                filled[new_key] = self._fill(value, values)
+            return filled
         if isinstance(template, list):
             return [self._fill(v, values) for v in template]
         return template
@@ -144,7 +150,7 @@ class MapReplace(Function):
                              '[map, {"keys": map, "values": map}].')
         replacements = self.args[1]
         if isinstance(replacements, dict):
-            unknown = sorted(set(replacements) - {'keys', 'values'})
+            unknown = sorted(str(k) for k in set(replacements) - {'keys', 'values'})
             if unknown:
                 raise self.error(f'Unknown keys of "map_replace": {", ".join(unknown)}.')
 
@@ -233,6 +239,8 @@ class Contains(Function):
                              'a string.')
         if isinstance(sequence, str) and not isinstance(value, str):
             return False
+        if isinstance(sequence, dict) and isinstance(value, dict | list):
+            return False   # a map's keys are never maps or lists
         return value in sequence
 
 
@@ -246,6 +254,9 @@ class MemberListToMap(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         key_name, value_name, members = self.resolved_args(ctx)
+        if not isinstance(key_name, str) or not isinstance(value_name, str):
+            raise self.error('The key and value names of "Fn::MemberListToMap" must be '
+                             'strings.')
         if not isinstance(members, list):
             raise self.error('The member list of "Fn::MemberListToMap" must be a list.')
         entries: dict[str, dict[str, str]] = {}

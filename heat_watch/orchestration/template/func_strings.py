@@ -211,7 +211,7 @@ class MakeURL(Function):
     def check(self) -> None:
         if not isinstance(self.args, dict):
             raise self.error('The argument of "make_url" must be a map.')
-        unknown = sorted(set(self.args) - set(self.KEYS))
+        unknown = sorted(str(k) for k in set(self.args) - set(self.KEYS))
         if unknown:
             raise self.error(f'Unknown keys of "make_url": {", ".join(unknown)}; it takes '
                              f'{", ".join(self.KEYS)}.')

@@ -142,14 +142,14 @@ def parse_hot(name: str, body: Any, version: formats.Version) -> ParamSchema:
     path = ('parameters', name)
     if not isinstance(body, dict):
         raise _key_error(path, 'A parameter must be a map with at least a "type".')
-    unknown = sorted(set(body) - version.parameter_keys)
+    unknown = sorted(str(k) for k in set(body) - version.parameter_keys)
     if unknown:
         raise _key_error(path, f'Invalid key(s) {", ".join(unknown)} for parameter '
                                f'({name}); {version.key} accepts '
                                f'{", ".join(sorted(version.parameter_keys))}.')
     if 'type' not in body:
         raise _key_error(path, f'Missing parameter type for parameter: {name}')
-    ptype = _HOT_TYPES.get(body['type'])
+    ptype = _HOT_TYPES.get(body['type']) if isinstance(body['type'], str) else None
     if ptype is None:
         raise _key_error(path, f'Invalid type ({body["type"]}); it must be one of '
                                f'{", ".join(_HOT_TYPES)}.')
@@ -169,7 +169,7 @@ def parse_cfn(name: str, body: Any, version: formats.Version) -> ParamSchema:
     path = ('Parameters', name)
     if not isinstance(body, dict):
         raise _key_error(path, 'A parameter must be a map with at least a "Type".')
-    unknown = sorted(set(body) - version.parameter_keys)
+    unknown = sorted(str(k) for k in set(body) - version.parameter_keys)
     if unknown:
         raise _key_error(path, f'Invalid key(s) {", ".join(unknown)} for parameter '
                                f'({name}).')
@@ -231,7 +231,7 @@ def _hot_constraint(item: Any, ptype: str, version: formats.Version,
     kinds = [key for key in item if key != 'description']
     if len(kinds) != 1 or kinds[0] not in _HOT_CONSTRAINT_KEYS:
         raise _key_error(path, f'A constraint has one of {", ".join(_HOT_CONSTRAINT_KEYS)} '
-                               f'(and an optional description), not {", ".join(kinds)}.')
+                               f'(and an optional description), not {", ".join(map(str, kinds))}.')
     kind = kinds[0]
     arg, where = item[kind], (*path, kind)
     if kind == 'allowed_values':

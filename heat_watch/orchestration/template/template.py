@@ -98,7 +98,8 @@ class Template:
             if not isinstance(group, dict) or not isinstance(group.get('parameters'), list):
                 raise template_error(where, 'Parameters must be provided for each '
                                             'Parameter Group.')
-            unknown = sorted(set(group) - {'label', 'description', 'parameters'})
+            unknown = sorted(str(k) for k in set(group)
+                             - {'label', 'description', 'parameters'})
             if unknown:
                 raise template_error(where, f'Invalid key(s) {", ".join(unknown)} in a '
                                             'parameter group.')
@@ -134,9 +135,12 @@ class Template:
         type_key = 'type' if hot else 'Type'
         for name, body in section.items():
             where = (section_name, name)
+            if '/' in name:
+                # a resource is addressed as .../resources/<name> in the API
+                raise template_error(where, f'Resource name may not contain "/": {name}')
             if not isinstance(body, dict):
                 raise template_error(where, f'A resource must be a map with a "{type_key}".')
-            unknown = sorted(set(body) - self.info.resource_keys)
+            unknown = sorted(str(k) for k in set(body) - self.info.resource_keys)
             if unknown:
                 raise template_error(where, f'"{unknown[0]}" is not a valid keyword inside '
                                             'a resource definition')
@@ -175,7 +179,7 @@ class Template:
             where = (section_name, name)
             if not isinstance(body, dict) or value_key not in body:
                 raise template_error(where, f'Each output must contain a {value_key} key.')
-            unknown = sorted(set(body) - self.info.output_keys)
+            unknown = sorted(str(k) for k in set(body) - self.info.output_keys)
             if unknown:
                 raise template_error(where, f'"{unknown[0]}" is not a valid keyword inside '
                                             'an output definition')

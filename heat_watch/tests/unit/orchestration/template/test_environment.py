@@ -111,3 +111,10 @@ def test_merged_environment_lets_the_newer_values_win():
 def test_to_dict_round_trips():
     env = tpl.parse_environment(ENV_YAML)
     assert tpl.parse_environment(env.to_dict()) == env
+
+
+def test_child_environment_keeps_the_registry_and_defaults_not_the_parameters():
+    child = tpl.parse_environment(ENV_YAML).for_child()
+    assert child.parameters == {}
+    assert child.parameter_defaults == {'image': 'cirros'}
+    assert child.resolve_type('My::Server', 'web') == 'OS::Nova::Server'

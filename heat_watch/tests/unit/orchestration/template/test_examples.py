@@ -155,8 +155,26 @@ resource_registry:
   My::Server: server.yaml
 '''
 
-FILES = {'boot.sh': '#!/bin/sh\necho $GROUP\n',
-         'server.yaml': 'heat_template_version: 2018-08-31\nparameters: {}\n'}
+SERVER_PROVIDER = '''
+heat_template_version: 2018-08-31
+parameters:
+  flavor: {type: string}
+  password: {type: string, hidden: true}
+  security_group: {type: string}
+  user_data: {type: string, default: ""}
+resources:
+  server:
+    type: OS::Nova::Server
+    properties:
+      flavor: {get_param: flavor}
+      admin_pass: {get_param: password}
+      security_groups: [{get_param: security_group}]
+      user_data: {get_param: user_data}
+outputs:
+  first_address: {value: {get_attr: [server, first_address]}}
+'''
+
+FILES = {'boot.sh': '#!/bin/sh\necho $GROUP\n', 'server.yaml': SERVER_PROVIDER}
 
 
 def test_hot_template_with_an_environment_and_a_provider_template():
@@ -178,6 +196,11 @@ def test_hot_template_with_an_environment_and_a_provider_template():
         'user_data': '#!/bin/sh\necho sg-1\n'}
     assert resources['server'].depends_on == {'secgroup'}
     assert bound.outputs()['address'].resolve(stack) == '10.0.0.9'
+    # the engine creates the provider's nested stack from the resolved properties
+    nested = tpl.parse(FILES['server.yaml'], FILES).bind(
+        resources['server'].resolved_properties(stack), env.for_child(), IDENTITY)
+    nested.validate({'OS::Nova::Server'}.__contains__)
+    assert nested.resources()['server'].properties['user_data'] == '#!/bin/sh\necho sg-1\n'
 
 
 CONFORMANCE_HOT = {

@@ -297,3 +297,16 @@ def test_function_of_an_attribute_without_value_yet_gives_an_empty_value(snippet
     body = f'heat_template_version: 2021-04-16\nresources:\n  a: {{type: A}}\n' \
            f'outputs:\n  out:\n    value: {snippet}\n'
     assert bind(body).outputs()['out'].resolve(Stack()) == expected
+
+
+@pytest.mark.parametrize('snippet,message', [
+    ('{repeat: {for_each: {K: [[1]]}, template: {K: v}}}', 'would make a map key of'),
+    ("{'Fn::MemberListToMap': [[a], b, []]}", 'must be strings'),
+])
+def test_values_that_cannot_be_keys_are_refused_not_crashed_on(snippet, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        value(snippet, '2013-05-23' if 'Member' in snippet else '2021-04-16')
+
+
+def test_contains_of_a_list_in_a_map_is_false():
+    assert value('{contains: [[a], {a: 1}]}') is False

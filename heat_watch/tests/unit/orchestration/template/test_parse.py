@@ -101,6 +101,7 @@ def test_bad_versions_and_sections_are_refused(body, message):
     ('  r: {properties: {}}', 'resources.r: Resource r is missing "type"'),
     ('  r: {type: A, propertys: {}}', 'resources.r: "propertys" is not a valid keyword'),
     ('  r: [1]', 'resources.r: A resource must be a map'),
+    ('  a/b: {type: A}', 'resources.a/b: Resource name may not contain "/"'),
     ('  r: {type: A, depends_on: {x: 1}}', 'resources.r.depends_on: depends_on must be'),
     ('  r: {type: A, deletion_policy: Keep}', 'resources.r.deletion_policy: Invalid '
                                               'deletion policy "Keep"'),
@@ -240,3 +241,22 @@ outputs:
     group = bound.resources()['group']
     assert group.resolved_update_policy(Stack()) == {'rolling_update': {'max_batch_size': 2}}
     assert bound.outputs()['o'].dependencies() == {'group'}
+
+
+@pytest.mark.parametrize('body,message', [
+    (hot('parameters:\n  p: {type: [string]}\n'), r'Invalid type \(\[\'string\'\]\)'),
+    (hot('resources:\n  r: {type: A, 1: x, b: y}\n'), 'is not a valid keyword'),
+    (hot('parameters:\n  p: {type: string, 1: x, b: y}\n'), r'Invalid key\(s\) 1, b'),
+    (hot('parameters:\n  p: {type: string, constraints: [{1: x}]}\n'), 'not 1'),
+])
+def test_odd_keys_and_types_are_errors_not_crashes(body, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        tpl.parse(body)
+
+
+def test_environment_with_odd_keys_is_an_error_not_a_crash():
+    with pytest.raises(exceptions.InvalidEnvironment, match='unknown section'):
+        tpl.parse_environment({1: 'x', 'b': 'y'})
+    merged = tpl.parse_environment({'encrypted_param_names': [['a']]}).merged(
+        tpl.parse_environment({'encrypted_param_names': [['a'], 'b']}))
+    assert merged.encrypted_param_names == [['a'], 'b']

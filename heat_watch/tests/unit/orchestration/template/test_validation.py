@@ -131,3 +131,46 @@ def test_creation_order_refuses_a_cycle():
     with pytest.raises(exceptions.InvalidTemplate,
                        match='Circular Dependency Found among: a, b'):
         bind(body).creation_order()
+
+
+PROVIDER = '''heat_template_version: 2016-10-14
+parameters:
+  size: {type: number}
+  label: {type: string, default: x}
+resources:
+  inner: {type: OS::Heat::None}
+outputs:
+  name: {value: {get_resource: inner}}
+'''
+
+
+@pytest.mark.parametrize('properties,message', [
+    ('{size: 2}', None),
+    ('{size: 2, label: y}', None),
+    ('{label: y}', r'resources.a.properties: Property size not assigned: the provider '
+                   r'template "thing.yaml" needs it'),
+    ('{size: 2, colour: red}', r'resources.a.properties.colour: Unknown Property colour'),
+    ('{size: {get_attr: [b, n]}}', None),
+])
+def test_provider_template_properties_are_its_parameters(properties, message):
+    body = hot(f'resources:\n  a: {{type: My::Thing, properties: {properties}}}\n'
+               '  b: {type: OS::Heat::None}\n')
+    env = {'resource_registry': {'My::Thing': 'thing.yaml'}}
+    if message is None:
+        validate(body, env=env, files={'thing.yaml': PROVIDER})
+    else:
+        with pytest.raises(exceptions.InvalidTemplate, match=message):
+            validate(body, env=env, files={'thing.yaml': PROVIDER})
+
+
+def test_parameter_default_of_the_environment_satisfies_a_provider_parameter():
+    body = hot('resources:\n  a: {type: thing.yaml}\n')
+    validate(body, env={'parameter_defaults': {'size': 3}}, files={'thing.yaml': PROVIDER})
+
+
+def test_invalid_provider_template_is_refused_at_the_resource():
+    body = hot('resources:\n  a: {type: thing.yaml}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.a: The provider template "thing.yaml" is invalid: '
+                             'Invalid template: Error parsing template as YAML'):
+        validate(body, files={'thing.yaml': 'heat_template_version: [\n'})
