@@ -28,7 +28,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from heat_watch.common import rpc, service
-from heat_watch.notifier import base, client, rest, retry
+from heat_watch.notifier import base, client, netpolicy, rest, retry
 from heat_watch.watch import rpcapi
 
 LOG = log.getLogger(__name__)
@@ -232,6 +232,7 @@ class NotifierService(service.Service):
         """``report`` receives each result (default: the watch engine's
         record_action_result)."""
         register_opts(conf)
+        netpolicy.validate(conf)
         self.conf = conf
         self._reporter = ResultReporter(
             report or rpcapi.WatchEngineClient(conf).record_action_result)

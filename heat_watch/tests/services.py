@@ -29,6 +29,9 @@ def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
     conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
     conf.set_override('bind_port', 0, group='cloudwatch_api')
     conf.set_override('expiry_interval', 0, group='watch_engine')
+    # The tests' webhook receivers listen on loopback, which the notifier's
+    # network policy denies by default: allow it here, explicitly.
+    conf.set_override('allowed_networks', ['127.0.0.1/32'], group='notifier')
     for name, value in overrides.items():
         group, _, option = name.rpartition('.')
         conf.set_override(option, value, group=group or None)
