@@ -90,7 +90,7 @@ class Orchestrator:
         returns it, CREATE_COMPLETE or CREATE_FAILED."""
         name = '%s-%s' % (parent.name[:100], resource_name[:100])
         name = '%s-%s' % (name, parent.physical_name('x')[-12:])
-        env = parent.environment.to_dict() if environment is None else environment
+        env = parent.environment.for_child().to_dict() if environment is None else environment
         stack = self._prepare(parent.record.project_id, parent.record.user_id, name, body,
                               params, dict(parent.record.files, **(files or {})), env,
                               {'disable_rollback': True,

@@ -321,3 +321,18 @@ def test_resource_show_has_attributes_and_events_page_with_a_marker(engine):
     newest = engine.queries.list_events('p1', 'attrs', sort_dir='desc', limit=1)
     assert newest[0]['resource_status'] == 'COMPLETE'
     assert newest[0]['resource_name'] == 'attrs'
+
+
+def test_a_nested_stack_inherits_the_registry_not_the_parameters(engine):
+    child = hot({'inner': {'type': 'My::Thing'}},
+                outputs={'type': {'value': {'get_attr': ['inner', 'output']}}})
+    body = hot({'nested': {'type': 'OS::Heat::Stack',
+                           'properties': {'template': json.dumps(child)}}},
+               outputs={'t': {'value': {'get_attr': ['nested', 'outputs', 'type']}}},
+               parameters={'only_here': {'type': 'string'}})
+    engine.ops.create('p1', None, 'inherit', body, params={'only_here': 'x'},
+                      environment={'resource_registry': {'My::Thing': 'OS::Heat::TestResource'},
+                                   'parameters': {'only_here': 'y'}})
+    shown = engine.wait('inherit')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'test_string'
