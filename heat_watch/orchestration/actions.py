@@ -106,6 +106,9 @@ class StackActions:
             now = time.monotonic()
             if now > deadline:
                 raise exceptions.ResourceFailure(reason='Stack timed out')
+            if self.runtime.stopping.is_set():
+                raise exceptions.ResourceFailure(
+                    reason='Engine %s stopped' % self.runtime.engine_id)
             if now - checked_lock > 1.0:  # a long wait stops once taken over
                 self.check_lock(stack)
                 checked_lock = now
@@ -183,7 +186,8 @@ class StackActions:
             return
         self.set_stack_state(stack, states.CREATE, states.FAILED,
                              'Resource CREATE failed: %s' % failed)
-        if not stack.record.disable_rollback:
+        # A stopping engine leaves the rollback to a later delete.
+        if not stack.record.disable_rollback and not self.runtime.stopping.is_set():
             self.rollback_create(stack)
 
     def rollback_create(self, stack: Stack) -> None:

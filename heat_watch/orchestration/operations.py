@@ -209,7 +209,7 @@ class Orchestrator:
             return
         run.set_stack_state(new, states.UPDATE, states.FAILED,
                             'Resource UPDATE failed: %s' % failed)
-        if new_record.disable_rollback:
+        if new_record.disable_rollback or self.runtime.stopping.is_set():
             return
         # Roll back: the old definitions against what exists now.
         run.set_stack_state(new, states.ROLLBACK, states.IN_PROGRESS, 'Stack ROLLBACK started')

@@ -6,6 +6,7 @@ loading of a stored stack into a :class:`~heat_watch.orchestration.stack.Stack`.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -48,6 +49,10 @@ OPTS = [
                help='How deep nested stacks and provider templates may go.'),
     cfg.IntOpt('default_timeout_mins', default=60, min=1,
                help='Timeout of a stack operation when the request gives none.'),
+    cfg.FloatOpt('stop_timeout', default=20.0, min=0,
+                 help='Seconds a stopping orchestrator lets running stack operations '
+                      'finish; those still running then fail ("Engine <id> stopped") '
+                      'and their stacks are unlocked.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region the templates see (AWS::Region).'),
 ]
@@ -88,6 +93,11 @@ class Runtime:
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=options.max_concurrent_stacks, thread_name_prefix='stack')
         self._box: crypto.SecretBox | None = None
+        self.stop_timeout = options.stop_timeout
+        # Set when the orchestrator stops: resources still waiting give up.
+        self.stopping = threading.Event()
+        self._running: set[concurrent.futures.Future] = set()
+        self._running_lock = threading.Lock()
         self.orchestrator = None  # set by operations.Orchestrator
 
     # -- secrets --
@@ -157,7 +167,14 @@ class Runtime:
                 self.fail_quietly(record, 'Internal error: see the orchestrator log')
             finally:
                 self.locker.release(record.id)
-        self._pool.submit(run)
+        future = self._pool.submit(run)
+        with self._running_lock:
+            self._running.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: concurrent.futures.Future) -> None:
+        with self._running_lock:
+            self._running.discard(future)
 
     def fail_quietly(self, record: StackRecord, reason: str) -> None:
         """Mark an operation that broke FAILED (the lock is still ours)."""
@@ -205,7 +222,15 @@ class Runtime:
         self.lock_store.heartbeat(self.engine_id, self.conf.host)
 
     def stop(self) -> None:
-        """Let running actions finish, then forget this engine's heartbeat."""
+        """Let running actions finish (within ``stop_timeout``; then they
+        fail), then forget this engine's heartbeat."""
+        with self._running_lock:
+            running = set(self._running)
+        if running:
+            LOG.info('Waiting up to %ss for %d stack operations', self.stop_timeout,
+                     len(running))
+            concurrent.futures.wait(running, timeout=self.stop_timeout)
+        self.stopping.set()
         self._pool.shutdown(wait=True)
         self.lock_store.forget(self.engine_id)
 

@@ -79,3 +79,22 @@ def test_a_gone_engine_stack_is_taken_over_and_marked_failed(two_engines):
                  if e['resource_name'] == 'slow' and e['resource_status'] == 'COMPLETE'
                  and e['resource_action'] == 'CREATE']
     assert completed == [remade['physical_resource_id']]
+
+
+def test_a_stopping_engine_fails_what_still_runs_and_unlocks_it(tmp_path):
+    conf = make_runtime_conf(tmp_path, **{'orchestration.stop_timeout': 0.2})
+    engine = Engine(conf, 'engine-stopping')
+    identity = engine.ops.create('p1', None, 'long', SLOW)
+    engine.ops.create('p1', None, 'short', {
+        'heat_template_version': '2021-04-16',
+        'resources': {'r': {'type': 'OS::Heat::TestResource'}}})
+    import time
+    started = time.monotonic()
+    engine.runtime.stop()
+    assert time.monotonic() - started < 2.5
+    record = engine.runtime.stacks.get(identity['stack_id'])
+    assert record.state == 'CREATE_FAILED'
+    assert 'Engine engine-stopping stopped' in record.status_reason
+    assert record.engine_id is None
+    assert engine.runtime.stacks.find('p1', 'short').state == 'CREATE_COMPLETE'
+    db.dispose_engines()
