@@ -194,7 +194,8 @@ class StackActions:
         """Delete what a failed create made; ROLLBACK_COMPLETE or _FAILED."""
         self.set_stack_state(stack, states.ROLLBACK, states.IN_PROGRESS,
                              'Stack ROLLBACK started')
-        failed = self._delete_all(stack, states.ROLLBACK)
+        # The rows go with the resources: a later update creates them anew.
+        failed = self._delete_all(stack, states.ROLLBACK, remove_rows=True)
         if failed is None:
             self.set_stack_state(stack, states.ROLLBACK, states.COMPLETE,
                                  'Stack ROLLBACK completed successfully')

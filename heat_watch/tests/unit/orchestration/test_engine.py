@@ -336,3 +336,27 @@ def test_a_nested_stack_inherits_the_registry_not_the_parameters(engine):
     shown = engine.wait('inherit')
     assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
     assert shown['outputs'][0]['output_value'] == 'test_string'
+
+
+def test_after_a_rolled_back_create_an_update_creates_the_resources(engine):
+    engine.ops.create('p1', None, 'again', hot({
+        'good': {'type': 'OS::Heat::TestResource'},
+        'bad': {'type': 'OS::Heat::TestResource', 'properties': {'fail': True},
+                'depends_on': ['good']}}))
+    assert engine.wait('again')['stack_status'] == 'ROLLBACK_COMPLETE'
+    assert engine.resources('again') == {}
+    engine.ops.update('p1', 'again', hot({'good': {'type': 'OS::Heat::TestResource'}}))
+    assert engine.wait('again')['stack_status'] == 'UPDATE_COMPLETE'
+    [good] = engine.resources('again').values()
+    assert good['resource_status'] == 'COMPLETE' and good['physical_resource_id']
+
+
+def test_a_resource_past_the_stack_timeout_fails_it(engine):
+    engine.runtime.default_timeout_mins = 0.01  # 0.6 s
+    engine.ops.create('p1', None, 'late', hot({
+        'slow': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 10}}}),
+        args={'disable_rollback': True})
+    shown = engine.wait('late')
+    assert shown['stack_status'] == 'CREATE_FAILED'
+    assert shown['stack_status_reason'] == (
+        'Resource CREATE failed: ResourceFailure: resources.slow: Stack timed out')
