@@ -9,14 +9,54 @@ on the runtime's stack threads; the caller polls the stack's status.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import actions, graph, records, resources, states, template
+from heat_watch.orchestration import properties as props
 from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
 from heat_watch.orchestration.storage.stacks import StackRecord
+
+_STACK_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
+
+
+def check_stack_name(name: Any) -> str:
+    """A valid stack name, or Invalid (Heat's rule and wording)."""
+    if not isinstance(name, str) or not _STACK_NAME.match(name):
+        raise exceptions.Invalid(reason='Invalid stack name %s must contain only alphanumeric '
+                                        'or "_-." characters, must start with alpha and must '
+                                        'be 255 characters or less.' % name)
+    return name
+
+
+def _arg(args: dict, name: str, kind: str) -> Any:
+    try:
+        return props.coerce(kind, args[name])
+    except (TypeError, ValueError) as error:
+        raise exceptions.Invalid(reason='%s: %s' % (name, error))
+
+
+def check_request(params: Any, files: Any, args: Any) -> dict:
+    """Check the shapes of a request's parameters and files; returns its
+    args (disable_rollback, timeout_mins) typed."""
+    if params is not None and not isinstance(params, dict):
+        raise exceptions.Invalid(reason='parameters must be a map')
+    if files is not None and (not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        raise exceptions.Invalid(reason='files must be a map of file names to contents')
+    if args is not None and not isinstance(args, dict):
+        raise exceptions.Invalid(reason='the stack arguments must be a map')
+    checked = {}
+    if (args or {}).get('disable_rollback') is not None:
+        checked['disable_rollback'] = _arg(args, 'disable_rollback', props.BOOLEAN)
+    if (args or {}).get('timeout_mins') is not None:
+        checked['timeout_mins'] = _arg(args, 'timeout_mins', props.INTEGER)
+        if checked['timeout_mins'] < 1:
+            raise exceptions.Invalid(reason='timeout_mins: must be at least 1')
+    return checked
 
 
 class Orchestrator:
@@ -49,7 +89,8 @@ class Orchestrator:
     def _prepare(self, project_id: str, user_id: str | None, name: str, body: Any,
                  params: dict | None, files: dict | None, environment: Any,
                  args: dict | None, owner: StackRecord | None = None) -> Stack:
-        args = args or {}
+        check_stack_name(name)
+        args = check_request(params, files, args)
         files = files or {}
         parsed = template.parse(body, files)
         env = template.parse_environment(environment)
@@ -137,7 +178,7 @@ class Orchestrator:
         """Update a stack to a new template and parameters (PATCH: what is
         not given is kept) in the background; rollback on failure unless
         disabled."""
-        args = args or {}
+        args = check_request(params, files, args)
         record = self.stacks.find(project_id, stack_ref)
         # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)

@@ -360,3 +360,29 @@ def test_a_resource_past_the_stack_timeout_fails_it(engine):
     assert shown['stack_status'] == 'CREATE_FAILED'
     assert shown['stack_status_reason'] == (
         'Resource CREATE failed: ResourceFailure: resources.slow: Stack timed out')
+
+
+@pytest.mark.parametrize('name, params, files, args, message', [
+    ('1bad', None, None, None, 'Invalid stack name 1bad'),
+    ('with space', None, None, None, 'must start with alpha'),
+    ('x' * 256, None, None, None, '255 characters or less'),
+    ('ok', ['a'], None, None, 'parameters must be a map'),
+    ('ok', None, {'f.yaml': 3}, None, 'files must be a map'),
+    ('ok', None, None, {'timeout_mins': 'soon'}, 'timeout_mins: Value must be an integer'),
+    ('ok', None, None, {'timeout_mins': 0}, 'timeout_mins: must be at least 1'),
+    ('ok', None, None, {'disable_rollback': 'maybe'}, 'disable_rollback: Value must be'),
+])
+def test_bad_requests_are_refused_with_the_reason(engine, name, params, files, args, message):
+    with pytest.raises(exceptions.Invalid) as raised:
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}),
+                          params=params, files=files, args=args)
+    assert message in str(raised.value)
+    assert engine.queries.list_stacks('p1') == []
+
+
+def test_string_arguments_are_typed(engine):
+    identity = engine.ops.create('p1', None, 'typed', hot({'r': {'type': 'OS::Heat::None'}}),
+                                 args={'disable_rollback': 'true', 'timeout_mins': '5'})
+    engine.wait('typed')
+    record = engine.runtime.stacks.get(identity['stack_id'])
+    assert (record.disable_rollback, record.timeout_mins) == (True, 5)
