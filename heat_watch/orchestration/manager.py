@@ -26,9 +26,11 @@ class OrchestratorManager:
         self.ops = orchestrator
         self.reads = queries.Queries(orchestrator)
 
-    def list_stacks(self, ctxt, show_nested=False, limit=None):
+    def list_stacks(self, ctxt, show_nested=False, limit=None, filters=None, marker=None,
+                    sort_dir='desc'):
         """The project's stacks."""
-        return self.reads.list_stacks(_project(ctxt), show_nested, limit)
+        return self.reads.list_stacks(_project(ctxt), show_nested, limit, filters, marker,
+                                      sort_dir)
 
     def create_stack(self, ctxt, stack_name, template, params=None, files=None,
                      environment=None, args=None):

@@ -18,10 +18,19 @@ class Queries:
         self.runtime = orchestrator.runtime
 
     def list_stacks(self, project_id: str | None, show_nested: bool = False,
-                    limit: int | None = None) -> list[dict]:
-        """The project's live stacks (nested ones too when asked), oldest first."""
+                    limit: int | None = None, filters: dict | None = None,
+                    marker: str | None = None, sort_dir: str = 'desc') -> list[dict]:
+        """The project's live stacks (nested ones too when asked), newest
+        first unless ``sort_dir`` is 'asc'; see StackStore.list for filters."""
+        if sort_dir not in ('asc', 'desc'):
+            raise exceptions.Invalid(reason='sort_dir must be asc or desc')
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise exceptions.Invalid(reason='limit must be a positive integer')
+        if marker is not None:
+            self.orchestrator.find(project_id, marker)  # another project's: not found
         return [records.stack(r) for r in self.runtime.stacks.list(
-            project_id, show_nested=show_nested, limit=limit)]
+            project_id, show_nested=show_nested, limit=limit, filters=filters,
+            marker=marker, newest_first=sort_dir == 'desc')]
 
     def list_outputs(self, project_id: str, stack_ref: str) -> list[dict]:
         """Output keys and descriptions."""

@@ -46,9 +46,14 @@ class OrchestratorClient:
               **kwargs):
         return self._client.prepare(version=version).call(ctxt, method, **kwargs)
 
-    def list_stacks(self, ctxt, show_nested: bool = False, limit: int | None = None) -> list:
-        """GET /stacks: the project's stacks."""
-        return self._call(ctxt, 'list_stacks', show_nested=show_nested, limit=limit)
+    def list_stacks(self, ctxt, show_nested: bool = False, limit: int | None = None,
+                    filters: dict | None = None, marker: str | None = None,
+                    sort_dir: str = 'desc') -> list:
+        """GET /stacks: the project's stacks, newest first by default;
+        ``filters``: name, action, status (a value or a list each);
+        ``marker``: the id of the last stack of the previous page."""
+        return self._call(ctxt, 'list_stacks', show_nested=show_nested, limit=limit,
+                          filters=filters, marker=marker, sort_dir=sort_dir)
 
     def create_stack(self, ctxt, stack_name: str, template, params: dict | None = None,
                      files: dict | None = None, environment=None,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import crypto, exceptions
+from heat_watch.common import crypto, exceptions, ids
 from heat_watch.orchestration import actions, compute, locks, states, template
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
@@ -240,7 +240,7 @@ class Runtime:
                    owner_id: str | None = None, nested_depth: int = 0) -> StackRecord:
         """A new stack's record, CREATE_IN_PROGRESS, locked by this engine."""
         return StackRecord(
-            id=str(uuid.uuid4()), name=name, project_id=project_id, user_id=user_id,
+            id=ids.time_ordered_uuid(), name=name, project_id=project_id, user_id=user_id,
             owner_id=owner_id, nested_depth=nested_depth, template=raw,
             environment=env.to_dict(), files=files or {}, parameters=stored_params,
             action=states.CREATE, status=states.IN_PROGRESS, status_reason='Stack CREATE started',

@@ -106,10 +106,20 @@ class StackStore:
 
     def list(self, project_id: str | None, show_nested: bool = False,
              owner_id: str | None = None, show_deleted: bool = False,
-             limit: int | None = None) -> list[StackRecord]:
-        """Stacks of a project (every project when None), oldest first;
-        top-level only unless ``show_nested``; or the children of ``owner_id``."""
-        query = sa.select(STACKS).order_by(STACKS.c.created_at, STACKS.c.id)
+             limit: int | None = None, filters: dict | None = None,
+             marker: str | None = None, newest_first: bool = False) -> list[StackRecord]:
+        """Stacks of a project (every project when None), oldest first unless
+        ``newest_first``; top-level only unless ``show_nested``; or the
+        children of ``owner_id``. ``filters``: name, action, status (each a
+        value or a list; status also as ``CREATE_COMPLETE``); ``marker``: the
+        id of the last stack of the previous page."""
+        if newest_first:
+            query = sa.select(STACKS).order_by(STACKS.c.created_at.desc(), STACKS.c.id.desc())
+        else:
+            query = sa.select(STACKS).order_by(STACKS.c.created_at, STACKS.c.id)
+        query = self._filtered(query, filters or {})
+        if marker is not None:
+            query = self._after(query, marker, newest_first)
         if project_id is not None:
             query = query.where(STACKS.c.project_id == project_id)
         if owner_id is not None:
@@ -122,6 +132,45 @@ class StackStore:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [StackRecord.from_row(row) for row in conn.execute(query)]
+
+    @staticmethod
+    def _filtered(query: sa.Select, filters: dict) -> sa.Select:
+        def values(key: str) -> list:
+            value = filters.get(key)
+            return [] if value is None else value if isinstance(value, list) else [value]
+
+        if values('name'):
+            query = query.where(STACKS.c.name.in_(values('name')))
+        if values('action'):
+            query = query.where(STACKS.c.action.in_(values('action')))
+        statuses = values('status')
+        if statuses:
+            conditions = []
+            for status in statuses:
+                action, _, plain = str(status).rpartition('_')
+                if action in states.ACTIONS and plain in ('COMPLETE', 'FAILED'):
+                    conditions.append(sa.and_(STACKS.c.action == action,
+                                              STACKS.c.status == plain))
+                elif str(status).endswith('IN_PROGRESS') and str(status) != 'IN_PROGRESS':
+                    conditions.append(sa.and_(
+                        STACKS.c.action == str(status)[:-len('_IN_PROGRESS')],
+                        STACKS.c.status == states.IN_PROGRESS))
+                else:
+                    conditions.append(STACKS.c.status == str(status))
+            query = query.where(sa.or_(*conditions))
+        return query
+
+    def _after(self, query: sa.Select, marker: str, newest_first: bool) -> sa.Select:
+        with self.engine.connect() as conn:
+            seen = conn.execute(sa.select(STACKS.c.created_at, STACKS.c.id)
+                                .where(STACKS.c.id == marker)).first()
+        if seen is None:
+            raise exceptions.Invalid(reason='marker %s is not a stack' % marker)
+        if newest_first:
+            return query.where(sa.or_(STACKS.c.created_at < seen.created_at, sa.and_(
+                STACKS.c.created_at == seen.created_at, STACKS.c.id < seen.id)))
+        return query.where(sa.or_(STACKS.c.created_at > seen.created_at, sa.and_(
+            STACKS.c.created_at == seen.created_at, STACKS.c.id > seen.id)))
 
     def update(self, stack_id: str, engine_id: str | None,
                event: events.EventRecord | None = None, **values: Any) -> bool:

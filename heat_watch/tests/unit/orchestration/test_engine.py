@@ -386,3 +386,27 @@ def test_string_arguments_are_typed(engine):
     engine.wait('typed')
     record = engine.runtime.stacks.get(identity['stack_id'])
     assert (record.disable_rollback, record.timeout_mins) == (True, 5)
+
+
+def test_stack_list_filters_sorts_and_pages(engine):
+    for name in ('one', 'two', 'three'):
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}))
+        engine.wait(name)
+    engine.ops.create('p1', None, 'broken', hot({'r': {
+        'type': 'OS::Heat::TestResource', 'properties': {'fail': True}}}),
+        args={'disable_rollback': True})
+    engine.wait('broken')
+    names = [s['stack_name'] for s in engine.queries.list_stacks('p1')]
+    assert names == ['broken', 'three', 'two', 'one']
+    oldest = engine.queries.list_stacks('p1', sort_dir='asc', limit=2)
+    assert [s['stack_name'] for s in oldest] == ['one', 'two']
+    page = engine.queries.list_stacks('p1', sort_dir='asc', marker=oldest[-1]['id'])
+    assert [s['stack_name'] for s in page] == ['three', 'broken']
+    assert [s['stack_name'] for s in engine.queries.list_stacks(
+        'p1', filters={'status': 'CREATE_FAILED'})] == ['broken']
+    assert [s['stack_name'] for s in engine.queries.list_stacks(
+        'p1', filters={'status': 'COMPLETE', 'name': ['one', 'broken']})] == ['one']
+    with pytest.raises(exceptions.StackNotFound):
+        engine.queries.list_stacks('p2', marker=oldest[-1]['id'])
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', sort_dir='sideways')
