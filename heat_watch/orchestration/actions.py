@@ -207,7 +207,22 @@ class StackActions:
         if name in stack.resources:
             return stack.resources[name]
         record = stack.stored[name]
-        return stack.instantiate(name, record.type)
+        try:
+            return stack.instantiate(name, record.type)
+        except exceptions.InvalidTemplate:
+            # Its type no longer resolves (a stack loaded without its
+            # template): a nested stack is still found by its id; anything
+            # else can only be forgotten.
+            from heat_watch.orchestration.resources import heat, nested
+            try:
+                self.stacks.get(record.physical_id or '')
+            except exceptions.StackNotFound:
+                cls = heat.NoneResource
+            else:
+                cls = nested.TemplateResource
+            LOG.warning('Stack %s: resource %s of unknown type %s deleted as %s',
+                        stack.id, name, record.type, cls.__name__)
+            return cls(name, record.type, stack, record.physical_id, record.data)
 
     def _delete_all(self, stack: Stack, action: str, names: set[str] | None = None,
                     remove_rows: bool = False) -> str | None:

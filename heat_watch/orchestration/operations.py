@@ -13,6 +13,8 @@ import re
 import time
 from typing import Any
 
+from oslo_log import log
+
 from heat_watch.common import exceptions
 from heat_watch.orchestration import actions, graph, records, resources, states, template
 from heat_watch.orchestration import properties as props
@@ -20,6 +22,7 @@ from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
 from heat_watch.orchestration.storage.stacks import StackRecord
 
+LOG = log.getLogger(__name__)
 _STACK_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
 
 
@@ -158,7 +161,13 @@ class Orchestrator:
 
     def _load_for_delete(self, record: StackRecord) -> Stack:
         record = self.stacks.get(record.id)  # as the takeover may have left it
-        return self.runtime.load(record)
+        try:
+            return self.runtime.load(record)
+        except exceptions.HeatWatchError as error:
+            # A stack must stay deletable even when its template no longer binds.
+            LOG.warning('Stack %s is deleted from its stored resources only: %s',
+                        record.id, error)
+            return self.runtime.load_stored(record)
 
     def delete_nested(self, stack_id: str) -> bool:
         """Delete a nested stack now, on this thread; whether it succeeded."""

@@ -151,6 +151,21 @@ class Runtime:
         stack.deadline = time.monotonic() + timeout * 60
         return stack
 
+    def load_stored(self, record: StackRecord) -> Stack:
+        """A stack whose template no longer binds, for deleting it: no
+        definitions, its stored resources only."""
+        try:
+            environment = template.parse_environment(record.environment)
+        except exceptions.HeatWatchError:
+            environment = template.parse_environment(None)
+        empty = template.parse({'heat_template_version': '2013-05-23'})
+        bound = empty.bind({}, environment, identity(record, self.region))
+        stored = {r.name: r for r in self.resources.list(record.id)}
+        stack = Stack(record, bound, environment, self, stored)
+        timeout = record.timeout_mins or self.default_timeout_mins
+        stack.deadline = time.monotonic() + timeout * 60
+        return stack
+
     # -- running actions --
 
     def submit(self, record: StackRecord, work: Callable[[], None]) -> None:

@@ -410,3 +410,23 @@ def test_stack_list_filters_sorts_and_pages(engine):
         engine.queries.list_stacks('p2', marker=oldest[-1]['id'])
     with pytest.raises(exceptions.Invalid):
         engine.queries.list_stacks('p1', sort_dir='sideways')
+
+
+def test_a_stack_whose_template_no_longer_binds_can_still_be_deleted(engine):
+    import sqlalchemy as sa
+    child = hot({'inner': {'type': 'OS::Heat::None'}})
+    identity = engine.ops.create('p1', None, 'stale', hot({
+        'a': {'type': 'OS::Heat::TestResource'},
+        'n': {'type': 'OS::Heat::Stack', 'properties': {'template': json.dumps(child)}}}))
+    engine.wait('stale')
+    nested_id = engine.resources('stale')['n']['physical_resource_id']
+    broken = hot({'a': {'type': 'OS::Heat::None'}},
+                 parameters={'needed': {'type': 'string'}})  # no value stored for it
+    with engine.runtime.stacks.engine.begin() as conn:
+        conn.execute(sa.text('UPDATE stacks SET template = :t WHERE id = :id'),
+                     {'t': json.dumps(broken), 'id': identity['stack_id']})
+    with pytest.raises(exceptions.InvalidParameter):
+        engine.runtime.load(engine.runtime.stacks.get(identity['stack_id']))
+    engine.ops.delete('p1', 'stale')
+    assert engine.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert engine.runtime.stacks.get(nested_id).state == 'DELETE_COMPLETE'
