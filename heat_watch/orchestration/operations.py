@@ -62,6 +62,12 @@ def check_request(params: Any, files: Any, args: Any) -> dict:
     return checked
 
 
+def hidden_parameters(parsed: template.Template) -> set[str]:
+    """Names of the parameters whose values are stored encrypted (NoEcho, hidden)."""
+    return {name for name, schema in parsed.parameter_schemas().items()
+            if str(schema.get('NoEcho', '')).lower() == 'true'}
+
+
 class Orchestrator:
     """The stack operations of one orchestrator."""
 
@@ -97,8 +103,7 @@ class Orchestrator:
         files = files or {}
         parsed = template.parse(body, files)
         env = template.parse_environment(environment)
-        hidden = {n for n, s in parsed.parameter_schemas().items()
-                  if str(s.get('NoEcho', '')).lower() == 'true'}
+        hidden = hidden_parameters(parsed)
         depth = 0 if owner is None else owner.nested_depth + 1
         if depth > self.runtime.max_nested_depth:
             raise exceptions.InvalidTemplate(
@@ -222,8 +227,7 @@ class Orchestrator:
             merged = self.runtime.parameters_of(record)
             merged.update(params or {})
             params = merged
-        hidden = {n for n, s in parsed.parameter_schemas().items()
-                  if str(s.get('NoEcho', '')).lower() == 'true'}
+        hidden = hidden_parameters(parsed)
         new_record = StackRecord(**dict(vars(record)))
         new_record.template = parsed.raw
         new_record.environment = env.to_dict()
