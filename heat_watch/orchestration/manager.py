@@ -95,10 +95,10 @@ class OrchestratorManager:
         return self.reads.signal(_project(ctxt), stack_ref, resource_name, details)
 
     def list_events(self, ctxt, stack_ref, resource_name=None, marker=None, limit=None,
-                    sort_dir='asc'):
+                    sort_dir='asc', nested_depth=0):
         """The stack's events."""
         return self.reads.list_events(_project(ctxt), stack_ref, resource_name, marker,
-                                      limit, sort_dir)
+                                      limit, sort_dir, nested_depth)
 
     def validate_template(self, ctxt, template, params=None, files=None, environment=None):
         """Validate a template; its parameters."""

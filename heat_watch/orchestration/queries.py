@@ -100,14 +100,21 @@ class Queries:
 
     def list_events(self, project_id: str, stack_ref: str, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
-                    sort_dir: str = 'asc') -> list[dict]:
-        """The stack's events (of one resource when named), oldest first."""
+                    sort_dir: str = 'asc', nested_depth: int = 0) -> list[dict]:
+        """The stack's events (of one resource when named; with those of
+        its nested stacks to ``nested_depth``), oldest first."""
         record = self.orchestrator.find(project_id, stack_ref)
         if resource_name is not None and resource_name != record.name:
             self.runtime.resources.get(record.id, resource_name, record.name)
-        rows = self.runtime.events.list(record.id, resource_name, marker, limit,
+        stacks = {record.id: record}
+        level = [record]
+        for _ in range(max(0, nested_depth)):
+            level = [child for parent in level for child in self.runtime.stacks.list(
+                None, owner_id=parent.id, show_deleted=True)]
+            stacks.update((child.id, child) for child in level)
+        rows = self.runtime.events.list(list(stacks), resource_name, marker, limit,
                                         newest_first=sort_dir == 'desc')
-        return [records.event(r, record) for r in rows]
+        return [records.event(r, stacks[r.stack_id]) for r in rows]
 
     def validate(self, body: Any, params: dict | None = None, files: dict | None = None,
                  environment: Any = None) -> dict:

@@ -130,11 +130,12 @@ class OrchestratorClient:
 
     def list_events(self, ctxt, stack_ref: str, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
-                    sort_dir: str = 'asc') -> list:
-        """GET /stacks/{name}/{id}/events (and /resources/{resource}/events)."""
+                    sort_dir: str = 'asc', nested_depth: int = 0) -> list:
+        """GET /stacks/{name}/{id}/events (and /resources/{resource}/events);
+        ``nested_depth`` adds the events of nested stacks."""
         return self._call(ctxt, 'list_events', stack_ref=stack_ref,
                           resource_name=resource_name, marker=marker, limit=limit,
-                          sort_dir=sort_dir)
+                          sort_dir=sort_dir, nested_depth=nested_depth)
 
     def validate_template(self, ctxt, template, params: dict | None = None,
                           files: dict | None = None, environment=None) -> dict:

@@ -64,12 +64,14 @@ class EventStore:
         with self.engine.begin() as conn:
             return insert(conn, event)
 
-    def list(self, stack_id: str, resource_name: str | None = None,
+    def list(self, stack_id: str | list[str], resource_name: str | None = None,
              marker: str | None = None, limit: int | None = None,
              newest_first: bool = False) -> list[EventRecord]:
-        """Events of a stack (of one resource when named), oldest first unless
-        ``newest_first``; ``marker`` is the uuid of the last one already seen."""
-        query = sa.select(EVENTS).where(EVENTS.c.stack_id == stack_id)
+        """Events of a stack or of several (of one resource when named),
+        oldest first unless ``newest_first``; ``marker`` is the uuid of the
+        last one already seen."""
+        stack_ids = [stack_id] if isinstance(stack_id, str) else stack_id
+        query = sa.select(EVENTS).where(EVENTS.c.stack_id.in_(stack_ids))
         if resource_name is not None:
             query = query.where(EVENTS.c.resource_name == resource_name)
         with self.engine.connect() as conn:

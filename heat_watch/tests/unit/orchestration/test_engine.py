@@ -225,6 +225,10 @@ def test_nested_stack_and_provider_template_are_stacks_with_their_owner(engine):
     nested = engine.queries.list_stacks('p1', show_nested=True)
     assert sorted(s['parent'] or '' for s in nested) == ['', shown['id'], shown['id']]
     assert len(engine.queries.list_resources('p1', 'parent', nested_depth=1)) == 4
+    with_nested = engine.queries.list_events('p1', 'parent', nested_depth=1)
+    assert {e['resource_name'] for e in with_nested} >= {'parent', 'nested', 'inner'}
+    assert 'inner' not in {e['resource_name'] for e in engine.queries.list_events(
+        'p1', 'parent')}
     engine.ops.delete('p1', 'parent')
     assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
     assert engine.queries.list_stacks('p1', show_nested=True) == []
