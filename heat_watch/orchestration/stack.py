@@ -9,6 +9,8 @@ import secrets
 import string
 from typing import TYPE_CHECKING, Any
 
+from oslo_log import log
+
 from heat_watch.common import exceptions
 from heat_watch.orchestration import resource, resources, template
 from heat_watch.orchestration.storage.resources import ResourceRecord
@@ -16,6 +18,8 @@ from heat_watch.orchestration.storage.stacks import StackRecord
 
 if TYPE_CHECKING:
     from heat_watch.orchestration.runtime import Runtime
+
+LOG = log.getLogger(__name__)
 
 def is_provider_template(type_name: str, files: dict | None) -> bool:
     """Whether a (mapped) resource type names a provider template."""
@@ -148,7 +152,9 @@ class Stack:
             item = {'output_key': name, 'description': output.description or 'No description given'}
             try:
                 item['output_value'] = output.resolve(self)
-            except exceptions.HeatWatchError as error:
+            except Exception as error:  # a plugin's failure must not fail the show
+                if not isinstance(error, exceptions.HeatWatchError):
+                    LOG.exception('Stack %s: output %s failed', self.id, name)
                 item['output_value'] = None
                 item['output_error'] = str(error)
             shown.append(item)

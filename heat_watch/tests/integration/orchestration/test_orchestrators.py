@@ -5,6 +5,7 @@ killed mid-create (the other takes the stack over and ends it FAILED with
 the reason)."""
 
 import contextlib
+import json
 import signal
 import uuid
 
@@ -17,6 +18,11 @@ from heat_watch.orchestration import rpcapi
 from heat_watch.tests.integration import base
 
 STALE_SECONDS = 2.0
+NESTED = {'heat_template_version': '2021-04-16',
+          'parameters': {'word': {'type': 'string'}},
+          'resources': {'inner': {'type': 'OS::Heat::TestResource',
+                                  'properties': {'value': {'get_param': 'word'}}}},
+          'outputs': {'echo': {'value': {'get_attr': ['inner', 'output']}}}}
 SLOW = {'heat_template_version': '2021-04-16', 'resources': {
     'first': {'type': 'OS::Heat::TestResource'},
     'slow': {'type': 'OS::Heat::TestResource', 'depends_on': ['first'],
@@ -95,21 +101,29 @@ def test_stacks_are_created_updated_and_deleted_over_rabbitmq(cluster):
                     'a': {'type': 'OS::Heat::TestResource',
                           'properties': {'value': {'get_param': 'v'}}},
                     'server': {'type': 'OS::Nova::Server',
-                               'properties': {'image': 'cirros', 'flavor': 'm1.tiny'}}},
-                'outputs': {'out': {'value': {'get_attr': ['a', 'output']}}}}
+                               'properties': {'image': 'cirros', 'flavor': 'm1.tiny'}},
+                    'nested': {'type': 'OS::Heat::Stack', 'properties': {
+                        'template': json.dumps(NESTED),
+                        'parameters': {'word': {'get_attr': ['a', 'output']}}}}},
+                'outputs': {'out': {'value': {'get_attr': ['a', 'output']}},
+                            'nested': {'value': {'get_attr': ['nested', 'outputs', 'echo']}}}}
     identity = client.create_stack(ctxt, 'remote', template, params={'v': 'one'})
     shown = _wait(client, ctxt, identity['stack_id'])
     assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
-    assert shown['outputs'][0]['output_value'] == 'one'
+    assert {o['output_key']: o['output_value'] for o in shown['outputs']} == {
+        'out': 'one', 'nested': 'one'}
+    assert len(client.list_stacks(ctxt, show_nested=True)) == 2
     client.update_stack(ctxt, 'remote', params={'v': 'two'}, patch=True)
     shown = _wait(client, ctxt, 'remote')
     assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
-    assert shown['outputs'][0]['output_value'] == 'two'
+    assert {o['output_key']: o['output_value'] for o in shown['outputs']} == {
+        'out': 'two', 'nested': 'two'}
     assert len(client.list_events(ctxt, 'remote')) >= 10
     with pytest.raises(exceptions.StackNotFound):
         client.show_stack(_ctxt(), 'remote')
     client.delete_stack(ctxt, 'remote')
     assert _wait(client, ctxt, identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert client.list_stacks(ctxt, show_nested=True) == []
 
 
 def test_racing_orchestrators_never_share_a_stack_and_a_killed_one_is_taken_over(cluster):
