@@ -20,6 +20,7 @@ from heat_watch.orchestration.resource import Resource
 from heat_watch.orchestration.stack import Stack, ValidationContext
 from heat_watch.orchestration.storage.events import EventRecord
 from heat_watch.orchestration.storage.resources import ResourceRecord
+from heat_watch.orchestration.storage.util import now_ms
 
 if TYPE_CHECKING:
     from heat_watch.orchestration.runtime import Runtime
@@ -246,9 +247,15 @@ class StackActions:
             self.set_stack_state(stack, states.DELETE, states.FAILED,
                                  'Resource DELETE failed: %s' % failed)
             return False
-        self.set_stack_state(stack, states.DELETE, states.COMPLETE,
-                             'Stack DELETE completed successfully')
-        self.stacks.update(stack.id, self.runtime.engine_id, deleted_at=int(time.time() * 1000))
+        reason = 'Stack DELETE completed successfully'
+        # One write: the state, its event, and the name freed.
+        if not self.stacks.update(stack.id, self.runtime.engine_id, EventRecord(
+                stack.id, stack.name, STACK_TYPE, stack.id, states.DELETE, states.COMPLETE,
+                reason), action=states.DELETE, status=states.COMPLETE, status_reason=reason,
+                deleted_at=now_ms()):
+            raise LockLost(stack_id=stack.id)
+        stack.record.action, stack.record.status = states.DELETE, states.COMPLETE
+        stack.record.status_reason = reason
         return True
 
     def update(self, old: Stack, new: Stack, action: str = states.UPDATE) -> str | None:
@@ -274,7 +281,12 @@ class StackActions:
             # A failed resource (or one an engine left when it went down)
             # is made again, as Heat does.
             return self.replace_resource(stack, name, action)
-        properties, metadata = self._resolve(stack, name, rsrc)
+        try:
+            properties, metadata = self._resolve(stack, name, rsrc)
+        except Exception as error:
+            reason = failure_reason(name, error)
+            self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
+            raise ResourceActionError(reason=reason) from error
         changed = rsrc.changed_properties(properties)
         if metadata != stored.rsrc_metadata:
             stored.rsrc_metadata = metadata

@@ -7,11 +7,15 @@ its properties as the template's parameters and shows its outputs as its
 attributes.
 """
 
+import hashlib
 from typing import Any
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import properties as props
 from heat_watch.orchestration import resource, states
+
+# Among the changed properties of a provider resource: its template changed.
+TEMPLATE_CHANGE = '(template)'
 
 
 class _Nested(resource.Resource):
@@ -97,14 +101,27 @@ class TemplateResource(_Nested):
     def needs_replacement(self, changed: set[str]) -> bool:
         return False
 
+    def _digest(self) -> str:
+        return hashlib.sha256(str(self._template_body()).encode()).hexdigest()
+
+    def changed_properties(self, new_properties: dict) -> set[str]:
+        """The properties that changed; a changed provider template (the
+        file sent with the update) counts as a change too."""
+        changed = super().changed_properties(new_properties)
+        if self.data.get('template_digest') != self._digest():
+            changed.add(TEMPLATE_CHANGE)
+        return changed
+
     def _params(self) -> dict:
         return {k: v for k, v in self.properties.items() if v is not None}
 
     def handle_create(self) -> None:
+        self.data['template_digest'] = self._digest()
         self._create(self._template_body(), self._params())
 
     def handle_update(self, new_properties: dict, changed: set[str]) -> None:
         self.properties = new_properties
+        self.data['template_digest'] = self._digest()
         self._update(self._template_body(), self._params())
 
     def get_attribute(self, name: str) -> Any:

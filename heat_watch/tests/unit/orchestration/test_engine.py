@@ -434,3 +434,31 @@ def test_a_stack_whose_template_no_longer_binds_can_still_be_deleted(engine):
     engine.ops.delete('p1', 'stale')
     assert engine.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
     assert engine.runtime.stacks.get(nested_id).state == 'DELETE_COMPLETE'
+
+
+def test_a_changed_provider_template_updates_its_nested_stack(engine):
+    def child(value):
+        return json.dumps(hot({'inner': {'type': 'OS::Heat::TestResource',
+                                         'properties': {'value': value}}},
+                              outputs={'echo': {'value': {'get_attr': ['inner', 'output']}}}))
+
+    body = hot({'p': {'type': 'echo.yaml'}},
+               outputs={'echo': {'value': {'get_attr': ['p', 'echo']}}})
+    engine.ops.create('p1', None, 'file', body, files={'echo.yaml': child('first')})
+    assert engine.wait('file')['outputs'][0]['output_value'] == 'first'
+    engine.ops.update('p1', 'file', body, files={'echo.yaml': child('second')})
+    shown = engine.wait('file')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'second'
+
+
+def test_a_property_that_no_longer_resolves_fails_the_resource_on_update(engine):
+    engine.ops.create('p1', None, 'badupd', hot({'r': {'type': 'OS::Heat::RandomString'}}))
+    engine.wait('badupd')
+    engine.ops.update('p1', 'badupd', hot({'r': {
+        'type': 'OS::Heat::RandomString',
+        'properties': {'character_classes': [{'class': 'emoji'}]}}}),
+        args={'disable_rollback': True})
+    shown = engine.wait('badupd')
+    assert shown['stack_status'] == 'UPDATE_FAILED'
+    assert 'unknown class emoji' in shown['stack_status_reason']
