@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, states
+from heat_watch.orchestration import graph, sealing, states
 from heat_watch.orchestration.resource import Resource
 from heat_watch.orchestration.stack import Stack, ValidationContext
 from heat_watch.orchestration.storage.events import EventRecord
@@ -75,12 +75,24 @@ class StackActions:
         (LockLost when the stack is no longer ours)."""
         record = stack.stored[name]
         event = EventRecord(stack.id, name, record.type, rsrc.physical_id, action, status,
-                            reason, rsrc.properties if snapshot else None)
+                            reason, sealing.mask(rsrc.properties, stack.secrets)
+                            if snapshot else None)
         record.action, record.status, record.status_reason = action, status, reason
         record.physical_id, record.data = rsrc.physical_id, rsrc.data
         record.properties = rsrc.properties
-        if not self.resources.write_state(record, self.runtime.engine_id, event):
+        if not self.resources.write_state(record, self.runtime.engine_id, event,
+                                          **self._sealed(stack, rsrc)):
             raise LockLost(stack_id=stack.id)
+
+    def _sealed(self, stack: Stack, rsrc: Resource) -> dict:
+        """The properties and data of a resource as stored: secrets sealed."""
+        properties = rsrc.properties
+        if sealing.holds(properties, stack.secrets):
+            properties = sealing.seal(self.runtime.box, properties)
+        data = {key: sealing.seal(self.runtime.box, value)
+                if key in rsrc.secret_data or sealing.holds(value, stack.secrets)
+                else value for key, value in rsrc.data.items()}
+        return {'properties': properties, 'data': data}
 
     def check_lock(self, stack: Stack) -> None:
         """LockLost when another engine took the stack over."""

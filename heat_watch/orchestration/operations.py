@@ -90,8 +90,8 @@ class Orchestrator:
         bound = parsed.bind(params, env, template.StackIdentity(
             record.name, record.id, record.project_id, self.runtime.region))
         bound.validate(self.known_type(files))
-        stored = {r.name: r for r in self.runtime.resources.list(record.id)}
-        stack = Stack(record, bound, env, self.runtime, stored)
+        stack = Stack(record, bound, env, self.runtime,
+                      self.runtime.stored_resources(record.id))
         actions.validate_properties(stack)
         return stack
 

@@ -26,6 +26,8 @@ class Resource:
     properties_schema: dict[str, props.Property] = {}
     #: Name -> description: what get_attr / Fn::GetAtt may read.
     attributes_schema: dict[str, str] = {}
+    #: Keys of ``data`` that are secrets: stored encrypted.
+    secret_data: tuple[str, ...] = ()
     description = ''
 
     def __init__(self, name: str, type_name: str, stack: Stack,

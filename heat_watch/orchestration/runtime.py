@@ -15,12 +15,12 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import crypto, exceptions, ids
-from heat_watch.orchestration import actions, compute, locks, states, template
+from heat_watch.orchestration import actions, compute, locks, sealing, states, template
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
 from heat_watch.orchestration.storage.locks import LockStore
-from heat_watch.orchestration.storage.resources import ResourceStore
+from heat_watch.orchestration.storage.resources import ResourceRecord, ResourceStore
 from heat_watch.orchestration.storage.signals import SignalStore
 from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 from heat_watch.orchestration.storage.util import now_ms
@@ -142,10 +142,19 @@ class Runtime:
         values = self.parameters_of(record) if params is None else params
         return parsed.bind(values, environment, identity(record, self.region)), environment
 
+    def stored_resources(self, stack_id: str) -> dict[str, ResourceRecord]:
+        """A stack's resource rows by name, their sealed values opened."""
+        stored = {}
+        for row in self.resources.list(stack_id):
+            row.properties = sealing.unseal(self.box, row.properties)
+            row.data = {k: sealing.unseal(self.box, v) for k, v in row.data.items()}
+            stored[row.name] = row
+        return stored
+
     def load(self, record: StackRecord, **overrides) -> Stack:
         """A stored stack ready to act on (its resources' stored state loaded)."""
         bound, environment = self.bind(record, **overrides)
-        stored = {r.name: r for r in self.resources.list(record.id)}
+        stored = self.stored_resources(record.id)
         stack = Stack(record, bound, environment, self, stored)
         timeout = record.timeout_mins or self.default_timeout_mins
         stack.deadline = time.monotonic() + timeout * 60
@@ -160,7 +169,7 @@ class Runtime:
             environment = template.parse_environment(None)
         empty = template.parse({'heat_template_version': '2013-05-23'})
         bound = empty.bind({}, environment, identity(record, self.region))
-        stored = {r.name: r for r in self.resources.list(record.id)}
+        stored = self.stored_resources(record.id)
         stack = Stack(record, bound, environment, self, stored)
         timeout = record.timeout_mins or self.default_timeout_mins
         stack.deadline = time.monotonic() + timeout * 60

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import resource, resources, template
+from heat_watch.orchestration import resource, resources, sealing, template
 from heat_watch.orchestration.storage.resources import ResourceRecord
 from heat_watch.orchestration.storage.stacks import StackRecord
 
@@ -45,6 +45,8 @@ class Stack:
         # When the running action gives up (time.monotonic()); set per action.
         self.deadline = float('inf')
         self._requires: dict[str, set[str]] | None = None
+        # Values of hidden parameters: sealed in storage, masked in events.
+        self.secrets = sealing.secrets_of(bound.parameters, bound.hidden_parameters)
         self.stored: dict[str, ResourceRecord] = dict(stored or {})
         self.resources: dict[str, resource.Resource] = {}
         for name, definition in self.definitions.items():

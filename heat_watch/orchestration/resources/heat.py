@@ -76,6 +76,7 @@ class RandomString(resource.Resource):
         'salt': props.Property(props.STRING, 'Changing it makes a new string.'),
     }
     attributes_schema = {'value': 'The random string.'}
+    secret_data = ('value',)
 
     def _pools(self) -> list[tuple[str, int]]:
         pools = []

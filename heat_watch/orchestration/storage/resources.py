@@ -119,13 +119,14 @@ class ResourceStore:
                          .values(_encode(values)))
 
     def write_state(self, record: ResourceRecord, engine_id: str,
-                    event: events.EventRecord) -> bool:
-        """Write a resource's state, physical id and documents and record
-        their event in one transaction, only while ``engine_id`` holds the
-        stack's lock (one statement checks and writes). Returns whether it
-        was written."""
-        values = _encode({name: getattr(record, name) for name in _STATE_COLUMNS
-                          if name != 'updated_at'})
+                    event: events.EventRecord, **stored: Any) -> bool:
+        """Write a resource's state, physical id and documents (``stored``
+        overrides some: their sealed forms) and record their event in one
+        transaction, only while ``engine_id`` holds the stack's lock (one
+        statement checks and writes). Returns whether it was written."""
+        values = {name: getattr(record, name) for name in _STATE_COLUMNS
+                  if name != 'updated_at'}
+        values = _encode(dict(values, **stored))
         values.update(updated_at=now_ms(), _id=record.id, _stack_id=record.stack_id,
                       _engine_id=engine_id)
         with self.engine.begin() as conn:

@@ -462,3 +462,41 @@ def test_a_property_that_no_longer_resolves_fails_the_resource_on_update(engine)
     shown = engine.wait('badupd')
     assert shown['stack_status'] == 'UPDATE_FAILED'
     assert 'unknown class emoji' in shown['stack_status_reason']
+
+
+def test_secrets_are_sealed_in_the_database_and_masked_in_events(engine):
+    body = hot({'pw': {'type': 'OS::Heat::RandomString', 'properties': {'length': 24}},
+                'app': {'type': 'OS::Heat::TestResource',
+                        'properties': {'value': {'str_replace': {
+                            'template': 'user:$secret', 'params': {
+                                '$secret': {'get_param': 'db_password'}}}}}}},
+               outputs={'pw': {'value': {'get_attr': ['pw', 'value']}},
+                        'app': {'value': {'get_attr': ['app', 'output']}}},
+               parameters={'db_password': {'type': 'string', 'hidden': True}})
+    identity = engine.ops.create('p1', None, 'secretive', body,
+                                 params={'db_password': 'hunter2-very-secret'})
+    shown = engine.wait('secretive')
+    outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
+    assert outputs['app'] == 'user:hunter2-very-secret'
+    password = outputs['pw']
+    assert len(password) == 24
+    with engine.runtime.stacks.engine.connect() as conn:
+        stored = ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM resources').all() for v in row)
+        stored += ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM events').all() for v in row)
+        stored += ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM stacks').all() for v in row)
+    assert 'hunter2' not in stored
+    assert password not in stored
+    snapshots = [e['resource_properties'] for e in engine.queries.list_events(
+        'p1', 'secretive', resource_name='app') if e['resource_properties']]
+    assert snapshots[-1]['value'] == 'user:******'
+    # Read back after a restart of the engine: the sealed values open again.
+    engine.runtime.default_timeout_mins = 60
+    reloaded = engine.runtime.load(engine.runtime.stacks.get(identity['stack_id']))
+    assert reloaded.resources['pw'].get_reference_id() == password
+    engine.ops.update('p1', 'secretive', None, params={}, patch=True)
+    assert engine.wait('secretive')['stack_status'] == 'UPDATE_COMPLETE'
+    events = engine.events('secretive')
+    assert ('app', 'UPDATE', 'IN_PROGRESS') not in events  # nothing changed
