@@ -110,6 +110,15 @@ def test_a_local_server_runs_its_user_data_until_deleted(client, ctxt, deploymen
     assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
     [server] = client.list_resources(ctxt, 'srv')
     server_id = server['physical_resource_id']
+    try:
+        _check_local_server(client, ctxt, deployment, server_id, shown['id'])
+    finally:  # never leave the script running, whatever failed
+        orchestrator = next(s for s in deployment.services
+                            if s.name == 'heat-watch-orchestrator')
+        orchestrator.runtime.compute.delete_server(server_id)
+
+
+def _check_local_server(client, ctxt, deployment, server_id, stack_id):
     directory = os.path.join(deployment.conf.state_path, 'servers', server_id)
     booted = os.path.join(directory, 'booted.txt')
     deadline = time.monotonic() + 10
@@ -123,5 +132,5 @@ def test_a_local_server_runs_its_user_data_until_deleted(client, ctxt, deploymen
     attributes = client.show_resource(ctxt, 'srv', 'server')['attributes']
     assert attributes['status'] == 'ACTIVE'
     client.delete_stack(ctxt, 'srv')
-    assert wait(client, ctxt, shown['id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert wait(client, ctxt, stack_id)['stack_status'] == 'DELETE_COMPLETE'
     assert not os.path.exists(directory)
