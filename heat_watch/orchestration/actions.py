@@ -303,6 +303,7 @@ class StackActions:
         if metadata != stored.rsrc_metadata:
             stored.rsrc_metadata = metadata
             self.resources.update(stored.id, rsrc_metadata=metadata)
+            rsrc.handle_metadata_update(metadata)
         requires = sorted(stack.requires()[name])
         if requires != stored.requires:
             self.resources.update(stored.id, requires=requires)

@@ -81,6 +81,9 @@ class Resource:
         """Whether the update started by handle_update is done."""
         return True
 
+    def handle_metadata_update(self, metadata: Any) -> None:
+        """The resource's template metadata changed (already stored)."""
+
     def handle_delete(self) -> Any:
         """Start deleting the physical resource."""
         return None

@@ -111,6 +111,18 @@ class LocalDriver(compute.ComputeDriver):
         return compute.ServerInfo(server_id, state['name'], status,
                                   {'local': [{'addr': '127.0.0.1', 'version': 4}]})
 
+    def set_metadata(self, server_id: str, metadata: dict) -> None:
+        path = os.path.join(self._directory(server_id), 'metadata.json')
+        try:
+            with open(path) as current:
+                document = json.load(current)
+        except (OSError, ValueError):
+            return  # the server is gone
+        document['metadata'] = metadata
+        # Replaced whole: a script reading it never sees half a file.
+        self._write(path + '.new', json.dumps(document, indent=2))
+        os.replace(path + '.new', path)
+
     def delete_server(self, server_id: str) -> None:
         state = self._state(server_id)
         if state is None:

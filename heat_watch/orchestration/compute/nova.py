@@ -118,6 +118,10 @@ class NovaDriver(compute.ComputeDriver):
                                   _STATUSES.get(server.status, compute.BUILD),
                                   server.addresses or {}, fault)
 
+    def set_metadata(self, server_id: str, metadata: dict) -> None:
+        self._call('set server metadata', self._conn().compute.set_server_metadata,
+                   server_id, **_metadata(metadata))
+
     def delete_server(self, server_id: str) -> None:
         self._call('delete server', self._conn().compute.delete_server, server_id,
                    ignore_missing=True)

@@ -64,6 +64,10 @@ def test_a_local_server_runs_its_script_with_metadata_and_credentials(conf):
     with open(os.path.join(directory, 'metadata.json')) as text:
         assert json.load(text)['metadata'] == {'role': 'web'}
     assert 'out of %s' % server_id in _wait_for(os.path.join(directory, 'console.log'))
+    driver.set_metadata(server_id, {'role': 'db'})
+    with open(os.path.join(directory, 'metadata.json')) as text:
+        document = json.load(text)
+    assert (document['metadata'], document['name']) == ({'role': 'db'}, 'web')
     driver.delete_server(server_id)
     assert driver.get_server(server_id) is None
     assert not os.path.exists(directory)

@@ -118,3 +118,11 @@ def test_an_unknown_image_fails_the_resource_with_its_name(cloud, driver):
     with pytest.raises(exceptions.ResourceFailure) as raised:
         driver.create_server(compute.ServerSpec('web', 'nope', 'm1.tiny'))
     assert 'image nope' in str(raised.value)
+
+
+def test_metadata_is_set_on_the_server(cloud, driver):
+    cloud.post(NOVA + '/servers/srv-1/metadata', json={'metadata': {'tier': 'db'}})
+    driver.set_metadata('srv-1', {'tier': 'db', 'huge': 'x' * 300})
+    [call] = [r for r in cloud.request_history if r.url.endswith('/servers/srv-1/metadata')]
+    assert call.method == 'POST'
+    assert call.json() == {'metadata': {'tier': 'db'}}

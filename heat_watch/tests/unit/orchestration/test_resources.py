@@ -109,3 +109,23 @@ def test_a_server_that_goes_to_error_fails_with_the_fault(engine, monkeypatch):
     shown = engine.wait('err')
     assert shown['stack_status'] == 'CREATE_FAILED'
     assert 'No valid host was found' in shown['stack_status_reason']
+
+
+def test_server_metadata_changes_reach_the_server_in_place(engine):
+    def body(tier, note):
+        return {'heat_template_version': '2021-04-16', 'resources': {'vm': {
+            'type': 'OS::Nova::Server', 'metadata': {'note': note},
+            'properties': {'image': 'cirros', 'flavor': 'm1.tiny',
+                           'metadata': {'tier': tier}}}}}
+
+    engine.ops.create('p1', None, 'meta', body('web', 'one'))
+    engine.wait('meta')
+    [server_id] = engine.runtime.compute.servers
+    engine.ops.update('p1', 'meta', body('db', 'two'))
+    shown = engine.wait('meta')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    assert list(engine.runtime.compute.servers) == [server_id]
+    metadata = engine.runtime.compute.servers[server_id][0].metadata
+    assert metadata['tier'] == 'db'
+    assert metadata['resource_metadata'] == {'note': 'two'}
+    assert engine.queries.resource_metadata('p1', 'meta', 'vm') == {'note': 'two'}
