@@ -119,9 +119,12 @@ class TestResource(resource.Resource):
                                                'resource.'),
         'fail': props.Property(props.BOOLEAN, 'Fail the action.', default=False,
                                update_allowed=True),
-        'client_name': props.Property(props.STRING, 'Client for entity_name (unused here).',
+        'client_name': props.Property(props.STRING, 'Client that Heat asks about '
+                                      'entity_name; accepted, not consulted here (no '
+                                      'OpenStack clients in the engine).',
                                       default='', update_allowed=True),
-        'entity_name': props.Property(props.STRING, 'Entity to check (unused here).',
+        'entity_name': props.Property(props.STRING, 'Entity Heat checks through '
+                                      'client_name; accepted, not consulted here.',
                                       default='', update_allowed=True),
         'wait_secs': props.Property(props.NUMBER, 'Seconds every action waits.',
                                     default=0, update_allowed=True),
@@ -130,7 +133,9 @@ class TestResource(resource.Resource):
                                            update_allowed=True),
         'attr_wait_secs': props.Property(props.NUMBER, 'Seconds reading the output '
                                          'attribute waits.', default=0, update_allowed=True),
-        'constraint_prop_secs': props.Property(props.NUMBER, 'Seconds validation waits.',
+        'constraint_prop_secs': props.Property(props.NUMBER, 'Seconds the validation of '
+                                               'this property waits in Heat; accepted, '
+                                               'validation does not wait here.',
                                                default=0, update_allowed=True),
     }
     attributes_schema = {'output': 'The value of the value property.'}
