@@ -122,6 +122,8 @@ class StackActions:
             if self.runtime.stopping.is_set():
                 raise exceptions.ResourceFailure(
                     reason='Engine %s stopped' % self.runtime.engine_id)
+            if self.runtime.is_cancelled(stack):
+                raise exceptions.ResourceFailure(reason='Operation cancelled')
             if now - checked_lock > 1.0:  # a long wait stops once taken over
                 self.check_lock(stack)
                 checked_lock = now
@@ -199,8 +201,10 @@ class StackActions:
             return
         self.set_stack_state(stack, states.CREATE, states.FAILED,
                              'Resource CREATE failed: %s' % failed)
-        # A stopping engine leaves the rollback to a later delete.
-        if not stack.record.disable_rollback and not self.runtime.stopping.is_set():
+        # A stopping engine leaves the rollback to a later delete; a
+        # cancelled create is followed by the delete that cancelled it.
+        if not stack.record.disable_rollback and not self.runtime.stopping.is_set() \
+                and not self.runtime.is_cancelled(stack):
             self.rollback_create(stack)
 
     def rollback_create(self, stack: Stack) -> None:

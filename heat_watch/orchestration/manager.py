@@ -105,6 +105,14 @@ class OrchestratorManager:
         _project(ctxt)
         return self.reads.validate(template, params, files, environment)
 
+    def cancel_stack(self, ctxt, stack_id, engine_id):
+        """Stop this orchestrator's operation on a stack (asked by another
+        orchestrator that deletes the stack)."""
+        if not ctxt.is_admin:
+            raise exceptions.AuthenticationFailed(reason='only orchestrators cancel')
+        if engine_id == self.ops.runtime.engine_id:
+            self.ops.runtime.cancel(stack_id)
+
     def list_resource_types(self, ctxt):
         """Every resource type."""
         return self.reads.list_resource_types()

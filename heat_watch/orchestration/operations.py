@@ -16,7 +16,15 @@ from typing import Any
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import actions, graph, records, resources, states, template
+from heat_watch.orchestration import (
+    actions,
+    cancelling,
+    graph,
+    records,
+    resources,
+    states,
+    template,
+)
 from heat_watch.orchestration import properties as props
 from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
@@ -145,6 +153,7 @@ class Orchestrator:
                               {'disable_rollback': True,
                                'timeout_mins': parent.record.timeout_mins},
                               owner=parent.record)
+        stack.operation = parent.operation
         self._store(stack)
         try:
             self.runtime.actions.create(stack)
@@ -153,9 +162,10 @@ class Orchestrator:
         return stack
 
     def delete(self, project_id: str, stack_ref: str) -> None:
-        """Delete a stack (and its nested stacks) in the background."""
+        """Delete a stack (and its nested stacks) in the background; an
+        operation still running on it is cancelled first."""
         record = self.stacks.find(project_id, stack_ref)
-        self.runtime.locker.acquire(record.id, record.name)
+        cancelling.acquire_cancelling(self.runtime, record)
         try:
             stack = self._load_for_delete(record)
             self.runtime.actions.start_delete(stack)
@@ -174,7 +184,7 @@ class Orchestrator:
                         record.id, error)
             return self.runtime.load_stored(record)
 
-    def delete_nested(self, stack_id: str) -> bool:
+    def delete_nested(self, parent: Stack, stack_id: str) -> bool:
         """Delete a nested stack now, on this thread; whether it succeeded."""
         try:
             record = self.stacks.get(stack_id)
@@ -183,7 +193,9 @@ class Orchestrator:
         if record.deleted_at:
             return True
         with self.runtime.locker.held(record.id, record.name):
-            return self.runtime.actions.delete(self._load_for_delete(record))
+            stack = self._load_for_delete(record)
+            stack.operation = parent.operation
+            return self.runtime.actions.delete(stack)
 
     def update(self, project_id: str, stack_ref: str, body: Any = None,
                params: dict | None = None, files: dict | None = None,
@@ -263,7 +275,8 @@ class Orchestrator:
             return
         run.set_stack_state(new, states.UPDATE, states.FAILED,
                             'Resource UPDATE failed: %s' % failed)
-        if new_record.disable_rollback or self.runtime.stopping.is_set():
+        if new_record.disable_rollback or self.runtime.stopping.is_set() \
+                or self.runtime.is_cancelled(new):
             return
         # Roll back: the old definitions against what exists now.
         run.set_stack_state(new, states.ROLLBACK, states.IN_PROGRESS, 'Stack ROLLBACK started')
@@ -272,7 +285,7 @@ class Orchestrator:
             if name in back.resources and back.stored.get(name) is not None \
                     and rsrc.physical_id:
                 back.resources[name] = rsrc
-        back.deadline = new.deadline
+        back.deadline, back.operation = new.deadline, new.operation
         failed = run.update(new, back, states.ROLLBACK)
         if failed is None:
             self.stacks.update(new.id, self.runtime.engine_id, template=old.record.template,
@@ -284,13 +297,14 @@ class Orchestrator:
             run.set_stack_state(new, states.ROLLBACK, states.FAILED,
                                 'Resource ROLLBACK failed: %s' % failed)
 
-    def update_nested(self, stack_id: str, body: Any, params: dict,
+    def update_nested(self, parent: Stack, stack_id: str, body: Any, params: dict,
                       files: dict | None = None) -> str | None:
         """Update a nested stack now, on this thread; the failure, if any."""
         record = self.stacks.get(stack_id)
         with self.runtime.locker.held(record.id, record.name):
             old, new = self._prepare_update(record, body, params, files,
                                             record.environment, {}, False)
+            old.operation = new.operation = parent.operation
             self._run_update(old, new)
             current = self.stacks.get(stack_id)
         return None if current.status == states.COMPLETE else current.status_reason

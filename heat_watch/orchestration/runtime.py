@@ -53,6 +53,10 @@ OPTS = [
                  help='Seconds a stopping orchestrator lets running stack operations '
                       'finish; those still running then fail ("Engine <id> stopped") '
                       'and their stacks are unlocked.'),
+    cfg.FloatOpt('cancel_wait', default=30.0, min=0,
+                 help='Seconds a delete waits for the operation it cancels (a create '
+                      'or update still running on the stack) to stop; keep it below '
+                      'the APIs\' rpc_timeout.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region the templates see (AWS::Region).'),
 ]
@@ -98,6 +102,9 @@ class Runtime:
         self.stopping = threading.Event()
         self._running: set[concurrent.futures.Future] = set()
         self._running_lock = threading.Lock()
+        self.cancel_wait = options.cancel_wait
+        # Stacks whose running operation is asked to stop.
+        self._cancelled: set[str] = set()
         self.orchestrator = None  # set by operations.Orchestrator
 
     # -- secrets --
@@ -190,11 +197,21 @@ class Runtime:
                 LOG.exception('Stack %s: %s failed', record.id, record.action)
                 self.fail_quietly(record, 'Internal error: see the orchestrator log')
             finally:
+                self._cancelled.discard(record.id)
                 self.locker.release(record.id)
         future = self._pool.submit(run)
         with self._running_lock:
             self._running.add(future)
         future.add_done_callback(self._forget)
+
+    def cancel(self, stack_id: str) -> None:
+        """Ask the operation running on a stack (here) to stop: resources
+        still waiting fail with "Operation cancelled", no rollback runs."""
+        self._cancelled.add(stack_id)
+
+    def is_cancelled(self, stack: Stack) -> bool:
+        """Whether the operation ``stack`` is part of was cancelled."""
+        return stack.operation in self._cancelled
 
     def _forget(self, future: concurrent.futures.Future) -> None:
         with self._running_lock:

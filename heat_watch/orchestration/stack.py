@@ -44,6 +44,9 @@ class Stack:
         self.definitions = bound.resources()
         # When the running action gives up (time.monotonic()); set per action.
         self.deadline = float('inf')
+        # The stack whose operation this one is part of (a nested stack's
+        # root): cancelling that operation cancels this one's too.
+        self.operation = record.id
         self._requires: dict[str, set[str]] | None = None
         # Values of hidden parameters: sealed in storage, masked in events.
         self.secrets = sealing.secrets_of(bound.parameters, bound.hidden_parameters)

@@ -32,12 +32,14 @@ class _Nested(resource.Resource):
             raise exceptions.ResourceFailure(reason=child.record.status_reason)
 
     def _update(self, body: Any, params: dict) -> None:
-        failed = self._orchestrator().update_nested(self.physical_id, body, params)
+        failed = self._orchestrator().update_nested(self.stack, self.physical_id, body,
+                                                    params)
         if failed is not None:
             raise exceptions.ResourceFailure(reason=failed)
 
     def handle_delete(self) -> None:
-        if self.physical_id and not self._orchestrator().delete_nested(self.physical_id):
+        if self.physical_id and not self._orchestrator().delete_nested(self.stack,
+                                                                       self.physical_id):
             raise exceptions.ResourceFailure(reason='the nested stack %s could not be deleted'
                                              % self.physical_id)
 

@@ -60,6 +60,12 @@ class LockStore:
                 ENGINES.c.heartbeat_at < now_ms() - older_than_ms,
                 ENGINES.c.engine_id.not_in(held))).rowcount
 
+    def host_of(self, engine_id: str) -> str | None:
+        """The host (RPC server name) of an engine that beats."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(ENGINES.c.host)
+                                .where(ENGINES.c.engine_id == engine_id)).scalar()
+
     def holder(self, stack_id: str) -> str | None:
         """The engine holding the stack's lock, if any."""
         with self.engine.connect() as conn:

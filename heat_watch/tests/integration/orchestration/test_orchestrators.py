@@ -126,6 +126,31 @@ def test_stacks_are_created_updated_and_deleted_over_rabbitmq(cluster):
     assert client.list_stacks(ctxt, show_nested=True) == []
 
 
+def test_a_delete_cancels_a_create_whichever_orchestrator_runs_it(cluster):
+    client, ctxt, engine = cluster['client'], _ctxt(), cluster['db']
+    cancelled = {'heat_template_version': '2021-04-16', 'resources': {
+        'slow': {'type': 'OS::Heat::TestResource',
+                 'properties': {'action_wait_secs': {'create': 60}}}}}
+    # Several stacks: the deletes land on one orchestrator or the other, so
+    # that some cancel their create over RPC on the other one.
+    ids = [client.create_stack(ctxt, 'hurried-%d' % i, cancelled)['stack_id']
+           for i in range(4)]
+    holders = {_holder(engine, stack_id) for stack_id in ids}
+    # The two orchestrators take the calls in turn: one call more shifts the
+    # turns so that each delete goes to the orchestrator not running the create.
+    client.list_stacks(ctxt)
+    for stack_id in ids:
+        client.delete_stack(ctxt, stack_id)
+    for stack_id in ids:
+        shown = _wait(client, ctxt, stack_id, timeout=30)
+        assert shown['stack_status'] == 'DELETE_COMPLETE', shown['stack_status_reason']
+        reasons = [e['resource_status_reason'] for e in client.list_events(ctxt, stack_id)
+                   if e['resource_status'] == 'FAILED']
+        assert any('Operation cancelled' in reason for reason in reasons), reasons
+    assert None not in holders
+    assert any('Asking orchestrator' in d.output() for d in cluster['daemons'])
+
+
 def test_racing_orchestrators_never_share_a_stack_and_a_killed_one_is_taken_over(cluster):
     client, ctxt, engine = cluster['client'], _ctxt(), cluster['db']
     identity = client.create_stack(ctxt, 'contested', SLOW)
@@ -135,7 +160,7 @@ def test_racing_orchestrators_never_share_a_stack_and_a_killed_one_is_taken_over
     # Both orchestrators answer requests on the topic: each is refused.
     for _ in range(6):
         with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
-            client.delete_stack(ctxt, stack_id)
+            client.update_stack(ctxt, stack_id, SLOW)
         assert _holder(engine, stack_id) == holder
     base.wait_until(lambda: any(r['resource_name'] == 'slow'
                                 and r['resource_status'] == 'IN_PROGRESS'

@@ -242,14 +242,38 @@ def test_random_string_honours_character_classes():
     assert set(value) <= set('ABC0123')
 
 
-def test_a_second_operation_on_a_busy_stack_is_a_conflict(engine):
+def test_an_update_of_a_busy_stack_is_a_conflict(engine):
     engine.ops.create('p1', None, 'busy', hot({'r': {'type': 'OS::Heat::TestResource',
                                                       'properties': {'wait_secs': 1}}}))
     with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
         engine.ops.update('p1', 'busy', hot({'r': {'type': 'OS::Heat::None'}}))
-    with pytest.raises(exceptions.StackLocked):
-        engine.ops.delete('p1', 'busy')
     assert engine.wait('busy')['stack_status'] == 'CREATE_COMPLETE'
+
+
+def test_a_delete_cancels_the_create_still_running_nested_stacks_too(engine):
+    slow = {'type': 'OS::Heat::TestResource',
+            'properties': {'action_wait_secs': {'create': 30}}}
+    child = hot({'slow': slow})
+    identity = engine.ops.create('p1', None, 'hurry', hot({
+        'fast': {'type': 'OS::Heat::TestResource'},
+        'slow': slow,
+        'nested': {'type': 'OS::Heat::Stack', 'properties': {'template': json.dumps(child)}},
+    }))
+    deadline = time.monotonic() + 10
+    while len(engine.queries.list_stacks('p1', show_nested=True)) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started = time.monotonic()
+    engine.ops.delete('p1', 'hurry')
+    shown = engine.wait(identity['stack_id'])
+    assert time.monotonic() - started < 10
+    assert shown['stack_status'] == 'DELETE_COMPLETE'
+    events = engine.queries.list_events('p1', identity['stack_id'])
+    [failed] = [e for e in events if e['resource_name'] == 'hurry'
+                and e['resource_status'] == 'FAILED']
+    assert 'Operation cancelled' in failed['resource_status_reason']
+    assert not any(e['resource_action'] == 'ROLLBACK' for e in events)
+    assert engine.queries.list_stacks('p1', show_nested=True) == []
     assert threading.active_count() > 0
 
 

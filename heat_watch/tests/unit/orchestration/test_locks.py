@@ -36,7 +36,7 @@ def test_a_live_engine_keeps_its_stack(two_engines):
         'heat_template_version': '2021-04-16',
         'resources': {'r': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 1}}}})
     with pytest.raises(exceptions.StackLocked) as raised:
-        second.ops.delete('p1', 'held')
+        second.ops.update('p1', 'held', {'heat_template_version': '2021-04-16'})
     assert 'engine-a' in str(raised.value)
     assert first.runtime.lock_store.holder(identity['stack_id']) == 'engine-a'
     assert second.runtime.take_over_stale() == []
