@@ -153,8 +153,11 @@ class Runtime:
         """A stack's resource rows by name, their sealed values opened."""
         stored = {}
         for row in self.resources.list(stack_id):
-            row.properties = sealing.unseal(self.box, row.properties)
-            row.data = {k: sealing.unseal(self.box, v) for k, v in row.data.items()}
+            # The key is read only where something is sealed.
+            if sealing.is_sealed(row.properties):
+                row.properties = sealing.unseal(self.box, row.properties)
+            row.data = {k: sealing.unseal(self.box, v) if sealing.is_sealed(v) else v
+                        for k, v in row.data.items()}
             stored[row.name] = row
         return stored
 

@@ -24,9 +24,14 @@ def seal(box: crypto.SecretBox, value: Any) -> dict:
     return {SEALED: box.encrypt(json.dumps(value))}
 
 
+def is_sealed(value: Any) -> bool:
+    """Whether ``value`` is a sealed one."""
+    return isinstance(value, dict) and len(value) == 1 and SEALED in value
+
+
 def unseal(box: crypto.SecretBox, value: Any) -> Any:
     """The value inside a sealed one; any other value as it is."""
-    if isinstance(value, dict) and len(value) == 1 and SEALED in value:
+    if is_sealed(value):
         return json.loads(box.decrypt(value[SEALED]))
     return value
 
