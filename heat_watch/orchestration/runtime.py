@@ -261,6 +261,11 @@ class Runtime:
             taken.append(record.id)
         return taken
 
+    def forget_gone_engines(self) -> int:
+        """Remove the heartbeats of engines silent for ten staleness periods
+        that hold no lock (each start of an orchestrator adds one)."""
+        return self.lock_store.purge(10 * self.locker.stale_after_ms)
+
     def heartbeat(self) -> None:
         """Record that this orchestrator is alive."""
         self.lock_store.heartbeat(self.engine_id, self.conf.host)

@@ -39,6 +39,7 @@ class OrchestratorService(service.Service):
         ]
 
     def _take_over(self) -> None:
+        self.runtime.forget_gone_engines()
         taken = self.runtime.take_over_stale()
         if taken:
             LOG.warning('Took over %d stacks of orchestrators that are gone: %s',

@@ -98,3 +98,18 @@ def test_a_stopping_engine_fails_what_still_runs_and_unlocks_it(tmp_path):
     assert record.engine_id is None
     assert engine.runtime.stacks.find('p1', 'short').state == 'CREATE_COMPLETE'
     db.dispose_engines()
+
+
+def test_engines_long_gone_and_holding_nothing_are_forgotten(two_engines):
+    first, second = two_engines
+    identity = first.ops.create('p1', None, 'kept', {
+        'heat_template_version': '2021-04-16',
+        'resources': {'r': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 2}}}})
+    with first.runtime.lock_store.engine.begin() as conn:
+        conn.execute(locks.ENGINES.update().values(heartbeat_at=now_ms() - 3_600_000))
+    second.runtime.heartbeat()
+    # engine-a holds a lock: kept until it was taken over.
+    assert second.runtime.forget_gone_engines() == 0
+    assert second.runtime.take_over_stale() == [identity['stack_id']]
+    assert second.runtime.forget_gone_engines() == 1
+    assert second.runtime.lock_store.alive(10_000) == {'engine-b'}
