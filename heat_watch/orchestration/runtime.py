@@ -261,6 +261,15 @@ class Runtime:
             taken.append(record.id)
         return taken
 
+    def forget_previous_lives(self) -> list[str]:
+        """At start: engines of this host that are not this one are this
+        orchestrator before a restart (host names are distinct per
+        orchestrator); they are gone at once, not after engine_stale_seconds."""
+        gone = self.lock_store.forget_host(self.conf.host, self.engine_id)
+        if gone:
+            LOG.info('Earlier lives of this orchestrator are gone: %s', ', '.join(gone))
+        return gone
+
     def forget_gone_engines(self) -> int:
         """Remove the heartbeats of engines silent for ten staleness periods
         that hold no lock (each start of an orchestrator adds one)."""

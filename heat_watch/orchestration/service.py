@@ -47,6 +47,7 @@ class OrchestratorService(service.Service):
 
     def start(self) -> None:
         self.runtime.heartbeat()
+        self.runtime.forget_previous_lives()
         self._take_over()
         target = messaging.Target(topic=self.conf.orchestration.topic, server=self.conf.host)
         self._server = rpc.get_server(target, self.endpoints, self.conf)

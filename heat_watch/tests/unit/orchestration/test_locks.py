@@ -113,3 +113,19 @@ def test_engines_long_gone_and_holding_nothing_are_forgotten(two_engines):
     assert second.runtime.take_over_stale() == [identity['stack_id']]
     assert second.runtime.forget_gone_engines() == 1
     assert second.runtime.lock_store.alive(10_000) == {'engine-b'}
+
+
+def test_a_restarted_orchestrator_takes_its_earlier_life_over_at_once(tmp_path):
+    conf = make_runtime_conf(tmp_path, **{'orchestration.engine_stale_seconds': 600,
+                                          'host': 'node-1'})
+    before = Engine(conf, 'node-1-before')
+    identity = before.ops.create('p1', None, 'interrupted', SLOW)
+    after = Engine(conf, 'node-1-after')  # the same host, beating freshly
+    assert after.runtime.forget_previous_lives() == ['node-1-before']
+    assert after.runtime.take_over_stale() == [identity['stack_id']]
+    record = after.runtime.stacks.get(identity['stack_id'])
+    assert record.state == 'CREATE_FAILED'
+    assert record.status_reason == 'Engine node-1-before went down during stack CREATE'
+    before.runtime.stop()
+    after.runtime.stop()
+    db.dispose_engines()
