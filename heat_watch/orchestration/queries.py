@@ -75,7 +75,9 @@ class Queries:
         """One resource, with its attributes."""
         record = self.orchestrator.find(project_id, stack_ref)
         row = self.runtime.resources.get(record.id, name, record.name)
-        shown = records.resource(row, record)
+        required_by = sorted(r.name for r in self.runtime.resources.list(record.id)
+                             if name in r.requires)
+        shown = records.resource(row, record, required_by)
         shown['metadata'] = row.rsrc_metadata
         shown['description'] = ''
         attributes = {}

@@ -68,6 +68,11 @@ class NestedStack(_Nested):
                          'stack_name': 'The name of the nested stack.'}
 
     def handle_create(self) -> None:
+        region = (self.properties.get('context') or {}).get('region_name')
+        if region and region != self.stack.runtime.region:
+            raise exceptions.ResourceFailure(
+                reason='Nested stacks in another region (%s) are not supported; this '
+                       'orchestrator serves %s' % (region, self.stack.runtime.region))
         self._create(self.properties['template'], self.properties['parameters'] or {})
 
     def handle_update(self, new_properties: dict, changed: set[str]) -> None:

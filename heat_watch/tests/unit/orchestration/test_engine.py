@@ -340,6 +340,7 @@ def test_resource_show_has_attributes_and_events_page_with_a_marker(engine):
     engine.wait('attrs')
     shown = engine.queries.show_resource('p1', 'attrs', 'r')
     assert shown['attributes'] == {'output': 'v'}
+    assert shown['required_by'] == []
     assert shown['resource_status'] == 'COMPLETE'
     with pytest.raises(exceptions.ResourceNotFound):
         engine.queries.show_resource('p1', 'attrs', 'missing')
@@ -524,3 +525,12 @@ def test_secrets_are_sealed_in_the_database_and_masked_in_events(engine):
     assert engine.wait('secretive')['stack_status'] == 'UPDATE_COMPLETE'
     events = engine.events('secretive')
     assert ('app', 'UPDATE', 'IN_PROGRESS') not in events  # nothing changed
+
+
+def test_a_nested_stack_in_another_region_fails_with_the_reason(engine):
+    engine.ops.create('p1', None, 'far', hot({'n': {'type': 'OS::Heat::Stack', 'properties': {
+        'template': json.dumps(hot({'r': {'type': 'OS::Heat::None'}})),
+        'context': {'region_name': 'RegionTwo'}}}}), args={'disable_rollback': True})
+    shown = engine.wait('far')
+    assert shown['stack_status'] == 'CREATE_FAILED'
+    assert 'another region (RegionTwo)' in shown['stack_status_reason']
