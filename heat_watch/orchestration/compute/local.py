@@ -75,9 +75,12 @@ class LocalDriver(compute.ComputeDriver):
         return server_id
 
     def _start(self, server_id: str, directory: str, script: str) -> int:
-        env = dict(os.environ, HEAT_WATCH_SERVER_ID=server_id,
-                   HEAT_WATCH_METADATA=os.path.join(directory, 'metadata.json'),
-                   HEAT_WATCH_CREDENTIALS=os.path.join(directory, 'credentials.json'))
+        # A fresh environment: the orchestrator's own (its configuration,
+        # any OS_* credentials) is none of the server's business.
+        env = {'PATH': os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin'),
+               'HOME': directory, 'LANG': 'C.UTF-8', 'HEAT_WATCH_SERVER_ID': server_id,
+               'HEAT_WATCH_METADATA': os.path.join(directory, 'metadata.json'),
+               'HEAT_WATCH_CREDENTIALS': os.path.join(directory, 'credentials.json')}
         with open(os.path.join(directory, 'console.log'), 'ab') as console:
             process = subprocess.Popen([script], cwd=directory, stdout=console,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

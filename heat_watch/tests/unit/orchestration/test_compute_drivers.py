@@ -41,9 +41,11 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_a_local_server_runs_its_script_with_metadata_and_credentials(conf):
+def test_a_local_server_runs_its_script_with_metadata_and_credentials(conf, monkeypatch):
+    monkeypatch.setenv('OS_PASSWORD', 'the-orchestrators-own')
     driver = local.LocalDriver(conf)
     script = ('#!/bin/sh\n'
+              'env > seen-environment.txt\n'
               'cat "$HEAT_WATCH_CREDENTIALS" > seen-credentials.json\n'
               'echo "out of $HEAT_WATCH_SERVER_ID"\n'
               'sleep 0.2\n'
@@ -60,6 +62,10 @@ def test_a_local_server_runs_its_script_with_metadata_and_credentials(conf):
         time.sleep(0.02)
     assert json.loads(_wait_for(os.path.join(directory, 'seen-credentials.json'))) == {
         'access': 'AK', 'secret': 'SK'}
+    environment = _wait_for(os.path.join(directory, 'seen-environment.txt'))
+    assert 'HEAT_WATCH_SERVER_ID=%s' % server_id in environment
+    assert 'HOME=%s' % directory in environment
+    assert 'the-orchestrators-own' not in environment
     assert stat.S_IMODE(os.stat(os.path.join(directory, 'credentials.json')).st_mode) == 0o600
     with open(os.path.join(directory, 'metadata.json')) as text:
         assert json.load(text)['metadata'] == {'role': 'web'}
