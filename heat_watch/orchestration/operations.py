@@ -70,6 +70,18 @@ def check_request(params: Any, files: Any, args: Any) -> dict:
     return checked
 
 
+def check_limits(runtime: Runtime, stack: Stack, count_stacks: bool) -> None:
+    """LimitExceeded when the template defines too many resources, or the
+    project has as many stacks as it may."""
+    if len(stack.definitions) > runtime.max_resources:
+        raise exceptions.LimitExceeded(
+            reason='Maximum resources per stack exceeded (%d).' % runtime.max_resources)
+    if count_stacks and runtime.stacks.count(stack.record.project_id) >= runtime.max_stacks:
+        raise exceptions.LimitExceeded(
+            reason='You have reached the maximum stacks per project, %d. Please delete '
+                   'some stacks.' % runtime.max_stacks)
+
+
 def hidden_parameters(parsed: template.Template) -> set[str]:
     """Names of the parameters whose values are stored encrypted (NoEcho, hidden)."""
     return {name for name, schema in parsed.parameter_schemas().items()
@@ -122,6 +134,7 @@ class Orchestrator:
             bool(args.get('disable_rollback', owner is not None)), args.get('timeout_mins'),
             owner_id=None if owner is None else owner.id, nested_depth=depth)
         stack = self._build(record, parsed.raw, env, params or {}, files)
+        check_limits(self.runtime, stack, count_stacks=owner is None)
         return stack
 
     # -- writes --
@@ -250,6 +263,7 @@ class Orchestrator:
         if args.get('timeout_mins'):
             new_record.timeout_mins = args['timeout_mins']
         new = self._build(new_record, parsed.raw, env, params or {}, files)
+        check_limits(self.runtime, new, count_stacks=False)
         new.deadline = old.deadline
         return old, new
 

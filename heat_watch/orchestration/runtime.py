@@ -47,6 +47,11 @@ OPTS = [
                       'not complete yet (the checks start faster).'),
     cfg.IntOpt('max_nested_depth', default=5, min=1,
                help='How deep nested stacks and provider templates may go.'),
+    cfg.IntOpt('max_resources_per_stack', default=1000, min=1,
+               help='Most resources one template may define (nested stacks count '
+                    'on their own).'),
+    cfg.IntOpt('max_stacks_per_project', default=100, min=1,
+               help='Most live top-level stacks a project may have.'),
     cfg.IntOpt('default_timeout_mins', default=60, min=1,
                help='Timeout of a stack operation when the request gives none.'),
     cfg.FloatOpt('stop_timeout', default=20.0, min=0,
@@ -90,6 +95,8 @@ class Runtime:
         self.region = options.region_name
         self.max_nested_depth = options.max_nested_depth
         self.default_timeout_mins = options.default_timeout_mins
+        self.max_resources = options.max_resources_per_stack
+        self.max_stacks = options.max_stacks_per_project
         self.locker = locks.StackLocker(self.lock_store, self.engine_id,
                                         int(options.engine_stale_seconds * 1000),
                                         self.mark_interrupted)

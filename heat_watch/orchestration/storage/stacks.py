@@ -172,6 +172,14 @@ class StackStore:
         return query.where(sa.or_(STACKS.c.created_at > seen.created_at, sa.and_(
             STACKS.c.created_at == seen.created_at, STACKS.c.id > seen.id)))
 
+    def count(self, project_id: str) -> int:
+        """Live top-level stacks of a project."""
+        query = sa.select(sa.func.count()).select_from(STACKS).where(
+            STACKS.c.project_id == project_id, STACKS.c.owner_id.is_(None),
+            STACKS.c.deleted_at.is_(None))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
     def update(self, stack_id: str, engine_id: str | None,
                event: events.EventRecord | None = None, **values: Any) -> bool:
         """Write ``values`` if ``engine_id`` holds the stack's lock (None: only

@@ -534,3 +534,22 @@ def test_a_nested_stack_in_another_region_fails_with_the_reason(engine):
     shown = engine.wait('far')
     assert shown['stack_status'] == 'CREATE_FAILED'
     assert 'another region (RegionTwo)' in shown['stack_status_reason']
+
+
+def test_too_many_resources_or_stacks_are_refused(engine):
+    engine.runtime.max_resources, engine.runtime.max_stacks = 3, 2
+    with pytest.raises(exceptions.LimitExceeded) as raised:
+        engine.ops.create('p1', None, 'big', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                                  for i in range(4)}))
+    assert 'Maximum resources per stack exceeded (3)' in str(raised.value)
+    for name in ('s1', 's2'):
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}))
+        engine.wait(name)
+    with pytest.raises(exceptions.LimitExceeded) as raised:
+        engine.ops.create('p1', None, 's3', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert 'maximum stacks per project, 2' in str(raised.value)
+    engine.ops.create('p2', None, 's3', hot({'r': {'type': 'OS::Heat::None'}}))
+    with pytest.raises(exceptions.LimitExceeded):
+        engine.ops.update('p1', 's1', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                           for i in range(4)}))
+    engine.wait('s3', project='p2')
