@@ -68,6 +68,8 @@ class StackActions:
             raise LockLost(stack_id=stack.id)
         stack.record.action, stack.record.status = action, status
         stack.record.status_reason = reason
+        if status != states.IN_PROGRESS and self.runtime.max_events:
+            self.events.trim(stack.id, self.runtime.max_events)
 
     def set_resource_state(self, stack: Stack, name: str, rsrc: Resource, action: str,
                            status: str, reason: str, snapshot: bool = False) -> None:

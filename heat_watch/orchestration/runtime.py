@@ -52,6 +52,9 @@ OPTS = [
                     'on their own).'),
     cfg.IntOpt('max_stacks_per_project', default=100, min=1,
                help='Most live top-level stacks a project may have.'),
+    cfg.IntOpt('max_events_per_stack', default=1000, min=0,
+               help='Events kept per stack: when an operation ends, older ones '
+                    'are deleted (0 keeps them all).'),
     cfg.IntOpt('default_timeout_mins', default=60, min=1,
                help='Timeout of a stack operation when the request gives none.'),
     cfg.FloatOpt('stop_timeout', default=20.0, min=0,
@@ -97,6 +100,7 @@ class Runtime:
         self.default_timeout_mins = options.default_timeout_mins
         self.max_resources = options.max_resources_per_stack
         self.max_stacks = options.max_stacks_per_project
+        self.max_events = options.max_events_per_stack
         self.locker = locks.StackLocker(self.lock_store, self.engine_id,
                                         int(options.engine_stale_seconds * 1000),
                                         self.mark_interrupted)

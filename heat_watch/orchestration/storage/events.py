@@ -64,6 +64,19 @@ class EventStore:
         with self.engine.begin() as conn:
             return insert(conn, event)
 
+    def trim(self, stack_id: str, keep: int) -> int:
+        """Delete a stack's oldest events beyond the newest ``keep``;
+        returns how many went."""
+        with self.engine.begin() as conn:
+            # Two statements: MySQL refuses a subquery on the table a DELETE writes.
+            oldest_kept = conn.execute(
+                sa.select(EVENTS.c.id).where(EVENTS.c.stack_id == stack_id)
+                .order_by(EVENTS.c.id.desc()).limit(1).offset(keep - 1)).scalar()
+            if oldest_kept is None:
+                return 0
+            return conn.execute(sa.delete(EVENTS).where(
+                EVENTS.c.stack_id == stack_id, EVENTS.c.id < oldest_kept)).rowcount
+
     def list(self, stack_id: str | list[str], resource_name: str | None = None,
              marker: str | None = None, limit: int | None = None,
              newest_first: bool = False) -> list[EventRecord]:

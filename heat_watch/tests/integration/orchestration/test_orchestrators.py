@@ -18,6 +18,7 @@ from heat_watch.orchestration import rpcapi
 from heat_watch.tests.integration import base
 
 STALE_SECONDS = 2.0
+MAX_EVENTS = 10
 NESTED = {'heat_template_version': '2021-04-16',
           'parameters': {'word': {'type': 'string'}},
           'resources': {'inner': {'type': 'OS::Heat::TestResource',
@@ -39,7 +40,8 @@ def cluster(backend, rabbit_url, tmp_path_factory):
         'orchestration_database': {'connection': backend.url(orch_database)},
         'orchestration': {'topic': topic, 'compute_driver': 'fake',
                           'heartbeat_interval': 0.5, 'engine_stale_seconds': STALE_SECONDS,
-                          'poll_interval': 0.1, 'rpc_timeout': base.RPC_TIMEOUT}})
+                          'poll_interval': 0.1, 'rpc_timeout': base.RPC_TIMEOUT,
+                          'max_events_per_stack': MAX_EVENTS}})
     backend.create(orch_database)
     conf = None
     try:
@@ -118,7 +120,11 @@ def test_stacks_are_created_updated_and_deleted_over_rabbitmq(cluster):
     assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
     assert {o['output_key']: o['output_value'] for o in shown['outputs']} == {
         'out': 'two', 'nested': 'two'}
-    assert len(client.list_events(ctxt, 'remote')) >= 10
+    # Older events were trimmed when the update ended (a DELETE on this server).
+    events = client.list_events(ctxt, 'remote')
+    assert len(events) == MAX_EVENTS
+    assert (events[-1]['resource_name'], events[-1]['resource_status']) == ('remote',
+                                                                             'COMPLETE')
     with pytest.raises(exceptions.StackNotFound):
         client.show_stack(_ctxt(), 'remote')
     client.delete_stack(ctxt, 'remote')

@@ -553,3 +553,13 @@ def test_too_many_resources_or_stacks_are_refused(engine):
         engine.ops.update('p1', 's1', hot({'r%d' % i: {'type': 'OS::Heat::None'}
                                            for i in range(4)}))
     engine.wait('s3', project='p2')
+
+
+def test_old_events_beyond_the_limit_go_when_an_operation_ends(engine):
+    engine.runtime.max_events = 5
+    engine.ops.create('p1', None, 'chatty', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                                 for i in range(4)}))
+    engine.wait('chatty')
+    events = engine.events('chatty')
+    assert len(events) == 5
+    assert events[-1] == ('chatty', 'CREATE', 'COMPLETE')
