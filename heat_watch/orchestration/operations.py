@@ -67,6 +67,11 @@ def check_request(params: Any, files: Any, args: Any) -> dict:
         checked['timeout_mins'] = _arg(args, 'timeout_mins', props.INTEGER)
         if checked['timeout_mins'] < 1:
             raise exceptions.Invalid(reason='timeout_mins: must be at least 1')
+    clear = (args or {}).get('clear_parameters')
+    if clear is not None:
+        if not isinstance(clear, list) or not all(isinstance(n, str) for n in clear):
+            raise exceptions.Invalid(reason='clear_parameters must be a list of names')
+        checked['clear_parameters'] = clear
     return checked
 
 
@@ -250,6 +255,10 @@ class Orchestrator:
         if patch:
             env = old.environment.merged(env)
             merged = self.runtime.parameters_of(record)
+            # PATCH's clear_parameters: back to their defaults.
+            for name in args.get('clear_parameters') or []:
+                merged.pop(name, None)
+                env.parameters.pop(name, None)
             merged.update(params or {})
             params = merged
         hidden = hidden_parameters(parsed)

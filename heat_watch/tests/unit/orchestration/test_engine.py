@@ -141,7 +141,8 @@ def test_patch_keeps_the_template_and_the_other_parameters(engine):
                       'properties': {'value': {'list_join': [
                           '-', [{'get_param': 'a'}, {'get_param': 'b'}]]}}}},
                outputs={'v': {'value': {'get_attr': ['r', 'output']}}},
-               parameters={'a': {'type': 'string'}, 'b': {'type': 'string'}})
+               parameters={'a': {'type': 'string'},
+                           'b': {'type': 'string', 'default': 'dflt'}})
     engine.ops.create('p1', None, 'patched', body, params={'a': 'x', 'b': 'y'})
     engine.wait('patched')
     engine.ops.update('p1', 'patched', None, params={'b': 'z'}, patch=True)
@@ -149,6 +150,10 @@ def test_patch_keeps_the_template_and_the_other_parameters(engine):
     assert shown['stack_status'] == 'UPDATE_COMPLETE'
     assert shown['outputs'][0]['output_value'] == 'x-z'
     assert shown['parameters']['a'] == 'x'
+    # clear_parameters puts a parameter back to its default.
+    engine.ops.update('p1', 'patched', None, args={'clear_parameters': ['b']}, patch=True)
+    shown = engine.wait('patched')
+    assert shown['outputs'][0]['output_value'] == 'x-dflt'
 
 
 def test_a_failed_update_rolls_back_to_the_previous_template(engine):
