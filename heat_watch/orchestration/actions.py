@@ -111,9 +111,22 @@ class StackActions:
 
     # -- one resource --
 
-    def _steps(self, stack: Stack, start: Any, check: Any) -> None:
-        """handle_* then check_*_complete until True, within the stack's timeout."""
+    def persist_physical(self, stack: Stack, name: str, rsrc: Resource) -> None:
+        """Store a resource's physical id and data as soon as they exist, so
+        that an engine dying before the resource completes leaves what to
+        delete to the one taking over."""
+        sealed = self._sealed(stack, rsrc)
+        stack.stored[name].physical_id = rsrc.physical_id
+        self.resources.update(stack.stored[name].id, physical_id=rsrc.physical_id,
+                              data=sealed['data'])
+
+    def _steps(self, stack: Stack, start: Any, check: Any,
+               started: Any = None) -> None:
+        """handle_* then check_*_complete until True, within the stack's
+        timeout; ``started`` is called between the two."""
         cookie = start()
+        if started is not None:
+            started()
         delay = 0.005
         deadline = stack.deadline
         checked_lock = time.monotonic()
@@ -145,7 +158,8 @@ class StackActions:
         try:
             rsrc.properties, metadata = self._resolve(stack, name, rsrc)
             stack.stored[name].rsrc_metadata = metadata  # written with the next state
-            self._steps(stack, rsrc.handle_create, rsrc.check_create_complete)
+            self._steps(stack, rsrc.handle_create, rsrc.check_create_complete,
+                        lambda: self.persist_physical(stack, name, rsrc))
         except LockLost:
             raise
         except Exception as error:
@@ -162,6 +176,7 @@ class StackActions:
         if record.action == states.INIT and not rsrc.physical_id:
             if remove_row:
                 self.resources.delete(record.id)
+                del stack.stored[name]
             return  # never created: nothing to delete, no event
         definition = stack.definitions.get(name)
         retain = definition is not None and definition.deletion_policy == 'Retain'

@@ -160,9 +160,11 @@ class Orchestrator:
         stack.deadline = time.monotonic() + timeout * 60
 
     def create_nested(self, parent: Stack, resource_name: str, body: Any, params: dict,
-                      files: dict | None = None, environment: Any = None) -> Stack:
+                      files: dict | None = None, environment: Any = None,
+                      stored: Any = None) -> Stack:
         """Create a nested stack now, on this thread (its lock is ours);
-        returns it, CREATE_COMPLETE or CREATE_FAILED."""
+        returns it, CREATE_COMPLETE or CREATE_FAILED. ``stored(stack_id)``
+        is called once it is stored, before its resources are created."""
         name = '%s-%s' % (parent.name[:100], resource_name[:100])
         name = '%s-%s' % (name, parent.physical_name('x')[-12:])
         env = parent.environment.for_child().to_dict() if environment is None else environment
@@ -173,6 +175,8 @@ class Orchestrator:
                               owner=parent.record)
         stack.operation = parent.operation
         self._store(stack)
+        if stored is not None:
+            stored(stack.id)
         try:
             self.runtime.actions.create(stack)
         finally:

@@ -26,7 +26,8 @@ class _Nested(resource.Resource):
 
     def _create(self, body: Any, params: dict, environment: Any = None) -> None:
         child = self._orchestrator().create_nested(self.stack, self.name, body, params,
-                                                   environment=environment)
+                                                   environment=environment,
+                                                   stored=self._child_stored)
         self.physical_id = child.id
         if child.record.status != states.COMPLETE:
             raise exceptions.ResourceFailure(reason=child.record.status_reason)
@@ -36,6 +37,12 @@ class _Nested(resource.Resource):
                                                     params)
         if failed is not None:
             raise exceptions.ResourceFailure(reason=failed)
+
+    def _child_stored(self, child_id: str) -> None:
+        # Known before the child's resources exist: a parent deleted after
+        # an engine died mid-create still finds (and deletes) its child.
+        self.physical_id = child_id
+        self.stack.runtime.actions.persist_physical(self.stack, self.name, self)
 
     def handle_delete(self) -> None:
         if self.physical_id and not self._orchestrator().delete_nested(self.stack,

@@ -52,6 +52,8 @@ def test_a_gone_engine_stack_is_taken_over_and_marked_failed(two_engines):
     while first.resources('orphan')['slow']['resource_status'] != 'IN_PROGRESS':
         assert time.monotonic() < deadline
         time.sleep(0.02)
+    # Stored as soon as it exists, not only when the resource completes.
+    assert first.resources('orphan')['slow']['physical_resource_id']
     _silence(first)
     assert second.runtime.take_over_stale() == [stack_id]
     record = second.runtime.stacks.get(stack_id)
@@ -130,3 +132,26 @@ def test_a_restarted_orchestrator_takes_its_earlier_life_over_at_once(tmp_path):
     before.runtime.stop()
     after.runtime.stop()
     db.dispose_engines()
+
+
+def test_a_parent_taken_over_mid_create_still_deletes_its_nested_stack(two_engines):
+    import json
+    import time
+    first, second = two_engines
+    child = {'heat_template_version': '2021-04-16', 'resources': {
+        'slow': {'type': 'OS::Heat::TestResource',
+                 'properties': {'action_wait_secs': {'create': 3}}}}}
+    identity = first.ops.create('p1', None, 'parent', {
+        'heat_template_version': '2021-04-16', 'resources': {'n': {
+            'type': 'OS::Heat::Stack', 'properties': {'template': json.dumps(child)}}}})
+    deadline = time.monotonic() + 5
+    while len(first.queries.list_stacks('p1', show_nested=True)) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert first.resources('parent')['n']['physical_resource_id']
+    _silence(first)
+    taken = second.runtime.take_over_stale()
+    assert identity['stack_id'] in taken and len(taken) == 2
+    second.ops.delete('p1', 'parent')
+    assert second.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert second.queries.list_stacks('p1', show_nested=True) == []
