@@ -234,6 +234,9 @@ class Orchestrator:
             current = self.stacks.get(record.id)
             if current.status == states.IN_PROGRESS:
                 raise exceptions.StackInProgress(stack_name=record.name, action=current.action)
+            if current.action == states.DELETE:
+                # Half deleted: only another delete makes sense (as in Heat).
+                raise exceptions.Conflict(reason='Updating a stack when it is deleting')
             old, new = self._prepare_update(record, body, params, files, environment, args,
                                             patch)
             # IN_PROGRESS before the call returns: a client polling the

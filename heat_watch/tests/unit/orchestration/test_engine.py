@@ -568,3 +568,23 @@ def test_old_events_beyond_the_limit_go_when_an_operation_ends(engine):
     events = engine.events('chatty')
     assert len(events) == 5
     assert events[-1] == ('chatty', 'CREATE', 'COMPLETE')
+
+
+def test_a_stack_whose_delete_failed_can_only_be_deleted_again(engine, monkeypatch):
+    engine.ops.create('p1', None, 'stuck', hot({'r': {'type': 'OS::Heat::TestResource'}}))
+    engine.wait('stuck')
+
+    def refuse(self):
+        raise exceptions.ResourceFailure(reason='still attached')
+
+    monkeypatch.setattr(heat.TestResource, 'handle_delete', refuse)
+    engine.ops.delete('p1', 'stuck')
+    shown = engine.wait('stuck')
+    assert shown['stack_status'] == 'DELETE_FAILED'
+    assert 'still attached' in shown['stack_status_reason']
+    with pytest.raises(exceptions.Conflict) as raised:
+        engine.ops.update('p1', 'stuck', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert 'when it is deleting' in str(raised.value)
+    monkeypatch.undo()
+    engine.ops.delete('p1', 'stuck')
+    assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
