@@ -134,7 +134,8 @@ class Orchestrator:
             raise exceptions.InvalidTemplate(
                 'Recursion depth exceeds %d.' % self.runtime.max_nested_depth)
         record = self.runtime.new_record(
-            project_id, user_id, name, parsed.raw, env, files,
+            project_id, user_id, name, parsed.raw, self.runtime.stored_environment(env, hidden),
+            files,
             self.runtime.stored_parameters(params or {}, hidden),
             bool(args.get('disable_rollback', owner is not None)), args.get('timeout_mins'),
             owner_id=None if owner is None else owner.id, nested_depth=depth)
@@ -271,7 +272,7 @@ class Orchestrator:
         hidden = hidden_parameters(parsed)
         new_record = StackRecord(**dict(vars(record)))
         new_record.template = parsed.raw
-        new_record.environment = env.to_dict()
+        new_record.environment = self.runtime.stored_environment(env, hidden)
         new_record.files = files
         new_record.parameters = self.runtime.stored_parameters(params or {}, hidden)
         if 'disable_rollback' in args:
@@ -333,7 +334,7 @@ class Orchestrator:
         record = self.stacks.get(stack_id)
         with self.runtime.locker.held(record.id, record.name):
             old, new = self._prepare_update(record, body, params, files,
-                                            record.environment, {}, False)
+                                            self.runtime.environment_of(record), {}, False)
             old.operation = new.operation = parent.operation
             self._run_update(old, new)
             current = self.stacks.get(stack_id)

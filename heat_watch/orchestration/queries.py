@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, records, resources, template
+from heat_watch.orchestration import graph, records, resources, sealing, template
 from heat_watch.orchestration.operations import Orchestrator
 
 
@@ -52,8 +52,14 @@ class Queries:
         return self.orchestrator.find(project_id, stack_ref).template
 
     def get_environment(self, project_id: str, stack_ref: str) -> dict:
-        """The stack's environment as stored."""
-        return self.orchestrator.find(project_id, stack_ref).environment
+        """The stack's environment as stored; hidden parameters' values
+        shown as ``******``."""
+        shown = dict(self.orchestrator.find(project_id, stack_ref).environment)
+        for section in ('parameters', 'parameter_defaults'):
+            if isinstance(shown.get(section), dict):
+                shown[section] = {k: sealing.MASK if sealing.is_sealed(v) else v
+                                  for k, v in shown[section].items()}
+        return shown
 
     def list_resources(self, project_id: str, stack_ref: str, nested_depth: int = 0) -> list[dict]:
         """The stack's resources (and those of nested stacks to ``nested_depth``)."""

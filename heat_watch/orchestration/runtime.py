@@ -140,6 +140,26 @@ class Runtime:
                 values[name] = value
         return {'values': values, 'encrypted': sorted(encrypted)}
 
+    def stored_environment(self, env: template.Environment,
+                           hidden: frozenset[str] | set[str]) -> dict:
+        """An environment as stored: values of hidden parameters (in
+        parameters and parameter_defaults) sealed."""
+        stored = env.to_dict()
+        for section in ('parameters', 'parameter_defaults'):
+            values = stored.get(section) or {}
+            for name in hidden & set(values):
+                values[name] = sealing.seal(self.box, values[name])
+        return stored
+
+    def environment_of(self, record: StackRecord) -> dict:
+        """A stack's stored environment, its sealed values opened."""
+        opened = dict(record.environment or {})
+        for section in ('parameters', 'parameter_defaults'):
+            if isinstance(opened.get(section), dict):
+                opened[section] = {k: sealing.unseal(self.box, v) if sealing.is_sealed(v)
+                                   else v for k, v in opened[section].items()}
+        return opened
+
     def parameters_of(self, record: StackRecord) -> dict:
         """The parameter values a stack was given (decrypted)."""
         stored = record.parameters or {}
@@ -156,7 +176,8 @@ class Runtime:
         """The stack's template bound to its parameters (or to the ones given)."""
         files = record.files if files is None else files
         parsed = template.parse(record.template if raw_template is None else raw_template, files)
-        environment = template.parse_environment(record.environment if env is None else env)
+        environment = template.parse_environment(
+            self.environment_of(record) if env is None else env)
         values = self.parameters_of(record) if params is None else params
         return parsed.bind(values, environment, identity(record, self.region)), environment
 
@@ -185,7 +206,7 @@ class Runtime:
         """A stack whose template no longer binds, for deleting it: no
         definitions, its stored resources only."""
         try:
-            environment = template.parse_environment(record.environment)
+            environment = template.parse_environment(self.environment_of(record))
         except exceptions.HeatWatchError:
             environment = template.parse_environment(None)
         empty = template.parse({'heat_template_version': '2013-05-23'})
@@ -304,14 +325,14 @@ class Runtime:
         self.lock_store.forget(self.engine_id)
 
     def new_record(self, project_id: str, user_id: str | None, name: str, raw: dict,
-                   env: template.Environment, files: dict, stored_params: dict,
+                   env: dict, files: dict, stored_params: dict,
                    disable_rollback: bool, timeout_mins: int | None,
                    owner_id: str | None = None, nested_depth: int = 0) -> StackRecord:
         """A new stack's record, CREATE_IN_PROGRESS, locked by this engine."""
         return StackRecord(
             id=ids.time_ordered_uuid(), name=name, project_id=project_id, user_id=user_id,
             owner_id=owner_id, nested_depth=nested_depth, template=raw,
-            environment=env.to_dict(), files=files or {}, parameters=stored_params,
+            environment=env, files=files or {}, parameters=stored_params,
             action=states.CREATE, status=states.IN_PROGRESS, status_reason='Stack CREATE started',
             disable_rollback=disable_rollback, timeout_mins=timeout_mins,
             engine_id=self.engine_id, created_at=now_ms(), updated_at=None, deleted_at=None)

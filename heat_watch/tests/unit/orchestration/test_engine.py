@@ -503,8 +503,9 @@ def test_secrets_are_sealed_in_the_database_and_masked_in_events(engine):
                outputs={'pw': {'value': {'get_attr': ['pw', 'value']}},
                         'app': {'value': {'get_attr': ['app', 'output']}}},
                parameters={'db_password': {'type': 'string', 'hidden': True}})
-    identity = engine.ops.create('p1', None, 'secretive', body,
-                                 params={'db_password': 'hunter2-very-secret'})
+    identity = engine.ops.create('p1', None, 'secretive', body, environment={
+        'parameters': {'db_password': 'hunter2-very-secret'},
+        'parameter_defaults': {'db_password': 'hunter2-the-default'}})
     shown = engine.wait('secretive')
     outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
     assert outputs['app'] == 'user:hunter2-very-secret'
@@ -522,6 +523,9 @@ def test_secrets_are_sealed_in_the_database_and_masked_in_events(engine):
     snapshots = [e['resource_properties'] for e in engine.queries.list_events(
         'p1', 'secretive', resource_name='app') if e['resource_properties']]
     assert snapshots[-1]['value'] == 'user:******'
+    environment = engine.queries.get_environment('p1', 'secretive')
+    assert environment['parameters'] == {'db_password': '******'}
+    assert environment['parameter_defaults'] == {'db_password': '******'}
     # Read back after a restart of the engine: the sealed values open again.
     engine.runtime.default_timeout_mins = 60
     reloaded = engine.runtime.load(engine.runtime.stacks.get(identity['stack_id']))
