@@ -26,6 +26,11 @@ class Queries:
             raise exceptions.Invalid(reason='sort_dir must be asc or desc')
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise exceptions.Invalid(reason='limit must be a positive integer')
+        if filters is not None and (not isinstance(filters, dict) or any(
+                key not in ('name', 'action', 'status') or not isinstance(value, str | list)
+                for key, value in filters.items())):
+            raise exceptions.Invalid(reason='filters are name, action and status, each a '
+                                            'value or a list of values')
         if marker is not None:
             self.orchestrator.find(project_id, marker)  # another project's: not found
         return [records.stack(r) for r in self.runtime.stacks.list(

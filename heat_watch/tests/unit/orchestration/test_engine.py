@@ -444,6 +444,8 @@ def test_stack_list_filters_sorts_and_pages(engine):
         engine.queries.list_stacks('p2', marker=oldest[-1]['id'])
     with pytest.raises(exceptions.Invalid):
         engine.queries.list_stacks('p1', sort_dir='sideways')
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', filters={'owner': 'x'})
 
 
 def test_a_stack_whose_template_no_longer_binds_can_still_be_deleted(engine):
