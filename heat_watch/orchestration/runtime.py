@@ -20,6 +20,7 @@ from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
 from heat_watch.orchestration.storage.locks import LockStore
+from heat_watch.orchestration.storage.members import MemberStore
 from heat_watch.orchestration.storage.resources import ResourceRecord, ResourceStore
 from heat_watch.orchestration.storage.signals import SignalStore
 from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
@@ -91,6 +92,7 @@ class Runtime:
         self.resources = ResourceStore(db_engine)
         self.events = EventStore(db_engine)
         self.signals = SignalStore(db_engine)
+        self.members = MemberStore(db_engine)
         self.lock_store = LockStore(db_engine)
         self.compute = compute.get_driver(conf)
         self.poll_interval = options.poll_interval
