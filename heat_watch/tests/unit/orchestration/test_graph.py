@@ -29,7 +29,7 @@ def test_run_honours_requirements_and_the_worker_bound():
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.05)
+        time.sleep(0.2)
         with lock:
             running[0] -= 1
             done.append(name)
