@@ -17,7 +17,7 @@ from heat_watch.common import context, db, exceptions, rpc
 from heat_watch.orchestration import rpcapi
 from heat_watch.tests.integration import base
 
-STALE_SECONDS = 2.0
+STALE_SECONDS = 5.0  # heartbeats every 0.5 s: a loaded machine is not a dead engine
 MAX_EVENTS = 10
 NESTED = {'heat_template_version': '2021-04-16',
           'parameters': {'word': {'type': 'string'}},
