@@ -14,7 +14,7 @@ SLOW = {'heat_template_version': '2021-04-16', 'resources': {
 
 @pytest.fixture
 def two_engines(tmp_path):
-    conf = make_runtime_conf(tmp_path, **{'orchestration.engine_stale_seconds': 1.0})
+    conf = make_runtime_conf(tmp_path, **{'orchestration.engine_stale_seconds': 30.0})
     first, second = Engine(conf, 'engine-a'), Engine(conf, 'engine-b')
     yield first, second
     for each in (first, second):
