@@ -14,8 +14,8 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import crypto, exceptions, ids
-from heat_watch.orchestration import actions, compute, locks, sealing, states, template
+from heat_watch.common import coordination, crypto, exceptions, ids
+from heat_watch.orchestration import actions, compute, liveness, locks, sealing, states, template
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
@@ -75,6 +75,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the orchestrator's runtime reads."""
     conf.register_opts(OPTS, group=GROUP)
     compute.register_opts(conf)
+    coordination.register_opts(conf)
     crypto.register_opts(conf)
     database.DATABASE.register_opts(conf)
 
@@ -103,9 +104,14 @@ class Runtime:
         self.max_resources = options.max_resources_per_stack
         self.max_stacks = options.max_stacks_per_project
         self.max_events = options.max_events_per_stack
-        self.locker = locks.StackLocker(self.lock_store, self.engine_id,
-                                        int(options.engine_stale_seconds * 1000),
-                                        self.mark_interrupted)
+        stale_ms = int(options.engine_stale_seconds * 1000)
+        if conf.coordination.backend_url:
+            self.liveness = liveness.ToozLiveness(conf.coordination.backend_url,
+                                                  self.engine_id)
+        else:
+            self.liveness = liveness.DatabaseLiveness(self.lock_store, stale_ms)
+        self.locker = locks.StackLocker(self.lock_store, self.engine_id, stale_ms,
+                                        self.mark_interrupted, self.liveness)
         self.actions = actions.StackActions(self)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=options.max_concurrent_stacks, thread_name_prefix='stack')
@@ -282,7 +288,11 @@ class Runtime:
     def take_over_stale(self) -> list[str]:
         """Take over (and release) every stack locked by a gone engine;
         returns their ids."""
-        alive = self.lock_store.alive(self.locker.stale_after_ms) | {self.engine_id}
+        try:
+            alive = self.liveness.alive() | {self.engine_id}
+        except Exception:  # the coordination backend is out: take nothing over
+            LOG.warning('Cannot tell which orchestrators are alive', exc_info=True)
+            return []
         taken = []
         for record in self.stacks.locked():
             if record.engine_id in alive:
@@ -324,6 +334,7 @@ class Runtime:
             concurrent.futures.wait(running, timeout=self.stop_timeout)
         self.stopping.set()
         self._pool.shutdown(wait=True)
+        self.liveness.stop()
         self.lock_store.forget(self.engine_id)
 
     def new_record(self, project_id: str, user_id: str | None, name: str, raw: dict,

@@ -46,6 +46,7 @@ class OrchestratorService(service.Service):
                         len(taken), ', '.join(taken))
 
     def start(self) -> None:
+        self.runtime.liveness.start()
         self.runtime.heartbeat()
         self.runtime.forget_previous_lives()
         self._take_over()
