@@ -17,9 +17,9 @@ from oslo_log import log
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import (
-    actions,
     cancelling,
     graph,
+    prevalidation,
     records,
     resources,
     states,
@@ -117,7 +117,7 @@ class Orchestrator:
         bound.validate(self.known_type(files))
         stack = Stack(record, bound, env, self.runtime,
                       self.runtime.stored_resources(record.id))
-        actions.validate_properties(stack)
+        prevalidation.validate_properties(stack)
         return stack
 
     def _prepare(self, project_id: str, user_id: str | None, name: str, body: Any,
