@@ -129,3 +129,41 @@ def test_drivers_load_by_name_and_an_unknown_one_is_a_configuration_error(conf):
     other.set_override('compute_driver', 'vmware', group='orchestration')
     with pytest.raises(exceptions.ConfigurationError):
         compute.get_driver(other)
+
+
+def test_what_a_finished_script_left_running_ends_with_its_server(conf):
+    driver = local.LocalDriver(conf)
+    server_id = driver.create_server(compute.ServerSpec(
+        'web', 'img', 'tiny', '#!/bin/sh\nsleep 300 &\necho $! > daemon.pid\n'))
+    directory = os.path.join(conf.state_path, 'servers', server_id)
+    daemon = int(_wait_for(os.path.join(directory, 'daemon.pid')))
+    deadline = time.monotonic() + 5
+    while driver.get_server(server_id).status != compute.SHUTOFF:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert _running(daemon)  # the script ended, what it started did not
+    driver.delete_server(server_id)
+    deadline = time.monotonic() + 5
+    while _running(daemon):
+        assert time.monotonic() < deadline, 'the background process survived its server'
+        time.sleep(0.02)
+
+
+def test_a_server_started_before_a_restart_is_followed_by_its_pid_and_start_time(conf):
+    first = local.LocalDriver(conf)
+    server_id = first.create_server(compute.ServerSpec(
+        'web', 'img', 'tiny', '#!/bin/sh\nexec sleep 300\n'))
+    later = local.LocalDriver(conf)  # the orchestrator restarted: not its child
+    assert later.get_server(server_id).status == compute.ACTIVE
+    state_path = os.path.join(conf.state_path, 'servers', server_id, 'server.json')
+    with open(state_path) as text:
+        state = json.load(text)
+    assert state['started_at'] == local._started_at(state['pid'])
+    # A pid that now belongs to another process is neither followed nor killed.
+    with open(state_path, 'w') as text:
+        json.dump(dict(state, started_at='1'), text)
+    assert later.get_server(server_id).status == compute.SHUTOFF
+    later.delete_server(server_id)
+    assert _running(state['pid'])
+    os.killpg(state['pid'], 9)
+    first._processes[server_id].wait()
