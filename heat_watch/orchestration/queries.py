@@ -10,6 +10,22 @@ from heat_watch.orchestration import graph, records, resources, sealing, templat
 from heat_watch.orchestration.operations import Orchestrator
 
 
+def count(name: str, value: object, default: int | None = None) -> int | None:
+    """A non-negative integer argument (given as a number or its text), or
+    Invalid naming it."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    if number < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    return number
+
+
 class Queries:
     """Read-only operations, scoped to the caller's project."""
 
@@ -24,8 +40,7 @@ class Queries:
         first unless ``sort_dir`` is 'asc'; see StackStore.list for filters."""
         if sort_dir not in ('asc', 'desc'):
             raise exceptions.Invalid(reason='sort_dir must be asc or desc')
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise exceptions.Invalid(reason='limit must be a positive integer')
+        limit = count('limit', limit)
         if filters is not None and (not isinstance(filters, dict) or any(
                 key not in ('name', 'action', 'status') or not isinstance(value, str | list)
                 for key, value in filters.items())):
@@ -69,7 +84,7 @@ class Queries:
     def list_resources(self, project_id: str, stack_ref: str, nested_depth: int = 0) -> list[dict]:
         """The stack's resources (and those of nested stacks to ``nested_depth``)."""
         record = self.orchestrator.find(project_id, stack_ref)
-        return self._resources(record, nested_depth)
+        return self._resources(record, count('nested_depth', nested_depth, 0))
 
     def _resources(self, record, nested_depth: int) -> list[dict]:
         rows = self.runtime.resources.list(record.id)
@@ -116,6 +131,10 @@ class Queries:
                     sort_dir: str = 'asc', nested_depth: int = 0) -> list[dict]:
         """The stack's events (of one resource when named; with those of
         its nested stacks to ``nested_depth``), oldest first."""
+        limit = count('limit', limit)
+        nested_depth = count('nested_depth', nested_depth, 0)
+        if sort_dir not in ('asc', 'desc'):
+            raise exceptions.Invalid(reason='sort_dir must be asc or desc')
         record = self.orchestrator.find(project_id, stack_ref)
         if resource_name is not None and resource_name != record.name:
             self.runtime.resources.get(record.id, resource_name, record.name)

@@ -595,3 +595,17 @@ def test_a_stack_whose_delete_failed_can_only_be_deleted_again(engine, monkeypat
     monkeypatch.undo()
     engine.ops.delete('p1', 'stuck')
     assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
+
+
+def test_paging_arguments_are_checked_and_texts_of_numbers_accepted(engine):
+    engine.ops.create('p1', None, 'paged', hot({'r': {'type': 'OS::Heat::None'}}))
+    engine.wait('paged')
+    assert len(engine.queries.list_events('p1', 'paged', limit='2')) == 2
+    assert len(engine.queries.list_resources('p1', 'paged', nested_depth='1')) == 1
+    for bad in ({'limit': 'many'}, {'limit': -1}, {'nested_depth': 'deep'},
+                {'sort_dir': 'up'}, {'limit': True}):
+        with pytest.raises(exceptions.Invalid) as raised:
+            engine.queries.list_events('p1', 'paged', **bad)
+        assert list(bad)[0] in str(raised.value)
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', limit='lots')
