@@ -16,6 +16,7 @@ from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cmd import api, api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
+from heat_watch.orchestration import service as orchestration_service
 from heat_watch.watch import service as watch_service
 
 DESCRIPTION = (
@@ -35,14 +36,17 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     cloudwatch_app.register_opts(conf)
     api_app.register_opts(conf)
     databases.register_opts(conf)
+    orchestration_service.register_opts(conf)
 
 
 def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
     """Migrate the databases and build every service, engines first."""
     databases.db_sync(conf)
     crypto.ensure_key_file(conf)
-    return [watch_service.WatchEngineService(conf), notifier_service.NotifierService(conf),
-            api.build_service(conf), api_cloudwatch.build_service(conf)]
+    return [watch_service.WatchEngineService(conf),
+            orchestration_service.OrchestratorService(conf),
+            notifier_service.NotifierService(conf), api.build_service(conf),
+            api_cloudwatch.build_service(conf)]
 
 
 def manage_command() -> str:

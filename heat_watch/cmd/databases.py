@@ -4,9 +4,11 @@
 from oslo_config import cfg
 
 from heat_watch.common import db
+from heat_watch.orchestration.storage import database as orchestration_database
 from heat_watch.watch.storage import connection as watch_database
 
-DATABASES: tuple[db.Database, ...] = (watch_database.DATABASE,)
+DATABASES: tuple[db.Database, ...] = (watch_database.DATABASE,
+                                      orchestration_database.DATABASE)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

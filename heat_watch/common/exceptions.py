@@ -131,6 +131,43 @@ class ConfigurationError(HeatWatchError):
     msg_fmt = 'Configuration error: %(reason)s'
 
 
+class StackNotFound(NotFound):
+    """No stack of this name or id in the caller's project."""
+
+    msg_fmt = 'The Stack (%(stack_name)s) could not be found.'
+
+
+class ResourceNotFound(NotFound):
+    """The stack has no resource of this name."""
+
+    msg_fmt = 'The Resource (%(resource_name)s) could not be found in Stack %(stack_name)s.'
+
+
+class StackInProgress(Conflict):
+    """The stack is in the middle of an operation."""
+
+    msg_fmt = 'Stack %(stack_name)s already has an action (%(action)s) in progress.'
+
+
+class StackLocked(Conflict):
+    """Another operation holds the stack's lock (``engine_id`` in kwargs:
+    the holder, not shown to users)."""
+
+    msg_fmt = 'Stack %(stack_name)s is busy: another operation holds it.'
+
+
+class StackExists(Conflict):
+    """A stack of this name already exists in the project."""
+
+    msg_fmt = 'The Stack (%(stack_name)s) already exists.'
+
+
+class ResourceFailure(HeatWatchError):
+    """A resource operation failed; the reason is recorded on the resource."""
+
+    msg_fmt = '%(reason)s'
+
+
 class SignatureError(AuthenticationFailed):
     """A request's signature is absent, malformed, expired or wrong."""
 

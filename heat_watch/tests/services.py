@@ -55,6 +55,11 @@ class Deployment:
         self.engine = self.services[0]
         self.api = self.services[-1]
 
+    def orchestrator_client(self):
+        """An RPC client of the deployment's orchestrator."""
+        from heat_watch.orchestration import rpcapi
+        return rpcapi.OrchestratorClient(self.conf)
+
     @property
     def endpoint(self) -> str:
         return 'http://127.0.0.1:%d/v1' % self.api.port

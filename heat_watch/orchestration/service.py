@@ -1,0 +1,68 @@
+"""heat-watch-orchestrator as a service: the RPC server (threading
+executor), the heartbeat, and the takeover of stacks left locked by
+orchestrators that are gone (at start and then periodically)."""
+
+import oslo_messaging as messaging
+from oslo_config import cfg
+from oslo_log import log
+
+from heat_watch.common import rpc, service
+from heat_watch.orchestration import manager, operations, rpcapi, runtime
+
+LOG = log.getLogger(__name__)
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option the orchestrator reads."""
+    runtime.register_opts(conf)
+    rpcapi.register_opts(conf)
+
+
+class OrchestratorService(service.Service):
+    """heat-watch-orchestrator: owns the orchestration database."""
+
+    name = 'heat-watch-orchestrator'
+
+    def __init__(self, conf: cfg.ConfigOpts):
+        register_opts(conf)
+        self.conf = conf
+        self.runtime = runtime.Runtime(conf)
+        self.orchestrator = operations.Orchestrator(self.runtime)
+        self.endpoints = [manager.OrchestratorManager(self.orchestrator)]
+        self._server = None
+        options = conf.orchestration
+        self._tasks = [
+            service.PeriodicTask('orchestrator-heartbeat', options.heartbeat_interval,
+                                 self.runtime.heartbeat),
+            service.PeriodicTask('orchestrator-takeover', options.engine_stale_seconds,
+                                 self._take_over),
+        ]
+
+    def _take_over(self) -> None:
+        self.runtime.forget_gone_engines()
+        taken = self.runtime.take_over_stale()
+        if taken:
+            LOG.warning('Took over %d stacks of orchestrators that are gone: %s',
+                        len(taken), ', '.join(taken))
+
+    def start(self) -> None:
+        self.runtime.liveness.start()
+        self.runtime.heartbeat()
+        self.runtime.forget_previous_lives()
+        self._take_over()
+        target = messaging.Target(topic=self.conf.orchestration.topic, server=self.conf.host)
+        self._server = rpc.get_server(target, self.endpoints, self.conf)
+        self._server.start()
+        for task in self._tasks:
+            task.start()
+        LOG.info('Orchestrator %s listening on topic %s', self.runtime.engine_id,
+                 self.conf.orchestration.topic)
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+            self._server = None
+        self.runtime.stop()

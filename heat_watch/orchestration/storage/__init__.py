@@ -1,0 +1,1 @@
+"""The orchestration database: models, stores per table family, alembic history."""
