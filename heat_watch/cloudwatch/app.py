@@ -15,10 +15,12 @@ from oslo_log import log
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch.actions import ACTIONS, fast_put
-from heat_watch.cloudwatch.auth import backends, signature
+from heat_watch.cloudwatch.auth import backends
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions
+from heat_watch.identity import model as identity_model
+from heat_watch.identity import signing
 from heat_watch.watch import rpcapi
 
 LOG = log.getLogger(__name__)
@@ -112,8 +114,8 @@ class _Request:
                                                  keep_blank_values=True))
         return params
 
-    def signed(self, params: dict[str, str]) -> signature.SignedRequest:
-        return signature.SignedRequest(
+    def signed(self, params: dict[str, str]) -> signing.SignedRequest:
+        return signing.SignedRequest(
             method=self.method, host=self.headers.get('host', ''), path=self.path,
             query_string=self.query_string, headers=self.headers, body=self.body,
             params=params)
@@ -126,7 +128,7 @@ class CloudWatchApp:
         register_opts(conf)
         self.conf = conf
         self.engine = engine_client or rpcapi.WatchEngineClient(conf)
-        self.authenticator = authenticator or backends.load(conf, self.engine)
+        self.authenticator = authenticator or backends.load(conf)
         self.max_body = conf.cloudwatch_api.max_request_body_size
 
     def __call__(self, environ: dict, start_response):
@@ -171,6 +173,7 @@ class CloudWatchApp:
         ctxt = self._authenticate(request, params, request_id)
         operation = json_protocol.operation_from_target(request.target)
         action = self._action(operation)
+        self._authorize(ctxt, operation)
         content = request.content()
         fast_path = fast_put.JSON_FAST_PATHS.get(operation)
         result = self._run(fast_path, ctxt, content) if fast_path else None
@@ -193,6 +196,7 @@ class CloudWatchApp:
             raise errors.InvalidParameterValue(
                 'The Version %s is not supported; use %s.' % (version, API_VERSION))
         action = self._action(operation)
+        self._authorize(ctxt, operation)
         result = self._run(action, ctxt, query.parse_params(operation, params))
         body = query.serialize_response(operation, result, request_id)
         return 200, body, [('Content-Type', 'text/xml')]
@@ -200,17 +204,26 @@ class CloudWatchApp:
     def _authenticate(self, request: _Request, params: dict,
                       request_id: str) -> hw_context.RequestContext:
         signed = request.signed(params)
-        creds = signature.extract_credentials(signed)
         try:
+            creds = signing.extract_credentials(signed)
             identity = self.authenticator.authenticate(signed, creds)
         except exceptions.HeatWatchError as error:
             raise errors.from_project_error(error)
         except messaging.MessagingTimeout:
             raise errors.ServiceUnavailable('The credential store did not answer in time.')
-        return hw_context.RequestContext(project_id=identity['project_id'],
+        ctxt = hw_context.RequestContext(project_id=identity['project_id'],
                                          user_id=identity.get('user_id'),
                                          roles=identity.get('roles') or [],
                                          request_id=request_id)
+        ctxt.scope = identity.get('scope') or identity_model.UNRESTRICTED
+        return ctxt
+
+    @staticmethod
+    def _authorize(ctxt: hw_context.RequestContext, operation: str) -> None:
+        """Refuse an operation the credential's scope does not allow."""
+        if not ctxt.scope.allows('cloudwatch:%s' % operation):
+            raise errors.AccessDenied('The credential is not allowed to perform %s.'
+                                      % operation)
 
     @staticmethod
     def _action(operation: str):

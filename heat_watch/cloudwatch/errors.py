@@ -60,6 +60,11 @@ _FROM_PROJECT = (
     (exc.Invalid, InvalidParameterValue),
     (exc.NotFound, ResourceNotFound),
     (exc.Conflict, InvalidParameterCombination),
+    (exc.MissingAuthenticationToken, MissingAuthenticationToken),
+    (exc.IncompleteSignature, IncompleteSignature),
+    (exc.SignatureDoesNotMatch, SignatureDoesNotMatch),
+    (exc.RequestExpired, RequestExpired),
+    (exc.Forbidden, AccessDenied),
     (exc.AuthenticationFailed, InvalidClientTokenId),
     (exc.ServiceUnavailable, ServiceUnavailable),
 )

@@ -8,9 +8,10 @@ from oslo_log import log
 
 from heat_watch.cmd import databases
 from heat_watch.common import config, crypto, exceptions
+from heat_watch.identity import model as identity_model
+from heat_watch.identity import storage as credential_storage
 from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import connection
-from heat_watch.watch.storage import credentials as credential_storage
 
 CONF = config.CONF
 
@@ -29,22 +30,32 @@ def do_expire(conf: cfg.ConfigOpts) -> None:
     print(json.dumps(watch_service.expire(conf, connection.get_engine(conf))))
 
 
+def _credential_json(credential: identity_model.Credential) -> dict:
+    scope = credential.scope
+    return {'access': credential.access, 'project_id': credential.project_id,
+            'user_id': credential.user_id, 'description': credential.description,
+            'created_at': credential.created_at,
+            'operations': list(scope.operations) if scope.operations is not None else None,
+            'stack_id': scope.stack_id}
+
+
 def do_credentials(conf: cfg.ConfigOpts) -> None:
-    engine = connection.get_engine(conf)
+    store = credential_storage.CredentialStore(connection.get_engine(conf),
+                                               lambda: crypto.SecretBox(conf))
     action = conf.command.action
     if action == 'create':
         crypto.ensure_key_file(conf)
-        created = credential_storage.create(
-            engine, crypto.SecretBox(conf), conf.command.project_id,
-            conf.command.user_id, conf.command.description)
-        print(json.dumps({'access': created['access'], 'secret': created['secret'],
-                          'project_id': created['project_id'],
-                          'user_id': created['user_id']}))
+        operations = conf.command.operation
+        scope = identity_model.Scope(operations=tuple(operations) if operations else None,
+                                     stack_id=conf.command.stack_id)
+        credential, secret = store.create(conf.command.project_id, conf.command.user_id,
+                                          conf.command.description, scope)
+        print(json.dumps(dict(_credential_json(credential), secret=secret)))
     elif action == 'list':
-        print(json.dumps(credential_storage.list_all(engine, conf.command.project_id),
+        print(json.dumps([_credential_json(c) for c in store.list(conf.command.project_id)],
                          indent=2))
     else:
-        credential_storage.delete(engine, conf.command.access)
+        store.delete(conf.command.access)
         print(json.dumps({'deleted': conf.command.access}))
 
 
@@ -64,6 +75,10 @@ def add_command_parsers(subparsers) -> None:
     create.add_argument('--project-id', required=True)
     create.add_argument('--user-id')
     create.add_argument('--description')
+    create.add_argument('--operation', action='append', metavar='OPERATION',
+                        help='Confine the key to this operation (repeatable), e.g. '
+                             'cloudwatch:PutMetricData; default: every operation.')
+    create.add_argument('--stack-id', help='Confine its stack operations to this stack.')
     listing = actions.add_parser('list', help='List key pairs (never their secrets).')
     listing.add_argument('--project-id')
     delete = actions.add_parser('delete', help='Delete a key pair.')

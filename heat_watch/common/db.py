@@ -38,6 +38,11 @@ SQLITE_OPTS = [
                     'a commit copies it into the database file (PRAGMA '
                     'wal_autocheckpoint; SQLite\'s default is 1000). Fewer '
                     'checkpoints write each hot page fewer times.'),
+    cfg.IntOpt('sqlite_journal_size_limit_mb', default=64, min=0,
+               help='Size, in MiB, the SQLite write-ahead log file is cut '
+                    'back to whenever a checkpoint resets it (PRAGMA '
+                    'journal_size_limit). Without it the file keeps the size '
+                    'of its busiest moment.'),
 ]
 
 
@@ -158,6 +163,7 @@ def _tune_sqlite(engine: sqlalchemy.Engine, group: cfg.ConfigOpts) -> None:
         'busy_timeout=30000',
         'cache_size=-%d' % (group.sqlite_cache_size_mb * 1024),
         'wal_autocheckpoint=%d' % group.sqlite_wal_autocheckpoint,
+        'journal_size_limit=%d' % (group.sqlite_journal_size_limit_mb * 1024 * 1024),
     )
 
     @sqlalchemy.event.listens_for(engine, 'connect')

@@ -158,4 +158,36 @@ class StackExists(Conflict):
 class ResourceFailure(HeatWatchError):
     """A resource operation failed; the reason is recorded on the resource."""
 
+
+class SignatureError(AuthenticationFailed):
+    """A request's signature is absent, malformed, expired or wrong."""
+
+    msg_fmt = '%(reason)s'
+
+
+class MissingAuthenticationToken(SignatureError):
+    """The request carries no signature at all."""
+
+
+class IncompleteSignature(SignatureError):
+    """The signature is malformed, partial or of an unsupported kind."""
+
+
+class SignatureDoesNotMatch(SignatureError):
+    """The signature is not the one the secret gives."""
+
+
+class RequestExpired(SignatureError):
+    """The request's time is outside its validity window."""
+
+
+class UnknownAccessKey(AuthenticationFailed):
+    """No credential has this access key (or it was deleted)."""
+
+    msg_fmt = 'The security token included in the request is invalid.'
+
+
+class Forbidden(HeatWatchError):
+    """The caller is known but may not do this (a credential's scope, policy)."""
+
     msg_fmt = '%(reason)s'

@@ -8,8 +8,9 @@ from oslo_log import log
 
 from heat_watch.cmd import all as all_in_one
 from heat_watch.common import config, crypto, rpc, wsgi
+from heat_watch.identity import model as identity_model
+from heat_watch.identity import storage as credential_storage
 from heat_watch.watch.storage import connection
-from heat_watch.watch.storage import credentials as credential_storage
 
 
 def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
@@ -63,10 +64,14 @@ class Deployment:
         rpc.cleanup(self.conf)
         connection.dispose_engines()
 
-    def credentials(self, project_id: str, user_id: str | None = None) -> dict:
+    def credentials(self, project_id: str, user_id: str | None = None,
+                    scope: identity_model.Scope = identity_model.UNRESTRICTED) -> dict:
         """A new access/secret key pair for ``project_id``."""
-        return credential_storage.create(connection.get_engine(self.conf),
-                                         crypto.SecretBox(self.conf), project_id, user_id)
+        store = credential_storage.CredentialStore(connection.get_engine(self.conf),
+                                                   crypto.SecretBox(self.conf))
+        credential, secret = store.create(project_id, user_id, scope=scope)
+        return {'access': credential.access, 'secret': secret, 'project_id': project_id,
+                'user_id': user_id}
 
 
 @contextlib.contextmanager

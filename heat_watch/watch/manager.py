@@ -5,7 +5,6 @@ from oslo_log import log
 
 from heat_watch.common import exceptions, rpc
 from heat_watch.watch import ingest, points, queries, rpcapi
-from heat_watch.watch.storage import credentials as credential_storage
 from heat_watch.watch.storage import metrics as metric_storage
 
 LOG = log.getLogger(__name__)
@@ -19,7 +18,7 @@ def _project(ctxt) -> str:
 
 @rpc.answers_project_errors
 class WatchEngineManager:
-    """RPC endpoint of the watch engine: metrics and credentials."""
+    """RPC endpoint of the watch engine: metrics."""
 
     target = messaging.Target(version=rpcapi.RPC_API_VERSION)
 
@@ -47,7 +46,3 @@ class WatchEngineManager:
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics."""
         return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
-
-    def get_credential(self, ctxt, access: str) -> dict:
-        """A credential record, its secret encrypted; for the APIs' auth."""
-        return credential_storage.get(self.store.engine, access)

@@ -5,7 +5,8 @@ to the watch engine only through :class:`WatchEngineClient`.
 
 API version history:
 
-* 1.0 - metrics (put, statistics, data, list) and credentials.
+* 1.0 - metrics (put, statistics, data, list); get_credential has moved to
+  the identity API (:mod:`heat_watch.identity.rpcapi`).
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
 * 1.2 - put_metric_data takes ``metrics``, points grouped by metric
   (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
@@ -115,7 +116,3 @@ class WatchEngineClient:
         outcome ('delivered' | 'retrying' | 'failed'), status and error."""
         self._client.prepare().cast(ctxt, 'record_action_result', alarm_id=alarm_id,
                                     result=result)
-
-    def get_credential(self, ctxt, access: str) -> dict:
-        """A credential with its secret still encrypted (service use)."""
-        return self._call(ctxt, 'get_credential', access=access)

@@ -5,7 +5,9 @@ import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import coordination, rpc, service
+from heat_watch.common import coordination, crypto, rpc, service
+from heat_watch.identity import manager as identity_manager
+from heat_watch.identity import storage as credential_storage
 from heat_watch.notifier import client as notifier_client
 from heat_watch.watch import alarm_manager, evaluator, ingest, manager, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -37,6 +39,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(ingest.OPTS, group=GROUP)
     conf.register_opts(evaluator.OPTS, group=GROUP)
     coordination.register_opts(conf)
+    crypto.register_opts(conf)
 
 
 def expire(conf: cfg.ConfigOpts, engine) -> dict:
@@ -64,7 +67,9 @@ class WatchEngineService(service.Service):
         engine = connection.get_engine(conf)
         self.store = metric_storage.MetricStore(
             engine, buffer_rows=conf.watch_database.sqlite_ingest_buffer_rows,
-            buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds)
+            buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds,
+            checkpoint_seconds=conf.watch_database.sqlite_checkpoint_interval,
+            checkpoint_wait_ms=conf.watch_database.sqlite_checkpoint_wait_ms)
         self.alarms = alarm_storage.AlarmStore(engine)
         self.partitioner = coordination.Partitioner(
             conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
@@ -76,13 +81,15 @@ class WatchEngineService(service.Service):
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,
             max_queued=conf.watch_engine.ingest_queue_requests,
-            on_stop=self.store.finish_writes, maintain=self.store.move_buffer,
-            maintenance_due=self.store.buffer_due,
+            on_stop=self.store.finish_writes, maintain=self.store.maintain,
+            maintenance_due=self.store.maintenance_due,
             idle_interval=conf.watch_database.sqlite_ingest_buffer_seconds)
         self.endpoints = [
             manager.WatchEngineManager(self.store, self.writer),
             alarm_manager.AlarmManager(self.alarms, self.evaluator,
-                                       conf.watch_engine.region_name)]
+                                       conf.watch_engine.region_name),
+            identity_manager.IdentityManager(credential_storage.CredentialStore(
+                engine, lambda: crypto.SecretBox(conf)))]
         self._server = None
         self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
                                             self.evaluator.sweep, initial_delay=1)]

@@ -5,6 +5,7 @@ from stevedore import driver
 
 from heat_watch.cloudwatch.auth import keystone, local
 from heat_watch.common import crypto
+from heat_watch.identity import rpcapi as identity_rpcapi
 
 NAMESPACE = 'heat_watch.cloudwatch.auth'
 
@@ -34,14 +35,14 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     crypto.register_opts(conf)
 
 
-def local_authenticator(conf: cfg.ConfigOpts, engine_client) -> local.LocalAuthenticator:
-    """The local credential store backend (standalone default)."""
-    return local.LocalAuthenticator(engine_client, crypto.SecretBox(conf),
+def local_authenticator(conf: cfg.ConfigOpts) -> local.LocalAuthenticator:
+    """heat_watch's own credential store (the standalone default)."""
+    return local.LocalAuthenticator(identity_rpcapi.IdentityClient(conf),
+                                    crypto.SecretBox(conf),
                                     conf.cloudwatch_api.credential_cache_ttl)
 
 
-def keystone_authenticator(conf: cfg.ConfigOpts,
-                           _engine_client) -> keystone.KeystoneEC2Authenticator:
+def keystone_authenticator(conf: cfg.ConfigOpts) -> keystone.KeystoneEC2Authenticator:
     """Keystone's ec2tokens backend (clouds with Keystone)."""
     group = conf[KEYSTONE_GROUP]
     if not group.auth_uri:
@@ -54,9 +55,8 @@ def keystone_authenticator(conf: cfg.ConfigOpts,
         certfile=group.certfile, keyfile=group.keyfile)
 
 
-def load(conf: cfg.ConfigOpts, engine_client):
+def load(conf: cfg.ConfigOpts):
     """The configured authenticator: ``[cloudwatch_api] auth_backend``."""
     manager = driver.DriverManager(NAMESPACE, conf.cloudwatch_api.auth_backend,
-                                   invoke_on_load=True,
-                                   invoke_args=(conf, engine_client))
+                                   invoke_on_load=True, invoke_args=(conf,))
     return manager.driver

@@ -12,7 +12,7 @@ import requests
 from oslo_log import log
 
 from heat_watch.cloudwatch import errors
-from heat_watch.cloudwatch.auth import signature
+from heat_watch.identity import signing
 
 LOG = log.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class KeystoneEC2Authenticator:
     def __init__(self, auth_uri: str, timeout: float = 10.0,
                  verify: bool | str = True, cafile: str | None = None,
                  certfile: str | None = None, keyfile: str | None = None,
-                 *, max_skew: datetime.timedelta = signature.CLOCK_SKEW):
+                 *, max_skew: datetime.timedelta = signing.CLOCK_SKEW):
         self.url = ec2tokens_url(auth_uri)
         self.timeout = timeout
         self.max_skew = max_skew
@@ -50,8 +50,8 @@ class KeystoneEC2Authenticator:
         self._cert = (certfile, keyfile) if certfile and keyfile else certfile
         self._session = requests.Session()
 
-    def authenticate(self, req: signature.SignedRequest,
-                     creds: signature.Credentials) -> dict:
+    def authenticate(self, req: signing.SignedRequest,
+                     creds: signing.Credentials) -> dict:
         """Who signed ``req``: project_id, user_id, token_id and roles.
 
         :raises RequestExpired: checked here, before asking Keystone.
@@ -59,9 +59,9 @@ class KeystoneEC2Authenticator:
         :raises InvalidClientTokenId: Keystone does not know the access key.
         :raises ServiceUnavailable: Keystone is unreachable or failing.
         """
-        signature.check_request_time(creds, max_skew=self.max_skew)
+        signing.check_request_time(creds, max_skew=self.max_skew)
         body = {'credentials':
-                signature.keystone_credentials_document(req, creds)}
+                signing.keystone_credentials_document(req, creds)}
         response = self._post(body)
         if response.status_code in (200, 201):
             return self._identity(response)
@@ -112,7 +112,7 @@ class KeystoneEC2Authenticator:
         if status in (401, 403):
             if 'expired' in text:
                 return errors.RequestExpired('Request has expired.')
-            return errors.SignatureDoesNotMatch(signature.MISMATCH_MESSAGE)
+            return errors.SignatureDoesNotMatch(signing.MISMATCH_MESSAGE)
         if status == 400:
             return errors.IncompleteSignature(
                 'The request signature does not conform to AWS standards.')

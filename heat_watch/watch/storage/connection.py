@@ -26,6 +26,21 @@ OPTS = [
     cfg.FloatOpt('sqlite_ingest_buffer_seconds', default=1.0, min=0.05,
                  help='Longest time a datapoint stays in the SQLite ingestion '
                       'buffer while the engine runs.'),
+    cfg.FloatOpt('sqlite_checkpoint_interval', default=10.0, min=0,
+                 help='Seconds between the watch engine\'s TRUNCATE checkpoints '
+                      'of the SQLite write-ahead log (0 disables them). The '
+                      'automatic checkpoints copy the log into the database '
+                      'but can only start it over at a moment no reader uses '
+                      'it, which a steady mix of reads and writes may never '
+                      'offer: the log then grows without bound. A TRUNCATE '
+                      'checkpoint waits for the readers of the moment to '
+                      'finish (new ones read the database file) and empties '
+                      'the log.'),
+    cfg.IntOpt('sqlite_checkpoint_wait_ms', default=2000, min=10,
+               help='Longest wait of a TRUNCATE checkpoint for readers and '
+                    'writers, in milliseconds. Ingestion waits with it; a '
+                    'checkpoint that could not finish in time is tried again '
+                    'at the next interval.'),
 ]
 
 DATABASE = db.Database(GROUP, 'watch.sqlite', 'heat_watch.watch.storage:migrations',

@@ -49,6 +49,8 @@ LAST_PUT_REFRESH_MS = 5 * 60 * 1000
 # metric cannot be written to through a stale cache entry.
 CACHE_TTL_S = 600.0
 CACHE_MAX = 500_000
+# heat_watch.common.db's busy_timeout, restored after a checkpoint's own.
+SQLITE_BUSY_TIMEOUT_MS = 30000
 
 
 def now_ms() -> int:
@@ -243,6 +245,29 @@ class _WriterConnection:
         insert, delete = _buffer_move()
         return self._transaction([('BEGIN IMMEDIATE', ()), (insert, ()), (delete, ())])[1]
 
+    def checkpoint(self, wait_ms: int) -> tuple[int, int, int]:
+        """Copy SQLite's write-ahead log into the database and empty it
+        (PRAGMA wal_checkpoint(TRUNCATE)), waiting at most ``wait_ms`` for
+        the readers and writers of the moment. Returns SQLite's (busy, log
+        frames, frames checkpointed); busy 1 means it could not finish."""
+        with self._lock:
+            raw = self._connection()
+            cursor = raw.cursor()
+            try:
+                cursor.execute('PRAGMA busy_timeout=%d' % wait_ms)
+                try:
+                    return tuple(cursor.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone())
+                finally:
+                    cursor.execute('PRAGMA busy_timeout=%d' % SQLITE_BUSY_TIMEOUT_MS)
+            except Exception:
+                self.held = None
+                with contextlib.suppress(Exception):
+                    raw.invalidate()
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+
     def _transaction(self, statements) -> list[int]:
         """Run (sql, parameters) statements and commit; their row counts.
         On any error, roll back and drop the connection."""
@@ -278,11 +303,14 @@ class _WriterConnection:
 class MetricStore:
     """Reads and writes metrics and datapoints of the watch database."""
 
-    def __init__(self, engine: sa.Engine, buffer_rows: int = 0, buffer_seconds: float = 1.0):
+    def __init__(self, engine: sa.Engine, buffer_rows: int = 0, buffer_seconds: float = 1.0,
+                 checkpoint_seconds: float = 0.0, checkpoint_wait_ms: int = 2000):
         """``buffer_rows`` > 0 makes ingestion on SQLite commit to the
         buffer (see the module's docstring), moved into datapoints once it
         holds that many rows or its oldest row is ``buffer_seconds`` old.
-        Reads on SQLite take the buffer into account either way."""
+        Reads on SQLite take the buffer into account either way.
+        ``checkpoint_seconds`` > 0 empties SQLite's write-ahead log that often
+        (see :meth:`checkpoint`)."""
         self.engine = engine
         self._writer = _WriterConnection(engine)
         self._cache: dict[str, tuple[int, int, float]] = {}
@@ -296,6 +324,10 @@ class MetricStore:
         self._buffered: int | None = None
         self._buffered_since = 0.0
         self._no_move_before = 0.0  # after a failed move
+        self._checkpoint_seconds = checkpoint_seconds if self._sqlite else 0.0
+        self._checkpoint_wait_ms = checkpoint_wait_ms
+        self._next_checkpoint = time.monotonic() + self._checkpoint_seconds
+        self._checkpoints_missed = 0
 
     # -- the metric registry -------------------------------------------------
 
@@ -468,6 +500,54 @@ class MetricStore:
             return 0
         self._buffered = 0
         return moved
+
+    # -- ingestion maintenance (SQLite) -----------------------------------------
+
+    def maintenance_due(self) -> bool:
+        """Whether the buffer should move or the log be checkpointed now."""
+        return self.buffer_due() or self._checkpoint_due()
+
+    def maintain(self) -> None:
+        """Ingestion's maintenance, holding its commit role (see
+        heat_watch.watch.ingest): the buffer move, then the checkpoint."""
+        if self.buffer_due():
+            self.move_buffer()
+        if self._checkpoint_due():
+            self.checkpoint()
+
+    def _checkpoint_due(self) -> bool:
+        return bool(self._checkpoint_seconds) and time.monotonic() >= self._next_checkpoint
+
+    def checkpoint(self) -> bool:
+        """Empty SQLite's write-ahead log, holding ingestion's commit role.
+
+        The automatic checkpoints copy the log into the database file but
+        start it over only at a moment when no reader uses it; under a steady
+        mix of reads and writes that moment may never come and the log grows
+        without bound. A TRUNCATE checkpoint waits (at most
+        ``checkpoint_wait_ms``) for the readers of the moment to finish:
+        readers that start after the copy read the database file, so the wait
+        ends as soon as the slowest read of the moment does. Returns whether
+        the log was emptied; a miss is retried at the next interval and
+        logged once it happens three times in a row.
+        """
+        self._next_checkpoint = time.monotonic() + self._checkpoint_seconds
+        try:
+            busy, _frames, _copied = self._writer.checkpoint(self._checkpoint_wait_ms)
+        except Exception:
+            LOG.warning('Checkpointing the SQLite write-ahead log failed', exc_info=True)
+            busy = 1
+        if not busy:
+            if self._checkpoints_missed >= 3:
+                LOG.info('The SQLite write-ahead log was emptied again')
+            self._checkpoints_missed = 0
+            return True
+        self._checkpoints_missed += 1
+        if self._checkpoints_missed == 3:
+            LOG.warning('The SQLite write-ahead log could not be emptied in %d ms, three '
+                        'times in a row: a long read or another writer holds it; it '
+                        'grows until a checkpoint succeeds', self._checkpoint_wait_ms)
+        return False
 
     def _refresh_last_put(self, wanted: dict[str, tuple], ids: dict[str, tuple[int, int]],
                           stale: list[int], stamp: int) -> None:

@@ -23,8 +23,9 @@ import pytest
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch.auth import keystone
-from heat_watch.cloudwatch.auth import signature as sig
-from heat_watch.tests.unit.cloudwatch import test_signature as signing
+from heat_watch.common import exceptions
+from heat_watch.identity import signing as sig
+from heat_watch.tests.unit.identity import test_signing as signing
 
 PROJECT_ID = 'a6944d763bf64ee6a275f1263fae0352'
 USER_ID = 'd5a4c8c1b2e94fd2a5f4d91e0d3c6e41'
@@ -359,7 +360,7 @@ def test_expired_request_does_not_reach_keystone(stub, auth):
     req = signing.botocore_signed(
         when=datetime.datetime.now(datetime.UTC)
         - datetime.timedelta(minutes=20))
-    with pytest.raises(errors.RequestExpired):
+    with pytest.raises(exceptions.RequestExpired):
         authenticate(auth, req)
     assert stub.requests == []
 

@@ -24,8 +24,8 @@ import pytest
 from boto.regioninfo import RegionInfo
 from botocore.awsrequest import AWSRequest
 
-from heat_watch.cloudwatch import errors
-from heat_watch.cloudwatch.auth import signature as sig
+from heat_watch.common import exceptions as errors
+from heat_watch.identity import signing as sig
 
 ACCESS = 'AKIDHEATWATCH0001'
 SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'
