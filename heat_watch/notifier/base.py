@@ -6,16 +6,15 @@ with the URL scheme it serves as its name (``log``, ``http``, ``https``).
 """
 
 import abc
-import functools
 import threading
 import urllib.parse
 
 import stevedore
 from oslo_config import cfg
 
-from heat_watch.common import exceptions
+from heat_watch.common import alarms, exceptions
 
-NAMESPACE = 'heat_watch.notifier'
+NAMESPACE = alarms.NOTIFIER_NAMESPACE
 MASK = '***'
 
 # Query keys whose values are credentials: Heat's pre-signed URLs
@@ -68,10 +67,8 @@ class AlarmNotifier(metaclass=abc.ABCMeta):
         """
 
 
-@functools.cache
-def supported_schemes() -> frozenset[str]:
-    """URL schemes an alarm action may use (the installed plugins' names)."""
-    return frozenset(stevedore.ExtensionManager(NAMESPACE).names())
+# Defined once, where the APIs and the engine can read it too.
+supported_schemes = alarms.supported_schemes
 
 
 class NotifierRegistry:

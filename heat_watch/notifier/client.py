@@ -7,15 +7,13 @@ Delivery is therefore at least once; receivers can deduplicate on the
 ``X-Heat-Watch-Action-Id`` header.
 """
 
-import datetime
 import logging
-import uuid
 
 import oslo_messaging as messaging
 from oslo_config import cfg
 
+from heat_watch.common import alarms, rpc
 from heat_watch.common import context as hw_context
-from heat_watch.common import rpc
 from heat_watch.notifier import base
 
 GROUP = 'notifier'
@@ -50,25 +48,8 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     conf.register_opts(OPTS, group=GROUP)
 
 
-def make_payload(*, action: str, alarm_id: str, alarm_name: str, project_id: str,
-                 previous: str, current: str, reason: str, reason_data: dict,
-                 severity: str | None = None,
-                 timestamp: datetime.datetime | None = None) -> dict:
-    """The payload of one run of one alarm action, with a fresh action_id.
-
-    States are CloudWatch's ('OK', 'ALARM', 'INSUFFICIENT_DATA'); ``action``
-    is the URL as the alarm stores it, secrets included.
-    """
-    when = timestamp or datetime.datetime.now(datetime.UTC)
-    payload = {
-        'action': action, 'action_id': str(uuid.uuid4()), 'alarm_id': alarm_id,
-        'alarm_name': alarm_name, 'project_id': project_id, 'previous': previous,
-        'current': current, 'reason': reason, 'reason_data': reason_data,
-        'timestamp': when.isoformat(),
-    }
-    if severity is not None:
-        payload['severity'] = severity
-    return payload
+# One definition of the payload, shared with the watch engine.
+make_payload = alarms.action_payload
 
 
 def _context(ctxt) -> hw_context.RequestContext:

@@ -28,8 +28,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from heat_watch.common import rpc, service
-from heat_watch.notifier import base, client, rest, retry
-from heat_watch.watch import rpcapi
+from heat_watch.notifier import base, client, outcomes, rest, retry
 
 LOG = log.getLogger(__name__)
 
@@ -58,7 +57,6 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     client.register_opts(conf)
     retry.register_opts(conf)
     rest.register_opts(conf)
-    rpcapi.register_opts(conf)
     conf.register_opts(OPTS, group=GROUP)
 
 
@@ -228,13 +226,17 @@ class NotifierService(service.Service):
 
     name = 'heat-watch-notifier'
 
-    def __init__(self, conf: cfg.ConfigOpts, report: Report | None = None):
-        """``report`` receives each result (default: the watch engine's
-        record_action_result)."""
+    def __init__(self, conf: cfg.ConfigOpts, reporter: outcomes.OutcomeReporter | None = None,
+                 report: Report | None = None):
+        """``reporter`` receives each outcome (default: the watch engine,
+        through its RPC client); ``report``, a plain function, may stand in
+        for it."""
         register_opts(conf)
         self.conf = conf
-        self._reporter = ResultReporter(
-            report or rpcapi.WatchEngineClient(conf).record_action_result)
+        if reporter is None:
+            reporter = outcomes.FunctionReporter(report) if report is not None \
+                else outcomes.EngineOutcomeReporter(conf)
+        self._reporter = ResultReporter(reporter.report)
         self._plugins = base.NotifierRegistry(conf)
         self._endpoint: ActionEndpoint | None = None
         self._listener: messaging.MessageHandlingServer | None = None

@@ -3,6 +3,7 @@
 import oslo_messaging as messaging
 from oslo_log import log
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, rpc
 from heat_watch.watch import composite, evaluator, queries, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -28,21 +29,10 @@ def _project(ctxt) -> str:
     return ctxt.project_id
 
 
-def _supported_schemes() -> set[str]:
-    from heat_watch.notifier import base
-    return base.supported_schemes()
-
-
 def check_actions(definition: dict) -> None:
     """Refuse action URLs no notifier plugin can run."""
-    schemes = _supported_schemes()
     for field in evaluator.ACTION_FIELDS.values():
-        for action in definition.get(field) or []:
-            scheme = action.split(':', 1)[0].lower() if ':' in action else ''
-            if scheme not in schemes:
-                raise exceptions.InvalidParameterValue(
-                    name=field, reason='the action %s has no supported scheme (%s).'
-                    % (action.split('?', 1)[0], ', '.join(sorted(schemes))))
+        hw_alarms.check_actions(field, definition.get(field) or [])
 
 
 @rpc.answers_project_errors

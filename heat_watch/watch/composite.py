@@ -31,6 +31,7 @@ import datetime
 import re
 from collections.abc import Callable
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 
 MAX_RULE_LENGTH = 10240
@@ -38,7 +39,7 @@ MAX_CHILDREN = 100
 MAX_ELEMENTS = 500
 MAX_NESTING = 100
 MAX_NAME_LENGTH = 255
-STATE_FUNCTIONS = ('ALARM', 'OK', 'INSUFFICIENT_DATA')
+STATE_FUNCTIONS = hw_alarms.STATES
 _KEYWORDS = ('AND', 'OR', 'NOT', 'TRUE', 'FALSE') + STATE_FUNCTIONS
 _ARN_PREFIX = re.compile(r'arn:[^:]+:cloudwatch:[^:]*:[^:]*:alarm:')
 _WORD = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
@@ -117,7 +118,7 @@ class _Lookup:
         return self._seen[name]
 
     def state(self, name: str) -> str:
-        return self(name).state or 'INSUFFICIENT_DATA'
+        return self(name).state or hw_alarms.INSUFFICIENT_DATA
 
 
 def _value(node, lookup: _Lookup) -> bool:
@@ -397,7 +398,7 @@ def evaluate_composite(rule: Rule, state_of: StateLookup) -> tuple[str, str, dic
 
 
 def _triggering_entry(ref: str, child: ChildState) -> dict:
-    entry_state = {'value': child.state or 'INSUFFICIENT_DATA'}
+    entry_state = {'value': child.state or hw_alarms.INSUFFICIENT_DATA}
     if child.timestamp is not None:
         entry_state['timestamp'] = _iso(child.timestamp)
     return {'arn': ref, 'state': entry_state}

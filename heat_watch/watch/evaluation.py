@@ -41,13 +41,12 @@ import operator
 from collections.abc import Mapping
 from fractions import Fraction
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import statistics
 
-OK = 'OK'
-ALARM = 'ALARM'
-INSUFFICIENT_DATA = 'INSUFFICIENT_DATA'
-STATES = (OK, ALARM, INSUFFICIENT_DATA)
+OK, ALARM, INSUFFICIENT_DATA = hw_alarms.OK, hw_alarms.ALARM, hw_alarms.INSUFFICIENT_DATA
+STATES = hw_alarms.STATES
 
 # Operator -> (test, wording in StateReason).
 _OPERATORS = {

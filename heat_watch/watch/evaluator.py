@@ -11,15 +11,13 @@ import datetime
 import json
 import queue
 import threading
-import uuid
 from collections import defaultdict
 
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions
-from heat_watch.watch import composite, evaluation, statistics
+from heat_watch.watch import composite, evaluation, outbox, rules, statistics
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
 
@@ -35,6 +33,13 @@ OPTS = [
                help='Alarms evaluated per database round trip.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region written into alarm ARNs.'),
+    cfg.FloatOpt('outbox_poll_interval', default=5.0, min=0.1,
+                 help='Seconds between looks at the alarm action outbox when '
+                      'nothing woke its sender (a transition with actions '
+                      'wakes it at once; this catches the rest).'),
+    cfg.FloatOpt('outbox_retry_interval', default=2.0, min=0.1,
+                 help='Seconds the outbox sender waits before trying again '
+                      'when publishing an alarm action failed.'),
 ]
 
 ACTION_FIELDS = {'OK': 'OKActions', 'ALARM': 'AlarmActions',
@@ -63,10 +68,14 @@ class AlarmEvaluator:
     """Evaluates alarms and hands the actions of transitions to the notifier."""
 
     def __init__(self, conf: cfg.ConfigOpts, alarms: alarm_storage.AlarmStore,
-                 sender, owns=None):
+                 sender: outbox.ActionPublisher, owns=None):
         self.conf = conf
         self.alarms = alarms
-        self._sender = sender
+        # Actions are recorded with their transitions and published from the
+        # outbox's thread: a broker outage never holds up an evaluation.
+        self.outbox = outbox.ActionOutbox(
+            alarms, sender, poll_interval=conf.watch_engine.outbox_poll_interval,
+            retry_interval=conf.watch_engine.outbox_retry_interval)
         # owns(alarm_id) -> bool: this engine's share of the sweep.
         self._owns = owns or (lambda _alarm_id: True)
         self._keys: queue.Queue = queue.Queue()
@@ -105,16 +114,20 @@ class AlarmEvaluator:
         self._keys.put(keys)
 
     def start(self) -> None:
+        """Start the fast path's and the outbox's threads."""
+        self.outbox.start()
         self._thread = threading.Thread(target=self._fast_path, name='alarm-fast-path',
                                         daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop both threads (unsent actions stay in the outbox)."""
         self._stop.set()
         self._keys.put(None)
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        self.outbox.stop()
 
     def _fast_path(self) -> None:
         while not self._stop.is_set():
@@ -149,19 +162,16 @@ class AlarmEvaluator:
         watched: set[str] = set()
         with self._watch_lock:
             self._watched_meanwhile = set()
-        for alarm_type in (alarm_storage.METRIC, alarm_storage.COMPOSITE):
+        for rule_type in rules.in_sweep_order():
             after = ''
             while not self._stop.is_set():
-                page = self.alarms.page(alarm_type, after, batch)
+                page = self.alarms.page(rule_type.stored_type, after, batch)
                 if not page:
                     break
                 after = page[-1]['id']
                 watched.update(a['metric_key'] for a in page if a['metric_key'])
                 mine = [a for a in page if self._owns(a['id'])]
-                if alarm_type == alarm_storage.METRIC:
-                    self.evaluate_alarms(mine)
-                else:
-                    self.evaluate_composites(mine)
+                rule_type.evaluate(self, mine)
                 count += len(mine)
         if not self._stop.is_set():
             with self._watch_lock:
@@ -228,9 +238,9 @@ class AlarmEvaluator:
         reason_data = dict(outcome.reason_data)
         if alarm['definition'].get('Unit'):
             reason_data['unit'] = alarm['definition']['Unit']
+        actions = tuple(self._actions(alarm, outcome.state))
         return alarm_storage.Transition(alarm, outcome.state, outcome.reason,
-                                        json.dumps(reason_data),
-                                        bool(self._actions(alarm, outcome.state)))
+                                        json.dumps(reason_data), bool(actions), actions)
 
     # -- composite alarms ----------------------------------------------------------
 
@@ -272,19 +282,20 @@ class AlarmEvaluator:
         first. With ``cascade``, the composite alarms that refer to this one
         are evaluated next (batch evaluations do that once per batch instead).
         """
-        change = alarm_storage.Transition(alarm, state, reason, reason_data,
-                                          bool(self._actions(alarm, state)))
+        actions = tuple(self._actions(alarm, state))
+        change = alarm_storage.Transition(alarm, state, reason, reason_data, bool(actions),
+                                          actions)
         updated = self.change_states([change])
         if updated and cascade and state != alarm['state']:
             self._evaluate_parents(updated)
         return updated[0] if updated else None
 
     def change_states(self, changes: list[alarm_storage.Transition]) -> list[dict]:
-        """Record transitions in one transaction, then hand the actions of
-        those that won their compare-and-set to the notifier; returns them."""
+        """Record transitions in one transaction, the actions of those that
+        won their compare-and-set in the outbox with them; returns the winners."""
         if not changes:
             return []
-        won = []
+        won, sent = [], False
         for change, updated in zip(changes, self.alarms.transitions(changes), strict=True):
             alarm = change.alarm
             if updated is None:
@@ -293,9 +304,10 @@ class AlarmEvaluator:
                 continue
             LOG.info('Alarm %s (%s) went from %s to %s', alarm['name'], alarm['id'],
                      alarm['state'], change.state)
-            if change.run_actions:
-                self._send(updated, alarm['state'], self._actions(alarm, change.state))
+            sent = sent or change.run_actions
             won.append(updated)
+        if sent:
+            self.outbox.wake()
         return won
 
     @staticmethod
@@ -311,28 +323,8 @@ class AlarmEvaluator:
         actions = self._actions(alarm, alarm['state'])
         last = alarm['actions_run_at'] or alarm['state_transitioned_at']
         if actions and metric_storage.now_ms() - last >= period * 1000:
-            if self.alarms.mark_actions_run(alarm):
-                self._send(alarm, alarm['state'], actions)
-
-    def _send(self, alarm: dict, previous: str, actions: list[str]) -> None:
-        ctxt = hw_context.RequestContext(project_id=alarm['project_id'])
-        reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
-            else {}
-        for action in actions:
-            payload = {
-                'action': action, 'action_id': str(uuid.uuid4()), 'alarm_id': alarm['id'],
-                'alarm_name': alarm['name'], 'project_id': alarm['project_id'],
-                'severity': alarm['definition'].get('Severity') or 'low',
-                'previous': previous, 'current': alarm['state'],
-                'reason': alarm['state_reason'], 'reason_data': reason_data,
-                'timestamp': metric_storage_time(alarm['state_updated_at']).isoformat()}
-            try:
-                self._sender.send(ctxt, payload)
-            except Exception:
-                LOG.exception('Handing action of alarm %s to the notifier failed', alarm['id'])
-                self.alarms.add_history([alarm_storage.history_item(
-                    alarm, 'Action', 'Failed to hand the action to the notifier',
-                    {'actionState': 'Failed', 'error': 'the message bus refused it'})])
+            if self.alarms.mark_actions_run(alarm, actions):
+                self.outbox.wake()
 
 
 def metric_storage_time(stamp_ms: int) -> datetime.datetime:

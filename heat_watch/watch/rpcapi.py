@@ -10,6 +10,16 @@ API version history:
 * 1.1 - alarms: put, describe, delete, state, history, actions, composite.
 * 1.2 - put_metric_data takes ``metrics``, points grouped by metric
   (:mod:`heat_watch.watch.points`), instead of per-datum ``datums``.
+* 1.3 - alarms by id, in the engine's records (:mod:`heat_watch.watch.model`):
+  create_alarm, get_alarm, list_alarms, update_alarm, delete_alarm,
+  set_alarm_state_by_id, get_alarm_history.
+
+Versions are per method, as Heat does it: each client method asks (with
+``prepare(version=...)``) for the lowest version that has the method in the
+form it sends, so a newer client keeps working with an older engine for
+every method the older one has; an engine at 1.x serves every 1.y <= x.
+Records cross the wire as plain JSON (their ``to_wire``/``from_wire``);
+this module and :mod:`heat_watch.watch.model` are the whole contract.
 """
 
 import oslo_messaging as messaging
@@ -17,9 +27,10 @@ from oslo_config import cfg
 
 from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
+from heat_watch.watch import model
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -46,73 +57,129 @@ class WatchEngineClient:
         register_opts(conf)
         target = messaging.Target(topic=conf.watch_engine.topic, version=RPC_API_VERSION)
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
+        self._prepared: dict = {}
 
-    def _call(self, ctxt: hw_context.RequestContext, method: str, **kwargs):
-        return self._client.call(ctxt, method, **kwargs)
+    def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
+              **kwargs):
+        """Call ``method`` asking for the lowest API version that has it."""
+        return self._for(version).call(ctxt, method, **kwargs)
+
+    def _for(self, version: str):
+        # One prepared client per version: preparing one per call costs the
+        # hot path (put_metric_data) an object and a copy of the target.
+        prepared = self._prepared.get(version)
+        if prepared is None:
+            prepared = self._prepared[version] = self._client.prepare(version=version)
+        return prepared
 
     def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
         """Store points of the caller's project; returns once committed."""
-        return self._call(ctxt, 'put_metric_data', namespace=namespace, metrics=metrics)
+        return self._call(ctxt, 'put_metric_data', '1.2', namespace=namespace, metrics=metrics)
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics of the caller's project."""
-        return self._call(ctxt, 'get_metric_statistics', args=args)
+        return self._call(ctxt, 'get_metric_statistics', '1.0', args=args)
 
     def get_metric_data(self, ctxt, args: dict) -> dict:
         """GetMetricData of the caller's project."""
-        return self._call(ctxt, 'get_metric_data', args=args)
+        return self._call(ctxt, 'get_metric_data', '1.0', args=args)
 
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics of the caller's project."""
-        return self._call(ctxt, 'list_metrics', args=args)
+        return self._call(ctxt, 'list_metrics', '1.0', args=args)
 
     def put_metric_alarm(self, ctxt, alarm: dict) -> dict:
         """Create or replace a metric alarm by AlarmName (validated
         PutMetricAlarm input; plus the extension RepeatActions (bool) and
         Severity). Returns {'AlarmArn', 'AlarmId', 'Created': bool}."""
-        return self._call(ctxt, 'put_metric_alarm', alarm=alarm)
+        return self._call(ctxt, 'put_metric_alarm', '1.1', alarm=alarm)
 
     def put_composite_alarm(self, ctxt, alarm: dict) -> dict:
         """Create or replace a composite alarm (validated PutCompositeAlarm
         input; AlarmRule is parsed again by the engine). Returns as
         put_metric_alarm."""
-        return self._call(ctxt, 'put_composite_alarm', alarm=alarm)
+        return self._call(ctxt, 'put_composite_alarm', '1.1', alarm=alarm)
 
     def describe_alarms(self, ctxt, args: dict) -> dict:
         """DescribeAlarms: AlarmNames, AlarmNamePrefix, StateValue,
         ActionPrefix, AlarmTypes, MaxRecords, NextToken, ChildrenOfAlarmName,
         ParentsOfAlarmName. Returns MetricAlarms, CompositeAlarms, NextToken;
         times in epoch ms."""
-        return self._call(ctxt, 'describe_alarms', args=args)
+        return self._call(ctxt, 'describe_alarms', '1.1', args=args)
 
     def describe_alarms_for_metric(self, ctxt, args: dict) -> dict:
         """DescribeAlarmsForMetric: Namespace, MetricName, Dimensions,
         Statistic, ExtendedStatistic, Period, Unit. Returns MetricAlarms."""
-        return self._call(ctxt, 'describe_alarms_for_metric', args=args)
+        return self._call(ctxt, 'describe_alarms_for_metric', '1.1', args=args)
 
     def delete_alarms(self, ctxt, names: list[str]) -> None:
         """DeleteAlarms: every name must exist, else nothing is deleted."""
-        return self._call(ctxt, 'delete_alarms', names=names)
+        return self._call(ctxt, 'delete_alarms', '1.1', names=names)
 
     def set_alarm_state(self, ctxt, name: str, state: str, reason: str,
                         reason_data: str | None) -> None:
         """SetAlarmState: a real transition (history, actions)."""
-        return self._call(ctxt, 'set_alarm_state', name=name, state=state, reason=reason,
+        return self._call(ctxt, 'set_alarm_state', '1.1', name=name, state=state, reason=reason,
                           reason_data=reason_data)
 
     def set_alarm_actions(self, ctxt, names: list[str], enabled: bool) -> None:
         """EnableAlarmActions / DisableAlarmActions."""
-        return self._call(ctxt, 'set_alarm_actions', names=names, enabled=enabled)
+        return self._call(ctxt, 'set_alarm_actions', '1.1', names=names, enabled=enabled)
 
     def describe_alarm_history(self, ctxt, args: dict) -> dict:
         """DescribeAlarmHistory: AlarmName, AlarmTypes, HistoryItemType,
         StartDate, EndDate (epoch ms), MaxRecords, NextToken, ScanBy.
         Returns AlarmHistoryItems (Timestamp in epoch ms), NextToken."""
-        return self._call(ctxt, 'describe_alarm_history', args=args)
+        return self._call(ctxt, 'describe_alarm_history', '1.1', args=args)
 
     def record_action_result(self, ctxt, alarm_id: str, result: dict) -> None:
         """Cast by the notifier after each delivery attempt of an alarm
         action: ``result`` holds action_id, url (secrets redacted), attempt,
         outcome ('delivered' | 'retrying' | 'failed'), status and error."""
-        self._client.prepare().cast(ctxt, 'record_action_result', alarm_id=alarm_id,
+        self._for('1.1').cast(ctxt, 'record_action_result', alarm_id=alarm_id,
                                     result=result)
+
+    # -- 1.3: alarms by id, as engine records ------------------------------------------
+
+    def create_alarm(self, ctxt, definition: model.AlarmDefinition) -> model.Alarm:
+        """Create an alarm (a taken name is a Conflict); evaluated at once."""
+        return model.Alarm.from_wire(self._call(ctxt, 'create_alarm', '1.3',
+                                                definition=definition.to_wire()))
+
+    def get_alarm(self, ctxt, alarm_id: str) -> model.Alarm:
+        """One alarm of the caller's project (AlarmNotFound otherwise)."""
+        return model.Alarm.from_wire(self._call(ctxt, 'get_alarm', '1.3', alarm_id=alarm_id))
+
+    def list_alarms(self, ctxt, filters: model.AlarmFilter | None = None,
+                    marker: str | None = None, limit: int = 100, sort_key: str = 'name',
+                    sort_dir: str = 'asc') -> model.Page:
+        """A page of alarms; ``marker`` is the last alarm id of the previous page."""
+        return model.Page.from_wire(self._call(
+            ctxt, 'list_alarms', '1.3', filters=(filters or model.AlarmFilter()).to_wire(),
+            marker=marker, limit=limit, sort_key=sort_key, sort_dir=sort_dir), model.Alarm)
+
+    def update_alarm(self, ctxt, alarm_id: str,
+                     definition: model.AlarmDefinition) -> model.Alarm:
+        """Replace an alarm's whole definition (its state stays)."""
+        return model.Alarm.from_wire(self._call(ctxt, 'update_alarm', '1.3', alarm_id=alarm_id,
+                                                definition=definition.to_wire()))
+
+    def delete_alarm(self, ctxt, alarm_id: str) -> None:
+        """Delete one alarm."""
+        self._call(ctxt, 'delete_alarm', '1.3', alarm_id=alarm_id)
+
+    def set_alarm_state_by_id(self, ctxt, alarm_id: str, state: str, reason: str,
+                              reason_data: dict | None = None) -> model.AlarmState:
+        """A real transition (history, actions); returns the new state."""
+        return model.AlarmState.from_wire(self._call(
+            ctxt, 'set_alarm_state_by_id', '1.3', alarm_id=alarm_id, state=state,
+            reason=reason, reason_data=reason_data))
+
+    def get_alarm_history(self, ctxt, alarm_id: str, types: list[str] | None = None,
+                          start: int | None = None, end: int | None = None,
+                          marker: str | None = None, limit: int = 100,
+                          ascending: bool = False) -> model.Page:
+        """A page of one alarm's history items (types among model.HISTORY_TYPES)."""
+        return model.Page.from_wire(self._call(
+            ctxt, 'get_alarm_history', '1.3', alarm_id=alarm_id, types=types, start=start,
+            end=end, marker=marker, limit=limit, ascending=ascending), model.HistoryItem)

@@ -9,7 +9,7 @@ from heat_watch.common import coordination, crypto, rpc, service
 from heat_watch.identity import manager as identity_manager
 from heat_watch.identity import storage as credential_storage
 from heat_watch.notifier import client as notifier_client
-from heat_watch.watch import alarm_manager, evaluator, ingest, manager, rpcapi
+from heat_watch.watch import alarm_manager, alarm_records, evaluator, ingest, manager, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
@@ -70,7 +70,7 @@ class WatchEngineService(service.Service):
             buffer_seconds=conf.watch_database.sqlite_ingest_buffer_seconds,
             checkpoint_seconds=conf.watch_database.sqlite_checkpoint_interval,
             checkpoint_wait_ms=conf.watch_database.sqlite_checkpoint_wait_ms)
-        self.alarms = alarm_storage.AlarmStore(engine)
+        self.alarms = alarm_storage.AlarmStore(engine, host=conf.host)
         self.partitioner = coordination.Partitioner(
             conf.coordination.backend_url, 'heat-watch-engine-alarms', conf.host,
             conf.coordination.membership_refresh)
@@ -89,7 +89,8 @@ class WatchEngineService(service.Service):
             alarm_manager.AlarmManager(self.alarms, self.evaluator,
                                        conf.watch_engine.region_name),
             identity_manager.IdentityManager(credential_storage.CredentialStore(
-                engine, lambda: crypto.SecretBox(conf)))]
+                engine, lambda: crypto.SecretBox(conf))),
+            alarm_records.AlarmRecordManager(self.alarms, self.evaluator)]
         self._server = None
         self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
                                             self.evaluator.sweep, initial_delay=1)]

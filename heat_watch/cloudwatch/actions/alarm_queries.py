@@ -12,6 +12,7 @@ with contributors, i.e. Metrics Insights) is refused as not supported.
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
+from heat_watch.common import alarms as hw_alarms
 
 METRIC_ALARM = 'MetricAlarm'
 COMPOSITE_ALARM = 'CompositeAlarm'
@@ -19,7 +20,7 @@ LOG_ALARM = 'LogAlarm'
 ALARM_TYPES = (METRIC_ALARM, COMPOSITE_ALARM, LOG_ALARM)
 # AWS: without AlarmTypes only metric alarms are returned.
 DEFAULT_ALARM_TYPES = (METRIC_ALARM,)
-STATES = ('OK', 'ALARM', 'INSUFFICIENT_DATA')
+STATES = hw_alarms.STATES
 HISTORY_ITEM_TYPES = ('ConfigurationUpdate', 'StateUpdate', 'Action',
                       'AlarmContributorStateUpdate', 'AlarmContributorAction')
 SCAN_BY = ('TimestampDescending', 'TimestampAscending')

@@ -31,25 +31,14 @@ passes them.
 """
 
 import json
-import urllib.parse
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
 from heat_watch.cloudwatch.actions import alarm_queries
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import composite, evaluation
 
-try:
-    from heat_watch.notifier import base as notifier_base
-except ModuleNotFoundError as exc:
-    # Only the absence of the notifier's plugin registry is tolerated: any
-    # other missing module is a real installation error.
-    if exc.name != 'heat_watch.notifier.base':
-        raise
-    notifier_base = None
-
-# The schemes the notifier has always delivered, when it cannot be asked.
-DEFAULT_SCHEMES = frozenset(('log', 'http', 'https'))
 ACTION_LISTS = ('OKActions', 'AlarmActions', 'InsufficientDataActions')
 MAX_ACTIONS = 5
 MAX_ALARM_NAMES = 100
@@ -59,8 +48,8 @@ MAX_RANGE_SHORT_PERIOD = 86400  # Period < 1 hour: one day
 MAX_RANGE_LONG_PERIOD = 604800  # otherwise: seven days
 ANOMALY_OPERATORS = ('LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold',
                      'GreaterThanUpperThreshold')
-STATES = ('OK', 'ALARM', 'INSUFFICIENT_DATA')
-SEVERITIES = ('low', 'moderate', 'critical')
+STATES = hw_alarms.STATES
+SEVERITIES = hw_alarms.SEVERITIES
 UNSUPPORTED_METRIC_ALARM = (
     ('Metrics', 'Metric math alarms'),
     ('ThresholdMetricId', 'Anomaly detection alarms'),
@@ -80,9 +69,7 @@ UNSUPPORTED_COMPOSITE_ALARM = (
 
 def supported_schemes() -> frozenset[str]:
     """URL schemes the notifier can deliver alarm actions to."""
-    if notifier_base is None:
-        return DEFAULT_SCHEMES
-    return frozenset(notifier_base.supported_schemes())
+    return hw_alarms.supported_schemes()
 
 
 # -- settings shared by metric and composite alarms ----------------------------
@@ -99,8 +86,7 @@ def _reject_unsupported(data: dict, unsupported: tuple) -> None:
 def _action_list(data: dict, key: str, schemes: frozenset[str]) -> list[str]:
     urls = v.string_list(data, key, key, MAX_ACTIONS, high=1024)
     for i, url in enumerate(urls):
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme not in schemes:
+        if hw_alarms.action_scheme(url) not in schemes:
             raise v.invalid(v.member(key, i), url, 'The action must be a URL with one of the '
                             'schemes %s.' % ', '.join(sorted(schemes)))
     return urls
@@ -108,7 +94,8 @@ def _action_list(data: dict, key: str, schemes: frozenset[str]) -> list[str]:
 
 def _extensions(data: dict) -> dict:
     return {'RepeatActions': v.boolean(data, 'RepeatActions', 'RepeatActions', False),
-            'Severity': v.choice(data, 'Severity', 'Severity', SEVERITIES) or 'low'}
+            'Severity': (v.choice(data, 'Severity', 'Severity', SEVERITIES)
+                         or hw_alarms.DEFAULT_SEVERITY)}
 
 
 def _common_settings(data: dict) -> dict:

@@ -5,20 +5,24 @@ history item in the same transaction, so that when several engines evaluate
 the same alarm, exactly one records the transition and runs its actions.
 """
 
+import datetime
 import json
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, ids
-from heat_watch.watch.storage import models
+from heat_watch.watch import model
+from heat_watch.watch.storage import models, records
 from heat_watch.watch.storage.metrics import now_ms
 
 ALARMS = models.Alarm.__table__
 HISTORY = models.AlarmHistory.__table__
-METRIC = 'MetricAlarm'
-COMPOSITE = 'CompositeAlarm'
+OUTBOX = models.ActionOutbox.__table__
+METRIC = records.METRIC
+COMPOSITE = records.COMPOSITE
 INITIAL_REASON = 'Unchecked: Initial alarm creation'
 _CAS_COLUMNS = ('state', 'state_reason', 'state_reason_data', 'state_updated_at',
                 'state_transitioned_at', 'actions_run_at', 'version')
@@ -41,6 +45,8 @@ class Transition(NamedTuple):
     reason: str
     reason_data: str | None
     run_actions: bool
+    # The URLs to run (recorded in the outbox with the transition).
+    actions: tuple[str, ...] = ()
 
     def values(self, stamp: int) -> dict:
         """The alarm columns this change writes (every CAS column, so one
@@ -82,11 +88,31 @@ def history_item(alarm: dict, item_type: str, summary: str, data: dict,
             'summary': summary[:255], 'data': json.dumps(data)}
 
 
-class AlarmStore:
-    """Reads and writes alarms and their history."""
+def _when(stamp_ms: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC)
 
-    def __init__(self, engine: sa.Engine):
+
+def outbox_rows(engine_host: str, alarm: dict, previous: str, actions, stamp: int) -> list[dict]:
+    """Outbox rows running ``actions`` for ``alarm`` (as updated) that left ``previous``."""
+    reason_data = json.loads(alarm['state_reason_data']) if alarm['state_reason_data'] \
+        else {}
+    when = _when(alarm['state_updated_at'])
+    severity = alarm['definition'].get('Severity') or hw_alarms.DEFAULT_SEVERITY
+    return [{'engine': engine_host, 'alarm_id': alarm['id'], 'project_id': alarm['project_id'],
+             'created_at': stamp, 'payload': json.dumps(hw_alarms.action_payload(
+                 action=action, alarm_id=alarm['id'], alarm_name=alarm['name'],
+                 project_id=alarm['project_id'], previous=previous, current=alarm['state'],
+                 reason=alarm['state_reason'], reason_data=reason_data, severity=severity,
+                 timestamp=when))} for action in actions]
+
+
+class AlarmStore:
+    """Reads and writes alarms, their history and their outbox of actions."""
+
+    def __init__(self, engine: sa.Engine, host: str = 'localhost'):
         self.engine = engine
+        # Names this engine's rows of the action outbox.
+        self.host = host
 
     # -- configuration -------------------------------------------------------
 
@@ -114,7 +140,7 @@ class AlarmStore:
                       'configuration_updated_at': stamp, 'alarm_type': alarm_type}
             if row is None:
                 alarm = dict(values, id=ids.time_ordered_uuid(), project_id=project_id, name=name,
-                             state='INSUFFICIENT_DATA', state_reason=INITIAL_REASON,
+                             state=hw_alarms.INSUFFICIENT_DATA, state_reason=INITIAL_REASON,
                              state_reason_data=None, state_updated_at=stamp,
                              state_transitioned_at=stamp, actions_run_at=None, version=1)
                 conn.execute(sa.insert(ALARMS).values(**alarm))
@@ -132,6 +158,45 @@ class AlarmStore:
             conn.execute(sa.insert(HISTORY).values(
                 **history_item(alarm, 'ConfigurationUpdate', summary, data, stamp)))
         return alarm, row is None
+
+    def update(self, project_id: str, alarm_id: str, alarm_type: str, definition: dict,
+               metric_key: str | None) -> dict:
+        """Replace the definition of one alarm by id (its name may change; the
+        state stays); a ConfigurationUpdate history item records it."""
+        stamp = now_ms()
+        name = definition['AlarmName']
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(ALARMS).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.id == alarm_id)).first()
+            if row is None:
+                raise exceptions.AlarmNotFound(name=alarm_id)
+            if name != row.name and conn.execute(sa.select(ALARMS.c.id).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.name == name)).first():
+                raise exceptions.Conflict(reason='an alarm named %s exists already' % name)
+            values = {'definition': json.dumps(definition), 'metric_key': metric_key,
+                      'actions_enabled': definition.get('ActionsEnabled', True),
+                      'configuration_updated_at': stamp, 'alarm_type': alarm_type,
+                      'name': name, 'version': row.version + 1}
+            conn.execute(sa.update(ALARMS).where(ALARMS.c.id == alarm_id).values(**values))
+            alarm = dict(row._mapping, **values)
+            alarm['definition'] = definition
+            conn.execute(sa.insert(HISTORY).values(**history_item(
+                alarm, 'ConfigurationUpdate', 'Alarm "%s" updated' % name,
+                {'version': '1.0', 'type': 'Update', 'updatedAlarm': definition,
+                 'originalAlarm': json.loads(row.definition)}, stamp)))
+        return alarm
+
+    def delete_ids(self, project_id: str, alarm_ids: list[str]) -> None:
+        """Delete alarms by id; if one is unknown (in this project), none is deleted."""
+        with self.engine.begin() as conn:
+            rows = list(conn.execute(sa.select(ALARMS.c.name).where(
+                ALARMS.c.project_id == project_id, ALARMS.c.id.in_(alarm_ids))))
+            if len(rows) != len(set(alarm_ids)):
+                found = {r.id for r in conn.execute(sa.select(ALARMS.c.id).where(
+                    ALARMS.c.id.in_(alarm_ids), ALARMS.c.project_id == project_id))}
+                raise exceptions.AlarmNotFound(
+                    name=', '.join(sorted(set(alarm_ids) - found)))
+        self.delete(project_id, [r.name for r in rows])
 
     def delete(self, project_id: str, names: list[str]) -> None:
         """Delete alarms; if one name is unknown, none is deleted."""
@@ -191,6 +256,36 @@ class AlarmStore:
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [record(r) for r in conn.execute(query)]
+
+    def listing(self, project_id: str, filters: model.AlarmFilter, *, sort_key: str,
+                descending: bool, marker: str | None, limit: int) -> list[dict]:
+        """Alarms of a project matching the filters held in columns, in
+        (sort_key, id) order after the alarm ``marker`` (an id)."""
+        column = ALARMS.c[sort_key]
+        query = sa.select(ALARMS).where(ALARMS.c.project_id == project_id)
+        if filters.name is not None:
+            query = query.where(ALARMS.c.name == filters.name)
+        if filters.names is not None:
+            query = query.where(ALARMS.c.name.in_(filters.names))
+        if filters.name_prefix:
+            query = query.where(ALARMS.c.name.startswith(filters.name_prefix, autoescape=True))
+        if filters.state is not None:
+            query = query.where(ALARMS.c.state == filters.state)
+        if filters.type is not None:
+            query = query.where(ALARMS.c.alarm_type == records.STORED_TYPES[filters.type])
+        if filters.enabled is not None:
+            query = query.where(ALARMS.c.actions_enabled == filters.enabled)
+        with self.engine.connect() as conn:
+            if marker is not None:
+                after = conn.execute(sa.select(column).where(
+                    ALARMS.c.project_id == project_id, ALARMS.c.id == marker)).first()
+                if after is None:
+                    raise exceptions.InvalidNextToken()
+                position = sa.tuple_(column, ALARMS.c.id)
+                bound = sa.tuple_(sa.literal(after[0]), sa.literal(marker))
+                query = query.where(position < bound if descending else position > bound)
+            order = (column.desc(), ALARMS.c.id.desc()) if descending else (column, ALARMS.c.id)
+            return [record(r) for r in conn.execute(query.order_by(*order).limit(limit))]
 
     def for_metric_keys(self, keys) -> list[dict]:
         """Metric alarms watching any of these metrics (the fast path)."""
@@ -268,15 +363,44 @@ class AlarmStore:
             history = [c.history_item(stamp) for c, ok in zip(changes, won, strict=True) if ok]
             if history:
                 conn.execute(sa.insert(HISTORY), history)
-        return [dict(c.alarm, **v) if ok else None
-                for c, v, ok in zip(changes, values, won, strict=True)]
+            updated = [dict(c.alarm, **v) if ok else None
+                       for c, v, ok in zip(changes, values, won, strict=True)]
+            actions = [row for c, alarm in zip(changes, updated, strict=True)
+                       if alarm is not None and c.run_actions and c.actions
+                       for row in outbox_rows(self.host, alarm, c.alarm['state'], c.actions,
+                                              stamp)]
+            if actions:
+                conn.execute(sa.insert(OUTBOX), actions)
+        return updated
 
-    def mark_actions_run(self, alarm: dict) -> bool:
-        """Claim a repeat of the current state's actions (compare-and-set)."""
+    def mark_actions_run(self, alarm: dict, actions=()) -> bool:
+        """Claim a repeat of the current state's actions (compare-and-set)
+        and record them in the outbox, in the same transaction."""
+        stamp = now_ms()
         with self.engine.begin() as conn:
-            return bool(conn.execute(sa.update(ALARMS).where(
+            won = bool(conn.execute(sa.update(ALARMS).where(
                 ALARMS.c.id == alarm['id'], ALARMS.c.version == alarm['version'])
-                .values(actions_run_at=now_ms(), version=alarm['version'] + 1)).rowcount)
+                .values(actions_run_at=stamp, version=alarm['version'] + 1)).rowcount)
+            if won and actions:
+                conn.execute(sa.insert(OUTBOX), outbox_rows(
+                    self.host, alarm, alarm['state'], actions, stamp))
+        return won
+
+    # -- the action outbox -----------------------------------------------------
+
+    def pending_actions(self, limit: int) -> list[sa.Row]:
+        """This engine's unpublished actions, oldest first."""
+        query = (sa.select(OUTBOX.c.id, OUTBOX.c.alarm_id, OUTBOX.c.project_id,
+                           OUTBOX.c.payload)
+                 .where(OUTBOX.c.engine == self.host).order_by(OUTBOX.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
+    def delete_actions(self, ids: list[int]) -> None:
+        """Forget published actions."""
+        if ids:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(OUTBOX).where(OUTBOX.c.id.in_(ids)))
 
     # -- history ---------------------------------------------------------------
 
@@ -288,12 +412,15 @@ class AlarmStore:
 
     def history(self, project_id: str, *, name: str | None, types: tuple[str, ...],
                 item_type: str | None, start: int | None, end: int | None,
-                ascending: bool, after_id: int | None, limit: int) -> list[sa.Row]:
+                ascending: bool, after_id: int | None, limit: int,
+                alarm_id: str | None = None) -> list[sa.Row]:
         """History items of a project, newest first unless ``ascending``."""
         query = sa.select(HISTORY).where(HISTORY.c.project_id == project_id,
                                          HISTORY.c.alarm_type.in_(types))
         if name:
             query = query.where(HISTORY.c.alarm_name == name)
+        if alarm_id:
+            query = query.where(HISTORY.c.alarm_id == alarm_id)
         if item_type:
             query = query.where(HISTORY.c.item_type == item_type)
         if start is not None:

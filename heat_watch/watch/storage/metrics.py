@@ -26,12 +26,12 @@ import json
 import operator
 import threading
 import time
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 from oslo_log import log
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.watch import points
 from heat_watch.watch.storage import models
 
@@ -58,9 +58,8 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def canonical_dimensions(dimensions: Iterable) -> list[list[str]]:
-    """Dimensions as [[name, value], ...] sorted by name."""
-    return sorted([str(n), str(v)] for n, v in dimensions)
+# Defined once, for the engine and the APIs alike.
+canonical_dimensions = hw_alarms.canonical_dimensions
 
 
 _KEY_CACHE: dict[tuple, str] = {}

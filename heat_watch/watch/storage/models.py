@@ -177,3 +177,30 @@ class AlarmHistory(Base):
     item_type: Mapped[str] = mapped_column(String(32), nullable=False)
     summary: Mapped[str] = mapped_column(String(255), nullable=False)
     data: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ActionOutbox(Base):
+    """An alarm action recorded with its transition, not yet published.
+
+    Written in the transaction of the transition (or repeat) that runs it,
+    deleted once the notifier transport took it: a broker outage delays
+    actions but neither blocks evaluation nor loses them. Rows are sent in
+    ``id`` order, which per alarm is the order of its transitions (each is a
+    compare-and-set on the alarm, so they commit one after the other).
+    """
+
+    __tablename__ = 'alarm_action_outbox'
+    __table_args__ = (
+        Index('ix_alarm_action_outbox_engine_id', 'engine', 'id'),
+        {'mysql_charset': 'utf8mb4'},
+    )
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
+    # The host of the engine that recorded it, and sends it (again after a
+    # restart of that engine).
+    engine: Mapped[str] = mapped_column(String(255), nullable=False)
+    alarm_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    project_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # The notification payload (heat_watch.common.alarms.action_payload), JSON.
+    payload: Mapped[str] = mapped_column(Text, nullable=False)

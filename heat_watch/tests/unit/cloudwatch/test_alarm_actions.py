@@ -275,20 +275,10 @@ def test_action_with_a_scheme_the_notifier_lacks_is_rejected_naming_the_action()
     assert 'AlarmActions.member.2' in error.message and 'arn:aws:sns' in error.message
 
 
-def test_action_schemes_come_from_the_notifier_when_it_lists_them(monkeypatch):
-    class Notifier:
-        @staticmethod
-        def supported_schemes():
-            return {'log', 'mailto'}
-
-    monkeypatch.setattr(alarms, 'notifier_base', Notifier)
+def test_action_schemes_come_from_the_notifier_plugins_when_they_list_them(monkeypatch):
+    monkeypatch.setattr(alarms.hw_alarms, 'supported_schemes', lambda: {'log', 'mailto'})
     assert sent_alarm(metric_alarm(OKActions=['mailto:ops@example.org']))['OKActions']
     assert rejection(alarms.put_metric_alarm, metric_alarm(OKActions=[WEBHOOK])).code == INVALID
-
-
-def test_action_schemes_default_to_log_http_https_without_the_notifier(monkeypatch):
-    monkeypatch.setattr(alarms, 'notifier_base', None)
-    assert alarms.supported_schemes() == {'log', 'http', 'https'}
 
 
 # -- PutCompositeAlarm ---------------------------------------------------------------

@@ -52,6 +52,12 @@ def _alarm(store, name: str, **extra) -> dict:
     return store.put('p1', alarm_storage.METRIC, _definition(name, **extra), key)[0]
 
 
+def _publish(evaluator) -> None:
+    """What the outbox's thread does in the engine: publish every recorded action."""
+    while evaluator.outbox.send_pending():
+        pass
+
+
 def _queued(evaluator) -> list[set[str]]:
     found = []
     while not evaluator._keys.empty():
@@ -80,10 +86,12 @@ def test_a_batch_of_transitions_sends_the_actions_of_the_winners_only(evaluator,
     quiet = _alarm(store, 'quiet', ActionsEnabled=False)
     store.transition(second, 'OK', 'another engine moved it', None, run_actions=False)
     won = evaluator.change_states([
-        alarm_storage.Transition(first, 'ALARM', 'breached', '{}', True),
-        alarm_storage.Transition(second, 'ALARM', 'breached (stale)', '{}', True),
+        alarm_storage.Transition(first, 'ALARM', 'breached', '{}', True, ('log://alarm',)),
+        alarm_storage.Transition(second, 'ALARM', 'breached (stale)', '{}', True,
+                                 ('log://alarm',)),
         alarm_storage.Transition(quiet, 'ALARM', 'breached', '{}', False)])
     assert [a['name'] for a in won] == ['first', 'quiet']
+    _publish(evaluator)
     assert sender.sent == [('first', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]
     assert store.get('p1', 'second')['state'] == 'OK'
 
@@ -98,5 +106,6 @@ def test_a_sweep_moves_alarms_by_their_datapoints_in_one_pass(evaluator, store, 
         {'n': 'cold', 'd': [], 't': stamp, 'v': 10.0}])])
     assert evaluator.sweep() == 2
     assert {a['name']: a['state'] for a in store.find('p1')} == {'hot': 'ALARM', 'cold': 'OK'}
+    _publish(evaluator)
     assert sorted(sender.sent) == [('cold', 'INSUFFICIENT_DATA', 'OK', 'log://ok'),
                                    ('hot', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]

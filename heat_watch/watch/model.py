@@ -1,0 +1,294 @@
+"""The watch engine's own records: typed, protocol-neutral, JSON on the wire.
+
+These are the alarm records the engine's RPC contract carries (see
+:mod:`heat_watch.watch.rpcapi`) and every API renders in its own dialect: the
+CloudWatch API as AWS shapes (ARNs, Describe shapes, StateReasonData), the
+REST API as Ceilometer/Aodh alarms. Field names are the engine's; the
+enumerated values of a threshold rule (statistic, comparison, missing-data
+and low-sample-count policies) use the engine's evaluation vocabulary,
+which is CloudWatch's (``GreaterThanThreshold``, ``Average``,
+``notBreaching``): an API speaking another dialect maps them (Aodh's ``gt``,
+``avg``) with :data:`COMPARISONS` and :data:`STATISTICS` below.
+
+Every record converts to and from plain JSON-able dicts in one place:
+``to_wire()`` and ``from_wire()``. Times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from heat_watch.common import alarms as hw_alarms
+
+STATISTICS = ('SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum')
+COMPARISONS = ('GreaterThanOrEqualToThreshold', 'GreaterThanThreshold',
+               'LessThanThreshold', 'LessThanOrEqualToThreshold')
+MISSING_DATA = ('missing', 'ignore', 'breaching', 'notBreaching')
+LOW_SAMPLE_COUNT = ('evaluate', 'ignore')
+HISTORY_TYPES = ('creation', 'rule change', 'state transition', 'deletion', 'action')
+
+
+def _fields(record) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricSelector:
+    """Which metric a threshold rule reads: exact, canonical dimensions."""
+
+    namespace: str
+    metric_name: str
+    dimensions: tuple[tuple[str, str], ...] = ()
+    unit: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return {'namespace': self.namespace, 'metric_name': self.metric_name,
+                'dimensions': [list(d) for d in self.dimensions], 'unit': self.unit}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricSelector:
+        """From :meth:`to_wire`'s form (dimensions canonicalised again)."""
+        return cls(data['namespace'], data['metric_name'],
+                   tuple(tuple(d) for d in hw_alarms.canonical_dimensions(
+                       data.get('dimensions') or ())), data.get('unit'))
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdRule:
+    """A metric compared with a static threshold over evaluation periods.
+
+    Exactly one of ``statistic`` and ``percentile`` (0..100) is set.
+    """
+
+    metric: MetricSelector
+    period: int
+    evaluation_periods: int
+    comparison: str
+    threshold: float
+    statistic: str | None = None
+    percentile: float | None = None
+    datapoints_to_alarm: int | None = None
+    missing_data: str = 'missing'
+    low_sample_count: str | None = None
+
+    type = hw_alarms.THRESHOLD
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return dict(_fields(self), metric=self.metric.to_wire())
+
+    @classmethod
+    def from_wire(cls, data: dict) -> ThresholdRule:
+        """From :meth:`to_wire`'s form."""
+        return cls(**dict(data, metric=MetricSelector.from_wire(data['metric'])))
+
+
+@dataclasses.dataclass(frozen=True)
+class CompositeRule:
+    """A boolean expression over other alarms' states (the AlarmRule grammar
+    of :mod:`heat_watch.watch.composite`)."""
+
+    expression: str
+
+    type = hw_alarms.COMPOSITE
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return {'expression': self.expression}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> CompositeRule:
+        """From :meth:`to_wire`'s form."""
+        return cls(data['expression'])
+
+
+RULES = {hw_alarms.THRESHOLD: ThresholdRule, hw_alarms.COMPOSITE: CompositeRule}
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmDefinition:
+    """What a user configures: everything but the changing state.
+
+    ``actions`` maps each state of :data:`heat_watch.common.alarms.STATES`
+    to the URLs run when the alarm enters it.
+    """
+
+    project_id: str
+    name: str
+    rule: ThresholdRule | CompositeRule
+    id: str | None = None
+    user_id: str | None = None
+    description: str | None = None
+    actions: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    actions_enabled: bool = True
+    repeat_actions: bool = False
+    severity: str = hw_alarms.DEFAULT_SEVERITY
+    tags: list[dict] = dataclasses.field(default_factory=list)
+    created_at: int | None = None
+    updated_at: int | None = None
+
+    def __post_init__(self) -> None:
+        # Every state has its list, so that equal definitions compare equal.
+        object.__setattr__(self, 'actions', {s: list(self.actions.get(s) or [])
+                                             for s in hw_alarms.STATES})
+
+    @property
+    def type(self) -> str:
+        """threshold or composite (the rule's type)."""
+        return self.rule.type
+
+    def actions_for(self, state: str) -> list[str]:
+        """The URLs of one state (empty when actions are disabled)."""
+        return list(self.actions.get(state) or []) if self.actions_enabled else []
+
+    def to_wire(self) -> dict:
+        """Plain JSON, with ``type`` beside the rule it tells how to read."""
+        return dict(_fields(self), type=self.type, rule=self.rule.to_wire(),
+                    actions={s: list(urls) for s, urls in self.actions.items()})
+
+    @classmethod
+    def from_wire(cls, data: dict) -> AlarmDefinition:
+        """From :meth:`to_wire`'s form."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        values['rule'] = RULES[data['type']].from_wire(data['rule'])
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmState:
+    """The changing part of an alarm.
+
+    ``reason`` is the engine's one-line summary; ``reason_data`` holds what
+    decided it (for a threshold rule: the evaluated datapoints, the threshold,
+    the query time), from which each API words its own reason.
+    """
+
+    state: str
+    version: int
+    updated_at: int
+    transitioned_at: int
+    reason: str
+    reason_data: dict | None = None
+    actions_run_at: int | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return _fields(self)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> AlarmState:
+        """From :meth:`to_wire`'s form."""
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Alarm:
+    """An alarm as reads return it: its definition and its state."""
+
+    definition: AlarmDefinition
+    state: AlarmState
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return {'definition': self.definition.to_wire(), 'state': self.state.to_wire()}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> Alarm:
+        """From :meth:`to_wire`'s form."""
+        return cls(AlarmDefinition.from_wire(data['definition']),
+                   AlarmState.from_wire(data['state']))
+
+
+@dataclasses.dataclass(frozen=True)
+class Transition:
+    """One state change: from, to, why, when."""
+
+    alarm_id: str
+    previous: str
+    state: str
+    reason: str
+    reason_data: dict | None
+    timestamp: int
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return _fields(self)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> Transition:
+        """From :meth:`to_wire`'s form."""
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryItem:
+    """One item of an alarm's history.
+
+    ``type`` is one of :data:`HISTORY_TYPES`; ``detail`` is structured data
+    of that type (a creation or rule change: the definitions; a state
+    transition: old and new state with reason and reason data; an action:
+    its outcome).
+    """
+
+    id: int
+    alarm_id: str
+    alarm_name: str
+    alarm_type: str
+    project_id: str
+    timestamp: int
+    type: str
+    summary: str
+    detail: dict
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return _fields(self)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> HistoryItem:
+        """From :meth:`to_wire`'s form."""
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One page of a listing; ``marker`` continues it (None: the last page)."""
+
+    items: list
+    marker: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return {'items': [i.to_wire() for i in self.items], 'marker': self.marker}
+
+    @classmethod
+    def from_wire(cls, data: dict, item_type: type) -> Page:
+        """From :meth:`to_wire`'s form, items of ``item_type``."""
+        return cls([item_type.from_wire(i) for i in data['items']], data.get('marker'))
+
+
+@dataclasses.dataclass(frozen=True)
+class AlarmFilter:
+    """The generic filters of an alarm listing (all optional, ANDed)."""
+
+    name: str | None = None
+    names: list[str] | None = None
+    name_prefix: str | None = None
+    state: str | None = None
+    type: str | None = None
+    enabled: bool | None = None
+    severity: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON, only the filters given."""
+        return {k: v for k, v in _fields(self).items() if v is not None}
+
+    @classmethod
+    def from_wire(cls, data: dict | None) -> AlarmFilter:
+        """From :meth:`to_wire`'s form; unknown filters are refused."""
+        return cls(**(data or {}))
