@@ -10,7 +10,7 @@ from heat_watch.common import crypto, exceptions
 from heat_watch.identity import model
 
 _METADATA = sa.MetaData()
-# Created by the watch database's migrations (001, scope columns in 005).
+# Created by the watch database's migrations (001, scope columns in 010).
 CREDENTIALS = sa.Table(
     'credentials', _METADATA,
     sa.Column('access_key', sa.String(64), primary_key=True),

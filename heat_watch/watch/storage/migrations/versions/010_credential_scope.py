@@ -5,7 +5,7 @@ and its stack operations to one stack; stack_id is indexed so that a
 stack's deletion deletes its credentials. Existing credentials keep an
 unrestricted scope (NULL).
 
-Revision ID: 006
+Revision ID: 010
 Revises: 004
 Create Date: 2026-12-05
 """
@@ -13,7 +13,7 @@ Create Date: 2026-12-05
 import sqlalchemy as sa
 from alembic import op
 
-revision = '006'
+revision = '010'
 down_revision = '004'
 branch_labels = None
 depends_on = None
