@@ -6,7 +6,7 @@ stack's deletion deletes its credentials. Existing credentials keep an
 unrestricted scope (NULL).
 
 Revision ID: 010
-Revises: 004
+Revises: 005
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '010'
-down_revision = '004'
+down_revision = '005'
 branch_labels = None
 depends_on = None
 
