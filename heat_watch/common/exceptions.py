@@ -158,6 +158,8 @@ class StackExists(Conflict):
 class ResourceFailure(HeatWatchError):
     """A resource operation failed; the reason is recorded on the resource."""
 
+    msg_fmt = '%(reason)s'
+
 
 class SignatureError(AuthenticationFailed):
     """A request's signature is absent, malformed, expired or wrong."""
