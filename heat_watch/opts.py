@@ -2,6 +2,9 @@
 
 import itertools
 
+from keystoneauth1 import loading as ks_loading
+
+from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.common import config, coordination, crypto
@@ -22,8 +25,11 @@ def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
     return [
         ('DEFAULT', config.OPTS),
+        (api_app.GROUP, api_app.OPTS),
         ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS)),
-        (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
+        (backends.KEYSTONE_GROUP, itertools.chain(
+            backends.KEYSTONE_OPTS, ks_loading.get_auth_common_conf_options(),
+            ks_loading.get_auth_plugin_conf_options('password'))),
         (crypto.GROUP, crypto.OPTS),
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
                                          evaluator.OPTS)),

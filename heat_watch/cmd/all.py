@@ -8,8 +8,9 @@ import sys
 
 from oslo_config import cfg
 
+from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import api_cloudwatch, databases
+from heat_watch.cmd import api, api_cloudwatch, databases
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import service as notifier_service
 from heat_watch.orchestration import service as orchestration_service
@@ -23,6 +24,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     cloudwatch_app.register_opts(conf)
     databases.register_opts(conf)
     orchestration_service.register_opts(conf)
+    api_app.register_opts(conf)
 
 
 def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
@@ -31,11 +33,13 @@ def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
     crypto.ensure_key_file(conf)
     return [watch_service.WatchEngineService(conf),
             orchestration_service.OrchestratorService(conf),
-            notifier_service.NotifierService(conf), api_cloudwatch.build_service(conf)]
+            notifier_service.NotifierService(conf), api.build_service(conf),
+            api_cloudwatch.build_service(conf)]
 
 
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     api = services[-1]
+    rest = services[-2]
     config_args = ''.join(' --config-file %s' % f for f in conf.config_file)
     if not config_args:
         config_args = ' --state_path %s' % conf.state_path
@@ -43,6 +47,8 @@ def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
         'heat-watch-all is running (state under %s).' % conf.state_path,
         '  CloudWatch API (Query and JSON protocols): http://%s:%d/v1'
         % (api.host, api.port),
+        '  REST API (Ceilometer v2 dialect, auth_strategy %s): http://%s:%d/'
+        % (conf.api.auth_strategy, rest.host, rest.port),
         'Create credentials for a project:',
         '  heat-watch-manage%s credentials create --project-id demo' % config_args,
         'then, for example:',
@@ -55,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     register_opts(config.CONF)
     rpc.set_defaults()
     config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
+    # Standalone: no Keystone to ask, so the REST API trusts X-Project-Id
+    # and therefore listens on loopback only unless configured otherwise.
+    config.CONF.set_default('auth_strategy', 'noauth', group=api_app.GROUP)
+    config.CONF.set_default('bind_host', '127.0.0.1', group=api_app.GROUP)
     conf = config.prepare_service(sys.argv[1:] if argv is None else argv)
     launcher = service.Launcher()
     services = build_services(conf)

@@ -13,22 +13,28 @@ from heat_watch.identity import storage as credential_storage
 from heat_watch.watch.storage import connection
 
 
-def make_conf(state_path: str, **overrides) -> cfg.ConfigOpts:
+def make_conf(state_path: str, config_files: list[str] | None = None,
+              **overrides) -> cfg.ConfigOpts:
     """A fresh configuration for one in-process deployment.
 
-    ``overrides`` maps 'group.option' (or 'option' for DEFAULT) to a value.
+    ``overrides`` maps 'group.option' (or 'option' for DEFAULT) to a value;
+    ``config_files`` are read too (for options registered later, such as
+    keystonemiddleware's).
     """
     conf = cfg.ConfigOpts()
     config.register_opts(conf)
     log.register_options(conf)
     all_in_one.register_opts(conf)
     rpc.set_defaults(conf)
-    conf([], project=config.PROJECT, default_config_files=[])
+    conf([], project=config.PROJECT, default_config_files=config_files or [])
     conf.set_override('state_path', state_path)
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
     conf.set_override('bind_host', '127.0.0.1', group='cloudwatch_api')
     conf.set_override('bind_port', 0, group='cloudwatch_api')
     conf.set_override('expiry_interval', 0, group='watch_engine')
+    conf.set_override('bind_host', '127.0.0.1', group='api')
+    conf.set_override('bind_port', 0, group='api')
+    conf.set_override('auth_strategy', 'noauth', group='api')
     for name, value in overrides.items():
         group, _, option = name.rpartition('.')
         conf.set_override(option, value, group=group or None)
@@ -53,6 +59,12 @@ class Deployment:
     def endpoint(self) -> str:
         return 'http://127.0.0.1:%d/v1' % self.api.port
 
+    @property
+    def rest_endpoint(self) -> str:
+        """The REST API's root URL (heat-watch-api)."""
+        rest = next(s for s in self.services if s.name == 'heat-watch-api')
+        return 'http://127.0.0.1:%d' % rest.port
+
     def start(self) -> 'Deployment':
         for service in self.services:
             service.start()
@@ -75,9 +87,9 @@ class Deployment:
 
 
 @contextlib.contextmanager
-def deployment(state_path: str, **overrides):
+def deployment(state_path: str, config_files: list[str] | None = None, **overrides):
     """A started :class:`Deployment`, stopped on exit."""
-    running = Deployment(make_conf(state_path, **overrides)).start()
+    running = Deployment(make_conf(state_path, config_files, **overrides)).start()
     try:
         yield running
     finally:

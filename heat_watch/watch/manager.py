@@ -4,7 +4,7 @@ import oslo_messaging as messaging
 from oslo_log import log
 
 from heat_watch.common import exceptions, rpc
-from heat_watch.watch import ingest, points, queries, rpcapi
+from heat_watch.watch import ingest, meter_reads, points, queries, rpcapi
 from heat_watch.watch.storage import metrics as metric_storage
 
 LOG = log.getLogger(__name__)
@@ -46,3 +46,24 @@ class WatchEngineManager:
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics."""
         return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
+
+    def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
+                     name: str | None, dimensions: list[list[str]], limit: int) -> list[dict]:
+        """Metrics matching filters (1.4); project_id None: every project (admin)."""
+        meter_reads.check_scope(ctxt, project_id)
+        return meter_reads.find_metrics(self.store, project_id, namespace, name,
+                                        dimensions, limit)
+
+    def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
+                          start: int | None, end: int | None, limit: int,
+                          descending: bool = True) -> list[list]:
+        """Datapoint rows of several metrics (1.4)."""
+        meter_reads.check_scope(ctxt, project_id)
+        return meter_reads.datapoints(self.store, project_id, metric_ids, start, end, limit,
+                                      descending)
+
+    def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
+                       start: int | None, end: int | None, period: int | None) -> dict:
+        """Per-metric, per-period aggregates of several metrics (1.4)."""
+        meter_reads.check_scope(ctxt, project_id)
+        return meter_reads.buckets(self.store, project_id, metric_ids, start, end, period)

@@ -13,6 +13,8 @@ API version history:
 * 1.3 - alarms by id, in the engine's records (:mod:`heat_watch.watch.model`):
   create_alarm, get_alarm, list_alarms, update_alarm, delete_alarm,
   set_alarm_state_by_id, get_alarm_history.
+* 1.4 - find_metrics, metric_datapoints, metric_buckets: reads across
+  several metrics by filters (the REST API's meters, samples, statistics).
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -30,7 +32,7 @@ from heat_watch.common import rpc
 from heat_watch.watch import model
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '1.3'
+RPC_API_VERSION = '1.4'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -183,3 +185,30 @@ class WatchEngineClient:
         return model.Page.from_wire(self._call(
             ctxt, 'get_alarm_history', '1.3', alarm_id=alarm_id, types=types, start=start,
             end=end, marker=marker, limit=limit, ascending=ascending), model.HistoryItem)
+
+    # -- 1.4: reads across metrics (the REST API) -------------------------------------
+
+    def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
+                     name: str | None, dimensions: list[list[str]], limit: int) -> list[dict]:
+        """Metrics matching every filter, each with its latest unit: a list of
+        {id, project_id, namespace, name, dimensions, last_put_at, unit}.
+        ``project_id`` None reads every project (admin contexts only)."""
+        return self._call(ctxt, 'find_metrics', '1.4', project_id=project_id, namespace=namespace,
+                          name=name, dimensions=dimensions, limit=limit)
+
+    def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
+                          start: int | None, end: int | None, limit: int,
+                          descending: bool = True) -> list[list]:
+        """Datapoint rows [metric_id, timestamp, unit, sample_count, sum,
+        minimum, maximum] of metrics found by find_metrics."""
+        return self._call(ctxt, 'metric_datapoints', '1.4', project_id=project_id,
+                          metric_ids=metric_ids, start=start, end=end, limit=limit,
+                          descending=descending)
+
+    def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
+                       start: int | None, end: int | None, period: int | None) -> dict:
+        """Aggregates per metric and period: {start, end, period, rows}, a row
+        [metric_id, bucket, unit, sample_count, sum, minimum, maximum,
+        first_timestamp, last_timestamp]; None bounds: those of the data."""
+        return self._call(ctxt, 'metric_buckets', '1.4', project_id=project_id,
+                          metric_ids=metric_ids, start=start, end=end, period=period)

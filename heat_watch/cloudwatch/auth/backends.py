@@ -1,5 +1,7 @@
 """Choosing the credential backend of the CloudWatch API (stevedore)."""
 
+from keystoneauth1 import loading as ks_loading
+from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 from stevedore import driver
 
@@ -31,6 +33,9 @@ LOCAL_OPTS = [
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the options of every backend."""
     conf.register_opts(KEYSTONE_OPTS, group=KEYSTONE_GROUP)
+    # The service's own Keystone user (auth_type = password, username, ...),
+    # whose token /v3/ec2tokens requires.
+    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
     conf.register_opts(LOCAL_OPTS, group='cloudwatch_api')
     crypto.register_opts(conf)
 
@@ -49,10 +54,24 @@ def keystone_authenticator(conf: cfg.ConfigOpts) -> keystone.KeystoneEC2Authenti
         from heat_watch.common import exceptions
         raise exceptions.ConfigurationError(
             reason='[ec2authtoken] auth_uri is required with auth_backend = keystone')
+    verify = False if group.insecure else (group.cafile or True)
     return keystone.KeystoneEC2Authenticator(
-        group.auth_uri, timeout=group.timeout,
-        verify=False if group.insecure else (group.cafile or True),
-        certfile=group.certfile, keyfile=group.keyfile)
+        group.auth_uri, timeout=group.timeout, verify=verify,
+        certfile=group.certfile, keyfile=group.keyfile,
+        service_token=_service_token(conf, verify, group))
+
+
+def _service_token(conf: cfg.ConfigOpts, verify, group):
+    """A callable returning the service user's token ([ec2authtoken]
+    auth_type and its options), None when no auth_type is configured."""
+    auth = ks_loading.load_auth_from_conf_options(conf, KEYSTONE_GROUP)
+    if auth is None:
+        return None
+    cert = (group.certfile, group.keyfile) if group.certfile and group.keyfile \
+        else group.certfile
+    session = ks_session.Session(auth=auth, verify=verify, cert=cert, timeout=group.timeout)
+    # keystoneauth caches the token and fetches a new one before it expires.
+    return lambda: auth.get_token(session)
 
 
 def load(conf: cfg.ConfigOpts):

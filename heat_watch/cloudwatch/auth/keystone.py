@@ -7,6 +7,7 @@ CloudWatch client understands; its failures are never a 500 for the client.
 """
 
 import datetime
+from collections.abc import Callable
 
 import requests
 from oslo_log import log
@@ -36,14 +37,18 @@ class KeystoneEC2Authenticator:
     ``verify`` is passed to ``requests`` (True, False or a CA bundle path);
     ``cafile`` is used as the bundle when ``verify`` is left True.
     ``certfile``/``keyfile`` are the client certificate, if Keystone wants
-    one.
+    one. ``service_token`` returns the token of this service's own Keystone
+    user: current Keystone answers /v3/ec2tokens only to a service or admin
+    token (it no longer lets anyone test credentials anonymously).
     """
 
     def __init__(self, auth_uri: str, timeout: float = 10.0,
                  verify: bool | str = True, cafile: str | None = None,
                  certfile: str | None = None, keyfile: str | None = None,
-                 *, max_skew: datetime.timedelta = signing.CLOCK_SKEW):
+                 *, max_skew: datetime.timedelta = signing.CLOCK_SKEW,
+                 service_token: Callable[[], str] | None = None):
         self.url = ec2tokens_url(auth_uri)
+        self._service_token = service_token
         self.timeout = timeout
         self.max_skew = max_skew
         self._verify = cafile if (verify is True and cafile) else verify
@@ -67,12 +72,22 @@ class KeystoneEC2Authenticator:
             return self._identity(response)
         raise self._refusal(response, creds.access_key)
 
+    def _headers(self) -> dict[str, str]:
+        headers = {'Accept': 'application/json'}
+        if self._service_token is not None:
+            try:
+                headers['X-Auth-Token'] = self._service_token()
+            except Exception as e:  # keystoneauth's failures have no common base here
+                LOG.warning('No service token from Keystone for ec2tokens: %s', e)
+                raise errors.ServiceUnavailable(UNAVAILABLE_MESSAGE) from None
+        return headers
+
     def _post(self, body: dict) -> requests.Response:
+        headers = self._headers()
         try:
             return self._session.post(
                 self.url, json=body, timeout=self.timeout,
-                verify=self._verify, cert=self._cert,
-                headers={'Accept': 'application/json'})
+                verify=self._verify, cert=self._cert, headers=headers)
         except requests.RequestException as e:
             # The exception names the URL, never the request body.
             LOG.warning('Keystone ec2tokens request to %s failed: %s',

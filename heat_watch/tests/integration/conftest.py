@@ -11,6 +11,7 @@ the fixtures ``rabbit_url`` and ``backend``, or call
 
 import pytest
 
+from heat_watch.tests import keystone as keystone_server
 from heat_watch.tests.integration import base
 
 
@@ -26,6 +27,12 @@ def backend(request) -> base.Backend:
     chosen = base.BACKENDS[request.param]
     chosen.require()
     return chosen
+
+
+@pytest.fixture(scope='session')
+def keystone(tmp_path_factory):
+    """A real Keystone of this session (skips/fails when it cannot run)."""
+    yield from keystone_server.running(str(tmp_path_factory.mktemp('keystone')))
 
 
 @pytest.fixture(scope='session')

@@ -587,6 +587,10 @@ class MetricStore:
         """Where datapoints are: on SQLite also the ingestion buffer."""
         return (DATAPOINTS, BUFFER) if self._sqlite else (DATAPOINTS,)
 
+    def datapoint_tables(self) -> tuple[sa.Table, ...]:
+        """The tables a read of datapoints must cover (see the module's docstring)."""
+        return self._tables()
+
     @staticmethod
     def _in_range(query: sa.Select, table: sa.Table, metric_ids: list[int], start_ms: int,
                   end_ms: int, unit: str | None) -> sa.Select:

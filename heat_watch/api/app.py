@@ -1,0 +1,84 @@
+"""The REST API's WSGI application: pecan and WSME behind oslo.middleware
+and the auth middleware.
+
+From the outside in: request ids, CORS, /healthcheck (answered without
+authentication, as load balancers probe it), the OpenStack error body,
+the auth middleware (keystonemiddleware's auth_token, or noauth), then
+the pecan application.
+"""
+
+import pecan
+from oslo_config import cfg
+from oslo_log import log
+from oslo_middleware import cors, healthcheck, request_id
+
+from heat_watch.api import hooks, middleware, wsme_glue
+from heat_watch.api.controllers import root
+from heat_watch.watch import rpcapi
+
+LOG = log.getLogger(__name__)
+
+GROUP = 'api'
+OPTS = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address the REST API listens on.'),
+    cfg.PortOpt('bind_port', default=8004, help='Port the REST API listens on.'),
+    cfg.IntOpt('threads', default=16, min=1,
+               help='Requests served at once (HTTP server thread pool).'),
+    cfg.StrOpt('auth_strategy', default='keystone', choices=['keystone', 'noauth'],
+               help='How requests are authenticated: "keystone" (tokens checked by '
+                    'keystonemiddleware, configured in [keystone_authtoken]) or '
+                    '"noauth" (the caller names its project in X-Project-Id; for '
+                    'standalone use only, never in production).'),
+]
+
+AUTH_TOKEN_GROUP = 'keystone_authtoken'
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the options the REST API reads."""
+    conf.register_opts(OPTS, group=GROUP)
+    rpcapi.register_opts(conf)
+
+
+def _auth(application, conf: cfg.ConfigOpts):
+    if conf.api.auth_strategy == 'noauth':
+        LOG.warning('The REST API runs with auth_strategy = noauth: every caller may act '
+                    'as any project. This is unsafe for production.')
+        return middleware.NoAuthMiddleware(application)
+    # Imported here: keystonemiddleware registers its options on import.
+    from keystonemiddleware import auth_token
+    return auth_token.AuthProtocol(application, {'oslo_config_config': conf})
+
+
+HEALTHCHECK_PATH = '/healthcheck'
+
+
+def _with_healthcheck(application, check):
+    """``application``, with /healthcheck answered by oslo.middleware's
+    healthcheck application (no longer a filter: it answers every path)."""
+    def dispatch(environ: dict, start_response):
+        if environ.get('PATH_INFO', '').rstrip('/') == HEALTHCHECK_PATH:
+            return check(environ, start_response)
+        return application(environ, start_response)
+    return dispatch
+
+
+def pecan_app(conf: cfg.ConfigOpts, engine_client):
+    """The pecan application alone (controllers and hooks)."""
+    return pecan.make_app(
+        root.RootController(),
+        hooks=[hooks.ConfigHook(conf), hooks.EngineHook(engine_client),
+               hooks.ContextHook(conf), wsme_glue.JSONBodyHook()],
+        force_canonical=False, guess_content_type_from_ext=False)
+
+
+def setup_app(conf: cfg.ConfigOpts, engine_client=None):
+    """The complete WSGI application of the REST API."""
+    register_opts(conf)
+    engine_client = engine_client or rpcapi.WatchEngineClient(conf)
+    application = _auth(pecan_app(conf, engine_client), conf)
+    application = middleware.ParsableErrorMiddleware(application)
+    application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
+    application = cors.CORS(application, conf)
+    return request_id.RequestId(application)

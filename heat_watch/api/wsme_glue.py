@@ -1,0 +1,130 @@
+"""Every WSME and pecan quirk the REST API works around, in one place.
+
+* :func:`wsexpose`: WSME turns any exception without an HTTP ``code`` into a
+  500; ours are mapped here (once, by :mod:`heat_watch.api.errors`) before
+  WSME sees them. The wrapper shows WSME and pecan the controller's
+  signature, as WSME's own decorator would.
+* :func:`client_error`: a WSME ClientSideError with its status code.
+* :func:`unset_to_none`: WSME marks absent attributes with ``wsme.Unset``,
+  which is neither None nor falsy-safe in arithmetic.
+* :data:`Boolean`: WSME reads any text but a few as true ("perhaps" is
+  true); this type takes only the usual spellings.
+* :class:`JSONBodyHook`: WSME fails with a 500 when a body's JSON has
+  another shape than the type (a number where an object is expected); the
+  hook refuses such bodies first.
+"""
+
+import functools
+import inspect
+import json
+
+import oslo_messaging as messaging
+import wsme
+from oslo_log import log
+from pecan import hooks
+from webob import exc as webob_exc
+from wsme import exc as wsme_exc
+from wsme import types as wtypes
+from wsmeext import pecan as wsme_pecan
+
+from heat_watch.api import errors
+from heat_watch.common import exceptions
+
+LOG = log.getLogger(__name__)
+
+
+def client_error(message: str, status: int = 400) -> wsme_exc.ClientSideError:
+    """A WSME error answered with ``status`` and ``message`` as faultstring."""
+    return wsme_exc.ClientSideError(message, status_code=status)
+
+
+def translate(error: Exception) -> Exception:
+    """The WSME error of one of our exceptions (or of an RPC timeout)."""
+    if isinstance(error, exceptions.HeatWatchError):
+        return client_error(str(error), errors.status_of(error))
+    if isinstance(error, messaging.MessagingTimeout):
+        return client_error('The watch engine did not answer in time.', 503)
+    return error
+
+
+def wsexpose(*args, **kwargs):
+    """wsmeext.pecan.wsexpose, with our exceptions mapped to HTTP errors."""
+    expose = wsme_pecan.wsexpose(*args, **kwargs)
+
+    def decorate(func):
+        @functools.wraps(func)
+        def translated(*call_args, **call_kwargs):
+            try:
+                return func(*call_args, **call_kwargs)
+            except (exceptions.HeatWatchError, messaging.MessagingTimeout) as error:
+                raise translate(error)
+        # WSME reads the argument list from _wsme_original_func, pecan through
+        # inspect.getfullargspec, which honours __signature__ (not __wrapped__).
+        translated._wsme_original_func = func
+        translated.__signature__ = inspect.signature(func)
+        exposed = expose(translated)
+        # functools.wraps copied __signature__ onto WSME's own wrapper too;
+        # pecan's REST routing must see that wrapper's (self, *args, **kwargs)
+        # or it takes every optional argument for a required path segment.
+        del exposed.__signature__
+        return exposed
+    return decorate
+
+
+def unset_to_none(value):
+    """None for WSME's Unset marker, the value otherwise."""
+    return None if value is wsme.Unset else value
+
+
+_TRUE = ('true', '1', 'yes', 'on', 't', 'y')
+_FALSE = ('false', '0', 'no', 'off', 'f', 'n', '')
+
+
+class _Boolean(wtypes.UserType):
+    """A boolean query parameter: true/false, 1/0, yes/no, on/off."""
+
+    basetype = wtypes.text
+    name = 'boolean'
+
+    def frombasetype(self, value):
+        if value is None or isinstance(value, bool):
+            return value
+        lowered = str(value).strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError('%r is not a boolean (true or false)' % value)
+
+
+Boolean = _Boolean()
+
+
+def _json_shape_error(data) -> str | None:
+    """Why a JSON body cannot be a WSME object or list of objects."""
+    if isinstance(data, dict):
+        return None
+    if isinstance(data, list):
+        if all(isinstance(item, dict) for item in data):
+            return None
+        return 'The body must be a list of JSON objects.'
+    return 'The body must be a JSON object or a list of JSON objects.'
+
+
+class JSONBodyHook(hooks.PecanHook):
+    """Refuse a JSON body that is not JSON, or not objects, with a 400."""
+
+    def before(self, state) -> None:
+        request = state.request
+        if request.method not in ('POST', 'PUT', 'PATCH') or not request.body:
+            return
+        if request.content_type and 'json' not in request.content_type:
+            return
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            reason = 'The body is not valid JSON.'
+        else:
+            reason = _json_shape_error(data)
+        if reason:
+            raise webob_exc.HTTPBadRequest(detail=reason, explanation='')
