@@ -9,6 +9,7 @@ from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.common import config, coordination, crypto
 from heat_watch.notifier import client as notifier_client
+from heat_watch.notifier import netpolicy as notifier_netpolicy
 from heat_watch.notifier import rest as notifier_rest
 from heat_watch.notifier import retry as notifier_retry
 from heat_watch.notifier import service as notifier_service
@@ -35,7 +36,8 @@ def list_opts():
                                          evaluator.OPTS)),
         (coordination.GROUP, coordination.OPTS),
         (notifier_client.GROUP, itertools.chain(notifier_client.OPTS, notifier_retry.OPTS,
-                                                notifier_rest.OPTS, notifier_service.OPTS)),
+                                                notifier_rest.OPTS, notifier_service.OPTS,
+                                                notifier_netpolicy.OPTS)),
         connection.DATABASE.list_opts(),
         (orchestration_runtime.GROUP, itertools.chain(
             orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS)),

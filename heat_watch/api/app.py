@@ -12,7 +12,7 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import cors, healthcheck, request_id
 
-from heat_watch.api import hooks, middleware, wsme_glue
+from heat_watch.api import hooks, middleware, signed_urls, wsme_glue
 from heat_watch.api.controllers import root
 from heat_watch.watch import rpcapi
 
@@ -78,6 +78,8 @@ def setup_app(conf: cfg.ConfigOpts, engine_client=None):
     register_opts(conf)
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)
     application = _auth(pecan_app(conf, engine_client), conf)
+    # Pre-signed URLs (scaling webhooks) authenticate themselves, before tokens.
+    application = signed_urls.SignedURLMiddleware(application, conf)
     application = middleware.ParsableErrorMiddleware(application)
     application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
     application = cors.CORS(application, conf)

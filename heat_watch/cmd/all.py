@@ -12,6 +12,7 @@ from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cmd import api, api_cloudwatch, databases
 from heat_watch.common import config, crypto, rpc, service
+from heat_watch.notifier import netpolicy
 from heat_watch.notifier import service as notifier_service
 from heat_watch.orchestration import service as orchestration_service
 from heat_watch.watch import service as watch_service
@@ -35,6 +36,20 @@ def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
             orchestration_service.OrchestratorService(conf),
             notifier_service.NotifierService(conf), api.build_service(conf),
             api_cloudwatch.build_service(conf)]
+
+
+def link_services(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
+    """Once the services listen: the REST API this process serves is where
+    its orchestrator's pre-signed webhooks point (unless [orchestration]
+    api_endpoint says otherwise), and where its notifier may deliver them
+    (the network policy denies loopback otherwise). Returns that URL."""
+    rest = next(s for s in services if s.name == 'heat-watch-api')
+    host = '127.0.0.1' if rest.host in ('0.0.0.0', '::', '') else rest.host
+    url = 'http://%s:%d' % (host, rest.port)
+    if not conf.orchestration.api_endpoint:
+        conf.set_override('api_endpoint', url, group='orchestration')
+    netpolicy.allow_service_endpoint(conf, conf.orchestration.api_endpoint)
+    return url
 
 
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
@@ -70,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     services = build_services(conf)
     for each in services:
         launcher.add(each)
-    launcher.on_started = lambda: print(_banner(conf, services), flush=True)
+
+    def started() -> None:
+        link_services(conf, services)
+        print(_banner(conf, services), flush=True)
+    launcher.on_started = started
     try:
         return launcher.run()
     finally:

@@ -14,7 +14,7 @@ from oslo_config import cfg
 
 from heat_watch.common import alarms, rpc
 from heat_watch.common import context as hw_context
-from heat_watch.notifier import base
+from heat_watch.notifier import base, netpolicy
 
 GROUP = 'notifier'
 OPTS = [
@@ -44,8 +44,11 @@ logging.getLogger('oslo_messaging.notify.messaging').addFilter(_RedactFailedPayl
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options both ends of the hand-off read."""
+    """Register the options both ends of the hand-off read: the topic, and
+    the network policy (checked by the engine when an alarm is created, and
+    by the notifier before each delivery)."""
     conf.register_opts(OPTS, group=GROUP)
+    netpolicy.register_opts(conf)
 
 
 # One definition of the payload, shared with the watch engine.
@@ -74,6 +77,9 @@ class AlarmActionSender:
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
         register_opts(conf)
+        # The engine that sends actions also checks them against the network
+        # policy when alarms are created: a malformed policy stops it here.
+        netpolicy.validate(conf)
         self._notifier = messaging.Notifier(
             rpc.get_notification_transport(conf),
             publisher_id='heat-watch-engine.%s' % conf.host,

@@ -2,6 +2,8 @@
 
 The body is what Aodh's and Ceilometer's HTTP receivers and Heat's
 scaling-policy signal handler read; Heat acts only on ``current == 'alarm'``.
+Each POST goes only where the network policy allows (netpolicy), to the
+address it checked (pinned); a failure is recorded as a category (failures).
 """
 
 import logging
@@ -12,7 +14,7 @@ import requests
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.notifier import base
+from heat_watch.notifier import base, failures, netpolicy, pinned
 
 LOG = log.getLogger(__name__)
 
@@ -38,7 +40,7 @@ OPTS = [
 ACTION_ID_HEADER = 'X-Heat-Watch-Action-Id'
 REQUEST_ID_HEADER = 'x-openstack-request-id'
 _STATE_NAMES = {'OK': 'ok', 'ALARM': 'alarm', 'INSUFFICIENT_DATA': 'insufficient data'}
-_MAX_ERROR = 200
+_MAX_LOGGED = 500
 
 
 class _RedactRequestLine(logging.Filter):
@@ -55,8 +57,9 @@ logging.getLogger('urllib3.connectionpool').addFilter(_RedactRequestLine())
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the REST notifier's options."""
+    """Register the REST notifier's options, the network policy's included."""
     conf.register_opts(OPTS, group=GROUP)
+    netpolicy.register_opts(conf)
 
 
 def state_name(state: str | None) -> str | None:
@@ -103,20 +106,11 @@ def _retry_after(response: requests.Response) -> float | None:
         return None  # absent, or an HTTP date: the backoff decides
 
 
-def _cause(exc: requests.RequestException) -> str:
-    # urllib3's reason names the host but not the path and query, where
-    # webhook secrets live; requests' own message quotes the whole URL.
-    reason = getattr(exc.args[0], 'reason', None) if exc.args else None
-    return str(reason or exc)
-
-
-def _is_certificate_failure(exc: requests.exceptions.SSLError) -> bool:
-    text = _cause(exc)
-    return 'CERTIFICATE_VERIFY_FAILED' in text or 'certificate verify failed' in text
-
-
 class RestNotifier(base.AlarmNotifier):
     """POSTs the alarm transition as JSON to http:// and https:// URLs."""
+
+    #: Resolves action host names; the policy checks what it answers.
+    resolver = staticmethod(netpolicy.resolve)
 
     def __init__(self, conf: cfg.ConfigOpts):
         register_opts(conf)
@@ -127,8 +121,14 @@ class RestNotifier(base.AlarmNotifier):
     def _session(self) -> requests.Session:
         session = getattr(self._local, 'session', None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = pinned.new_session()
         return session
+
+    def _vet(self, url: str) -> netpolicy.Vetted:
+        vetted = netpolicy.NetworkPolicy.from_conf(self.conf, self.resolver).check(url)
+        if vetted is None:
+            raise base.PermanentError('not an http(s) URL')
+        return vetted
 
     def _tls_options(self) -> dict:
         opts = self.conf.notifier
@@ -139,8 +139,8 @@ class RestNotifier(base.AlarmNotifier):
         return {'verify': verify, 'cert': cert or None}
 
     @staticmethod
-    def _headers(payload: dict) -> dict:
-        headers = {'Content-Type': 'application/json'}
+    def _headers(payload: dict, host: str) -> dict:
+        headers = {'Content-Type': 'application/json', 'Host': host}
         if payload.get('action_id'):
             headers[ACTION_ID_HEADER] = str(payload['action_id'])
         if payload.get('request_id'):
@@ -148,43 +148,48 @@ class RestNotifier(base.AlarmNotifier):
         return headers
 
     def notify(self, action: urllib.parse.SplitResult, payload: dict) -> int:
-        """POST the transition; returns the receiver's 2xx status."""
+        """POST the transition to an address the network policy allows;
+        returns the receiver's 2xx status.
+
+        Each address the host resolved to is tried in turn while the
+        connection itself fails; redirects are not followed.
+        """
         url = action.geturl()
-        try:
-            response = self._session().post(
-                url, json=build_body(payload), headers=self._headers(payload),
-                timeout=self.conf.notifier.rest_timeout, allow_redirects=False,
-                **self._tls_options())
-        except requests.RequestException as exc:
-            raise self._request_error(exc, url) from None
-        except OSError as exc:  # a CA or client certificate file that cannot be read
-            raise base.PermanentError(base.redact_text(str(exc), url)[:_MAX_ERROR]) from None
+        vetted = self._vet(url)
+        failure = None
+        for address in vetted.addresses:
+            try:
+                response = self._post(vetted, address, action, payload)
+            except requests.RequestException as exc:
+                LOG.info('POST to %s (%s) failed: %s', base.redact_url(url), address,
+                         base.redact_text(str(exc), url)[:_MAX_LOGGED])
+                failure = exc
+                if failures.is_connect_failure(exc):
+                    continue
+                break
+            except OSError as exc:  # a CA or client certificate file that cannot be read
+                LOG.error('The notifier\'s TLS files cannot be read: %s', exc)
+                raise base.PermanentError('TLS configuration error of the notifier') from None
+            return self._answered(response, url)
+        raise failures.classify(failure) from None
+
+    def _post(self, vetted: netpolicy.Vetted, address: netpolicy.Address,
+              action: urllib.parse.SplitResult, payload: dict) -> requests.Response:
+        return self._session().post(
+            pinned.request_url(vetted, address, action.path, action.query),
+            json=build_body(payload), headers=self._headers(payload, vetted.target.host_header),
+            timeout=self.conf.notifier.rest_timeout, allow_redirects=False,
+            **self._tls_options())
+
+    @staticmethod
+    def _answered(response: requests.Response, url: str) -> int:
         with response:
             error_class = classify_status(response.status_code)
             if error_class is not None:
-                reason = 'HTTP %d %s' % (response.status_code, response.reason)
+                reason = failures.status_reason(response.status_code)
                 if 300 <= response.status_code < 400:
                     reason += ' (redirects are not followed: give the final URL)'
                 raise error_class(reason, status=response.status_code,
                                   retry_after=_retry_after(response))
         LOG.debug('POST to %s answered %d', base.redact_url(url), response.status_code)
         return response.status_code
-
-    @staticmethod
-    def _request_error(exc: requests.RequestException, url: str) -> base.DeliveryError:
-        if isinstance(exc, requests.exceptions.SSLError):
-            kind = (base.PermanentError if _is_certificate_failure(exc)
-                    else base.RetryableError)
-            reason = 'TLS error: %s' % _cause(exc)
-        elif isinstance(exc, requests.exceptions.Timeout):
-            kind, reason = base.RetryableError, 'timed out: %s' % _cause(exc)
-        elif isinstance(exc, requests.exceptions.ConnectionError):
-            kind, reason = base.RetryableError, 'connection failed: %s' % _cause(exc)
-        elif isinstance(exc, (requests.exceptions.InvalidURL,
-                              requests.exceptions.InvalidSchema,
-                              requests.exceptions.MissingSchema,
-                              requests.exceptions.InvalidHeader)):
-            kind, reason = base.PermanentError, 'invalid request: %s' % exc
-        else:
-            kind, reason = base.RetryableError, '%s: %s' % (type(exc).__name__, _cause(exc))
-        return kind(base.redact_text(reason, url)[:_MAX_ERROR])

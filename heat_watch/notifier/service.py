@@ -28,7 +28,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from heat_watch.common import rpc, service
-from heat_watch.notifier import base, client, outcomes, rest, retry
+from heat_watch.notifier import base, client, netpolicy, outcomes, rest, retry
 
 LOG = log.getLogger(__name__)
 
@@ -232,6 +232,7 @@ class NotifierService(service.Service):
         through its RPC client); ``report``, a plain function, may stand in
         for it."""
         register_opts(conf)
+        netpolicy.validate(conf)
         self.conf = conf
         if reporter is None:
             reporter = outcomes.FunctionReporter(report) if report is not None \

@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from heat_watch.orchestration.stack import Stack
 
 GROUP = 'orchestration'
+DEFAULT_API_ENDPOINT = 'http://127.0.0.1:8004'
 OPTS = [
-    cfg.URIOpt('api_endpoint', default='http://127.0.0.1:8004',
+    cfg.URIOpt('api_endpoint',
                help='Base URL of heat-watch-api as instances and the notifier reach '
                     'it: pre-signed scaling-policy webhooks and wait-condition handles '
-                    'point there. heat-watch-all sets it to the API it serves.'),
+                    'point there. Default: in heat-watch-all, the REST API it serves; '
+                    'elsewhere %s.' % DEFAULT_API_ENDPOINT),
 ]
 
 _lock = threading.Lock()
@@ -34,6 +36,12 @@ _lock = threading.Lock()
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the options this module reads."""
     conf.register_opts(OPTS, group=GROUP)
+
+
+def api_base(conf: cfg.ConfigOpts) -> str:
+    """The REST API's base URL the orchestrator's pre-signed URLs use."""
+    register_opts(conf)
+    return (conf[GROUP].api_endpoint or DEFAULT_API_ENDPOINT).rstrip('/')
 
 
 def _cached(runtime: Runtime, name: str, make):
@@ -71,8 +79,7 @@ def signal_path(stack: Stack, resource_name: str) -> str:
 def presigned_signal_url(stack: Stack, resource_name: str, access: str,
                          secret_encrypted: str) -> str:
     """The resource's signal route, pre-signed (POST) with a credential."""
-    register_opts(stack.runtime.conf)
-    base = stack.runtime.conf[GROUP].api_endpoint.rstrip('/')
+    base = api_base(stack.runtime.conf)
     secret = stack.runtime.box.decrypt(secret_encrypted)
     return signing.presign_url('POST', base + signal_path(stack, resource_name), access,
                                secret)
@@ -80,7 +87,6 @@ def presigned_signal_url(stack: Stack, resource_name: str, access: str,
 
 def is_signal_url(runtime: Runtime, url: str) -> bool:
     """Whether ``url`` signals a resource through this deployment's API."""
-    register_opts(runtime.conf)
-    base = runtime.conf[GROUP].api_endpoint.rstrip('/')
+    base = api_base(runtime.conf)
     path = urllib.parse.urlsplit(url).path
     return url.startswith(base + '/v1/') and path.endswith('/signal')

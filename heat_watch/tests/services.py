@@ -35,6 +35,9 @@ def make_conf(state_path: str, config_files: list[str] | None = None,
     conf.set_override('bind_host', '127.0.0.1', group='api')
     conf.set_override('bind_port', 0, group='api')
     conf.set_override('auth_strategy', 'noauth', group='api')
+    # The tests' webhook receivers listen on loopback, which the notifier's
+    # network policy denies by default: allow it here, explicitly.
+    conf.set_override('allowed_networks', ['127.0.0.1/32'], group='notifier')
     for name, value in overrides.items():
         group, _, option = name.rpartition('.')
         conf.set_override(option, value, group=group or None)
@@ -68,6 +71,7 @@ class Deployment:
     def start(self) -> 'Deployment':
         for service in self.services:
             service.start()
+        all_in_one.link_services(self.conf, self.services)
         return self
 
     def stop(self) -> None:

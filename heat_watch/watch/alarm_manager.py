@@ -1,10 +1,12 @@
 """Server side of the watch engine's alarm RPC methods (see rpcapi)."""
 
 import oslo_messaging as messaging
+from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, rpc
+from heat_watch.notifier import netpolicy
 from heat_watch.watch import composite, evaluator, queries, rpcapi
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import metrics as metric_storage
@@ -29,10 +31,15 @@ def _project(ctxt) -> str:
     return ctxt.project_id
 
 
-def check_actions(definition: dict) -> None:
-    """Refuse action URLs no notifier plugin can run."""
+def check_actions(definition: dict, conf: cfg.ConfigOpts | None = None) -> None:
+    """Refuse action URLs no notifier plugin can run and, given ``conf``,
+    those the notifier's network policy forbids."""
     for field in evaluator.ACTION_FIELDS.values():
-        hw_alarms.check_actions(field, definition.get(field) or [])
+        urls = definition.get(field) or []
+        hw_alarms.check_actions(field, urls)
+        if conf is not None:
+            for action in urls:
+                netpolicy.check_alarm_action(conf, field, action)
 
 
 @rpc.answers_project_errors
@@ -52,7 +59,7 @@ class AlarmManager:
     def put_metric_alarm(self, ctxt, alarm: dict) -> dict:
         """Create or replace a metric alarm, then evaluate it at once."""
         project_id = _project(ctxt)
-        check_actions(alarm)
+        check_actions(alarm, self.evaluator.conf)
         dims = metric_storage.canonical_dimensions(
             (d['Name'], d['Value']) for d in alarm.get('Dimensions') or [])
         key = metric_storage.metric_key(project_id, alarm['Namespace'], alarm['MetricName'],
@@ -65,7 +72,7 @@ class AlarmManager:
     def put_composite_alarm(self, ctxt, alarm: dict) -> dict:
         """Create or replace a composite alarm (no cycles), then evaluate it."""
         project_id = _project(ctxt)
-        check_actions(alarm)
+        check_actions(alarm, self.evaluator.conf)
         children = composite.parse(alarm['AlarmRule']).alarm_names()
         self._refuse_cycle(project_id, alarm['AlarmName'], children)
         stored, created = self.alarms.put(project_id, alarm_storage.COMPOSITE, alarm, None)

@@ -12,6 +12,7 @@ import oslo_messaging as messaging
 
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, rpc
+from heat_watch.notifier import netpolicy
 from heat_watch.watch import evaluator, model, rpcapi, rules
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import records
@@ -77,6 +78,8 @@ class AlarmRecordManager:
                 raise exceptions.InvalidParameterValue(
                     name='actions', reason='%s is not an alarm state.' % state)
             hw_alarms.check_actions('actions.%s' % state, urls)
+            for url in urls:
+                netpolicy.check_alarm_action(self.evaluator.conf, 'actions.%s' % state, url)
         rules.get(definition.type).validate(definition)
         return definition
 

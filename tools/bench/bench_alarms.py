@@ -541,7 +541,10 @@ class HeatWatchAll:
         with open(self.config_path, 'w') as conf:
             conf.write('[DEFAULT]\nstate_path = %s\n\n[cloudwatch_api]\n'
                        'bind_host = 127.0.0.1\nbind_port = %d\n\n[watch_engine]\n'
-                       'expiry_interval = 0\n' % (os.path.join(workdir, 'state'), self.port))
+                       'expiry_interval = 0\n\n'
+                       # the receiver is on loopback, which the notifier denies by default
+                       '[notifier]\nallowed_networks = 127.0.0.1/32\n'
+                       % (os.path.join(workdir, 'state'), self.port))
 
     @property
     def endpoint(self) -> str:

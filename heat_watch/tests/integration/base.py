@@ -433,7 +433,8 @@ class Deployment:
             'watch_engine': dict({'topic': self.topic, 'evaluation_interval': 1,
                                   'rpc_timeout': RPC_TIMEOUT, 'expiry_interval': 0},
                                  **self._engine),
-            'notifier': {'topic': self.notifier_topic},
+            # The receivers listen on loopback, denied by default.
+            'notifier': {'topic': self.notifier_topic, 'allowed_networks': '127.0.0.1/32'},
             'credentials': {'encryption_key_file': os.path.join(self.workdir,
                                                                 'credential.key')},
         }

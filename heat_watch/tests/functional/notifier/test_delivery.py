@@ -70,7 +70,7 @@ def test_connection_refused_is_retried_up_to_max_attempts_then_failed(
     results = engine.wait_for(3)
     assert [(r['attempt'], r['outcome'], r['status']) for r in results] == [
         (1, 'retrying', None), (2, 'retrying', None), (3, 'failed', None)]
-    assert 'Connection refused' in results[-1]['error']
+    assert results[-1]['error'] == 'connection refused'  # a category, not errno text
     time.sleep(0.3)
     assert len(engine.results) == 3  # acknowledged: no redelivery after giving up
 
@@ -89,7 +89,7 @@ def test_secrets_in_the_url_reach_the_receiver_but_no_log_or_result(
         notifier, engine, receiver, send, caplog):
     caplog.set_level(logging.DEBUG)
     query = '?Timestamp=2026&SignatureMethod=HmacSHA256&AWSAccessKeyId=AKIDSECRET&Signature='
-    url = receiver.url.replace('://', '://alarm:hunter2@') + '/signal' + query + SECRET
+    url = receiver.url + '/signal' + query + SECRET
     refused = 'http://127.0.0.1:%d/x?token=%s' % (support.closed_port(), SECRET + 'tok')
 
     send(url)
@@ -97,12 +97,11 @@ def test_secrets_in_the_url_reach_the_receiver_but_no_log_or_result(
     results = engine.wait_for(4)
 
     assert receiver.completed[0].path == '/signal' + query + SECRET
-    assert receiver.completed[0].headers['authorization'].startswith('Basic ')
     delivered = [r for r in results if r['outcome'] == 'delivered'][0]
-    assert delivered['url'] == receiver.url.replace('://', '://alarm:***@') + (
+    assert delivered['url'] == receiver.url + (
         '/signal?Timestamp=2026&SignatureMethod=HmacSHA256&AWSAccessKeyId=***&Signature=***')
     everything = caplog.text + repr(engine.results)
-    for secret in (SECRET, 'AKIDSECRET', 'hunter2'):
+    for secret in (SECRET, 'AKIDSECRET'):
         assert secret not in everything
     assert 'token=***' in caplog.text
 

@@ -42,7 +42,7 @@ def test_untrusted_certificate_fails_at_once_without_reaching_the_receiver(
     [result] = _deliver(conf, engine, receiver)
 
     assert (result['attempt'], result['outcome'], result['status']) == (1, 'failed', None)
-    assert 'CERTIFICATE_VERIFY_FAILED' in result['error']
+    assert result['error'] == 'TLS error: certificate verification failed'
     assert receiver.started == []
 
 
@@ -67,14 +67,16 @@ def test_client_certificate_is_presented_to_a_receiver_that_requires_one(conf, e
     assert (result['outcome'], result['status']) == ('delivered', 200)
 
 
-def test_a_missing_ca_file_is_a_permanent_failure(conf, engine, ca, tmp_path):
+def test_a_missing_ca_file_is_a_permanent_failure_told_to_the_operator_only(
+        conf, engine, ca, tmp_path, caplog):
     conf.set_override('rest_ca_file', str(tmp_path / 'absent.pem'), group='notifier')
     receiver = receivers.Receiver(tls=ca.server_context())
 
     [result] = _deliver(conf, engine, receiver)
 
     assert (result['attempt'], result['outcome']) == (1, 'failed')
-    assert 'absent.pem' in result['error']
+    assert result['error'] == 'TLS configuration error of the notifier'
+    assert 'absent.pem' in caplog.text
 
 
 def test_without_a_client_certificate_the_receiver_never_gets_the_action(conf, engine, ca):

@@ -62,6 +62,7 @@ def config_file(tmp_path, names):
         'control_exchange = ' + names['exchange'], 'state_path = ' + str(tmp_path),
         '[notifier]', 'topic = ' + names['actions'], 'max_attempts = 3',
         'retry_initial_delay = 0.2', 'retry_max_delay = 1', 'rest_timeout = 10',
+        'allowed_networks = 127.0.0.1/32',  # the receivers' loopback, denied by default
         '[watch_engine]', 'topic = ' + names['engine'], '']))
     return path
 
