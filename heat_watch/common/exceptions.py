@@ -144,9 +144,10 @@ class StackInProgress(Conflict):
 
 
 class StackLocked(Conflict):
-    """Another orchestrator holds the stack's lock."""
+    """Another operation holds the stack's lock (``engine_id`` in kwargs:
+    the holder, not shown to users)."""
 
-    msg_fmt = 'Stack %(stack_name)s is locked by engine %(engine_id)s.'
+    msg_fmt = 'Stack %(stack_name)s is busy: another operation holds it.'
 
 
 class StackExists(Conflict):

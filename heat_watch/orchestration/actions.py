@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, states
+from heat_watch.orchestration import graph, sealing, states
 from heat_watch.orchestration.resource import Resource
-from heat_watch.orchestration.stack import Stack, ValidationContext
+from heat_watch.orchestration.stack import Stack
 from heat_watch.orchestration.storage.events import EventRecord
 from heat_watch.orchestration.storage.resources import ResourceRecord
+from heat_watch.orchestration.storage.util import now_ms
 
 if TYPE_CHECKING:
     from heat_watch.orchestration.runtime import Runtime
@@ -61,45 +62,71 @@ class StackActions:
 
     def set_stack_state(self, stack: Stack, action: str, status: str, reason: str) -> None:
         """Write the stack's state and its event (the lock must be ours)."""
-        if not self.stacks.set_state(stack.id, self.runtime.engine_id, action, status, reason):
+        event = EventRecord(stack.id, stack.name, STACK_TYPE, stack.id, action, status, reason)
+        if not self.stacks.set_state(stack.id, self.runtime.engine_id, action, status, reason,
+                                     event):
             raise LockLost(stack_id=stack.id)
         stack.record.action, stack.record.status = action, status
         stack.record.status_reason = reason
-        self.events.add(EventRecord(stack.id, stack.name, STACK_TYPE, stack.id, action,
-                                    status, reason))
+        if status != states.IN_PROGRESS and self.runtime.max_events:
+            self.events.trim(stack.id, self.runtime.max_events)
 
     def set_resource_state(self, stack: Stack, name: str, rsrc: Resource, action: str,
                            status: str, reason: str, snapshot: bool = False) -> None:
-        """Write a resource's state, physical id and data, and its event."""
-        self.check_lock(stack)
+        """Write a resource's state, physical id and data, and its event
+        (LockLost when the stack is no longer ours)."""
         record = stack.stored[name]
+        event = EventRecord(stack.id, name, record.type, rsrc.physical_id, action, status,
+                            reason, sealing.mask(rsrc.properties, stack.secrets)
+                            if snapshot else None)
         record.action, record.status, record.status_reason = action, status, reason
-        record.physical_id = rsrc.physical_id
-        self.resources.update(record.id, action=action, status=status, status_reason=reason,
-                              physical_id=rsrc.physical_id, data=rsrc.data,
-                              properties=rsrc.properties)
-        self.events.add(EventRecord(stack.id, name, record.type, rsrc.physical_id, action,
-                                    status, reason, rsrc.properties if snapshot else None))
+        record.physical_id, record.data = rsrc.physical_id, rsrc.data
+        record.properties = rsrc.properties
+        if not self.resources.write_state(record, self.runtime.engine_id, event,
+                                          **self._sealed(stack, rsrc)):
+            raise LockLost(stack_id=stack.id)
+
+    def _sealed(self, stack: Stack, rsrc: Resource) -> dict:
+        """The properties and data of a resource as stored: secrets sealed."""
+        properties = rsrc.properties
+        if sealing.holds(properties, stack.secrets):
+            properties = sealing.seal(self.runtime.box, properties)
+        data = {key: sealing.seal(self.runtime.box, value)
+                if key in rsrc.secret_data or sealing.holds(value, stack.secrets)
+                else value for key, value in rsrc.data.items()}
+        return {'properties': properties, 'data': data}
 
     def check_lock(self, stack: Stack) -> None:
         """LockLost when another engine took the stack over."""
         if self.runtime.lock_store.holder(stack.id) != self.runtime.engine_id:
             raise LockLost(stack_id=stack.id)
 
-    def add_resource_row(self, stack: Stack, name: str) -> ResourceRecord:
-        """The row of a resource that is about to be created (INIT_COMPLETE)."""
-        definition = stack.definitions[name]
-        record = self.resources.add(ResourceRecord(
-            stack_id=stack.id, name=name, type=definition.type,
-            requires=sorted(stack.requires()[name])))
-        stack.stored[name] = record
-        return record
+    def add_resource_rows(self, stack: Stack, names: list[str]) -> None:
+        """The rows of resources about to be created (INIT_COMPLETE)."""
+        records = self.resources.add_all([
+            ResourceRecord(stack_id=stack.id, name=name, type=stack.definitions[name].type,
+                           requires=sorted(stack.requires()[name])) for name in names])
+        for record in records:
+            stack.stored[record.name] = record
 
     # -- one resource --
 
-    def _steps(self, stack: Stack, start: Any, check: Any) -> None:
-        """handle_* then check_*_complete until True, within the stack's timeout."""
+    def persist_physical(self, stack: Stack, name: str, rsrc: Resource) -> None:
+        """Store a resource's physical id and data as soon as they exist, so
+        that an engine dying before the resource completes leaves what to
+        delete to the one taking over."""
+        sealed = self._sealed(stack, rsrc)
+        stack.stored[name].physical_id = rsrc.physical_id
+        self.resources.update(stack.stored[name].id, physical_id=rsrc.physical_id,
+                              data=sealed['data'])
+
+    def _steps(self, stack: Stack, start: Any, check: Any,
+               started: Any = None) -> None:
+        """handle_* then check_*_complete until True, within the stack's
+        timeout; ``started`` is called between the two."""
         cookie = start()
+        if started is not None:
+            started()
         delay = 0.005
         deadline = stack.deadline
         checked_lock = time.monotonic()
@@ -107,6 +134,11 @@ class StackActions:
             now = time.monotonic()
             if now > deadline:
                 raise exceptions.ResourceFailure(reason='Stack timed out')
+            if self.runtime.stopping.is_set():
+                raise exceptions.ResourceFailure(
+                    reason='Engine %s stopped' % self.runtime.engine_id)
+            if self.runtime.is_cancelled(stack):
+                raise exceptions.ResourceFailure(reason='Operation cancelled')
             if now - checked_lock > 1.0:  # a long wait stops once taken over
                 self.check_lock(stack)
                 checked_lock = now
@@ -115,7 +147,8 @@ class StackActions:
 
     def _resolve(self, stack: Stack, name: str, rsrc: Resource) -> tuple[dict, Any]:
         definition = stack.definitions[name]
-        properties = rsrc.validate_properties(name, definition.resolved_properties(stack))
+        properties = rsrc.validate_properties(stack.properties_path(name),
+                                              definition.resolved_properties(stack))
         return properties, definition.resolved_metadata(stack)
 
     def create_resource(self, stack: Stack, name: str, action: str = states.CREATE) -> None:
@@ -124,8 +157,9 @@ class StackActions:
         self.set_resource_state(stack, name, rsrc, action, states.IN_PROGRESS, CHANGED)
         try:
             rsrc.properties, metadata = self._resolve(stack, name, rsrc)
-            self.resources.update(stack.stored[name].id, rsrc_metadata=metadata)
-            self._steps(stack, rsrc.handle_create, rsrc.check_create_complete)
+            stack.stored[name].rsrc_metadata = metadata  # written with the next state
+            self._steps(stack, rsrc.handle_create, rsrc.check_create_complete,
+                        lambda: self.persist_physical(stack, name, rsrc))
         except LockLost:
             raise
         except Exception as error:
@@ -142,6 +176,7 @@ class StackActions:
         if record.action == states.INIT and not rsrc.physical_id:
             if remove_row:
                 self.resources.delete(record.id)
+                del stack.stored[name]
             return  # never created: nothing to delete, no event
         definition = stack.definitions.get(name)
         retain = definition is not None and definition.deletion_policy == 'Retain'
@@ -183,14 +218,18 @@ class StackActions:
             return
         self.set_stack_state(stack, states.CREATE, states.FAILED,
                              'Resource CREATE failed: %s' % failed)
-        if not stack.record.disable_rollback:
+        # A stopping engine leaves the rollback to a later delete; a
+        # cancelled create is followed by the delete that cancelled it.
+        if not stack.record.disable_rollback and not self.runtime.stopping.is_set() \
+                and not self.runtime.is_cancelled(stack):
             self.rollback_create(stack)
 
     def rollback_create(self, stack: Stack) -> None:
         """Delete what a failed create made; ROLLBACK_COMPLETE or _FAILED."""
         self.set_stack_state(stack, states.ROLLBACK, states.IN_PROGRESS,
                              'Stack ROLLBACK started')
-        failed = self._delete_all(stack, states.ROLLBACK)
+        # The rows go with the resources: a later update creates them anew.
+        failed = self._delete_all(stack, states.ROLLBACK, remove_rows=True)
         if failed is None:
             self.set_stack_state(stack, states.ROLLBACK, states.COMPLETE,
                                  'Stack ROLLBACK completed successfully')
@@ -202,7 +241,22 @@ class StackActions:
         if name in stack.resources:
             return stack.resources[name]
         record = stack.stored[name]
-        return stack.instantiate(name, record.type)
+        try:
+            return stack.instantiate(name, record.type)
+        except exceptions.InvalidTemplate:
+            # Its type no longer resolves (a stack loaded without its
+            # template): a nested stack is still found by its id; anything
+            # else can only be forgotten.
+            from heat_watch.orchestration.resources import heat, nested
+            try:
+                self.stacks.get(record.physical_id or '')
+            except exceptions.StackNotFound:
+                cls = heat.NoneResource
+            else:
+                cls = nested.TemplateResource
+            LOG.warning('Stack %s: resource %s of unknown type %s deleted as %s',
+                        stack.id, name, record.type, cls.__name__)
+            return cls(name, record.type, stack, record.physical_id, record.data)
 
     def _delete_all(self, stack: Stack, action: str, names: set[str] | None = None,
                     remove_rows: bool = False) -> str | None:
@@ -226,9 +280,15 @@ class StackActions:
             self.set_stack_state(stack, states.DELETE, states.FAILED,
                                  'Resource DELETE failed: %s' % failed)
             return False
-        self.set_stack_state(stack, states.DELETE, states.COMPLETE,
-                             'Stack DELETE completed successfully')
-        self.stacks.update(stack.id, self.runtime.engine_id, deleted_at=int(time.time() * 1000))
+        reason = 'Stack DELETE completed successfully'
+        # One write: the state, its event, and the name freed.
+        if not self.stacks.update(stack.id, self.runtime.engine_id, EventRecord(
+                stack.id, stack.name, STACK_TYPE, stack.id, states.DELETE, states.COMPLETE,
+                reason), action=states.DELETE, status=states.COMPLETE, status_reason=reason,
+                deleted_at=now_ms()):
+            raise LockLost(stack_id=stack.id)
+        stack.record.action, stack.record.status = states.DELETE, states.COMPLETE
+        stack.record.status_reason = reason
         return True
 
     def update(self, old: Stack, new: Stack, action: str = states.UPDATE) -> str | None:
@@ -246,15 +306,25 @@ class StackActions:
         stored = stack.stored.get(name)
         definition = stack.definitions[name]
         if stored is None:
-            self.add_resource_row(stack, name)
+            self.add_resource_rows(stack, [name])
             return self.create_resource(stack, name, action)
         rsrc = stack.resources[name]
-        if stored.type != definition.type or not rsrc.physical_id:
+        if stored.type != definition.type or not rsrc.physical_id \
+                or stored.status == states.FAILED:
+            # A failed resource (or one an engine left when it went down)
+            # is made again, as Heat does.
             return self.replace_resource(stack, name, action)
-        properties, metadata = self._resolve(stack, name, rsrc)
+        try:
+            properties, metadata = self._resolve(stack, name, rsrc)
+        except Exception as error:
+            reason = failure_reason(name, error)
+            self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
+            raise ResourceActionError(reason=reason) from error
         changed = rsrc.changed_properties(properties)
         if metadata != stored.rsrc_metadata:
+            stored.rsrc_metadata = metadata
             self.resources.update(stored.id, rsrc_metadata=metadata)
+            rsrc.handle_metadata_update(metadata)
         requires = sorted(stack.requires()[name])
         if requires != stored.requires:
             self.resources.update(stored.id, requires=requires)
@@ -285,56 +355,20 @@ class StackActions:
         cls, mapped = stack.plugin_class(stack.definitions[name].type, name)
         new = cls(name, mapped, stack)
         new.template_type = stack.definitions[name].type
-        stored.type = new.template_type
+        old_type, stored.type = stored.type, new.template_type
         self.resources.update(stored.id, type=stored.type,
                               requires=sorted(stack.requires()[name]))
         stack.resources[name] = new
         self.create_resource(stack, name)
         if old.physical_id:
-            old_record = ResourceRecord(stack_id=stack.id, name=name, type=stored.type,
-                                        physical_id=old.physical_id, id=stored.id)
             try:
                 self._steps(stack, old.handle_delete, old.check_delete_complete)
             except Exception as error:
                 LOG.warning('Deleting the replaced %s of stack %s failed: %s', name, stack.id,
                             error)
-                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                self.events.add(EventRecord(stack.id, name, old_type, old.physical_id,
                                             states.DELETE, states.FAILED,
                                             failure_reason(name, error)))
             else:
-                self.events.add(EventRecord(stack.id, name, old_record.type, old.physical_id,
+                self.events.add(EventRecord(stack.id, name, old_type, old.physical_id,
                                             states.DELETE, states.COMPLETE, 'replaced'))
-
-
-def validate_properties(stack: Stack) -> None:
-    """Check every resource's properties before anything is created: unknown
-    or missing properties, and wrongly typed literal values (values computed
-    from other resources are checked when they are known)."""
-    context = ValidationContext(stack)
-    for name, definition in stack.definitions.items():
-        rsrc = stack.resources[name]
-        raw = definition.properties
-        if raw is not None and not isinstance(raw, dict):
-            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
-        resolved = definition.resolved_properties(context) or {}
-        literal = {key: value for key, value in resolved.items()
-                   if not isinstance((raw or {}).get(key), dict | list)
-                   or isinstance(value, dict | list) and value == (raw or {}).get(key)}
-        schema = rsrc.properties_schema
-        if not schema and type(rsrc).validate_properties is not Resource.validate_properties:
-            rsrc.validate_properties(name, resolved)
-            continue
-        unknown = sorted(set(resolved) - set(schema))
-        if unknown:
-            raise exceptions.InvalidTemplate(
-                'Resources.%s.Properties: Unknown Property %s' % (name, unknown[0]))
-        missing = [key for key, prop in schema.items()
-                   if prop.required and key not in (raw or {})]
-        if missing:
-            raise exceptions.InvalidTemplate(
-                'Resources.%s.Properties.%s: Property %s not assigned'
-                % (name, missing[0], missing[0]))
-        checked = {key: value for key, value in literal.items() if value is not None}
-        partial = {key: prop for key, prop in schema.items() if key in checked}
-        from heat_watch.orchestration import properties as props
-        props.validate(partial, checked, 'Resources.%s.Properties' % name)

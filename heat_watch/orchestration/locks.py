@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from oslo_log import log
 
 from heat_watch.common import exceptions
+from heat_watch.orchestration.liveness import DatabaseLiveness
 from heat_watch.orchestration.storage.locks import LockStore
 
 LOG = log.getLogger(__name__)
@@ -25,10 +26,13 @@ class StackLocker:
     """Acquires and releases stack locks for one engine id."""
 
     def __init__(self, store: LockStore, engine_id: str, stale_after_ms: int,
-                 on_takeover: Callable[[str, str], None]):
+                 on_takeover: Callable[[str, str], None], liveness=None):
         self.store = store
         self.engine_id = engine_id
         self.stale_after_ms = stale_after_ms
+        # What tells a live engine from a gone one (liveness.DatabaseLiveness
+        # or ToozLiveness); the database's heartbeats by default.
+        self.liveness = liveness or DatabaseLiveness(store, stale_after_ms)
         # Called with (stack id, old holder) after a takeover, lock held.
         self.on_takeover = on_takeover
 
@@ -41,7 +45,7 @@ class StackLocker:
             holder = self.store.holder(stack_id)
             if holder is None:
                 continue
-            if holder == self.engine_id or self.store.is_alive(holder, self.stale_after_ms):
+            if holder == self.engine_id or self.liveness.is_alive(holder):
                 raise exceptions.StackLocked(stack_name=stack_name, engine_id=holder)
             if self.store.try_steal(stack_id, holder, self.engine_id):
                 LOG.warning('Took over stack %s from engine %s, which is gone',

@@ -27,9 +27,11 @@ class OrchestratorManager:
         self.reads = queries.Queries(orchestrator)
         self.signals = signals.SignalDispatcher(orchestrator.runtime)
 
-    def list_stacks(self, ctxt, show_nested=False, limit=None):
+    def list_stacks(self, ctxt, show_nested=False, limit=None, filters=None, marker=None,
+                    sort_dir='desc'):
         """The project's stacks."""
-        return self.reads.list_stacks(_project(ctxt), show_nested, limit)
+        return self.reads.list_stacks(_project(ctxt), show_nested, limit, filters, marker,
+                                      sort_dir)
 
     def create_stack(self, ctxt, stack_name, template, params=None, files=None,
                      environment=None, args=None):
@@ -98,15 +100,23 @@ class OrchestratorManager:
                                      details)
 
     def list_events(self, ctxt, stack_ref, resource_name=None, marker=None, limit=None,
-                    sort_dir='asc'):
+                    sort_dir='asc', nested_depth=0):
         """The stack's events."""
         return self.reads.list_events(_project(ctxt), stack_ref, resource_name, marker,
-                                      limit, sort_dir)
+                                      limit, sort_dir, nested_depth)
 
     def validate_template(self, ctxt, template, params=None, files=None, environment=None):
         """Validate a template; its parameters."""
         _project(ctxt)
         return self.reads.validate(template, params, files, environment)
+
+    def cancel_stack(self, ctxt, stack_id, engine_id):
+        """Stop this orchestrator's operation on a stack (asked by another
+        orchestrator that deletes the stack)."""
+        if not ctxt.is_admin:
+            raise exceptions.AuthenticationFailed(reason='only orchestrators cancel')
+        if engine_id == self.ops.runtime.engine_id:
+            self.ops.runtime.cancel(stack_id)
 
     def list_resource_types(self, ctxt):
         """Every resource type."""

@@ -9,14 +9,88 @@ on the runtime's stack threads; the caller polls the stack's status.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
+from oslo_log import log
+
 from heat_watch.common import exceptions
-from heat_watch.orchestration import actions, records, resources, states, template
+from heat_watch.orchestration import (
+    cancelling,
+    graph,
+    prevalidation,
+    records,
+    resources,
+    states,
+    template,
+)
+from heat_watch.orchestration import properties as props
 from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
 from heat_watch.orchestration.storage.stacks import StackRecord
+
+LOG = log.getLogger(__name__)
+_STACK_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
+
+
+def check_stack_name(name: Any) -> str:
+    """A valid stack name, or Invalid (Heat's rule and wording)."""
+    if not isinstance(name, str) or not _STACK_NAME.match(name):
+        raise exceptions.Invalid(reason='Invalid stack name %s must contain only alphanumeric '
+                                        'or "_-." characters, must start with alpha and must '
+                                        'be 255 characters or less.' % name)
+    return name
+
+
+def _arg(args: dict, name: str, kind: str) -> Any:
+    try:
+        return props.coerce(kind, args[name])
+    except (TypeError, ValueError) as error:
+        raise exceptions.Invalid(reason='%s: %s' % (name, error))
+
+
+def check_request(params: Any, files: Any, args: Any) -> dict:
+    """Check the shapes of a request's parameters and files; returns its
+    args (disable_rollback, timeout_mins) typed."""
+    if params is not None and not isinstance(params, dict):
+        raise exceptions.Invalid(reason='parameters must be a map')
+    if files is not None and (not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items())):
+        raise exceptions.Invalid(reason='files must be a map of file names to contents')
+    if args is not None and not isinstance(args, dict):
+        raise exceptions.Invalid(reason='the stack arguments must be a map')
+    checked = {}
+    if (args or {}).get('disable_rollback') is not None:
+        checked['disable_rollback'] = _arg(args, 'disable_rollback', props.BOOLEAN)
+    if (args or {}).get('timeout_mins') is not None:
+        checked['timeout_mins'] = _arg(args, 'timeout_mins', props.INTEGER)
+        if checked['timeout_mins'] < 1:
+            raise exceptions.Invalid(reason='timeout_mins: must be at least 1')
+    clear = (args or {}).get('clear_parameters')
+    if clear is not None:
+        if not isinstance(clear, list) or not all(isinstance(n, str) for n in clear):
+            raise exceptions.Invalid(reason='clear_parameters must be a list of names')
+        checked['clear_parameters'] = clear
+    return checked
+
+
+def check_limits(runtime: Runtime, stack: Stack, count_stacks: bool) -> None:
+    """LimitExceeded when the template defines too many resources, or the
+    project has as many stacks as it may."""
+    if len(stack.definitions) > runtime.max_resources:
+        raise exceptions.LimitExceeded(
+            reason='Maximum resources per stack exceeded (%d).' % runtime.max_resources)
+    if count_stacks and runtime.stacks.count(stack.record.project_id) >= runtime.max_stacks:
+        raise exceptions.LimitExceeded(
+            reason='You have reached the maximum stacks per project, %d. Please delete '
+                   'some stacks.' % runtime.max_stacks)
+
+
+def hidden_parameters(parsed: template.Template) -> set[str]:
+    """Names of the parameters whose values are stored encrypted (NoEcho, hidden)."""
+    return {name for name, schema in parsed.parameter_schemas().items()
+            if str(schema.get('NoEcho', '')).lower() == 'true'}
 
 
 class Orchestrator:
@@ -30,7 +104,8 @@ class Orchestrator:
 
     # -- building --
 
-    def _known_type(self, files: dict) -> Any:
+    def known_type(self, files: dict) -> Any:
+        """The template library's test of a resource type's existence."""
         return lambda name: resources.is_known(name) or is_provider_template(name, files)
 
     def _build(self, record: StackRecord, raw: dict, env: template.Environment,
@@ -39,31 +114,33 @@ class Orchestrator:
         parsed = template.parse(raw, files)
         bound = parsed.bind(params, env, template.StackIdentity(
             record.name, record.id, record.project_id, self.runtime.region))
-        bound.validate(self._known_type(files))
-        stored = {r.name: r for r in self.runtime.resources.list(record.id)}
-        stack = Stack(record, bound, env, self.runtime, stored)
-        actions.validate_properties(stack)
+        bound.validate(self.known_type(files))
+        stack = Stack(record, bound, env, self.runtime,
+                      self.runtime.stored_resources(record.id))
+        prevalidation.validate_properties(stack)
         return stack
 
     def _prepare(self, project_id: str, user_id: str | None, name: str, body: Any,
                  params: dict | None, files: dict | None, environment: Any,
                  args: dict | None, owner: StackRecord | None = None) -> Stack:
-        args = args or {}
+        check_stack_name(name)
+        args = check_request(params, files, args)
         files = files or {}
         parsed = template.parse(body, files)
         env = template.parse_environment(environment)
-        hidden = {n for n, s in parsed.parameter_schemas().items()
-                  if str(s.get('NoEcho', '')).lower() == 'true'}
+        hidden = hidden_parameters(parsed)
         depth = 0 if owner is None else owner.nested_depth + 1
         if depth > self.runtime.max_nested_depth:
             raise exceptions.InvalidTemplate(
                 'Recursion depth exceeds %d.' % self.runtime.max_nested_depth)
         record = self.runtime.new_record(
-            project_id, user_id, name, parsed.raw, env, files,
+            project_id, user_id, name, parsed.raw, self.runtime.stored_environment(env, hidden),
+            files,
             self.runtime.stored_parameters(params or {}, hidden),
             bool(args.get('disable_rollback', owner is not None)), args.get('timeout_mins'),
             owner_id=None if owner is None else owner.id, nested_depth=depth)
         stack = self._build(record, parsed.raw, env, params or {}, files)
+        check_limits(self.runtime, stack, count_stacks=owner is None)
         return stack
 
     # -- writes --
@@ -79,24 +156,28 @@ class Orchestrator:
 
     def _store(self, stack: Stack) -> None:
         self.stacks.create(stack.record)
-        for name in stack.definitions:
-            self.runtime.actions.add_resource_row(stack, name)
+        self.runtime.actions.add_resource_rows(stack, list(stack.definitions))
         timeout = stack.record.timeout_mins or self.runtime.default_timeout_mins
         stack.deadline = time.monotonic() + timeout * 60
 
     def create_nested(self, parent: Stack, resource_name: str, body: Any, params: dict,
-                      files: dict | None = None, environment: Any = None) -> Stack:
+                      files: dict | None = None, environment: Any = None,
+                      stored: Any = None) -> Stack:
         """Create a nested stack now, on this thread (its lock is ours);
-        returns it, CREATE_COMPLETE or CREATE_FAILED."""
+        returns it, CREATE_COMPLETE or CREATE_FAILED. ``stored(stack_id)``
+        is called once it is stored, before its resources are created."""
         name = '%s-%s' % (parent.name[:100], resource_name[:100])
         name = '%s-%s' % (name, parent.physical_name('x')[-12:])
-        env = parent.environment.to_dict() if environment is None else environment
+        env = parent.environment.for_child().to_dict() if environment is None else environment
         stack = self._prepare(parent.record.project_id, parent.record.user_id, name, body,
                               params, dict(parent.record.files, **(files or {})), env,
                               {'disable_rollback': True,
                                'timeout_mins': parent.record.timeout_mins},
                               owner=parent.record)
+        stack.operation = parent.operation
         self._store(stack)
+        if stored is not None:
+            stored(stack.id)
         try:
             self.runtime.actions.create(stack)
         finally:
@@ -104,9 +185,10 @@ class Orchestrator:
         return stack
 
     def delete(self, project_id: str, stack_ref: str) -> None:
-        """Delete a stack (and its nested stacks) in the background."""
+        """Delete a stack (and its nested stacks) in the background; an
+        operation still running on it is cancelled first."""
         record = self.stacks.find(project_id, stack_ref)
-        self.runtime.locker.acquire(record.id, record.name)
+        cancelling.acquire_cancelling(self.runtime, record)
         try:
             stack = self._load_for_delete(record)
             self.runtime.actions.start_delete(stack)
@@ -117,9 +199,15 @@ class Orchestrator:
 
     def _load_for_delete(self, record: StackRecord) -> Stack:
         record = self.stacks.get(record.id)  # as the takeover may have left it
-        return self.runtime.load(record)
+        try:
+            return self.runtime.load(record)
+        except exceptions.HeatWatchError as error:
+            # A stack must stay deletable even when its template no longer binds.
+            LOG.warning('Stack %s is deleted from its stored resources only: %s',
+                        record.id, error)
+            return self.runtime.load_stored(record)
 
-    def delete_nested(self, stack_id: str) -> bool:
+    def delete_nested(self, parent: Stack, stack_id: str) -> bool:
         """Delete a nested stack now, on this thread; whether it succeeded."""
         try:
             record = self.stacks.get(stack_id)
@@ -128,7 +216,9 @@ class Orchestrator:
         if record.deleted_at:
             return True
         with self.runtime.locker.held(record.id, record.name):
-            return self.runtime.actions.delete(self._load_for_delete(record))
+            stack = self._load_for_delete(record)
+            stack.operation = parent.operation
+            return self.runtime.actions.delete(stack)
 
     def update(self, project_id: str, stack_ref: str, body: Any = None,
                params: dict | None = None, files: dict | None = None,
@@ -137,12 +227,17 @@ class Orchestrator:
         """Update a stack to a new template and parameters (PATCH: what is
         not given is kept) in the background; rollback on failure unless
         disabled."""
-        args = args or {}
+        args = check_request(params, files, args)
         record = self.stacks.find(project_id, stack_ref)
-        if record.status == states.IN_PROGRESS:
-            raise exceptions.StackInProgress(stack_name=record.name, action=record.action)
+        # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)
         try:
+            current = self.stacks.get(record.id)
+            if current.status == states.IN_PROGRESS:
+                raise exceptions.StackInProgress(stack_name=record.name, action=current.action)
+            if current.action == states.DELETE:
+                # Half deleted: only another delete makes sense (as in Heat).
+                raise exceptions.Conflict(reason='Updating a stack when it is deleting')
             old, new = self._prepare_update(record, body, params, files, environment, args,
                                             patch)
             # IN_PROGRESS before the call returns: a client polling the
@@ -168,13 +263,16 @@ class Orchestrator:
         if patch:
             env = old.environment.merged(env)
             merged = self.runtime.parameters_of(record)
+            # PATCH's clear_parameters: back to their defaults.
+            for name in args.get('clear_parameters') or []:
+                merged.pop(name, None)
+                env.parameters.pop(name, None)
             merged.update(params or {})
             params = merged
-        hidden = {n for n, s in parsed.parameter_schemas().items()
-                  if str(s.get('NoEcho', '')).lower() == 'true'}
+        hidden = hidden_parameters(parsed)
         new_record = StackRecord(**dict(vars(record)))
         new_record.template = parsed.raw
-        new_record.environment = env.to_dict()
+        new_record.environment = self.runtime.stored_environment(env, hidden)
         new_record.files = files
         new_record.parameters = self.runtime.stored_parameters(params or {}, hidden)
         if 'disable_rollback' in args:
@@ -182,6 +280,7 @@ class Orchestrator:
         if args.get('timeout_mins'):
             new_record.timeout_mins = args['timeout_mins']
         new = self._build(new_record, parsed.raw, env, params or {}, files)
+        check_limits(self.runtime, new, count_stacks=False)
         new.deadline = old.deadline
         return old, new
 
@@ -207,7 +306,8 @@ class Orchestrator:
             return
         run.set_stack_state(new, states.UPDATE, states.FAILED,
                             'Resource UPDATE failed: %s' % failed)
-        if new_record.disable_rollback:
+        if new_record.disable_rollback or self.runtime.stopping.is_set() \
+                or self.runtime.is_cancelled(new):
             return
         # Roll back: the old definitions against what exists now.
         run.set_stack_state(new, states.ROLLBACK, states.IN_PROGRESS, 'Stack ROLLBACK started')
@@ -216,7 +316,7 @@ class Orchestrator:
             if name in back.resources and back.stored.get(name) is not None \
                     and rsrc.physical_id:
                 back.resources[name] = rsrc
-        back.deadline = new.deadline
+        back.deadline, back.operation = new.deadline, new.operation
         failed = run.update(new, back, states.ROLLBACK)
         if failed is None:
             self.stacks.update(new.id, self.runtime.engine_id, template=old.record.template,
@@ -228,13 +328,14 @@ class Orchestrator:
             run.set_stack_state(new, states.ROLLBACK, states.FAILED,
                                 'Resource ROLLBACK failed: %s' % failed)
 
-    def update_nested(self, stack_id: str, body: Any, params: dict,
+    def update_nested(self, parent: Stack, stack_id: str, body: Any, params: dict,
                       files: dict | None = None) -> str | None:
         """Update a nested stack now, on this thread; the failure, if any."""
         record = self.stacks.get(stack_id)
         with self.runtime.locker.held(record.id, record.name):
             old, new = self._prepare_update(record, body, params, files,
-                                            record.environment, {}, False)
+                                            self.runtime.environment_of(record), {}, False)
+            old.operation = new.operation = parent.operation
             self._run_update(old, new)
             current = self.stacks.get(stack_id)
         return None if current.status == states.COMPLETE else current.status_reason
@@ -269,9 +370,10 @@ class Orchestrator:
         shown['parameters'] = stack.bound.shown_parameters()
         shown['description'] = stack.bound.template.description
         context = ValidationContext(stack)
+        required_by = graph.reversed_graph(stack.requires())
         shown['resources'] = [
-            {'resource_name': name, 'resource_type': d.type, 'required_by': sorted(
-                n for n, needs in stack.requires().items() if name in needs),
+            {'resource_name': name, 'resource_type': d.type,
+             'required_by': sorted(required_by[name]),
              'properties': d.resolved_properties(context), 'metadata':
              d.resolved_metadata(context), 'stack_name': stack.name,
              'resource_identity': {'stack_name': stack.name, 'stack_id': stack.id,

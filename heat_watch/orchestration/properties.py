@@ -50,7 +50,7 @@ class Property:
         return shown
 
 
-def _coerce(kind: str, value: Any) -> Any:
+def coerce(kind: str, value: Any) -> Any:
     """``value`` as a ``kind``; ValueError when it cannot be one."""
     if kind == ANY:
         return value
@@ -62,11 +62,17 @@ def _coerce(kind: str, value: Any) -> Any:
     if kind == INTEGER:
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError('Value must be an integer')
-        return int(value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ValueError('Value must be an integer, not %r' % (value,))
     if kind == NUMBER:
         if isinstance(value, bool):
             raise ValueError('Value must be a number')
-        number = float(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError('Value must be a number, not %r' % (value,))
         return int(number) if number.is_integer() and not isinstance(value, float) else number
     if kind == BOOLEAN:
         if isinstance(value, bool):
@@ -118,7 +124,7 @@ def validate(schema: dict[str, Property], values: dict | None, where: str) -> di
             result[name] = prop.default
             continue
         try:
-            result[name] = _coerce(prop.type, value)
+            result[name] = coerce(prop.type, value)
             _check(prop, result[name])
         except (TypeError, ValueError) as error:
             raise exceptions.InvalidTemplate('%s.%s: %s' % (where, name, error))

@@ -6,9 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, records, resources, template
+from heat_watch.orchestration import graph, records, resources, sealing, template
 from heat_watch.orchestration.operations import Orchestrator
-from heat_watch.orchestration.storage import util
+
+
+def count(name: str, value: object, default: int | None = None) -> int | None:
+    """A non-negative integer argument (given as a number or its text), or
+    Invalid naming it."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    if number < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise exceptions.Invalid(reason='%s must be a non-negative integer' % name)
+    return number
 
 
 class Queries:
@@ -19,10 +34,23 @@ class Queries:
         self.runtime = orchestrator.runtime
 
     def list_stacks(self, project_id: str | None, show_nested: bool = False,
-                    limit: int | None = None) -> list[dict]:
-        """The project's live stacks (nested ones too when asked), oldest first."""
+                    limit: int | None = None, filters: dict | None = None,
+                    marker: str | None = None, sort_dir: str = 'desc') -> list[dict]:
+        """The project's live stacks (nested ones too when asked), newest
+        first unless ``sort_dir`` is 'asc'; see StackStore.list for filters."""
+        if sort_dir not in ('asc', 'desc'):
+            raise exceptions.Invalid(reason='sort_dir must be asc or desc')
+        limit = count('limit', limit)
+        if filters is not None and (not isinstance(filters, dict) or any(
+                key not in ('name', 'action', 'status') or not isinstance(value, str | list)
+                for key, value in filters.items())):
+            raise exceptions.Invalid(reason='filters are name, action and status, each a '
+                                            'value or a list of values')
+        if marker is not None:
+            self.orchestrator.find(project_id, marker)  # another project's: not found
         return [records.stack(r) for r in self.runtime.stacks.list(
-            project_id, show_nested=show_nested, limit=limit)]
+            project_id, show_nested=show_nested, limit=limit, filters=filters,
+            marker=marker, newest_first=sort_dir == 'desc')]
 
     def list_outputs(self, project_id: str, stack_ref: str) -> list[dict]:
         """Output keys and descriptions."""
@@ -44,13 +72,19 @@ class Queries:
         return self.orchestrator.find(project_id, stack_ref).template
 
     def get_environment(self, project_id: str, stack_ref: str) -> dict:
-        """The stack's environment as stored."""
-        return self.orchestrator.find(project_id, stack_ref).environment
+        """The stack's environment as stored; hidden parameters' values
+        shown as ``******``."""
+        shown = dict(self.orchestrator.find(project_id, stack_ref).environment)
+        for section in ('parameters', 'parameter_defaults'):
+            if isinstance(shown.get(section), dict):
+                shown[section] = {k: sealing.MASK if sealing.is_sealed(v) else v
+                                  for k, v in shown[section].items()}
+        return shown
 
     def list_resources(self, project_id: str, stack_ref: str, nested_depth: int = 0) -> list[dict]:
         """The stack's resources (and those of nested stacks to ``nested_depth``)."""
         record = self.orchestrator.find(project_id, stack_ref)
-        return self._resources(record, nested_depth)
+        return self._resources(record, count('nested_depth', nested_depth, 0))
 
     def _resources(self, record, nested_depth: int) -> list[dict]:
         rows = self.runtime.resources.list(record.id)
@@ -67,7 +101,9 @@ class Queries:
         """One resource, with its attributes."""
         record = self.orchestrator.find(project_id, stack_ref)
         row = self.runtime.resources.get(record.id, name, record.name)
-        shown = records.resource(row, record)
+        required_by = sorted(r.name for r in self.runtime.resources.list(record.id)
+                             if name in r.requires)
+        shown = records.resource(row, record, required_by)
         shown['metadata'] = row.rsrc_metadata
         shown['description'] = ''
         attributes = {}
@@ -92,14 +128,25 @@ class Queries:
 
     def list_events(self, project_id: str, stack_ref: str, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
-                    sort_dir: str = 'asc') -> list[dict]:
-        """The stack's events (of one resource when named), oldest first."""
+                    sort_dir: str = 'asc', nested_depth: int = 0) -> list[dict]:
+        """The stack's events (of one resource when named; with those of
+        its nested stacks to ``nested_depth``), oldest first."""
+        limit = count('limit', limit)
+        nested_depth = count('nested_depth', nested_depth, 0)
+        if sort_dir not in ('asc', 'desc'):
+            raise exceptions.Invalid(reason='sort_dir must be asc or desc')
         record = self.orchestrator.find(project_id, stack_ref)
         if resource_name is not None and resource_name != record.name:
             self.runtime.resources.get(record.id, resource_name, record.name)
-        rows = self.runtime.events.list(record.id, resource_name, marker, limit,
+        stacks = {record.id: record}
+        level = [record]
+        for _ in range(max(0, nested_depth)):
+            level = [child for parent in level for child in self.runtime.stacks.list(
+                None, owner_id=parent.id, show_deleted=True)]
+            stacks.update((child.id, child) for child in level)
+        rows = self.runtime.events.list(list(stacks), resource_name, marker, limit,
                                         newest_first=sort_dir == 'desc')
-        return [records.event(r, record) for r in rows]
+        return [records.event(r, stacks[r.stack_id]) for r in rows]
 
     def validate(self, body: Any, params: dict | None = None, files: dict | None = None,
                  environment: Any = None) -> dict:
@@ -108,7 +155,7 @@ class Queries:
         env = template.parse_environment(environment)
         bound = parsed.bind(params or {}, env, template.StackIdentity(
             'validate', 'None', 'None', self.runtime.region), require_values=False)
-        bound.validate(self.orchestrator._known_type(files or {}))
+        bound.validate(self.orchestrator.known_type(files or {}))
         shown = {'Description': parsed.description or 'No description',
                  'Parameters': parsed.parameter_schemas()}
         groups = parsed.parameter_groups()
@@ -139,8 +186,4 @@ class Queries:
         policies handle them; see the autoscaling resources)."""
         record = self.orchestrator.find(project_id, stack_ref)
         self.runtime.resources.get(record.id, name, record.name)
-        from heat_watch.orchestration.storage import models
-        with self.runtime.stacks.engine.begin() as conn:
-            conn.execute(models.ResourceSignal.__table__.insert().values(
-                stack_id=record.id, resource_name=name, data=util.dumps(details),
-                created_at=util.now_ms()))
+        self.runtime.signals.add(record.id, name, details)

@@ -26,13 +26,18 @@ class Resource:
     properties_schema: dict[str, props.Property] = {}
     #: Name -> description: what get_attr / Fn::GetAtt may read.
     attributes_schema: dict[str, str] = {}
+    #: Keys of ``data`` that are secrets: stored encrypted.
+    secret_data: tuple[str, ...] = ()
     description = ''
 
     def __init__(self, name: str, type_name: str, stack: Stack,
                  physical_id: str | None = None, data: dict | None = None,
                  properties: dict | None = None):
         self.name = name
+        # The mapped type (a provider template's file name for those) ...
         self.type_name = type_name
+        # ... and the type as the template wrote it.
+        self.template_type = type_name
         self.stack = stack
         self.physical_id = physical_id
         self.data: dict = dict(data or {})
@@ -42,9 +47,10 @@ class Resource:
     # -- definition --
 
     @classmethod
-    def validate_properties(cls, name: str, values: dict | None) -> dict:
-        """Validated properties (defaults filled in); InvalidTemplate otherwise."""
-        return props.validate(cls.properties_schema, values, 'Resources.%s.Properties' % name)
+    def validate_properties(cls, where: str, values: dict | None) -> dict:
+        """Validated properties (defaults filled in); InvalidTemplate naming
+        ``where`` (the properties' place: ``resources.<name>.properties``)."""
+        return props.validate(cls.properties_schema, values, where)
 
     def changed_properties(self, new_properties: dict) -> set[str]:
         """Names of the properties whose values differ in ``new_properties``."""
@@ -75,6 +81,9 @@ class Resource:
         """Whether the update started by handle_update is done."""
         return True
 
+    def handle_metadata_update(self, metadata: Any) -> None:
+        """The resource's template metadata changed (already stored)."""
+
     def handle_delete(self) -> Any:
         """Start deleting the physical resource."""
         return None
@@ -93,8 +102,7 @@ class Resource:
         """Fn::GetAtt / get_attr; InvalidTemplate for an unknown attribute."""
         if name not in self.attributes_schema:
             raise exceptions.InvalidTemplate(
-                'Resources.%s: The Referenced Attribute (%s %s) is incorrect.'
-                % (self.name, self.name, name))
+                'The Referenced Attribute (%s %s) is incorrect.' % (self.name, name))
         return self.resolve_attribute(name)
 
     def resolve_attribute(self, name: str) -> Any:

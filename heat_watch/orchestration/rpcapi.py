@@ -10,6 +10,9 @@ API version history:
 * 1.0 - stacks (list, create, identify, show, preview, update/patch, delete,
   template, environment, outputs), resources (list, show, metadata, signal),
   events, validate, resource types, template versions and functions.
+* 1.1 - cancel_stack (between orchestrators: a delete cancels the operation
+  another one runs on the stack); list_stacks filters, marker, sort_dir;
+  list_events nested_depth.
 """
 
 import oslo_messaging as messaging
@@ -19,7 +22,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 
 TOPIC = 'heat-watch-orchestrator'
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = '1.1'
 
 GROUP = 'orchestration'
 OPTS = [
@@ -46,9 +49,14 @@ class OrchestratorClient:
               **kwargs):
         return self._client.prepare(version=version).call(ctxt, method, **kwargs)
 
-    def list_stacks(self, ctxt, show_nested: bool = False, limit: int | None = None) -> list:
-        """GET /stacks: the project's stacks."""
-        return self._call(ctxt, 'list_stacks', show_nested=show_nested, limit=limit)
+    def list_stacks(self, ctxt, show_nested: bool = False, limit: int | None = None,
+                    filters: dict | None = None, marker: str | None = None,
+                    sort_dir: str = 'desc') -> list:
+        """GET /stacks: the project's stacks, newest first by default;
+        ``filters``: name, action, status (a value or a list each);
+        ``marker``: the id of the last stack of the previous page."""
+        return self._call(ctxt, 'list_stacks', version='1.1', show_nested=show_nested,
+                          limit=limit, filters=filters, marker=marker, sort_dir=sort_dir)
 
     def create_stack(self, ctxt, stack_name: str, template, params: dict | None = None,
                      files: dict | None = None, environment=None,
@@ -125,11 +133,18 @@ class OrchestratorClient:
 
     def list_events(self, ctxt, stack_ref: str, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
-                    sort_dir: str = 'asc') -> list:
-        """GET /stacks/{name}/{id}/events (and /resources/{resource}/events)."""
-        return self._call(ctxt, 'list_events', stack_ref=stack_ref,
+                    sort_dir: str = 'asc', nested_depth: int = 0) -> list:
+        """GET /stacks/{name}/{id}/events (and /resources/{resource}/events);
+        ``nested_depth`` adds the events of nested stacks."""
+        return self._call(ctxt, 'list_events', version='1.1', stack_ref=stack_ref,
                           resource_name=resource_name, marker=marker, limit=limit,
-                          sort_dir=sort_dir)
+                          sort_dir=sort_dir, nested_depth=nested_depth)
+
+    def cancel_stack(self, ctxt, stack_id: str, engine_id: str, host: str) -> None:
+        """Cast to one orchestrator (its own server): stop the operation it
+        runs on a stack. Between orchestrators only (admin context)."""
+        self._client.prepare(server=host, version='1.1').cast(
+            ctxt, 'cancel_stack', stack_id=stack_id, engine_id=engine_id)
 
     def validate_template(self, ctxt, template, params: dict | None = None,
                           files: dict | None = None, environment=None) -> dict:

@@ -6,6 +6,7 @@ loading of a stored stack into a :class:`~heat_watch.orchestration.stack.Stack`.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -13,13 +14,15 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import crypto, exceptions
-from heat_watch.orchestration import actions, compute, locks, states, template
+from heat_watch.common import coordination, crypto, exceptions, ids
+from heat_watch.orchestration import actions, compute, liveness, locks, sealing, states, template
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
 from heat_watch.orchestration.storage.locks import LockStore
-from heat_watch.orchestration.storage.resources import ResourceStore
+from heat_watch.orchestration.storage.members import MemberStore
+from heat_watch.orchestration.storage.resources import ResourceRecord, ResourceStore
+from heat_watch.orchestration.storage.signals import SignalStore
 from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 from heat_watch.orchestration.storage.util import now_ms
 
@@ -45,8 +48,24 @@ OPTS = [
                       'not complete yet (the checks start faster).'),
     cfg.IntOpt('max_nested_depth', default=5, min=1,
                help='How deep nested stacks and provider templates may go.'),
+    cfg.IntOpt('max_resources_per_stack', default=1000, min=1,
+               help='Most resources one template may define (nested stacks count '
+                    'on their own).'),
+    cfg.IntOpt('max_stacks_per_project', default=100, min=1,
+               help='Most live top-level stacks a project may have.'),
+    cfg.IntOpt('max_events_per_stack', default=1000, min=0,
+               help='Events kept per stack: when an operation ends, older ones '
+                    'are deleted (0 keeps them all).'),
     cfg.IntOpt('default_timeout_mins', default=60, min=1,
                help='Timeout of a stack operation when the request gives none.'),
+    cfg.FloatOpt('stop_timeout', default=20.0, min=0,
+                 help='Seconds a stopping orchestrator lets running stack operations '
+                      'finish; those still running then fail ("Engine <id> stopped") '
+                      'and their stacks are unlocked.'),
+    cfg.FloatOpt('cancel_wait', default=30.0, min=0,
+                 help='Seconds a delete waits for the operation it cancels (a create '
+                      'or update still running on the stack) to stop; keep it below '
+                      'the APIs\' rpc_timeout.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region the templates see (AWS::Region).'),
 ]
@@ -56,6 +75,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the orchestrator's runtime reads."""
     conf.register_opts(OPTS, group=GROUP)
     compute.register_opts(conf)
+    coordination.register_opts(conf)
     crypto.register_opts(conf)
     database.DATABASE.register_opts(conf)
 
@@ -72,6 +92,8 @@ class Runtime:
         self.stacks = StackStore(db_engine)
         self.resources = ResourceStore(db_engine)
         self.events = EventStore(db_engine)
+        self.signals = SignalStore(db_engine)
+        self.members = MemberStore(db_engine)
         self.lock_store = LockStore(db_engine)
         self.compute = compute.get_driver(conf)
         self.poll_interval = options.poll_interval
@@ -79,13 +101,29 @@ class Runtime:
         self.region = options.region_name
         self.max_nested_depth = options.max_nested_depth
         self.default_timeout_mins = options.default_timeout_mins
-        self.locker = locks.StackLocker(self.lock_store, self.engine_id,
-                                        int(options.engine_stale_seconds * 1000),
-                                        self.mark_interrupted)
+        self.max_resources = options.max_resources_per_stack
+        self.max_stacks = options.max_stacks_per_project
+        self.max_events = options.max_events_per_stack
+        stale_ms = int(options.engine_stale_seconds * 1000)
+        if conf.coordination.backend_url:
+            self.liveness = liveness.ToozLiveness(conf.coordination.backend_url,
+                                                  self.engine_id)
+        else:
+            self.liveness = liveness.DatabaseLiveness(self.lock_store, stale_ms)
+        self.locker = locks.StackLocker(self.lock_store, self.engine_id, stale_ms,
+                                        self.mark_interrupted, self.liveness)
         self.actions = actions.StackActions(self)
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=options.max_concurrent_stacks, thread_name_prefix='stack')
         self._box: crypto.SecretBox | None = None
+        self.stop_timeout = options.stop_timeout
+        # Set when the orchestrator stops: resources still waiting give up.
+        self.stopping = threading.Event()
+        self._running: set[concurrent.futures.Future] = set()
+        self._running_lock = threading.Lock()
+        self.cancel_wait = options.cancel_wait
+        # Stacks whose running operation is asked to stop.
+        self._cancelled: set[str] = set()
         self.orchestrator = None  # set by operations.Orchestrator
 
     # -- secrets --
@@ -110,6 +148,26 @@ class Runtime:
                 values[name] = value
         return {'values': values, 'encrypted': sorted(encrypted)}
 
+    def stored_environment(self, env: template.Environment,
+                           hidden: frozenset[str] | set[str]) -> dict:
+        """An environment as stored: values of hidden parameters (in
+        parameters and parameter_defaults) sealed."""
+        stored = env.to_dict()
+        for section in ('parameters', 'parameter_defaults'):
+            values = stored.get(section) or {}
+            for name in hidden & set(values):
+                values[name] = sealing.seal(self.box, values[name])
+        return stored
+
+    def environment_of(self, record: StackRecord) -> dict:
+        """A stack's stored environment, its sealed values opened."""
+        opened = dict(record.environment or {})
+        for section in ('parameters', 'parameter_defaults'):
+            if isinstance(opened.get(section), dict):
+                opened[section] = {k: sealing.unseal(self.box, v) if sealing.is_sealed(v)
+                                   else v for k, v in opened[section].items()}
+        return opened
+
     def parameters_of(self, record: StackRecord) -> dict:
         """The parameter values a stack was given (decrypted)."""
         stored = record.parameters or {}
@@ -126,14 +184,42 @@ class Runtime:
         """The stack's template bound to its parameters (or to the ones given)."""
         files = record.files if files is None else files
         parsed = template.parse(record.template if raw_template is None else raw_template, files)
-        environment = template.parse_environment(record.environment if env is None else env)
+        environment = template.parse_environment(
+            self.environment_of(record) if env is None else env)
         values = self.parameters_of(record) if params is None else params
         return parsed.bind(values, environment, identity(record, self.region)), environment
+
+    def stored_resources(self, stack_id: str) -> dict[str, ResourceRecord]:
+        """A stack's resource rows by name, their sealed values opened."""
+        stored = {}
+        for row in self.resources.list(stack_id):
+            # The key is read only where something is sealed.
+            if sealing.is_sealed(row.properties):
+                row.properties = sealing.unseal(self.box, row.properties)
+            row.data = {k: sealing.unseal(self.box, v) if sealing.is_sealed(v) else v
+                        for k, v in row.data.items()}
+            stored[row.name] = row
+        return stored
 
     def load(self, record: StackRecord, **overrides) -> Stack:
         """A stored stack ready to act on (its resources' stored state loaded)."""
         bound, environment = self.bind(record, **overrides)
-        stored = {r.name: r for r in self.resources.list(record.id)}
+        stored = self.stored_resources(record.id)
+        stack = Stack(record, bound, environment, self, stored)
+        timeout = record.timeout_mins or self.default_timeout_mins
+        stack.deadline = time.monotonic() + timeout * 60
+        return stack
+
+    def load_stored(self, record: StackRecord) -> Stack:
+        """A stack whose template no longer binds, for deleting it: no
+        definitions, its stored resources only."""
+        try:
+            environment = template.parse_environment(self.environment_of(record))
+        except exceptions.HeatWatchError:
+            environment = template.parse_environment(None)
+        empty = template.parse({'heat_template_version': '2013-05-23'})
+        bound = empty.bind({}, environment, identity(record, self.region))
+        stored = self.stored_resources(record.id)
         stack = Stack(record, bound, environment, self, stored)
         timeout = record.timeout_mins or self.default_timeout_mins
         stack.deadline = time.monotonic() + timeout * 60
@@ -154,17 +240,34 @@ class Runtime:
                 LOG.exception('Stack %s: %s failed', record.id, record.action)
                 self.fail_quietly(record, 'Internal error: see the orchestrator log')
             finally:
+                self._cancelled.discard(record.id)
                 self.locker.release(record.id)
-        self._pool.submit(run)
+        future = self._pool.submit(run)
+        with self._running_lock:
+            self._running.add(future)
+        future.add_done_callback(self._forget)
+
+    def cancel(self, stack_id: str) -> None:
+        """Ask the operation running on a stack (here) to stop: resources
+        still waiting fail with "Operation cancelled", no rollback runs."""
+        self._cancelled.add(stack_id)
+
+    def is_cancelled(self, stack: Stack) -> bool:
+        """Whether the operation ``stack`` is part of was cancelled."""
+        return stack.operation in self._cancelled
+
+    def _forget(self, future: concurrent.futures.Future) -> None:
+        with self._running_lock:
+            self._running.discard(future)
 
     def fail_quietly(self, record: StackRecord, reason: str) -> None:
         """Mark an operation that broke FAILED (the lock is still ours)."""
         current = self.stacks.get(record.id)
         if current.status == states.IN_PROGRESS:
             self.stacks.set_state(record.id, self.engine_id, current.action, states.FAILED,
-                                  reason)
-            self.events.add(EventRecord(record.id, record.name, actions.STACK_TYPE,
-                                        record.id, current.action, states.FAILED, reason))
+                                  reason, EventRecord(record.id, record.name,
+                                                      actions.STACK_TYPE, record.id,
+                                                      current.action, states.FAILED, reason))
 
     def mark_interrupted(self, stack_id: str, old_holder: str) -> None:
         """After a takeover: the operation the dead engine ran is FAILED, and
@@ -178,14 +281,18 @@ class Runtime:
                                             rsrc.action, states.FAILED, reason))
         if record.status == states.IN_PROGRESS:
             self.stacks.set_state(stack_id, self.engine_id, record.action, states.FAILED,
-                                  reason)
-            self.events.add(EventRecord(stack_id, record.name, actions.STACK_TYPE, stack_id,
-                                        record.action, states.FAILED, reason))
+                                  reason, EventRecord(stack_id, record.name,
+                                                      actions.STACK_TYPE, stack_id,
+                                                      record.action, states.FAILED, reason))
 
     def take_over_stale(self) -> list[str]:
         """Take over (and release) every stack locked by a gone engine;
         returns their ids."""
-        alive = self.lock_store.alive(self.locker.stale_after_ms) | {self.engine_id}
+        try:
+            alive = self.liveness.alive() | {self.engine_id}
+        except Exception:  # the coordination backend is out: take nothing over
+            LOG.warning('Cannot tell which orchestrators are alive', exc_info=True)
+            return []
         taken = []
         for record in self.stacks.locked():
             if record.engine_id in alive:
@@ -198,24 +305,47 @@ class Runtime:
             taken.append(record.id)
         return taken
 
+    def forget_previous_lives(self) -> list[str]:
+        """At start: engines of this host that are not this one are this
+        orchestrator before a restart (host names are distinct per
+        orchestrator); they are gone at once, not after engine_stale_seconds."""
+        gone = self.lock_store.forget_host(self.conf.host, self.engine_id)
+        if gone:
+            LOG.info('Earlier lives of this orchestrator are gone: %s', ', '.join(gone))
+        return gone
+
+    def forget_gone_engines(self) -> int:
+        """Remove the heartbeats of engines silent for ten staleness periods
+        that hold no lock (each start of an orchestrator adds one)."""
+        return self.lock_store.purge(10 * self.locker.stale_after_ms)
+
     def heartbeat(self) -> None:
         """Record that this orchestrator is alive."""
         self.lock_store.heartbeat(self.engine_id, self.conf.host)
 
     def stop(self) -> None:
-        """Let running actions finish, then forget this engine's heartbeat."""
+        """Let running actions finish (within ``stop_timeout``; then they
+        fail), then forget this engine's heartbeat."""
+        with self._running_lock:
+            running = set(self._running)
+        if running:
+            LOG.info('Waiting up to %ss for %d stack operations', self.stop_timeout,
+                     len(running))
+            concurrent.futures.wait(running, timeout=self.stop_timeout)
+        self.stopping.set()
         self._pool.shutdown(wait=True)
+        self.liveness.stop()
         self.lock_store.forget(self.engine_id)
 
-    def new_record(self, ctxt_project: str, user_id: str | None, name: str, raw: dict,
-                   env: template.Environment, files: dict, stored_params: dict,
+    def new_record(self, project_id: str, user_id: str | None, name: str, raw: dict,
+                   env: dict, files: dict, stored_params: dict,
                    disable_rollback: bool, timeout_mins: int | None,
                    owner_id: str | None = None, nested_depth: int = 0) -> StackRecord:
         """A new stack's record, CREATE_IN_PROGRESS, locked by this engine."""
         return StackRecord(
-            id=str(uuid.uuid4()), name=name, project_id=ctxt_project, user_id=user_id,
+            id=ids.time_ordered_uuid(), name=name, project_id=project_id, user_id=user_id,
             owner_id=owner_id, nested_depth=nested_depth, template=raw,
-            environment=env.to_dict(), files=files or {}, parameters=stored_params,
+            environment=env, files=files or {}, parameters=stored_params,
             action=states.CREATE, status=states.IN_PROGRESS, status_reason='Stack CREATE started',
             disable_rollback=disable_rollback, timeout_mins=timeout_mins,
             engine_id=self.engine_id, created_at=now_ms(), updated_at=None, deleted_at=None)

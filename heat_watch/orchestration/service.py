@@ -40,13 +40,16 @@ class OrchestratorService(service.Service):
         ]
 
     def _take_over(self) -> None:
+        self.runtime.forget_gone_engines()
         taken = self.runtime.take_over_stale()
         if taken:
             LOG.warning('Took over %d stacks of orchestrators that are gone: %s',
                         len(taken), ', '.join(taken))
 
     def start(self) -> None:
+        self.runtime.liveness.start()
         self.runtime.heartbeat()
+        self.runtime.forget_previous_lives()
         self._take_over()
         target = messaging.Target(topic=self.conf.orchestration.topic, server=self.conf.host)
         self._server = rpc.get_server(target, self.endpoints, self.conf)

@@ -9,13 +9,17 @@ import secrets
 import string
 from typing import TYPE_CHECKING, Any
 
+from oslo_log import log
+
 from heat_watch.common import exceptions
-from heat_watch.orchestration import resource, resources, template
+from heat_watch.orchestration import resource, resources, sealing, template
 from heat_watch.orchestration.storage.resources import ResourceRecord
 from heat_watch.orchestration.storage.stacks import StackRecord
 
 if TYPE_CHECKING:
     from heat_watch.orchestration.runtime import Runtime
+
+LOG = log.getLogger(__name__)
 
 def is_provider_template(type_name: str, files: dict | None) -> bool:
     """Whether a (mapped) resource type names a provider template."""
@@ -40,6 +44,12 @@ class Stack:
         self.definitions = bound.resources()
         # When the running action gives up (time.monotonic()); set per action.
         self.deadline = float('inf')
+        # The stack whose operation this one is part of (a nested stack's
+        # root): cancelling that operation cancels this one's too.
+        self.operation = record.id
+        self._requires: dict[str, set[str]] | None = None
+        # Values of hidden parameters: sealed in storage, masked in events.
+        self.secrets = sealing.secrets_of(bound.parameters, bound.hidden_parameters)
         self.stored: dict[str, ResourceRecord] = dict(stored or {})
         self.resources: dict[str, resource.Resource] = {}
         for name, definition in self.definitions.items():
@@ -79,10 +89,21 @@ class Stack:
         instance.template_type = type_name
         return instance
 
+    def properties_path(self, name: str) -> str:
+        """Where a resource's properties are, in the template's own words
+        (``resources.r.properties`` in HOT, ``Resources.r.Properties`` in CFN)."""
+        if self.bound.template.kind == 'hot':
+            return 'resources.%s.properties' % name
+        return 'Resources.%s.Properties' % name
+
     def requires(self) -> dict[str, set[str]]:
-        """Resource name -> the resource names it depends on."""
-        return {name: set(d.depends_on) & set(self.definitions)
-                for name, d in self.definitions.items()}
+        """Resource name -> the resource names it depends on (computed once:
+        every resource of a large stack asks)."""
+        if self._requires is None:
+            names = set(self.definitions)
+            self._requires = {name: set(d.depends_on) & names
+                              for name, d in self.definitions.items()}
+        return self._requires
 
     def physical_name(self, resource_name: str) -> str:
         """A unique name for a physical resource, as Heat makes them."""
@@ -136,7 +157,9 @@ class Stack:
             item = {'output_key': name, 'description': output.description or 'No description given'}
             try:
                 item['output_value'] = output.resolve(self)
-            except exceptions.HeatWatchError as error:
+            except Exception as error:  # a plugin's failure must not fail the show
+                if not isinstance(error, exceptions.HeatWatchError):
+                    LOG.exception('Stack %s: output %s failed', self.id, name)
                 item['output_value'] = None
                 item['output_error'] = str(error)
             shown.append(item)

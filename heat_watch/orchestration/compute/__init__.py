@@ -75,6 +75,11 @@ class ComputeDriver:
         """Delete a server (nothing when it does not exist)."""
         raise NotImplementedError
 
+    def set_metadata(self, server_id: str, metadata: dict) -> None:
+        """Replace what the server sees as its metadata (an update of its
+        resource's metadata or metadata properties)."""
+        raise NotImplementedError
+
     def availability_zones(self) -> list[str]:
         """Names of the availability zones (Fn::GetAZs)."""
         return ['nova']

@@ -33,6 +33,11 @@ class FakeDriver(compute.ComputeDriver):
             found = self.servers.get(server_id)
         return None if found is None else found[1]
 
+    def set_metadata(self, server_id: str, metadata: dict) -> None:
+        with self._lock:
+            if server_id in self.servers:
+                self.servers[server_id][0].metadata = dict(metadata)
+
     def delete_server(self, server_id: str) -> None:
         with self._lock:
             self.servers.pop(server_id, None)

@@ -16,9 +16,9 @@ class NoneResource(resource.Resource):
     description = 'A resource that does nothing; any properties are accepted.'
 
     @classmethod
-    def validate_properties(cls, name: str, values: dict | None) -> dict:
+    def validate_properties(cls, where: str, values: dict | None) -> dict:
         if values is not None and not isinstance(values, dict):
-            raise exceptions.InvalidTemplate('Resources.%s.Properties: must be a map' % name)
+            raise exceptions.InvalidTemplate('%s: must be a map' % where)
         return dict(values or {})
 
     def needs_replacement(self, changed: set[str]) -> bool:
@@ -76,6 +76,7 @@ class RandomString(resource.Resource):
         'salt': props.Property(props.STRING, 'Changing it makes a new string.'),
     }
     attributes_schema = {'value': 'The random string.'}
+    secret_data = ('value',)
 
     def _pools(self) -> list[tuple[str, int]]:
         pools = []
@@ -83,8 +84,8 @@ class RandomString(resource.Resource):
             chars = _SEQUENCES.get(item.get('class', 'lettersdigits'))
             if chars is None:
                 raise exceptions.InvalidTemplate(
-                    'Resources.%s.Properties.character_classes: unknown class %s'
-                    % (self.name, item.get('class')))
+                    '%s.character_classes: unknown class %s'
+                    % (self.stack.properties_path(self.name), item.get('class')))
             pools.append((chars, int(item.get('min', 1))))
         for item in self.properties.get('character_sequences') or []:
             pools.append((str(item.get('sequence', '')), int(item.get('min', 1))))
@@ -118,9 +119,12 @@ class TestResource(resource.Resource):
                                                'resource.'),
         'fail': props.Property(props.BOOLEAN, 'Fail the action.', default=False,
                                update_allowed=True),
-        'client_name': props.Property(props.STRING, 'Client for entity_name (unused here).',
+        'client_name': props.Property(props.STRING, 'Client that Heat asks about '
+                                      'entity_name; accepted, not consulted here (no '
+                                      'OpenStack clients in the engine).',
                                       default='', update_allowed=True),
-        'entity_name': props.Property(props.STRING, 'Entity to check (unused here).',
+        'entity_name': props.Property(props.STRING, 'Entity Heat checks through '
+                                      'client_name; accepted, not consulted here.',
                                       default='', update_allowed=True),
         'wait_secs': props.Property(props.NUMBER, 'Seconds every action waits.',
                                     default=0, update_allowed=True),
@@ -129,7 +133,9 @@ class TestResource(resource.Resource):
                                            update_allowed=True),
         'attr_wait_secs': props.Property(props.NUMBER, 'Seconds reading the output '
                                          'attribute waits.', default=0, update_allowed=True),
-        'constraint_prop_secs': props.Property(props.NUMBER, 'Seconds validation waits.',
+        'constraint_prop_secs': props.Property(props.NUMBER, 'Seconds the validation of '
+                                               'this property waits in Heat; accepted, '
+                                               'validation does not wait here.',
                                                default=0, update_allowed=True),
     }
     attributes_schema = {'output': 'The value of the value property.'}

@@ -52,6 +52,19 @@ class _Server(resource.Resource):
         return {'heat_stack_id': self.stack.id, 'heat_resource_name': self.name,
                 'resource_metadata': metadata}
 
+    def _server_metadata(self) -> dict:
+        """What the server is given as metadata."""
+        raise NotImplementedError
+
+    def handle_metadata_update(self, metadata: Any) -> None:
+        if self.physical_id:
+            self._driver().set_metadata(self.physical_id, self._server_metadata())
+
+    def handle_update(self, new_properties: dict, changed: set[str]) -> None:
+        # Only metadata (OS::Nova::Server) or Tags (AWS::EC2::Instance) change in place.
+        self.properties = new_properties
+        self._driver().set_metadata(self.physical_id, self._server_metadata())
+
 
 class NovaServer(_Server):
     """OS::Nova::Server."""
@@ -80,15 +93,15 @@ class NovaServer(_Server):
                          'networks': 'IP addresses by network name.',
                          'status': 'Server status as the driver reports it.'}
 
+    def _server_metadata(self) -> dict:
+        return dict(self._metadata(), **(self.properties.get('metadata') or {}))
+
     def _spec(self) -> compute.ServerSpec:
         p = self.properties
-        metadata = dict(self._metadata(), **(p.get('metadata') or {}))
         return compute.ServerSpec(p.get('name') or self.stack.physical_name(self.name),
                                   p['image'], p['flavor'], p.get('user_data') or None,
-                                  metadata, p.get('key_name'), p.get('availability_zone'))
-
-    def handle_update(self, new_properties: dict, changed: set[str]) -> None:
-        self.properties = new_properties  # only metadata may change in place
+                                  self._server_metadata(), p.get('key_name'),
+                                  p.get('availability_zone'))
 
     def resolve_attribute(self, name: str) -> Any:
         server = self._server()
@@ -125,17 +138,17 @@ class Instance(_Server):
                          'PublicDnsName': 'Public DNS name (the address).',
                          'PrivateIp': 'Private IP address.', 'PublicIp': 'Public IP address.'}
 
+    def _server_metadata(self) -> dict:
+        tags = {t.get('Key'): t.get('Value') for t in self.properties.get('Tags') or []
+                if isinstance(t, dict)}
+        return dict(self._metadata(), **tags)
+
     def _spec(self) -> compute.ServerSpec:
         p = self.properties
-        tags = {t.get('Key'): t.get('Value') for t in p.get('Tags') or []
-                if isinstance(t, dict)}
         return compute.ServerSpec(self.stack.physical_name(self.name), p['ImageId'],
                                   p['InstanceType'], p.get('UserData') or None,
-                                  dict(self._metadata(), **tags), p.get('KeyName'),
+                                  self._server_metadata(), p.get('KeyName'),
                                   p.get('AvailabilityZone'))
-
-    def handle_update(self, new_properties: dict, changed: set[str]) -> None:
-        self.properties = new_properties  # only Tags may change in place
 
     def resolve_attribute(self, name: str) -> Any:
         if name == 'AvailabilityZone':

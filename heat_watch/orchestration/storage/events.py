@@ -11,6 +11,7 @@ from heat_watch.orchestration.storage import models
 from heat_watch.orchestration.storage.util import dumps, loads, now_ms
 
 EVENTS = models.Event.__table__
+_INSERT = sa.insert(EVENTS)
 
 
 @dataclasses.dataclass
@@ -36,6 +37,22 @@ class EventRecord:
         return cls(**values)
 
 
+def insert(conn: sa.Connection, event: EventRecord) -> EventRecord:
+    """Insert an event within the caller's transaction (with the state
+    change it records)."""
+    event.uuid = event.uuid or str(uuid.uuid4())
+    event.created_at = event.created_at or now_ms()
+    # Shallow (asdict would deep-copy the properties snapshot).
+    values = {f.name: getattr(event, f.name) for f in _FIELDS}
+    values['properties'] = None if event.properties is None else dumps(event.properties)
+    # Values as parameters: one compiled statement serves every event.
+    event.id = conn.execute(_INSERT, values).inserted_primary_key[0]
+    return event
+
+
+_FIELDS = [f for f in dataclasses.fields(EventRecord) if f.name != 'id']
+
+
 class EventStore:
     """Appends and reads events."""
 
@@ -44,21 +61,30 @@ class EventStore:
 
     def add(self, event: EventRecord) -> EventRecord:
         """Record one event (its uuid and time filled in)."""
-        event.uuid = event.uuid or str(uuid.uuid4())
-        event.created_at = event.created_at or now_ms()
-        values = dataclasses.asdict(event)
-        values.pop('id')
-        values['properties'] = None if event.properties is None else dumps(event.properties)
         with self.engine.begin() as conn:
-            event.id = conn.execute(sa.insert(EVENTS).values(values)).inserted_primary_key[0]
-        return event
+            return insert(conn, event)
 
-    def list(self, stack_id: str, resource_name: str | None = None,
+    def trim(self, stack_id: str, keep: int) -> int:
+        """Delete a stack's oldest events beyond the newest ``keep``;
+        returns how many went."""
+        with self.engine.begin() as conn:
+            # Two statements: MySQL refuses a subquery on the table a DELETE writes.
+            oldest_kept = conn.execute(
+                sa.select(EVENTS.c.id).where(EVENTS.c.stack_id == stack_id)
+                .order_by(EVENTS.c.id.desc()).limit(1).offset(keep - 1)).scalar()
+            if oldest_kept is None:
+                return 0
+            return conn.execute(sa.delete(EVENTS).where(
+                EVENTS.c.stack_id == stack_id, EVENTS.c.id < oldest_kept)).rowcount
+
+    def list(self, stack_id: str | list[str], resource_name: str | None = None,
              marker: str | None = None, limit: int | None = None,
              newest_first: bool = False) -> list[EventRecord]:
-        """Events of a stack (of one resource when named), oldest first unless
-        ``newest_first``; ``marker`` is the uuid of the last one already seen."""
-        query = sa.select(EVENTS).where(EVENTS.c.stack_id == stack_id)
+        """Events of a stack or of several (of one resource when named),
+        oldest first unless ``newest_first``; ``marker`` is the uuid of the
+        last one already seen."""
+        stack_ids = [stack_id] if isinstance(stack_id, str) else stack_id
+        query = sa.select(EVENTS).where(EVENTS.c.stack_id.in_(stack_ids))
         if resource_name is not None:
             query = query.where(EVENTS.c.resource_name == resource_name)
         with self.engine.connect() as conn:

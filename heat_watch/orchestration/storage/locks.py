@@ -38,6 +38,16 @@ class LockStore:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(ENGINES).where(ENGINES.c.engine_id == engine_id))
 
+    def forget_host(self, host: str, keep: str) -> list[str]:
+        """Remove the heartbeats of the other engines of ``host`` (earlier
+        lives of a restarted orchestrator); returns their ids."""
+        with self.engine.begin() as conn:
+            gone = list(conn.execute(sa.select(ENGINES.c.engine_id).where(
+                ENGINES.c.host == host, ENGINES.c.engine_id != keep)).scalars())
+            if gone:
+                conn.execute(sa.delete(ENGINES).where(ENGINES.c.engine_id.in_(gone)))
+        return gone
+
     def is_alive(self, engine_id: str, stale_after_ms: int) -> bool:
         """Whether ``engine_id`` beat within ``stale_after_ms``."""
         query = sa.select(ENGINES.c.heartbeat_at).where(ENGINES.c.engine_id == engine_id)
@@ -59,6 +69,12 @@ class LockStore:
             return conn.execute(sa.delete(ENGINES).where(
                 ENGINES.c.heartbeat_at < now_ms() - older_than_ms,
                 ENGINES.c.engine_id.not_in(held))).rowcount
+
+    def host_of(self, engine_id: str) -> str | None:
+        """The host (RPC server name) of an engine that beats."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(ENGINES.c.host)
+                                .where(ENGINES.c.engine_id == engine_id)).scalar()
 
     def holder(self, stack_id: str) -> str | None:
         """The engine holding the stack's lock, if any."""

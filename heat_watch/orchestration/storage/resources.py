@@ -9,10 +9,21 @@ import sqlalchemy as sa
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import states
-from heat_watch.orchestration.storage import models
+from heat_watch.orchestration.storage import events, models
 from heat_watch.orchestration.storage.util import dumps, loads, now_ms
 
 RESOURCES = models.Resource.__table__
+STACKS = models.Stack.__table__
+_INSERT = sa.insert(RESOURCES)
+_STATE_COLUMNS = ('action', 'status', 'status_reason', 'physical_id', 'data', 'properties',
+                  'rsrc_metadata', 'updated_at')
+# Every state change of every resource: one statement, compiled once.
+_WRITE_STATE = (
+    sa.update(RESOURCES)
+    .where(RESOURCES.c.id == sa.bindparam('_id'),
+           sa.exists().where(STACKS.c.id == sa.bindparam('_stack_id'),
+                             STACKS.c.engine_id == sa.bindparam('_engine_id')))
+    .values({name: sa.bindparam(name) for name in _STATE_COLUMNS}))
 _JSON = {'properties': {}, 'data': {}, 'rsrc_metadata': {}, 'requires': []}
 
 
@@ -47,6 +58,9 @@ class ResourceRecord:
         return cls(**values)
 
 
+_FIELDS = [f for f in dataclasses.fields(ResourceRecord) if f.name != 'id']
+
+
 def _encode(values: dict) -> dict:
     for name in _JSON:
         if name in values:
@@ -62,12 +76,16 @@ class ResourceStore:
 
     def add(self, record: ResourceRecord) -> ResourceRecord:
         """Insert a resource row; returns it with its id."""
-        record.created_at = record.created_at or now_ms()
-        values = _encode(dataclasses.asdict(record))
-        values.pop('id')
+        return self.add_all([record])[0]
+
+    def add_all(self, records: list[ResourceRecord]) -> list[ResourceRecord]:
+        """Insert resource rows in one transaction; returns them with their ids."""
         with self.engine.begin() as conn:
-            record.id = conn.execute(sa.insert(RESOURCES).values(values)).inserted_primary_key[0]
-        return record
+            for record in records:
+                record.created_at = record.created_at or now_ms()
+                values = _encode({f.name: getattr(record, f.name) for f in _FIELDS})
+                record.id = conn.execute(_INSERT, values).inserted_primary_key[0]
+        return records
 
     def get(self, stack_id: str, name: str, stack_name: str | None = None) -> ResourceRecord:
         """One resource of a stack; ResourceNotFound otherwise."""
@@ -99,6 +117,24 @@ class ResourceStore:
         with self.engine.begin() as conn:
             conn.execute(sa.update(RESOURCES).where(RESOURCES.c.id == record_id)
                          .values(_encode(values)))
+
+    def write_state(self, record: ResourceRecord, engine_id: str,
+                    event: events.EventRecord, **stored: Any) -> bool:
+        """Write a resource's state, physical id and documents (``stored``
+        overrides some: their sealed forms) and record their event in one
+        transaction, only while ``engine_id`` holds the stack's lock (one
+        statement checks and writes). Returns whether it was written."""
+        values = {name: getattr(record, name) for name in _STATE_COLUMNS
+                  if name != 'updated_at'}
+        values = _encode(dict(values, **stored))
+        values.update(updated_at=now_ms(), _id=record.id, _stack_id=record.stack_id,
+                      _engine_id=engine_id)
+        with self.engine.begin() as conn:
+            done = conn.execute(_WRITE_STATE, values)
+            if done.rowcount != 1:
+                return False
+            events.insert(conn, event)
+        return True
 
     def delete(self, record_id: int) -> None:
         """Remove a resource row (the resource is gone from its stack)."""

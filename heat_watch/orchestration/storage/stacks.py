@@ -16,7 +16,7 @@ from oslo_db import exception as db_exc
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import states
-from heat_watch.orchestration.storage import models
+from heat_watch.orchestration.storage import events, models
 from heat_watch.orchestration.storage.util import dumps, loads, now_ms
 
 STACKS = models.Stack.__table__
@@ -106,10 +106,20 @@ class StackStore:
 
     def list(self, project_id: str | None, show_nested: bool = False,
              owner_id: str | None = None, show_deleted: bool = False,
-             limit: int | None = None) -> list[StackRecord]:
-        """Stacks of a project (every project when None), oldest first;
-        top-level only unless ``show_nested``; or the children of ``owner_id``."""
-        query = sa.select(STACKS).order_by(STACKS.c.created_at, STACKS.c.id)
+             limit: int | None = None, filters: dict | None = None,
+             marker: str | None = None, newest_first: bool = False) -> list[StackRecord]:
+        """Stacks of a project (every project when None), oldest first unless
+        ``newest_first``; top-level only unless ``show_nested``; or the
+        children of ``owner_id``. ``filters``: name, action, status (each a
+        value or a list; status also as ``CREATE_COMPLETE``); ``marker``: the
+        id of the last stack of the previous page."""
+        if newest_first:
+            query = sa.select(STACKS).order_by(STACKS.c.created_at.desc(), STACKS.c.id.desc())
+        else:
+            query = sa.select(STACKS).order_by(STACKS.c.created_at, STACKS.c.id)
+        query = self._filtered(query, filters or {})
+        if marker is not None:
+            query = self._after(query, marker, newest_first)
         if project_id is not None:
             query = query.where(STACKS.c.project_id == project_id)
         if owner_id is not None:
@@ -123,9 +133,58 @@ class StackStore:
         with self.engine.connect() as conn:
             return [StackRecord.from_row(row) for row in conn.execute(query)]
 
-    def update(self, stack_id: str, engine_id: str | None, **values: Any) -> bool:
+    @staticmethod
+    def _filtered(query: sa.Select, filters: dict) -> sa.Select:
+        def values(key: str) -> list:
+            value = filters.get(key)
+            return [] if value is None else value if isinstance(value, list) else [value]
+
+        if values('name'):
+            query = query.where(STACKS.c.name.in_(values('name')))
+        if values('action'):
+            query = query.where(STACKS.c.action.in_(values('action')))
+        statuses = values('status')
+        if statuses:
+            conditions = []
+            for status in statuses:
+                action, _, plain = str(status).rpartition('_')
+                if action in states.ACTIONS and plain in ('COMPLETE', 'FAILED'):
+                    conditions.append(sa.and_(STACKS.c.action == action,
+                                              STACKS.c.status == plain))
+                elif str(status).endswith('IN_PROGRESS') and str(status) != 'IN_PROGRESS':
+                    conditions.append(sa.and_(
+                        STACKS.c.action == str(status)[:-len('_IN_PROGRESS')],
+                        STACKS.c.status == states.IN_PROGRESS))
+                else:
+                    conditions.append(STACKS.c.status == str(status))
+            query = query.where(sa.or_(*conditions))
+        return query
+
+    def _after(self, query: sa.Select, marker: str, newest_first: bool) -> sa.Select:
+        with self.engine.connect() as conn:
+            seen = conn.execute(sa.select(STACKS.c.created_at, STACKS.c.id)
+                                .where(STACKS.c.id == marker)).first()
+        if seen is None:
+            raise exceptions.Invalid(reason='marker %s is not a stack' % marker)
+        if newest_first:
+            return query.where(sa.or_(STACKS.c.created_at < seen.created_at, sa.and_(
+                STACKS.c.created_at == seen.created_at, STACKS.c.id < seen.id)))
+        return query.where(sa.or_(STACKS.c.created_at > seen.created_at, sa.and_(
+            STACKS.c.created_at == seen.created_at, STACKS.c.id > seen.id)))
+
+    def count(self, project_id: str) -> int:
+        """Live top-level stacks of a project."""
+        query = sa.select(sa.func.count()).select_from(STACKS).where(
+            STACKS.c.project_id == project_id, STACKS.c.owner_id.is_(None),
+            STACKS.c.deleted_at.is_(None))
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def update(self, stack_id: str, engine_id: str | None,
+               event: events.EventRecord | None = None, **values: Any) -> bool:
         """Write ``values`` if ``engine_id`` holds the stack's lock (None: only
-        while nobody holds it). Returns whether the row was written."""
+        while nobody holds it), with ``event`` in the same transaction.
+        Returns whether the row was written."""
         for name in ('template', 'environment', 'files', 'parameters'):
             if name in values:
                 values[name] = dumps(values[name])
@@ -137,12 +196,16 @@ class StackStore:
         with self.engine.begin() as conn:
             done = conn.execute(sa.update(STACKS).where(STACKS.c.id == stack_id, holder)
                                 .values(values))
-        return done.rowcount == 1
+            if done.rowcount != 1:
+                return False
+            if event is not None:
+                events.insert(conn, event)
+        return True
 
     def set_state(self, stack_id: str, engine_id: str | None, action: str, status: str,
-                  reason: str) -> bool:
+                  reason: str, event: events.EventRecord | None = None) -> bool:
         """Move the stack to a new state (see :meth:`update`)."""
-        return self.update(stack_id, engine_id, action=action, status=status,
+        return self.update(stack_id, engine_id, event, action=action, status=status,
                            status_reason=reason)
 
     def held_by(self, engine_ids: list[str]) -> list[StackRecord]:

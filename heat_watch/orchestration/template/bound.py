@@ -15,11 +15,10 @@ from heat_watch.orchestration.template import environment as envmod
 from heat_watch.orchestration.template.nodes import (
     ResolveContext,
     dependencies,
-    iter_nodes,
     resolve,
     template_error,
 )
-from heat_watch.orchestration.template.template import Template
+from heat_watch.orchestration.template.template import DELETION_POLICIES, Template
 
 
 class StackIdentity(NamedTuple):
@@ -40,6 +39,12 @@ def pseudo_parameters(identity: StackIdentity | None) -> dict[str, Any]:
             'AWS::Region': identity.region, 'AWS::AccountId': identity.project_id,
             'OS::stack_name': identity.stack_name, 'OS::stack_id': identity.stack_id,
             'OS::project_id': identity.project_id}
+
+
+_SHOWN_PSEUDO = {
+    formats.HOT: ('OS::stack_name', 'OS::stack_id', 'OS::project_id'),
+    formats.CFN: ('AWS::StackName', 'AWS::StackId', 'AWS::Region'),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +112,7 @@ class BoundTemplate:
         self.parameters = parameters
         self.environment = env
         self._resources = resources
+        self.resource_names = frozenset(resources)
         self._outputs = outputs
         self.omitted = frozenset(omitted)
         self.hidden_parameters = hidden
@@ -121,9 +127,12 @@ class BoundTemplate:
         return dict(self._outputs)
 
     def shown_parameters(self) -> dict[str, Any]:
-        """The parameter values to show: hidden ones as ``******``."""
+        """The parameter values to show, as Heat shows them: hidden ones as
+        ``******``, with the pseudo parameters of the template's format."""
+        pseudo = _SHOWN_PSEUDO[self.template.kind]
         return {name: '******' if name in self.hidden_parameters else value
-                for name, value in self.parameters.items()}
+                for name, value in self.parameters.items()
+                if name in self.template.param_schemas or name in pseudo}
 
     def validate(self, known_type: Callable[[str], bool]) -> None:
         """Check types, references and dependency cycles; raise InvalidTemplate."""
@@ -137,7 +146,8 @@ class BoundTemplate:
 
 
 def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
-                      identity: StackIdentity | None, require_values: bool) -> dict:
+                      identity: StackIdentity | None, require_values: bool
+                      ) -> tuple[dict, frozenset[str]]:
     given = {**env.parameters, **params}
     pseudo = pseudo_parameters(identity)
     for name in given:
@@ -145,6 +155,7 @@ def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
             raise exceptions.InvalidParameter(
                 f'The Parameter ({name}) was not defined in template.')
     values: dict[str, Any] = {}
+    unknown = set()
     for name, schema in template.param_schemas.items():
         if name in given:
             values[name] = schema.coerce(given[name])
@@ -157,8 +168,9 @@ def _typed_parameters(template: Template, params: dict, env: envmod.Environment,
                 f'{".".join(schema.path)}: The Parameter ({name}) was not provided.')
         else:
             values[name] = None
+            unknown.add(name)
     values.update(pseudo)
-    return values
+    return values, frozenset(unknown)
 
 
 def bind(template: Template, params: dict, env: Any, identity: StackIdentity | None,
@@ -167,8 +179,9 @@ def bind(template: Template, params: dict, env: Any, identity: StackIdentity | N
     env = env if isinstance(env, envmod.Environment) else envmod.parse_environment(env)
     if not isinstance(params, dict):
         raise exceptions.InvalidParameter('Parameters must be a map of names to values.')
-    values = _typed_parameters(template, params, env, identity, require_values)
-    scope = builder.Scope(template.info, values, template.mappings, template.files)
+    values, unknown = _typed_parameters(template, params, env, identity, require_values)
+    scope = builder.Scope(template.info, values, template.mappings, template.files,
+                          unknown=unknown)
     conds = conditions.Conditions(template.conditions, scope,
                                   template.sections['conditions'])
     scope.condition = (lambda expr, path:
@@ -222,9 +235,11 @@ def _resources(template: Template, scope: builder.Scope
         explicit = body.get(keys['depends_on']) or []
         explicit = (explicit,) if isinstance(explicit, str) else tuple(explicit)
         policy = part('deletion_policy')
-        if policy is not None and not isinstance(policy, str):
+        if policy is not None and (not isinstance(policy, str)
+                                   or policy.capitalize() not in DELETION_POLICIES):
             raise template_error((*where, keys['deletion_policy']),
-                                 'The deletion policy must be a string.')
+                                 f'Invalid deletion policy "{policy}"; it must be one of '
+                                 f'{", ".join(DELETION_POLICIES)}.')
         resources[name] = ResourceDefinition(
             name=name, type=body[keys['type']], properties=properties or {},
             metadata=metadata or {},
@@ -252,10 +267,3 @@ def _outputs(template: Template, scope: builder.Scope) -> dict[str, OutputDefini
                                          value, condition)
     return outputs
 
-
-def references(snippet: Any) -> list:
-    """Every node in a snippet that names a resource."""
-    found = []
-    for node in iter_nodes(snippet):
-        found.extend(node.references())
-    return found

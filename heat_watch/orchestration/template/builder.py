@@ -7,6 +7,7 @@ value when it needs nothing from the running stack.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -66,8 +67,12 @@ class Scope:
     files: dict[str, str]
     # condition name (or inline expression) -> its value, with the path
     condition: Callable[[Any, tuple], bool] = lambda expr, path: bool(expr)
+    # parameters bound without a value (validation without values): the
+    # functions that read them are left unresolved instead of failing on None
+    unknown: frozenset[str] = frozenset()
 
 
+@functools.cache
 def known_functions(version: formats.Version) -> frozenset[str]:
     """The names that are function calls in templates of this kind."""
     if version.kind == formats.HOT:
@@ -76,10 +81,12 @@ def known_functions(version: formats.Version) -> frozenset[str]:
 
 
 def function_call(snippet: Any, known: frozenset[str]) -> str | None:
-    """The function name when ``snippet`` is a call (a one-key map of a known name)."""
+    """The function name when ``snippet`` is a call: a one-key map of a known
+    name, or of any ``Fn::`` name (AWS functions Heat never had, such as
+    ``Fn::Sub``, are refused rather than passed on as data)."""
     if isinstance(snippet, dict) and len(snippet) == 1:
         name = next(iter(snippet))
-        if name in known:
+        if name in known or (isinstance(name, str) and name.startswith('Fn::')):
             return name
     return None
 
@@ -92,6 +99,9 @@ def check_available(name: str, version: formats.Version, path: tuple,
         return
     if name in version.functions or name in version.condition_functions:
         raise template_error(path, f'The function "{name}" is not allowed here.')
+    if name not in formats.HOT_KNOWN_FUNCTIONS | formats.CFN_KNOWN_FUNCTIONS:
+        raise template_error(path, f'The function "{name}" is not supported (it is in no '
+                                   'template version).')
     raise template_error(path, f'The function "{name}" is not available in template '
                                f'version {version.key}.')
 

@@ -6,7 +6,7 @@ whether a resource or an output exists and which branch an ``if`` takes.
 
 from typing import Any
 
-from heat_watch.orchestration.template import builder, formats
+from heat_watch.orchestration.template import builder, formats, func_refs
 from heat_watch.orchestration.template.nodes import template_error
 
 _BOOLEAN_OPS = {'equals', 'not', 'and', 'or', 'contains', 'Fn::Equals', 'Fn::Not',
@@ -122,6 +122,9 @@ class Conditions:
         node = builder.FUNCTIONS[name](self._scope, where, name,
                                        self._value(snippet[name], where))
         node.check()
+        if isinstance(node, func_refs.GetParam | func_refs.Ref) and (
+                node.parameter_name in self._scope.unknown):
+            return None   # validation without values: compared as null
         if not node.static:
             raise template_error(where, f'"{name}" in a condition may only refer to '
                                         'parameters.')

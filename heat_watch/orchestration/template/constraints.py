@@ -5,8 +5,14 @@ Heat's words (or with the template's own description when it has one).
 """
 
 import dataclasses
-import re
 from typing import Any
+
+# The regex module (not re): its matches take a timeout, so a pattern that
+# backtracks catastrophically on a value (a template and a value both come
+# from users) fails with a clear error instead of holding an engine thread.
+import regex
+
+PATTERN_TIMEOUT = 1.0   # seconds
 
 
 class ConstraintError(ValueError):
@@ -70,7 +76,12 @@ class AllowedPattern(Constraint):
     types = frozenset({'String'})
 
     def _failure(self, value: Any, ptype: str) -> str | None:
-        if re.fullmatch(self.pattern, str(value)) is None:
+        try:
+            matched = regex.fullmatch(self.pattern, str(value), timeout=PATTERN_TIMEOUT)
+        except TimeoutError:
+            return (f'"{value}" could not be matched against pattern "{self.pattern}" '
+                    f'within {PATTERN_TIMEOUT:g} s')
+        if matched is None:
             return f'"{value}" does not match pattern "{self.pattern}"'
         return None
 

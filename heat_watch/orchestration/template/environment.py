@@ -18,6 +18,9 @@ SECTIONS = ('parameters', 'parameter_defaults', 'resource_registry', 'event_sink
             'encrypted_param_names')
 _TEMPLATE_SUFFIXES = ('.yaml', '.yml', '.template', '.json')
 _URL_PREFIXES = ('http://', 'https://', 'file://')
+# A wildcard that maps a family into itself (My::* -> My::Impl::*) never
+# repeats a name; mappings are followed this many times at most.
+_MAX_HOPS = 20
 
 
 def is_template_name(name: str) -> bool:
@@ -64,7 +67,7 @@ class Environment:
             target = self._lookup(current, resource_name)
             if target is None or target == current:
                 return current
-            if target in seen:
+            if target in seen or len(seen) > _MAX_HOPS:
                 raise _error(f'resource_registry: the mappings of "{type_name}" loop: '
                              f'{" -> ".join([*seen, target])}.')
             seen.append(target)
@@ -96,8 +99,16 @@ class Environment:
             parameter_defaults={**self.parameter_defaults, **other.parameter_defaults},
             resource_registry=registry,
             event_sinks=other.event_sinks or self.event_sinks,
-            encrypted_param_names=sorted(set(self.encrypted_param_names)
-                                         | set(other.encrypted_param_names)))
+            encrypted_param_names=_union(self.encrypted_param_names,
+                                         other.encrypted_param_names))
+
+    def for_child(self) -> 'Environment':
+        """The environment a nested stack (or provider template) inherits, as
+        Heat hands it down: the registry and parameter_defaults, not the
+        parameters (the child's parameters are the resource's properties)."""
+        return Environment(parameter_defaults=self.parameter_defaults,
+                           resource_registry=self.resource_registry,
+                           event_sinks=self.event_sinks)
 
     def to_dict(self) -> dict:
         """The environment as Heat stores and shows it."""
@@ -117,6 +128,10 @@ class Environment:
                 if key != 'resources' and is_template_name(value):
                     found.append(value)
         return found
+
+
+def _union(first: list, second: list) -> list:
+    return first + [item for item in second if item not in first]
 
 
 def _match(table: dict, type_name: str) -> str | None:
@@ -167,7 +182,7 @@ def parse_environment(env: str | bytes | dict | None) -> Environment:
     if isinstance(env, Environment):
         return env
     data = loader.load_mapping(env, 'environment')
-    unknown = sorted(set(data) - set(SECTIONS))
+    unknown = sorted(str(k) for k in set(data) - set(SECTIONS))
     if unknown:
         raise _error(f'The environment has unknown section(s) {", ".join(unknown)}; '
                      f'it may have {", ".join(SECTIONS)}.')

@@ -12,6 +12,7 @@ CFN = 'cfn'
 HOT = 'hot'
 
 CFN_VERSION_KEY = 'AWSTemplateFormatVersion'
+HEAT_CFN_VERSION_KEY = 'HeatTemplateFormatVersion'   # Heat's own CFN dialect
 HOT_VERSION_KEY = 'heat_template_version'
 
 # HOT functions in the order Heat added them, with the first version that
@@ -97,11 +98,12 @@ class Version:
     has_conditions: bool
     has_modulo: bool           # HOT's modulo constraint
     nullable_if: bool          # 'if' may omit its false value (2021-04-16)
+    version_key: str = HOT_VERSION_KEY   # the top-level key that names the version
 
     @property
     def key(self) -> str:
         """The version as Heat names it: ``heat_template_version.2016-10-14``."""
-        return f'{CFN_VERSION_KEY if self.kind == CFN else HOT_VERSION_KEY}.{self.date}'
+        return f'{self.version_key}.{self.date}'
 
     @property
     def section_names(self) -> dict[str, str]:
@@ -163,15 +165,28 @@ CFN_2010 = Version(
     parameter_keys=frozenset({'Type', 'Default', 'NoEcho', 'AllowedValues', 'AllowedPattern',
                               'MaxLength', 'MinLength', 'MaxValue', 'MinValue', 'Description',
                               'ConstraintDescription', 'Label'}),
-    has_conditions=True, has_modulo=False, nullable_if=False)
+    has_conditions=True, has_modulo=False, nullable_if=False, version_key=CFN_VERSION_KEY)
+
+# HeatTemplateFormatVersion 2012-12-12: CFN as Heat first read it, without
+# conditions (they came to Heat with AWSTemplateFormatVersion only).
+HEAT_2012 = dataclasses.replace(
+    CFN_2010, date='2012-12-12', version_key=HEAT_CFN_VERSION_KEY,
+    sections=(CFN_2010.sections - {CFN_VERSION_KEY, 'Conditions'}) | {HEAT_CFN_VERSION_KEY},
+    resource_keys=CFN_2010.resource_keys - {'Condition'},
+    output_keys=CFN_2010.output_keys - {'Condition'},
+    functions=CFN_2010.functions - {'Fn::If'}, condition_functions=frozenset(),
+    has_conditions=False)
+
+VERSION_KEYS = (HOT_VERSION_KEY, CFN_VERSION_KEY, HEAT_CFN_VERSION_KEY)
 
 HOT_VERSIONS = {date: _hot_version(date) for date in _HOT_DATES}
 
 
-def lookup(kind: str, value: object) -> Version | None:
-    """The Version that a template's version value names, or None."""
-    if kind == CFN:
-        return CFN_2010 if value == CFN_2010.date else None
+def lookup(version_key: str, value: object) -> Version | None:
+    """The Version that a template's version key and value name, or None."""
+    if version_key != HOT_VERSION_KEY:
+        version = CFN_2010 if version_key == CFN_VERSION_KEY else HEAT_2012
+        return version if value == version.date else None
     if not isinstance(value, str):
         return None
     return HOT_VERSIONS.get(HOT_ALIASES.get(value, value))
@@ -179,7 +194,7 @@ def lookup(kind: str, value: object) -> Version | None:
 
 def all_versions() -> list[Version]:
     """Every version, CFN first, then HOT by date."""
-    return [CFN_2010, *HOT_VERSIONS.values()]
+    return [CFN_2010, HEAT_2012, *HOT_VERSIONS.values()]
 
 
 def aliases(version: Version) -> list[str]:

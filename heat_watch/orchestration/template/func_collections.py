@@ -46,6 +46,10 @@ class Select(Function):
 class Repeat(Function):
     """``repeat: {for_each: {var: list, ...}, template: ..., permutations: bool}``."""
 
+    # Permutations multiply: a few lists of a thousand items would make
+    # billions of copies. Far more than any stack holds, and still bounded.
+    MAX_ITEMS = 100_000
+
     def check(self) -> None:
         args = self.args
         if not isinstance(args, dict) or not {'for_each', 'template'} <= set(args):
@@ -54,7 +58,7 @@ class Repeat(Function):
         allowed = {'for_each', 'template'}
         if self.scope.version.date >= '2017-09-01':
             allowed.add('permutations')
-        unknown = sorted(set(args) - allowed)
+        unknown = sorted(str(k) for k in set(args) - allowed)
         if unknown:
             raise self.error(f'Unknown keys of "repeat": {", ".join(unknown)}.')
         for_each = args['for_each']
@@ -73,11 +77,17 @@ class Repeat(Function):
         args = self.resolved_args(ctx)
         for_each = args['for_each']
         keys = list(for_each)
-        lists = [for_each[key] for key in keys]
+        lists = [[] if for_each[key] is None else for_each[key] for key in keys]
         for key, values in zip(keys, lists, strict=True):
             if not isinstance(values, list):
                 raise self.error(f'The values of "{key}" in "repeat" must be a list.')
         if args.get('permutations', True):
+            count = 1
+            for values in lists:
+                count *= len(values)
+            if count > self.MAX_ITEMS:
+                raise self.error(f'"repeat" would make {count} items; at most '
+                                 f'{self.MAX_ITEMS} are allowed.')
             combinations = itertools.product(*lists)
         else:
             if len({len(values) for values in lists}) > 1:
@@ -95,8 +105,14 @@ class Repeat(Function):
                 template = template.replace(key, str(values[key]))
             return template
         if isinstance(template, dict):
-            return {self._fill(k, values): self._fill(v, values)
-                    for k, v in template.items()}
+            filled = {}
+            for key, value in template.items():
+                new_key = self._fill(key, values)
+                if isinstance(new_key, dict | list):
+                    raise self.error(f'"repeat" would make a map key of {new_key!r}: a '
+                                     'placeholder used as a key must stand for text.')
+                filled[new_key] = self._fill(value, values)
+            return filled
         if isinstance(template, list):
             return [self._fill(v, values) for v in template]
         return template
@@ -134,12 +150,14 @@ class MapReplace(Function):
                              '[map, {"keys": map, "values": map}].')
         replacements = self.args[1]
         if isinstance(replacements, dict):
-            unknown = sorted(set(replacements) - {'keys', 'values'})
+            unknown = sorted(str(k) for k in set(replacements) - {'keys', 'values'})
             if unknown:
                 raise self.error(f'Unknown keys of "map_replace": {", ".join(unknown)}.')
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         source, replacements = self.resolved_args(ctx)
+        source = {} if source is None else source
+        replacements = {} if replacements is None else replacements
         if not isinstance(source, dict):
             raise self.error('The first argument of "map_replace" must be a map.')
         if not isinstance(replacements, dict):
@@ -197,8 +215,8 @@ class Filter(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         remove, sequence = self.resolved_args(ctx)
-        if remove is None:
-            remove = []
+        remove = [] if remove is None else remove
+        sequence = [] if sequence is None else sequence
         if not isinstance(remove, list) or not isinstance(sequence, list):
             raise self.error('Both arguments of "filter" must be lists.')
         return [value for value in sequence if value not in remove]
@@ -214,11 +232,15 @@ class Contains(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         value, sequence = self.resolved_args(ctx)
+        if sequence is None:
+            return False
         if not isinstance(sequence, list | dict | str):
             raise self.error('The second argument of "contains" must be a list, a map or '
                              'a string.')
         if isinstance(sequence, str) and not isinstance(value, str):
             return False
+        if isinstance(sequence, dict) and isinstance(value, dict | list):
+            return False   # a map's keys are never maps or lists
         return value in sequence
 
 
@@ -232,6 +254,9 @@ class MemberListToMap(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         key_name, value_name, members = self.resolved_args(ctx)
+        if not isinstance(key_name, str) or not isinstance(value_name, str):
+            raise self.error('The key and value names of "Fn::MemberListToMap" must be '
+                             'strings.')
         if not isinstance(members, list):
             raise self.error('The member list of "Fn::MemberListToMap" must be a list.')
         entries: dict[str, dict[str, str]] = {}

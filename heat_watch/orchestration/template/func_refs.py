@@ -9,30 +9,38 @@ from heat_watch.orchestration.template.nodes import Function, is_node
 
 
 def _traverse(fn: Function, value: Any, path: list) -> Any:
-    """Follow ``path`` (keys and list indexes) into ``value``, as get_param does."""
+    """Follow ``path`` (keys and list indexes) into ``value``, as get_param does.
+
+    As in Heat, a path that leads nowhere (a missing key, an index out of
+    range, a key into a string) gives '' rather than an error.
+    """
     for key in path:
         if not isinstance(key, str | int) or isinstance(key, bool):
             raise fn.error(f'Path components in "{fn.name}" must be strings or integers.')
-        if isinstance(value, dict):
-            if key not in value:
-                return ''
+        if isinstance(value, dict) and key in value:
             value = value[key]
         elif isinstance(value, list):
             try:
                 value = value[int(key)]
-            except ValueError:
-                raise fn.error(f'Path components in "{fn.name}" must be integers '
-                               f'when indexing a list, not "{key}".')
-            except IndexError:
+            except (ValueError, IndexError):
                 return ''
         else:
-            raise fn.error(f'"{fn.name}" can\'t traverse path "{key}" of a '
-                           f'{type(value).__name__}.')
+            return ''
     return value
 
 
 class GetParam(Function):
     """``get_param: name`` or ``get_param: [name, key, index...]``."""
+
+    @property
+    def needs_stack(self) -> bool:  # type: ignore[override]
+        # a parameter without a value (validation only) stays unresolved
+        return self.parameter_name in self.scope.unknown
+
+    @property
+    def parameter_name(self) -> Any:
+        """The parameter this reads."""
+        return self.args[0] if isinstance(self.args, list) and self.args else self.args
 
     def check(self) -> None:
         args = self.args if isinstance(self.args, list) else [self.args]
@@ -45,6 +53,8 @@ class GetParam(Function):
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         args = self.resolved_args(ctx)
         args = args if isinstance(args, list) else [args]
+        if args[0] in self.scope.unknown:
+            return None
         return _traverse(self, self.scope.parameters[args[0]], args[1:])
 
 
@@ -73,7 +83,12 @@ class Ref(ResourceRef):
 
     @property
     def needs_stack(self) -> bool:  # type: ignore[override]
-        return not self._is_parameter()
+        return not self._is_parameter() or self.args in self.scope.unknown
+
+    @property
+    def parameter_name(self) -> Any:
+        """The parameter (or resource) this names."""
+        return self.args
 
     def _is_parameter(self) -> bool:
         return isinstance(self.args, str) and (
@@ -88,7 +103,7 @@ class Ref(ResourceRef):
             yield self
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
-        if self.args == 'AWS::NoValue':
+        if self.args == 'AWS::NoValue' or self.args in self.scope.unknown:
             return None
         if self._is_parameter():
             return self.scope.parameters[self.args]

@@ -63,6 +63,8 @@ class Join(Function):
             raise self.error(f'The delimiter of "{self.name}" must be a string.')
         items: list[str] = []
         for value in lists:
+            if value is None:
+                continue   # an attribute without a value yet joins as nothing, as in Heat
             if not isinstance(value, list):
                 raise self.error(f'"{self.name}" joins lists: {value!r} is not a list.')
             items.extend(_text(self, item, self._multiple) for item in value)
@@ -97,6 +99,8 @@ class Replace(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         template, params = self._parts(self.resolved_args(ctx))
+        template = '' if template is None else template
+        params = {} if params is None else params
         if not isinstance(template, str):
             raise self.error(f'The template of "{self.name}" must be a string.')
         if not isinstance(params, dict):
@@ -142,7 +146,7 @@ class Split(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         args = self.resolved_args(ctx)
-        delimiter, text = args[0], args[1]
+        delimiter, text = args[0], '' if args[1] is None else args[1]
         if not isinstance(delimiter, str) or not isinstance(text, str):
             raise self.error(f'The delimiter and the string of "{self.name}" must be '
                              'strings.')
@@ -169,6 +173,7 @@ class Base64(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         value = self.resolved_args(ctx)
+        value = '' if value is None else value
         if not isinstance(value, str):
             raise self.error('The argument of "Fn::Base64" must be a string.')
         return value
@@ -190,6 +195,7 @@ class Digest(Function):
 
     def result(self, ctx: nodes.ResolveContext | None) -> Any:
         algorithm, value = self.resolved_args(ctx)
+        value = '' if value is None else value
         if algorithm not in self.ALGORITHMS:
             raise self.error(f'Algorithm "{algorithm}" of "digest" is not supported.')
         if not isinstance(value, str):
@@ -205,7 +211,7 @@ class MakeURL(Function):
     def check(self) -> None:
         if not isinstance(self.args, dict):
             raise self.error('The argument of "make_url" must be a map.')
-        unknown = sorted(set(self.args) - set(self.KEYS))
+        unknown = sorted(str(k) for k in set(self.args) - set(self.KEYS))
         if unknown:
             raise self.error(f'Unknown keys of "make_url": {", ".join(unknown)}; it takes '
                              f'{", ".join(self.KEYS)}.')

@@ -2,8 +2,9 @@
 
 import dataclasses
 import json
-import re
 from typing import Any
+
+import regex
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration.template import constraints as cons
@@ -141,14 +142,14 @@ def parse_hot(name: str, body: Any, version: formats.Version) -> ParamSchema:
     path = ('parameters', name)
     if not isinstance(body, dict):
         raise _key_error(path, 'A parameter must be a map with at least a "type".')
-    unknown = sorted(set(body) - version.parameter_keys)
+    unknown = sorted(str(k) for k in set(body) - version.parameter_keys)
     if unknown:
         raise _key_error(path, f'Invalid key(s) {", ".join(unknown)} for parameter '
                                f'({name}); {version.key} accepts '
                                f'{", ".join(sorted(version.parameter_keys))}.')
     if 'type' not in body:
         raise _key_error(path, f'Missing parameter type for parameter: {name}')
-    ptype = _HOT_TYPES.get(body['type'])
+    ptype = _HOT_TYPES.get(body['type']) if isinstance(body['type'], str) else None
     if ptype is None:
         raise _key_error(path, f'Invalid type ({body["type"]}); it must be one of '
                                f'{", ".join(_HOT_TYPES)}.')
@@ -168,7 +169,7 @@ def parse_cfn(name: str, body: Any, version: formats.Version) -> ParamSchema:
     path = ('Parameters', name)
     if not isinstance(body, dict):
         raise _key_error(path, 'A parameter must be a map with at least a "Type".')
-    unknown = sorted(set(body) - version.parameter_keys)
+    unknown = sorted(str(k) for k in set(body) - version.parameter_keys)
     if unknown:
         raise _key_error(path, f'Invalid key(s) {", ".join(unknown)} for parameter '
                                f'({name}).')
@@ -204,7 +205,8 @@ def parse_cfn(name: str, body: Any, version: formats.Version) -> ParamSchema:
 
 
 def _with_default(schema: ParamSchema, body: dict, key: str) -> ParamSchema:
-    if key not in body:
+    # "default:" with nothing after it is no default, as in Heat
+    if body.get(key) is None:
         return schema
     default = body[key]
     try:
@@ -229,7 +231,7 @@ def _hot_constraint(item: Any, ptype: str, version: formats.Version,
     kinds = [key for key in item if key != 'description']
     if len(kinds) != 1 or kinds[0] not in _HOT_CONSTRAINT_KEYS:
         raise _key_error(path, f'A constraint has one of {", ".join(_HOT_CONSTRAINT_KEYS)} '
-                               f'(and an optional description), not {", ".join(kinds)}.')
+                               f'(and an optional description), not {", ".join(map(str, kinds))}.')
     kind = kinds[0]
     arg, where = item[kind], (*path, kind)
     if kind == 'allowed_values':
@@ -288,8 +290,8 @@ def _pattern(value: Any, path: tuple) -> str:
     if not isinstance(value, str):
         raise _key_error(path, 'The pattern must be a string.')
     try:
-        re.compile(value)
-    except re.error as exc:
+        regex.compile(value)
+    except regex.error as exc:
         raise _key_error(path, f'Invalid pattern "{value}": {exc}')
     return value
 

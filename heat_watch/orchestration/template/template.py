@@ -2,14 +2,18 @@
 before any parameter is known."""
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration.template import builder, formats, loader, parameters
 from heat_watch.orchestration.template.func_refs import Refused
 from heat_watch.orchestration.template.nodes import template_error
 
-_DELETION_POLICIES = ('Delete', 'Retain', 'Snapshot')
+if TYPE_CHECKING:
+    from heat_watch.orchestration.template.bound import BoundTemplate, StackIdentity
+    from heat_watch.orchestration.template.environment import Environment
+
+DELETION_POLICIES = ('Delete', 'Retain', 'Snapshot')
 
 
 class Template:
@@ -43,9 +47,13 @@ class Template:
         """The template's parameter groups (label, description, parameters)."""
         return copy.deepcopy(self._groups)
 
-    def bind(self, params: dict | None, env: Any, identity: Any,
-             require_values: bool = True) -> Any:
-        """Bind parameter values: see ``BoundTemplate``.
+    def bind(self, params: dict | None, env: 'Environment | str | dict | None',
+             identity: 'StackIdentity | None',
+             require_values: bool = True) -> 'BoundTemplate':
+        """Bind parameter values: see ``BoundTemplate``. Checks the values
+        (types, constraints, required), merges the environment's parameters
+        and parameter_defaults, evaluates the conditions; raises
+        InvalidParameter or InvalidTemplate.
 
         ``require_values=False`` (the validate API without values) binds a
         parameter that has no value to None instead of refusing it.
@@ -90,7 +98,8 @@ class Template:
             if not isinstance(group, dict) or not isinstance(group.get('parameters'), list):
                 raise template_error(where, 'Parameters must be provided for each '
                                             'Parameter Group.')
-            unknown = sorted(set(group) - {'label', 'description', 'parameters'})
+            unknown = sorted(str(k) for k in set(group)
+                             - {'label', 'description', 'parameters'})
             if unknown:
                 raise template_error(where, f'Invalid key(s) {", ".join(unknown)} in a '
                                             'parameter group.')
@@ -126,9 +135,12 @@ class Template:
         type_key = 'type' if hot else 'Type'
         for name, body in section.items():
             where = (section_name, name)
+            if '/' in name:
+                # a resource is addressed as .../resources/<name> in the API
+                raise template_error(where, f'Resource name may not contain "/": {name}')
             if not isinstance(body, dict):
                 raise template_error(where, f'A resource must be a map with a "{type_key}".')
-            unknown = sorted(set(body) - self.info.resource_keys)
+            unknown = sorted(str(k) for k in set(body) - self.info.resource_keys)
             if unknown:
                 raise template_error(where, f'"{unknown[0]}" is not a valid keyword inside '
                                             'a resource definition')
@@ -148,9 +160,9 @@ class Template:
                                                 'of resource names.')
         key = 'deletion_policy' if hot else 'DeletionPolicy'
         policy = body.get(key)
-        allowed = list(_DELETION_POLICIES)
+        allowed = list(DELETION_POLICIES)
         if hot and self.info.has_conditions:
-            allowed += [p.lower() for p in _DELETION_POLICIES]
+            allowed += [p.lower() for p in DELETION_POLICIES]
         if isinstance(policy, str) and policy not in allowed:
             raise template_error((*where, key), f'Invalid deletion policy "{policy}"; it '
                                                 f'must be one of {", ".join(allowed)}.')
@@ -167,7 +179,7 @@ class Template:
             where = (section_name, name)
             if not isinstance(body, dict) or value_key not in body:
                 raise template_error(where, f'Each output must contain a {value_key} key.')
-            unknown = sorted(set(body) - self.info.output_keys)
+            unknown = sorted(str(k) for k in set(body) - self.info.output_keys)
             if unknown:
                 raise template_error(where, f'"{unknown[0]}" is not a valid keyword inside '
                                             'an output definition')
@@ -196,23 +208,22 @@ def _text(value: Any, section: str) -> str:
 
 
 def _version_of(data: dict) -> formats.Version:
-    hot = formats.HOT_VERSION_KEY in data
-    cfn = formats.CFN_VERSION_KEY in data
-    if hot and cfn:
+    keys = [key for key in formats.VERSION_KEYS if key in data]
+    if len(keys) > 1:
         raise exceptions.InvalidTemplate(
-            f'A template has either {formats.HOT_VERSION_KEY} or '
-            f'{formats.CFN_VERSION_KEY}, not both.')
-    if not hot and not cfn:
+            f'A template has one of {", ".join(formats.VERSION_KEYS)}, not '
+            f'{" and ".join(keys)}.')
+    if not keys:
         raise exceptions.InvalidTemplate(
             'The template version is invalid: Template version was not provided; '
             f'give {formats.HOT_VERSION_KEY} (HOT) or {formats.CFN_VERSION_KEY} '
             '(CloudFormation).')
-    kind, key = ((formats.HOT, formats.HOT_VERSION_KEY) if hot
-                 else (formats.CFN, formats.CFN_VERSION_KEY))
-    version = formats.lookup(kind, data[key])
+    key = keys[0]
+    version = formats.lookup(key, data[key])
     if version is None:
-        accepted = ([formats.CFN_2010.date] if kind == formats.CFN
-                    else [*formats.HOT_VERSIONS, *formats.HOT_ALIASES])
+        accepted = ([*formats.HOT_VERSIONS, *formats.HOT_ALIASES]
+                    if key == formats.HOT_VERSION_KEY
+                    else [v.date for v in formats.all_versions() if v.version_key == key])
         raise exceptions.InvalidTemplate(
             f'The template version is invalid: "{key}: {data[key]}". "{key}" should be '
             f'one of: {", ".join(accepted)}')

@@ -110,6 +110,15 @@ def test_a_local_server_runs_its_user_data_until_deleted(client, ctxt, deploymen
     assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
     [server] = client.list_resources(ctxt, 'srv')
     server_id = server['physical_resource_id']
+    try:
+        _check_local_server(client, ctxt, deployment, server_id, shown['id'])
+    finally:  # never leave the script running, whatever failed
+        orchestrator = next(s for s in deployment.services
+                            if s.name == 'heat-watch-orchestrator')
+        orchestrator.runtime.compute.delete_server(server_id)
+
+
+def _check_local_server(client, ctxt, deployment, server_id, stack_id):
     directory = os.path.join(deployment.conf.state_path, 'servers', server_id)
     booted = os.path.join(directory, 'booted.txt')
     deadline = time.monotonic() + 10
@@ -123,5 +132,32 @@ def test_a_local_server_runs_its_user_data_until_deleted(client, ctxt, deploymen
     attributes = client.show_resource(ctxt, 'srv', 'server')['attributes']
     assert attributes['status'] == 'ACTIVE'
     client.delete_stack(ctxt, 'srv')
-    assert wait(client, ctxt, shown['id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert wait(client, ctxt, stack_id)['stack_status'] == 'DELETE_COMPLETE'
     assert not os.path.exists(directory)
+
+
+def test_a_cfn_instance_runs_its_user_data_and_outputs_its_address(client, ctxt, deployment):
+    template = {
+        'AWSTemplateFormatVersion': '2010-09-09',
+        'Parameters': {'Greeting': {'Type': 'String', 'Default': 'hello'}},
+        'Resources': {'Web': {'Type': 'AWS::EC2::Instance', 'Properties': {
+            'ImageId': 'fedora', 'InstanceType': 'm1.small',
+            'UserData': {'Fn::Base64': {'Fn::Join': ['', [
+                '#!/bin/sh\n', 'echo ', {'Ref': 'Greeting'}, ' > greeting.txt\n']]}}}}},
+        'Outputs': {'Ip': {'Value': {'Fn::GetAtt': ['Web', 'PrivateIp']}},
+                    'Id': {'Value': {'Ref': 'Web'}}}}
+    client.create_stack(ctxt, 'cfn', template, params={'Greeting': 'bonjour'})
+    shown = wait(client, ctxt, 'cfn')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
+    assert outputs['Ip'] == '127.0.0.1'
+    greeting = os.path.join(deployment.conf.state_path, 'servers', outputs['Id'],
+                            'greeting.txt')
+    deadline = time.monotonic() + 10
+    while not os.path.exists(greeting) or not os.path.getsize(greeting):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    with open(greeting) as text:
+        assert text.read().strip() == 'bonjour'
+    client.delete_stack(ctxt, 'cfn')
+    assert wait(client, ctxt, shown['id'])['stack_status'] == 'DELETE_COMPLETE'

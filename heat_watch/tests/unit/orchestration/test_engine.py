@@ -49,14 +49,15 @@ def test_a_stack_is_created_in_dependency_order_with_outputs_and_events(engine):
 
 def test_independent_resources_are_created_concurrently(engine):
     body = hot({'r%d' % i: {'type': 'OS::Heat::TestResource',
-                            'properties': {'action_wait_secs': {'create': 0.5}}}
+                            'properties': {'action_wait_secs': {'create': 1}}}
                 for i in range(6)})
-    started = time.monotonic()
     engine.ops.create('p1', None, 'wide', body)
     shown = engine.wait('wide')
     assert shown['stack_status'] == 'CREATE_COMPLETE'
-    # Six half-second waits one after the other would take three seconds.
-    assert time.monotonic() - started < 2.0
+    # Every one started before any finished: they ran side by side.
+    events = [e for e in engine.events('wide') if e[0] != 'wide']
+    first_done = events.index(next(e for e in events if e[2] == 'COMPLETE'))
+    assert sorted(e[0] for e in events[:first_done]) == ['r%d' % i for i in range(6)]
 
 
 def test_a_failing_resource_fails_the_stack_and_rollback_deletes_the_rest(engine):
@@ -141,7 +142,8 @@ def test_patch_keeps_the_template_and_the_other_parameters(engine):
                       'properties': {'value': {'list_join': [
                           '-', [{'get_param': 'a'}, {'get_param': 'b'}]]}}}},
                outputs={'v': {'value': {'get_attr': ['r', 'output']}}},
-               parameters={'a': {'type': 'string'}, 'b': {'type': 'string'}})
+               parameters={'a': {'type': 'string'},
+                           'b': {'type': 'string', 'default': 'dflt'}})
     engine.ops.create('p1', None, 'patched', body, params={'a': 'x', 'b': 'y'})
     engine.wait('patched')
     engine.ops.update('p1', 'patched', None, params={'b': 'z'}, patch=True)
@@ -149,6 +151,10 @@ def test_patch_keeps_the_template_and_the_other_parameters(engine):
     assert shown['stack_status'] == 'UPDATE_COMPLETE'
     assert shown['outputs'][0]['output_value'] == 'x-z'
     assert shown['parameters']['a'] == 'x'
+    # clear_parameters puts a parameter back to its default.
+    engine.ops.update('p1', 'patched', None, args={'clear_parameters': ['b']}, patch=True)
+    shown = engine.wait('patched')
+    assert shown['outputs'][0]['output_value'] == 'x-dflt'
 
 
 def test_a_failed_update_rolls_back_to_the_previous_template(engine):
@@ -168,7 +174,7 @@ def test_bad_templates_are_refused_before_anything_is_stored(engine):
     with pytest.raises(exceptions.InvalidTemplate) as raised:
         engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::TestResource',
                                                        'properties': {'nope': 1}}}))
-    assert 'Resources.r.Properties' in str(raised.value)
+    assert str(raised.value) == 'resources.r.properties: Unknown Property nope'
     with pytest.raises(exceptions.InvalidTemplate) as raised:
         engine.ops.create('p1', None, 'x', hot({'r': {'type': 'OS::Heat::RandomString',
                                                        'properties': {'length': 'long'}}}))
@@ -225,6 +231,10 @@ def test_nested_stack_and_provider_template_are_stacks_with_their_owner(engine):
     nested = engine.queries.list_stacks('p1', show_nested=True)
     assert sorted(s['parent'] or '' for s in nested) == ['', shown['id'], shown['id']]
     assert len(engine.queries.list_resources('p1', 'parent', nested_depth=1)) == 4
+    with_nested = engine.queries.list_events('p1', 'parent', nested_depth=1)
+    assert {e['resource_name'] for e in with_nested} >= {'parent', 'nested', 'inner'}
+    assert 'inner' not in {e['resource_name'] for e in engine.queries.list_events(
+        'p1', 'parent')}
     engine.ops.delete('p1', 'parent')
     assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
     assert engine.queries.list_stacks('p1', show_nested=True) == []
@@ -238,12 +248,364 @@ def test_random_string_honours_character_classes():
     assert set(value) <= set('ABC0123')
 
 
-def test_a_second_operation_on_a_busy_stack_is_a_conflict(engine):
+def test_an_update_of_a_busy_stack_is_a_conflict(engine):
     engine.ops.create('p1', None, 'busy', hot({'r': {'type': 'OS::Heat::TestResource',
                                                       'properties': {'wait_secs': 1}}}))
     with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
         engine.ops.update('p1', 'busy', hot({'r': {'type': 'OS::Heat::None'}}))
-    with pytest.raises(exceptions.StackLocked):
-        engine.ops.delete('p1', 'busy')
     assert engine.wait('busy')['stack_status'] == 'CREATE_COMPLETE'
+
+
+def test_a_delete_cancels_the_create_still_running_nested_stacks_too(engine):
+    slow = {'type': 'OS::Heat::TestResource',
+            'properties': {'action_wait_secs': {'create': 30}}}
+    child = hot({'slow': slow})
+    identity = engine.ops.create('p1', None, 'hurry', hot({
+        'fast': {'type': 'OS::Heat::TestResource'},
+        'slow': slow,
+        'nested': {'type': 'OS::Heat::Stack', 'properties': {'template': json.dumps(child)}},
+    }))
+    deadline = time.monotonic() + 10
+    while len(engine.queries.list_stacks('p1', show_nested=True)) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    started = time.monotonic()
+    engine.ops.delete('p1', 'hurry')
+    shown = engine.wait(identity['stack_id'])
+    assert time.monotonic() - started < 10
+    assert shown['stack_status'] == 'DELETE_COMPLETE'
+    events = engine.queries.list_events('p1', identity['stack_id'])
+    [failed] = [e for e in events if e['resource_name'] == 'hurry'
+                and e['resource_status'] == 'FAILED']
+    assert 'Operation cancelled' in failed['resource_status_reason']
+    assert not any(e['resource_action'] == 'ROLLBACK' for e in events)
+    assert engine.queries.list_stacks('p1', show_nested=True) == []
     assert threading.active_count() > 0
+
+
+def test_preview_shows_the_resources_and_stores_nothing(engine):
+    shown = engine.ops.preview('p1', None, 'pre', hot({
+        'a': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'x'}},
+        'b': {'type': 'OS::Heat::None', 'properties': {'ref': {'get_resource': 'a'}}}}))
+    resources = {r['resource_name']: r for r in shown['resources']}
+    assert resources['a']['required_by'] == ['b']
+    assert resources['a']['properties'] == {'value': 'x'}
+    assert resources['b']['properties'] == {'ref': 'a'}
+    assert engine.queries.list_stacks('p1') == []
+
+
+def test_cfn_errors_name_the_place_in_cfn_words(engine):
+    with pytest.raises(exceptions.InvalidTemplate) as raised:
+        engine.ops.create('p1', None, 'cfn', {
+            'AWSTemplateFormatVersion': '2010-09-09',
+            'Resources': {'I': {'Type': 'AWS::EC2::Instance',
+                                'Properties': {'ImageId': 'x'}}}})
+    assert str(raised.value) == ('Resources.I.Properties.InstanceType: '
+                                 'Property InstanceType not assigned')
+
+
+def test_signals_are_kept_for_the_resource_and_unknown_resources_refused(engine):
+    identity = engine.ops.create('p1', None, 'sig', hot({'r': {'type': 'OS::Heat::None'}}))
+    engine.wait('sig')
+    engine.queries.signal('p1', 'sig', 'r', {'status': 'SUCCESS'})
+    with pytest.raises(exceptions.ResourceNotFound):
+        engine.queries.signal('p1', 'sig', 'nope', {})
+    signals = engine.runtime.signals
+    [pending] = signals.pending(identity['stack_id'], 'r')
+    assert pending.data == {'status': 'SUCCESS'}
+    signals.mark_handled([pending.id])
+    assert signals.pending(identity['stack_id'], 'r') == []
+
+
+def test_a_provider_resource_updates_its_nested_stack_in_place(engine):
+    child = hot({'inner': {'type': 'OS::Heat::TestResource',
+                           'properties': {'value': {'get_param': 'word'}}}},
+                outputs={'echo': {'value': {'get_attr': ['inner', 'output']}}},
+                parameters={'word': {'type': 'string'}})
+
+    def parent(word):
+        return hot({'p': {'type': 'echo.yaml', 'properties': {'word': word}}},
+                   outputs={'echo': {'value': {'get_attr': ['p', 'echo']}}})
+
+    files = {'echo.yaml': json.dumps(child)}
+    engine.ops.create('p1', None, 'prov', parent('one'), files=files)
+    first = engine.wait('prov')
+    nested_id = engine.resources('prov')['p']['physical_resource_id']
+    engine.ops.update('p1', 'prov', parent('two'), files=files)
+    shown = engine.wait('prov')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'two'
+    assert engine.resources('prov')['p']['physical_resource_id'] == nested_id
+    nested = engine.runtime.stacks.get(nested_id)
+    assert (nested.state, nested.owner_id) == ('UPDATE_COMPLETE', first['id'])
+
+
+def test_resource_show_has_attributes_and_events_page_with_a_marker(engine):
+    engine.ops.create('p1', None, 'attrs', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                      'properties': {'value': 'v'}}}))
+    engine.wait('attrs')
+    shown = engine.queries.show_resource('p1', 'attrs', 'r')
+    assert shown['attributes'] == {'output': 'v'}
+    assert shown['required_by'] == []
+    assert shown['resource_status'] == 'COMPLETE'
+    with pytest.raises(exceptions.ResourceNotFound):
+        engine.queries.show_resource('p1', 'attrs', 'missing')
+    events = engine.queries.list_events('p1', 'attrs')
+    after = engine.queries.list_events('p1', 'attrs', marker=events[1]['id'], limit=1)
+    assert [e['id'] for e in after] == [events[2]['id']]
+    newest = engine.queries.list_events('p1', 'attrs', sort_dir='desc', limit=1)
+    assert newest[0]['resource_status'] == 'COMPLETE'
+    assert newest[0]['resource_name'] == 'attrs'
+
+
+def test_a_nested_stack_inherits_the_registry_not_the_parameters(engine):
+    child = hot({'inner': {'type': 'My::Thing'}},
+                outputs={'type': {'value': {'get_attr': ['inner', 'output']}}})
+    body = hot({'nested': {'type': 'OS::Heat::Stack',
+                           'properties': {'template': json.dumps(child)}}},
+               outputs={'t': {'value': {'get_attr': ['nested', 'outputs', 'type']}}},
+               parameters={'only_here': {'type': 'string'}})
+    engine.ops.create('p1', None, 'inherit', body, params={'only_here': 'x'},
+                      environment={'resource_registry': {'My::Thing': 'OS::Heat::TestResource'},
+                                   'parameters': {'only_here': 'y'}})
+    shown = engine.wait('inherit')
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'test_string'
+
+
+def test_after_a_rolled_back_create_an_update_creates_the_resources(engine):
+    engine.ops.create('p1', None, 'again', hot({
+        'good': {'type': 'OS::Heat::TestResource'},
+        'bad': {'type': 'OS::Heat::TestResource', 'properties': {'fail': True},
+                'depends_on': ['good']}}))
+    assert engine.wait('again')['stack_status'] == 'ROLLBACK_COMPLETE'
+    assert engine.resources('again') == {}
+    engine.ops.update('p1', 'again', hot({'good': {'type': 'OS::Heat::TestResource'}}))
+    assert engine.wait('again')['stack_status'] == 'UPDATE_COMPLETE'
+    [good] = engine.resources('again').values()
+    assert good['resource_status'] == 'COMPLETE' and good['physical_resource_id']
+
+
+def test_a_resource_past_the_stack_timeout_fails_it(engine):
+    engine.runtime.default_timeout_mins = 0.01  # 0.6 s
+    engine.ops.create('p1', None, 'late', hot({
+        'slow': {'type': 'OS::Heat::TestResource', 'properties': {'wait_secs': 10}}}),
+        args={'disable_rollback': True})
+    shown = engine.wait('late')
+    assert shown['stack_status'] == 'CREATE_FAILED'
+    assert shown['stack_status_reason'] == (
+        'Resource CREATE failed: ResourceFailure: resources.slow: Stack timed out')
+
+
+@pytest.mark.parametrize('name, params, files, args, message', [
+    ('1bad', None, None, None, 'Invalid stack name 1bad'),
+    ('with space', None, None, None, 'must start with alpha'),
+    ('x' * 256, None, None, None, '255 characters or less'),
+    ('ok', ['a'], None, None, 'parameters must be a map'),
+    ('ok', None, {'f.yaml': 3}, None, 'files must be a map'),
+    ('ok', None, None, {'timeout_mins': 'soon'}, 'timeout_mins: Value must be an integer'),
+    ('ok', None, None, {'timeout_mins': 0}, 'timeout_mins: must be at least 1'),
+    ('ok', None, None, {'disable_rollback': 'maybe'}, 'disable_rollback: Value must be'),
+])
+def test_bad_requests_are_refused_with_the_reason(engine, name, params, files, args, message):
+    with pytest.raises(exceptions.Invalid) as raised:
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}),
+                          params=params, files=files, args=args)
+    assert message in str(raised.value)
+    assert engine.queries.list_stacks('p1') == []
+
+
+def test_string_arguments_are_typed(engine):
+    identity = engine.ops.create('p1', None, 'typed', hot({'r': {'type': 'OS::Heat::None'}}),
+                                 args={'disable_rollback': 'true', 'timeout_mins': '5'})
+    engine.wait('typed')
+    record = engine.runtime.stacks.get(identity['stack_id'])
+    assert (record.disable_rollback, record.timeout_mins) == (True, 5)
+
+
+def test_stack_list_filters_sorts_and_pages(engine):
+    for name in ('one', 'two', 'three'):
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}))
+        engine.wait(name)
+    engine.ops.create('p1', None, 'broken', hot({'r': {
+        'type': 'OS::Heat::TestResource', 'properties': {'fail': True}}}),
+        args={'disable_rollback': True})
+    engine.wait('broken')
+    names = [s['stack_name'] for s in engine.queries.list_stacks('p1')]
+    assert names == ['broken', 'three', 'two', 'one']
+    oldest = engine.queries.list_stacks('p1', sort_dir='asc', limit=2)
+    assert [s['stack_name'] for s in oldest] == ['one', 'two']
+    page = engine.queries.list_stacks('p1', sort_dir='asc', marker=oldest[-1]['id'])
+    assert [s['stack_name'] for s in page] == ['three', 'broken']
+    assert [s['stack_name'] for s in engine.queries.list_stacks(
+        'p1', filters={'status': 'CREATE_FAILED'})] == ['broken']
+    assert [s['stack_name'] for s in engine.queries.list_stacks(
+        'p1', filters={'status': 'COMPLETE', 'name': ['one', 'broken']})] == ['one']
+    with pytest.raises(exceptions.StackNotFound):
+        engine.queries.list_stacks('p2', marker=oldest[-1]['id'])
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', sort_dir='sideways')
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', filters={'owner': 'x'})
+
+
+def test_a_stack_whose_template_no_longer_binds_can_still_be_deleted(engine):
+    import sqlalchemy as sa
+    child = hot({'inner': {'type': 'OS::Heat::None'}})
+    identity = engine.ops.create('p1', None, 'stale', hot({
+        'a': {'type': 'OS::Heat::TestResource'},
+        'n': {'type': 'OS::Heat::Stack', 'properties': {'template': json.dumps(child)}}}))
+    engine.wait('stale')
+    nested_id = engine.resources('stale')['n']['physical_resource_id']
+    broken = hot({'a': {'type': 'OS::Heat::None'}},
+                 parameters={'needed': {'type': 'string'}})  # no value stored for it
+    with engine.runtime.stacks.engine.begin() as conn:
+        conn.execute(sa.text('UPDATE stacks SET template = :t WHERE id = :id'),
+                     {'t': json.dumps(broken), 'id': identity['stack_id']})
+    with pytest.raises(exceptions.InvalidParameter):
+        engine.runtime.load(engine.runtime.stacks.get(identity['stack_id']))
+    engine.ops.delete('p1', 'stale')
+    assert engine.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    assert engine.runtime.stacks.get(nested_id).state == 'DELETE_COMPLETE'
+
+
+def test_a_changed_provider_template_updates_its_nested_stack(engine):
+    def child(value):
+        return json.dumps(hot({'inner': {'type': 'OS::Heat::TestResource',
+                                         'properties': {'value': value}}},
+                              outputs={'echo': {'value': {'get_attr': ['inner', 'output']}}}))
+
+    body = hot({'p': {'type': 'echo.yaml'}},
+               outputs={'echo': {'value': {'get_attr': ['p', 'echo']}}})
+    engine.ops.create('p1', None, 'file', body, files={'echo.yaml': child('first')})
+    assert engine.wait('file')['outputs'][0]['output_value'] == 'first'
+    engine.ops.update('p1', 'file', body, files={'echo.yaml': child('second')})
+    shown = engine.wait('file')
+    assert shown['stack_status'] == 'UPDATE_COMPLETE', shown['stack_status_reason']
+    assert shown['outputs'][0]['output_value'] == 'second'
+
+
+def test_a_property_that_no_longer_resolves_fails_the_resource_on_update(engine):
+    engine.ops.create('p1', None, 'badupd', hot({'r': {'type': 'OS::Heat::RandomString'}}))
+    engine.wait('badupd')
+    engine.ops.update('p1', 'badupd', hot({'r': {
+        'type': 'OS::Heat::RandomString',
+        'properties': {'character_classes': [{'class': 'emoji'}]}}}),
+        args={'disable_rollback': True})
+    shown = engine.wait('badupd')
+    assert shown['stack_status'] == 'UPDATE_FAILED'
+    assert 'unknown class emoji' in shown['stack_status_reason']
+
+
+def test_secrets_are_sealed_in_the_database_and_masked_in_events(engine):
+    body = hot({'pw': {'type': 'OS::Heat::RandomString', 'properties': {'length': 24}},
+                'app': {'type': 'OS::Heat::TestResource',
+                        'properties': {'value': {'str_replace': {
+                            'template': 'user:$secret', 'params': {
+                                '$secret': {'get_param': 'db_password'}}}}}}},
+               outputs={'pw': {'value': {'get_attr': ['pw', 'value']}},
+                        'app': {'value': {'get_attr': ['app', 'output']}}},
+               parameters={'db_password': {'type': 'string', 'hidden': True}})
+    identity = engine.ops.create('p1', None, 'secretive', body, environment={
+        'parameters': {'db_password': 'hunter2-very-secret'},
+        'parameter_defaults': {'db_password': 'hunter2-the-default'}})
+    shown = engine.wait('secretive')
+    outputs = {o['output_key']: o['output_value'] for o in shown['outputs']}
+    assert outputs['app'] == 'user:hunter2-very-secret'
+    password = outputs['pw']
+    assert len(password) == 24
+    with engine.runtime.stacks.engine.connect() as conn:
+        stored = ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM resources').all() for v in row)
+        stored += ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM events').all() for v in row)
+        stored += ' '.join(str(v) for row in conn.exec_driver_sql(
+            'SELECT * FROM stacks').all() for v in row)
+    assert 'hunter2' not in stored
+    assert password not in stored
+    snapshots = [e['resource_properties'] for e in engine.queries.list_events(
+        'p1', 'secretive', resource_name='app') if e['resource_properties']]
+    assert snapshots[-1]['value'] == 'user:******'
+    environment = engine.queries.get_environment('p1', 'secretive')
+    assert environment['parameters'] == {'db_password': '******'}
+    assert environment['parameter_defaults'] == {'db_password': '******'}
+    # Read back after a restart of the engine: the sealed values open again.
+    engine.runtime.default_timeout_mins = 60
+    reloaded = engine.runtime.load(engine.runtime.stacks.get(identity['stack_id']))
+    assert reloaded.resources['pw'].get_reference_id() == password
+    engine.ops.update('p1', 'secretive', None, params={}, patch=True)
+    assert engine.wait('secretive')['stack_status'] == 'UPDATE_COMPLETE'
+    events = engine.events('secretive')
+    assert ('app', 'UPDATE', 'IN_PROGRESS') not in events  # nothing changed
+
+
+def test_a_nested_stack_in_another_region_fails_with_the_reason(engine):
+    engine.ops.create('p1', None, 'far', hot({'n': {'type': 'OS::Heat::Stack', 'properties': {
+        'template': json.dumps(hot({'r': {'type': 'OS::Heat::None'}})),
+        'context': {'region_name': 'RegionTwo'}}}}), args={'disable_rollback': True})
+    shown = engine.wait('far')
+    assert shown['stack_status'] == 'CREATE_FAILED'
+    assert 'another region (RegionTwo)' in shown['stack_status_reason']
+
+
+def test_too_many_resources_or_stacks_are_refused(engine):
+    engine.runtime.max_resources, engine.runtime.max_stacks = 3, 2
+    with pytest.raises(exceptions.LimitExceeded) as raised:
+        engine.ops.create('p1', None, 'big', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                                  for i in range(4)}))
+    assert 'Maximum resources per stack exceeded (3)' in str(raised.value)
+    for name in ('s1', 's2'):
+        engine.ops.create('p1', None, name, hot({'r': {'type': 'OS::Heat::None'}}))
+        engine.wait(name)
+    with pytest.raises(exceptions.LimitExceeded) as raised:
+        engine.ops.create('p1', None, 's3', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert 'maximum stacks per project, 2' in str(raised.value)
+    engine.ops.create('p2', None, 's3', hot({'r': {'type': 'OS::Heat::None'}}))
+    with pytest.raises(exceptions.LimitExceeded):
+        engine.ops.update('p1', 's1', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                           for i in range(4)}))
+    engine.wait('s3', project='p2')
+
+
+def test_old_events_beyond_the_limit_go_when_an_operation_ends(engine):
+    engine.runtime.max_events = 5
+    engine.ops.create('p1', None, 'chatty', hot({'r%d' % i: {'type': 'OS::Heat::None'}
+                                                 for i in range(4)}))
+    engine.wait('chatty')
+    events = engine.events('chatty')
+    assert len(events) == 5
+    assert events[-1] == ('chatty', 'CREATE', 'COMPLETE')
+
+
+def test_a_stack_whose_delete_failed_can_only_be_deleted_again(engine, monkeypatch):
+    engine.ops.create('p1', None, 'stuck', hot({'r': {'type': 'OS::Heat::TestResource'}}))
+    engine.wait('stuck')
+
+    def refuse(self):
+        raise exceptions.ResourceFailure(reason='still attached')
+
+    monkeypatch.setattr(heat.TestResource, 'handle_delete', refuse)
+    engine.ops.delete('p1', 'stuck')
+    shown = engine.wait('stuck')
+    assert shown['stack_status'] == 'DELETE_FAILED'
+    assert 'still attached' in shown['stack_status_reason']
+    with pytest.raises(exceptions.Conflict) as raised:
+        engine.ops.update('p1', 'stuck', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert 'when it is deleting' in str(raised.value)
+    monkeypatch.undo()
+    engine.ops.delete('p1', 'stuck')
+    assert engine.wait(shown['id'])['stack_status'] == 'DELETE_COMPLETE'
+
+
+def test_paging_arguments_are_checked_and_texts_of_numbers_accepted(engine):
+    engine.ops.create('p1', None, 'paged', hot({'r': {'type': 'OS::Heat::None'}}))
+    engine.wait('paged')
+    assert len(engine.queries.list_events('p1', 'paged', limit='2')) == 2
+    assert len(engine.queries.list_resources('p1', 'paged', nested_depth='1')) == 1
+    for bad in ({'limit': 'many'}, {'limit': -1}, {'nested_depth': 'deep'},
+                {'sort_dir': 'up'}, {'limit': True}):
+        with pytest.raises(exceptions.Invalid) as raised:
+            engine.queries.list_events('p1', 'paged', **bad)
+        assert list(bad)[0] in str(raised.value)
+    with pytest.raises(exceptions.Invalid):
+        engine.queries.list_stacks('p1', limit='lots')

@@ -134,3 +134,31 @@ def test_events_list_in_order_by_resource_and_after_a_marker(orch_engine):
     assert [e.uuid for e in store.list('s', marker=made[0].uuid)] == [made[1].uuid,
                                                                       made[2].uuid]
     assert [e.uuid for e in store.list('s', newest_first=True, limit=1)] == [made[2].uuid]
+
+
+def test_group_members_are_kept_oldest_first_and_unique_per_group(orch_engine):
+    from heat_watch.orchestration.storage import members
+    store = members.MemberStore(orch_engine)
+    first = store.add('s', 'asg', 'm-1')
+    second = store.add('s', 'asg', 'm-2', 'server-2')
+    store.add('s', 'other', 'm-1')
+    with pytest.raises(exceptions.Conflict):
+        store.add('s', 'asg', 'm-1')
+    store.set_physical_id(first.id, 'server-1')
+    assert [(m.member_name, m.physical_id) for m in store.list('s', 'asg')] == [
+        ('m-1', 'server-1'), ('m-2', 'server-2')]
+    assert store.remove([first.id]) == 1
+    assert [m.id for m in store.list('s', 'asg')] == [second.id]
+    assert store.remove_group('s', 'asg') == 1
+    assert store.list('s', 'other')[0].member_name == 'm-1'
+
+
+def test_signals_wait_until_handled(orch_engine):
+    from heat_watch.orchestration.storage import signals
+    store = signals.SignalStore(orch_engine)
+    first = store.add('s', 'policy', {'alarm': 'cpu-high'})
+    store.add('s', 'policy', None)
+    store.add('s', 'other', {})
+    assert [s.data for s in store.pending('s', 'policy')] == [{'alarm': 'cpu-high'}, None]
+    store.mark_handled([first])
+    assert [s.data for s in store.pending('s', 'policy')] == [None]

@@ -15,7 +15,7 @@ PARAMS = '''parameters:
   items: {type: comma_delimited_list, default: "a,b,c"}
   conf: {type: json, default: {"db": {"hosts": ["h1", "h2"]}}}
   flag: {type: boolean, default: true}
-'''
+''' + '  big: {type: json, default: [%s]}\n' % ', '.join(['1'] * 1000)
 
 GOOD = [
     # get_param, with and without a path
@@ -25,6 +25,9 @@ GOOD = [
     ('{get_param: [conf, db, hosts, 1]}', 'h2'),
     ('{get_param: [items, 0]}', 'a'),
     ('{get_param: [conf, missing]}', ''),
+    ('{get_param: [name, 0]}', ''),
+    ('{get_param: [items, x]}', ''),
+    ('{get_param: [items, 9]}', ''),
     ('{get_param: flag}', True),
     ('{get_param: OS::stack_name}', 'teststack'),
     ('{get_param: OS::stack_id}', '5a5b-1d'),
@@ -85,8 +88,8 @@ BAD = [
     ('{get_param: nope}', r'outputs.out.value.get_param: The Parameter \(nope\) was not '
                           'provided.'),
     ('{get_param: [1]}', 'must be the name of a parameter'),
-    ('{get_param: [name, 0]}', "can't traverse path"),
-    ('{get_param: [items, x]}', 'must be integers when indexing a list'),
+    ('{get_param: [items, {a: b}]}', 'Path components in "get_param" must be strings or '
+                                     'integers'),
     ("{list_join: [',', a]}", r'outputs.out.value.list_join: "list_join" joins lists'),
     ('{list_join: [1, [a]]}', 'The delimiter of "list_join" must be a string'),
     ("{list_join: [',']}", r'must be of the form \[delimiter, list, list...\]'),
@@ -106,6 +109,8 @@ BAD = [
     ('{repeat: {for_each: {X: a}, template: X}}', 'The values of "X" in "repeat" must be'),
     ('{repeat: {for_each: {X: [a], Y: [1, 2]}, template: X, permutations: false}}',
      'must be of the same length'),
+    ('{repeat: {for_each: {X: {get_param: big}, Y: {get_param: big}}, template: X}}',
+     r'"repeat" would make 1000000 items; at most 100000 are allowed'),
     ('{map_merge: [{a: 1}, [b]]}', 'Items to merge with "map_merge" must be maps'),
     ('{map_merge: {a: 1}}', 'must be a list of maps'),
     ('{map_replace: [{a: 1}, {keys: {a: b}, colours: {}}]}', 'Unknown keys of "map_replace"'),
@@ -210,6 +215,8 @@ CFN_GOOD = [
     ({'Fn::Select': [5, ['x', 'y']]}, ''),
     ({'Fn::Select': ['k', {'k': 'v'}]}, 'v'),
     ({'Fn::Select': [0, {'Ref': 'Zones'}]}, 'a'),
+    ({'Fn::Select': [1, '["j", "k"]']}, 'k'),
+    ({'Fn::Select': [1, {'Fn::GetAtt': ['R', 'Missing']}]}, ''),
     ({'Fn::Split': [',', 'a,b']}, ['a', 'b']),
     ({'Fn::Base64': 'plain'}, 'plain'),
     ({'Fn::GetAZs': ''}, ['nova', 'az2']),
@@ -230,6 +237,9 @@ CFN_BAD = [
     ({'Fn::Join': [',', 'ab']}, r'Outputs.O.Value.Fn::Join: "Fn::Join" joins lists'),
     ({'Fn::Join': [',', ['a'], ['b']]}, r'must be of the form \[delimiter, list\]'),
     ({'Fn::Select': ['x', ['a']]}, 'must be an integer to select from a list'),
+    ({'Fn::Select': [1, {'k': 'v'}]}, 'must be a string to select from a map'),
+    ({'Fn::Select': [1, 'not json']}, 'the collection is not a list or a map'),
+    ({'Fn::Select': [1, 'true']}, 'the collection must be a list or a map'),
     ({'Fn::FindInMap': ['Sizes', 'dev', 'n']}, r'has no value for \[dev\]\[n\]'),
     ({'Fn::FindInMap': ['Nope', 'a', 'b']}, 'The mapping "Nope" does not exist'),
     ({'Fn::FindInMap': ['Sizes', 'prod']}, 'must be of the form'),
@@ -239,6 +249,8 @@ CFN_BAD = [
     ({'Fn::Replace': ['a']}, 'must be of the form'),
     ({'Fn::ResourceFacade': 'Metadata'}, 'is not supported'),
     ({'get_param': 'Env'}, None),
+    ({'Fn::Sub': 'x-${Env}'}, r'Outputs.O.Value.Fn::Sub: The function "Fn::Sub" is not '
+                              r'supported \(it is in no template version\)'),
 ]
 
 
@@ -262,3 +274,39 @@ def test_resolve_evaluates_a_free_snippet():
                       '  b: {type: B, properties: {x: [{get_resource: a}]}}\n'
                       ).resources()['b']
     assert tpl.resolve(definition.properties, Stack()) == {'x': ['a-id']}
+
+
+NULL_ATTRIBUTE = [
+    ("{list_join: [',', {get_attr: [a, x]}]}", ''),
+    ("{list_join: [',', [p], {get_attr: [a, x]}]}", 'p'),
+    ('{str_replace: {template: {get_attr: [a, x]}, params: {a: b}}}', ''),
+    ("{str_split: [',', {get_attr: [a, x]}]}", ['']),
+    ('{map_merge: [{k: v}, {get_attr: [a, x]}]}', {'k': 'v'}),
+    ('{map_replace: [{get_attr: [a, x]}, {keys: {k: K}}]}', {}),
+    ('{list_concat: [[1], {get_attr: [a, x]}]}', [1]),
+    ('{filter: [[1], {get_attr: [a, x]}]}', []),
+    ('{contains: [1, {get_attr: [a, x]}]}', False),
+    ('{repeat: {for_each: {X: {get_attr: [a, x]}}, template: X}}', []),
+    ('{digest: [md5, {get_attr: [a, x]}]}', hashlib.md5(b'').hexdigest()),
+]
+
+
+@pytest.mark.parametrize('snippet,expected', NULL_ATTRIBUTE)
+def test_function_of_an_attribute_without_value_yet_gives_an_empty_value(snippet, expected):
+    # before a resource exists (or when validating), its attributes are null
+    body = f'heat_template_version: 2021-04-16\nresources:\n  a: {{type: A}}\n' \
+           f'outputs:\n  out:\n    value: {snippet}\n'
+    assert bind(body).outputs()['out'].resolve(Stack()) == expected
+
+
+@pytest.mark.parametrize('snippet,message', [
+    ('{repeat: {for_each: {K: [[1]]}, template: {K: v}}}', 'would make a map key of'),
+    ("{'Fn::MemberListToMap': [[a], b, []]}", 'must be strings'),
+])
+def test_values_that_cannot_be_keys_are_refused_not_crashed_on(snippet, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        value(snippet, '2013-05-23' if 'Member' in snippet else '2021-04-16')
+
+
+def test_contains_of_a_list_in_a_map_is_false():
+    assert value('{contains: [[a], {a: 1}]}') is False

@@ -6,6 +6,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import template as tpl
+from heat_watch.orchestration.template import loader
 from heat_watch.tests.unit.orchestration.template.helpers import IDENTITY, Stack, bind, hot
 
 CFN_JSON = json.dumps({
@@ -81,7 +82,8 @@ def test_hot_release_names_and_dates_are_accepted(name, date):
     ('AWSTemplateFormatVersion: 2011-01-01\n', 'should be one of'),
     ('resources: {}\n', 'Template version was not provided'),
     ('{"heat_template_version": "2015-04-30", "AWSTemplateFormatVersion": "2010-09-09"}',
-     'not both'),
+     'not heat_template_version and AWSTemplateFormatVersion'),
+    ('HeatTemplateFormatVersion: 2010-09-09\n', 'should be one of: 2012-12-12'),
     ('heat_template_version: 2015-04-30\nfoo: {}\n', 'The template section is invalid: foo'),
     ('heat_template_version: 2015-04-30\nconditions: {}\n',
      'The template section is invalid: conditions'),
@@ -99,6 +101,7 @@ def test_bad_versions_and_sections_are_refused(body, message):
     ('  r: {properties: {}}', 'resources.r: Resource r is missing "type"'),
     ('  r: {type: A, propertys: {}}', 'resources.r: "propertys" is not a valid keyword'),
     ('  r: [1]', 'resources.r: A resource must be a map'),
+    ('  a/b: {type: A}', 'resources.a/b: Resource name may not contain "/"'),
     ('  r: {type: A, depends_on: {x: 1}}', 'resources.r.depends_on: depends_on must be'),
     ('  r: {type: A, deletion_policy: Keep}', 'resources.r.deletion_policy: Invalid '
                                               'deletion policy "Keep"'),
@@ -172,3 +175,88 @@ def test_a_dict_template_is_parsed_as_is():
 def test_null_property_is_left_out_of_resolved_properties():
     body = hot('resources:\n  r:\n    type: A\n    properties: {a: null, b: 1}\n')
     assert bind(body).resources()['r'].resolved_properties(Stack()) == {'b': 1}
+
+
+def test_yaml_alias_bomb_is_refused_quickly(monkeypatch):
+    monkeypatch.setattr(loader, 'MAX_NODES', 10_000)
+    lines = ['heat_template_version: 2021-04-16', 'description: x', 'a0: &a0 [x, x]']
+    lines += [f'a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]' for i in range(1, 30)]
+    with pytest.raises(exceptions.InvalidTemplate, match='The template is too large'):
+        tpl.parse('\n'.join(lines) + '\n')
+
+
+@pytest.mark.parametrize('text', [
+    '{"heat_template_version": "2021-04-16", "description": ' + '[' * 5000 + ']' * 5000 + '}',
+    'heat_template_version: 2021-04-16\ndescription: ' + '[' * 300 + ']' * 300 + '\n',
+])
+def test_deeply_nested_template_is_refused(text):
+    with pytest.raises(exceptions.InvalidTemplate, match='nested deeper than 200 levels'):
+        tpl.parse(text)
+
+
+def test_deletion_policy_given_by_a_parameter_is_checked_when_bound():
+    body = hot('parameters:\n  dp: {type: string}\n'
+               'resources:\n  r: {type: A, deletion_policy: {get_param: dp}}\n')
+    assert bind(body, {'dp': 'Snapshot'}).resources()['r'].deletion_policy == 'Snapshot'
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.r.deletion_policy: Invalid deletion policy "Keep"'):
+        bind(body, {'dp': 'Keep'})
+
+
+@pytest.mark.parametrize('body', [
+    b'heat_template_version: 2016-10-14\n',
+    '{heat_template_version: 2016-10-14}',      # not JSON, but YAML flow style
+])
+def test_bytes_and_yaml_flow_style_are_read(body):
+    assert tpl.parse(body).version == '2016-10-14'
+
+
+@pytest.mark.parametrize('body,message', [
+    (b'\xff\xfe', 'The template is not UTF-8 text'),
+    (42, 'The template must be a JSON or YAML mapping, not int'),
+    ('{"heat_template_version": ', 'Error parsing template as JSON'),
+])
+def test_unreadable_template_is_refused(body, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        tpl.parse(body)
+
+
+def test_parameters_must_be_a_map():
+    with pytest.raises(exceptions.InvalidParameter, match='Parameters must be a map'):
+        tpl.parse(HOT_YAML).bind(['image'], None, IDENTITY)
+
+
+def test_update_policy_and_output_dependencies_resolve():
+    body = hot('''
+parameters:
+  batch: {type: number, default: 2}
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    update_policy: {rolling_update: {max_batch_size: {get_param: batch}}}
+outputs:
+  o: {value: [{get_attr: [group, refs]}, {get_resource: group}]}
+''')
+    bound = bind(body)
+    group = bound.resources()['group']
+    assert group.resolved_update_policy(Stack()) == {'rolling_update': {'max_batch_size': 2}}
+    assert bound.outputs()['o'].dependencies() == {'group'}
+
+
+@pytest.mark.parametrize('body,message', [
+    (hot('parameters:\n  p: {type: [string]}\n'), r'Invalid type \(\[\'string\'\]\)'),
+    (hot('resources:\n  r: {type: A, 1: x, b: y}\n'), 'is not a valid keyword'),
+    (hot('parameters:\n  p: {type: string, 1: x, b: y}\n'), r'Invalid key\(s\) 1, b'),
+    (hot('parameters:\n  p: {type: string, constraints: [{1: x}]}\n'), 'not 1'),
+])
+def test_odd_keys_and_types_are_errors_not_crashes(body, message):
+    with pytest.raises(exceptions.InvalidTemplate, match=message):
+        tpl.parse(body)
+
+
+def test_environment_with_odd_keys_is_an_error_not_a_crash():
+    with pytest.raises(exceptions.InvalidEnvironment, match='unknown section'):
+        tpl.parse_environment({1: 'x', 'b': 'y'})
+    merged = tpl.parse_environment({'encrypted_param_names': [['a']]}).merged(
+        tpl.parse_environment({'encrypted_param_names': [['a'], 'b']}))
+    assert merged.encrypted_param_names == [['a'], 'b']

@@ -116,3 +116,61 @@ def test_provider_template_must_be_among_the_files():
 def test_a_template_file_named_as_the_type_is_a_provider_template():
     body = hot('resources:\n  a: {type: nested.yaml}\n')
     validate(body, files={'nested.yaml': 'heat_template_version: 2016-10-14\n'})
+
+
+def test_registry_loop_is_a_validation_error_at_the_resource_type():
+    body = hot('resources:\n  a: {type: X::A}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.a.type: resource_registry: the mappings of "X::A" loop'):
+        validate(body, env={'resource_registry': {'X::A': 'X::B', 'X::B': 'X::A'}})
+
+
+def test_creation_order_refuses_a_cycle():
+    body = hot('resources:\n  a: {type: OS::Heat::None, depends_on: b}\n'
+               '  b: {type: OS::Heat::None, depends_on: a}\n  c: {type: OS::Heat::None}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='Circular Dependency Found among: a, b'):
+        bind(body).creation_order()
+
+
+PROVIDER = '''heat_template_version: 2016-10-14
+parameters:
+  size: {type: number}
+  label: {type: string, default: x}
+resources:
+  inner: {type: OS::Heat::None}
+outputs:
+  name: {value: {get_resource: inner}}
+'''
+
+
+@pytest.mark.parametrize('properties,message', [
+    ('{size: 2}', None),
+    ('{size: 2, label: y}', None),
+    ('{label: y}', r'resources.a.properties: Property size not assigned: the provider '
+                   r'template "thing.yaml" needs it'),
+    ('{size: 2, colour: red}', r'resources.a.properties.colour: Unknown Property colour'),
+    ('{size: {get_attr: [b, n]}}', None),
+])
+def test_provider_template_properties_are_its_parameters(properties, message):
+    body = hot(f'resources:\n  a: {{type: My::Thing, properties: {properties}}}\n'
+               '  b: {type: OS::Heat::None}\n')
+    env = {'resource_registry': {'My::Thing': 'thing.yaml'}}
+    if message is None:
+        validate(body, env=env, files={'thing.yaml': PROVIDER})
+    else:
+        with pytest.raises(exceptions.InvalidTemplate, match=message):
+            validate(body, env=env, files={'thing.yaml': PROVIDER})
+
+
+def test_parameter_default_of_the_environment_satisfies_a_provider_parameter():
+    body = hot('resources:\n  a: {type: thing.yaml}\n')
+    validate(body, env={'parameter_defaults': {'size': 3}}, files={'thing.yaml': PROVIDER})
+
+
+def test_invalid_provider_template_is_refused_at_the_resource():
+    body = hot('resources:\n  a: {type: thing.yaml}\n')
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.a: The provider template "thing.yaml" is invalid: '
+                             'Invalid template: Error parsing template as YAML'):
+        validate(body, files={'thing.yaml': 'heat_template_version: [\n'})
