@@ -13,6 +13,7 @@ from heat_watch.notifier import netpolicy as notifier_netpolicy
 from heat_watch.notifier import rest as notifier_rest
 from heat_watch.notifier import retry as notifier_retry
 from heat_watch.notifier import service as notifier_service
+from heat_watch.orchestration import clients as orchestration_clients
 from heat_watch.orchestration import compute as orchestration_compute
 from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.orchestration import runtime as orchestration_runtime
@@ -43,7 +44,8 @@ def list_opts():
                                                 notifier_netpolicy.OPTS)),
         connection.DATABASE.list_opts(),
         (orchestration_runtime.GROUP, itertools.chain(
-            orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS)),
+            orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS,
+            orchestration_clients.OPTS)),
         orchestration_database.DATABASE.list_opts(),
         (orchestration_nova.GROUP, orchestration_nova.OPTS),
     ]

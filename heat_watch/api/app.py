@@ -14,7 +14,7 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import cors, healthcheck, request_id
 
-from heat_watch.api import hooks, middleware, wsme_glue
+from heat_watch.api import hooks, middleware, signed_urls, wsme_glue
 from heat_watch.api.controllers import root
 from heat_watch.watch import rpcapi
 
@@ -92,6 +92,8 @@ def setup_app(conf: cfg.ConfigOpts, engine_client=None) -> Callable:
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)
     controllers = pecan_app(conf, engine_client)
     application = _versions_unauthenticated(_auth(controllers, conf), controllers)
+    # Pre-signed URLs (scaling webhooks) authenticate themselves, before tokens.
+    application = signed_urls.SignedURLMiddleware(application, conf)
     application = middleware.ParsableErrorMiddleware(application)
     application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
     application = cors.CORS(application, conf)

@@ -15,6 +15,7 @@ from heat_watch.api import app as api_app
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cmd import api, api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
+from heat_watch.notifier import netpolicy
 from heat_watch.notifier import service as notifier_service
 from heat_watch.orchestration import service as orchestration_service
 from heat_watch.watch import service as watch_service
@@ -58,6 +59,20 @@ def manage_command() -> str:
     return shutil.which('heat-watch-manage') or 'heat-watch-manage'
 
 
+def link_services(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
+    """Once the services listen: the REST API this process serves is where
+    its orchestrator's pre-signed webhooks point (unless [orchestration]
+    api_endpoint says otherwise), and where its notifier may deliver them
+    (the network policy denies loopback otherwise). Returns that URL."""
+    rest = next(s for s in services if s.name == 'heat-watch-api')
+    host = '127.0.0.1' if rest.host in ('0.0.0.0', '::', '') else rest.host
+    url = 'http://%s:%d' % (host, rest.port)
+    if not conf.orchestration.api_endpoint:
+        conf.set_override('api_endpoint', url, group='orchestration')
+    netpolicy.allow_service_endpoint(conf, conf.orchestration.api_endpoint)
+    return url
+
+
 def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     api = services[-1]
     rest = services[-2]
@@ -91,7 +106,11 @@ def _main(argv: list[str]) -> int:
     services = build_services(conf)
     for each in services:
         launcher.add(each)
-    launcher.on_started = lambda: print(_banner(conf, services), flush=True)
+
+    def started() -> None:
+        link_services(conf, services)
+        print(_banner(conf, services), flush=True)
+    launcher.on_started = started
     try:
         return api_cloudwatch.run_launcher(conf, launcher)
     finally:

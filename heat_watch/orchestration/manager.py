@@ -7,7 +7,7 @@ refused.
 import oslo_messaging as messaging
 
 from heat_watch.common import exceptions, rpc
-from heat_watch.orchestration import operations, queries, records, rpcapi
+from heat_watch.orchestration import operations, queries, records, rpcapi, signals
 
 
 def _project(ctxt) -> str:
@@ -25,6 +25,7 @@ class OrchestratorManager:
     def __init__(self, orchestrator: operations.Orchestrator):
         self.ops = orchestrator
         self.reads = queries.Queries(orchestrator)
+        self.signals = signals.SignalDispatcher(orchestrator.runtime)
 
     def list_stacks(self, ctxt, show_nested=False, limit=None, filters=None, marker=None,
                     sort_dir='desc'):
@@ -91,8 +92,12 @@ class OrchestratorManager:
         return self.reads.resource_metadata(_project(ctxt), stack_ref, resource_name)
 
     def resource_signal(self, ctxt, stack_ref, resource_name, details=None):
-        """Record a signal for a resource."""
-        return self.reads.signal(_project(ctxt), stack_ref, resource_name, details)
+        """Record a signal for a resource and start handling it (scaling
+        policies); returns whether it was acted on (False: the stack was busy)."""
+        project = _project(ctxt)
+        self.reads.signal(project, stack_ref, resource_name, details)
+        return self.signals.dispatch(self.ops.find(project, stack_ref), resource_name,
+                                     details)
 
     def list_events(self, ctxt, stack_ref, resource_name=None, marker=None, limit=None,
                     sort_dir='asc', nested_depth=0):

@@ -7,7 +7,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import rpc, service
-from heat_watch.orchestration import manager, operations, rpcapi, runtime
+from heat_watch.orchestration import clients, manager, operations, rpcapi, runtime
 
 LOG = log.getLogger(__name__)
 
@@ -16,6 +16,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the orchestrator reads."""
     runtime.register_opts(conf)
     rpcapi.register_opts(conf)
+    clients.register_opts(conf)
 
 
 class OrchestratorService(service.Service):

@@ -73,6 +73,7 @@ class Deployment:
     def start(self) -> 'Deployment':
         for service in self.services:
             service.start()
+        all_in_one.link_services(self.conf, self.services)
         return self
 
     def stop(self) -> None:

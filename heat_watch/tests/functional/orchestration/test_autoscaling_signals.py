@@ -1,0 +1,127 @@
+"""Auto Scaling groups and scaling policies on heat-watch-all's services in
+this process (fake compute driver): a policy's Ref is a URL pre-signed with
+its own credential; signals resize the group within its bounds, honour the
+cooldown, and every adjustment is an event; the stack's deletion deletes the
+members and the credentials."""
+
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+from heat_watch.common import context
+from heat_watch.identity import rpcapi as identity_rpcapi
+from heat_watch.tests import services
+
+
+def _template(cooldown: int) -> dict:
+    return {
+        'AWSTemplateFormatVersion': '2010-09-09',
+        'Resources': {
+            'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
+                       'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny'}},
+            'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
+                      'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
+                                     'MinSize': '1', 'MaxSize': '3', 'Cooldown': cooldown,
+                                     'Tags': [{'Key': 'role', 'Value': 'web'}]}},
+            'up': {'Type': 'AWS::AutoScaling::ScalingPolicy',
+                   'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
+                                  'AdjustmentType': 'ChangeInCapacity',
+                                  'ScalingAdjustment': 1}},
+            'down': {'Type': 'AWS::AutoScaling::ScalingPolicy',
+                     'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
+                                    'AdjustmentType': 'ChangeInCapacity',
+                                    'ScalingAdjustment': -1}}},
+        'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
+                    'up_url': {'Value': {'Fn::GetAtt': ['up', 'AlarmUrl']}},
+                    'up_ref': {'Value': {'Ref': 'up'}},
+                    'group_name': {'Value': {'Ref': 'group'}}}}
+
+
+@pytest.fixture(scope='module')
+def running(tmp_path_factory):
+    state = str(tmp_path_factory.mktemp('autoscaling-state'))
+    with services.deployment(state, **{'orchestration.compute_driver': 'fake'}) as dep:
+        yield dep
+
+
+@pytest.fixture
+def ctxt():
+    return context.RequestContext(project_id='asg-%s' % uuid.uuid4().hex[:8], user_id='u')
+
+
+def _wait(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, 'timed out'
+        time.sleep(0.05)
+
+
+def _created(client, ctxt, name: str, cooldown: int) -> dict:
+    identity = client.create_stack(ctxt, name, _template(cooldown))
+    shown = _wait(lambda: (lambda s: s if s['status'] != 'IN_PROGRESS' else None)(
+        client.show_stack(ctxt, identity['stack_id'])))
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    return shown
+
+
+def _output(client, ctxt, stack: str, key: str):
+    return client.show_output(ctxt, stack, key)['output_value']
+
+
+def _signal_reasons(client, ctxt, stack: str, name: str) -> list[str]:
+    return [e['resource_status_reason'] for e in client.list_events(ctxt, stack, name)
+            if e['resource_action'] == 'SIGNAL']
+
+
+def test_signals_resize_the_group_within_its_bounds(running, ctxt):
+    client = running.orchestrator_client()
+    shown = _created(client, ctxt, 'web', cooldown=0)
+    assert _output(client, ctxt, 'web', 'size') == 1
+    url = _output(client, ctxt, 'web', 'up_url')
+    assert _output(client, ctxt, 'web', 'up_ref') == url
+    parts = urllib.parse.urlsplit(url)
+    assert parts.path == '/v1/%s/stacks/web/%s/resources/up/signal' % (
+        ctxt.project_id, shown['id'])
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    assert {'AWSAccessKeyId', 'Signature', 'SignatureVersion', 'Timestamp'} <= set(query)
+
+    for expected in (2, 3, 3):
+        assert client.resource_signal(ctxt, 'web', 'up', {'alarm_name': 'cpu-high'})
+        _wait(lambda n=expected: _output(client, ctxt, 'web', 'size') == n and
+              len(_signal_reasons(client, ctxt, 'web', 'up')) >= n - 1)
+    reasons = _wait(lambda: (lambda r: r if len(r) == 3 else None)(
+        _signal_reasons(client, ctxt, 'web', 'up')))
+    assert any('from 1 to 2' in r and 'cpu-high' in r for r in reasons)
+    assert any('from 2 to 3' in r for r in reasons)
+    assert any('at its bound' in r for r in reasons)
+
+    assert client.resource_signal(ctxt, 'web', 'down', {})
+    _wait(lambda: _output(client, ctxt, 'web', 'size') == 2)
+
+
+def test_a_signal_inside_the_cooldown_is_recorded_and_ignored(running, ctxt):
+    client = running.orchestrator_client()
+    _created(client, ctxt, 'cool', cooldown=3600)
+    assert client.resource_signal(ctxt, 'cool', 'up', {})
+    _wait(lambda: _output(client, ctxt, 'cool', 'size') == 2)
+    _wait(lambda: _signal_reasons(client, ctxt, 'cool', 'up'))
+    assert client.resource_signal(ctxt, 'cool', 'up', {})
+    reasons = _wait(lambda: (lambda r: r if len(r) == 2 else None)(
+        _signal_reasons(client, ctxt, 'cool', 'up')))
+    assert 'cooldown' in reasons[-1] or 'cooldown' in reasons[0]
+    assert _output(client, ctxt, 'cool', 'size') == 2
+
+
+def test_deleting_the_stack_deletes_members_and_policy_credentials(running, ctxt):
+    client = running.orchestrator_client()
+    shown = _created(client, ctxt, 'gone', cooldown=0)
+    identity = identity_rpcapi.IdentityClient(running.conf)
+    assert len(identity.list_credentials(ctxt, stack_id=shown['id'])) == 2
+    client.delete_stack(ctxt, 'gone')
+    _wait(lambda: not [s for s in client.list_stacks(ctxt) if s['stack_name'] == 'gone'])
+    assert identity.list_credentials(ctxt, stack_id=shown['id']) == []
