@@ -288,3 +288,40 @@ def _database_outages_mapped(method):
         return result
 
     return mapped
+
+
+def project_of(ctxt) -> str:
+    """The project an RPC call acts for; AuthenticationFailed without one
+    (the APIs build contexts only after authenticating)."""
+    if not ctxt.project_id:
+        raise exceptions.AuthenticationFailed(reason='the request carries no project')
+    return ctxt.project_id
+
+
+class EngineServer:
+    """An engine's RPC server on its topic (this host's name as the server)
+    and its periodic tasks: started after the server, stopped before it."""
+
+    def __init__(self, conf: cfg.ConfigOpts, topic: str, endpoints: list, tasks: list):
+        self.conf = conf
+        self.topic = topic
+        self.endpoints = endpoints
+        self.tasks = tasks
+        self._server: messaging.MessageHandlingServer | None = None
+
+    def start(self) -> None:
+        """Serve the endpoints, then start the tasks."""
+        target = messaging.Target(topic=self.topic, server=self.conf.host)
+        self._server = get_server(target, self.endpoints, self.conf)
+        self._server.start()
+        for task in self.tasks:
+            task.start()
+
+    def stop(self) -> None:
+        """Stop the tasks, then the server (in-flight calls finish)."""
+        for task in self.tasks:
+            task.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+            self._server = None

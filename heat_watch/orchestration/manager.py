@@ -10,12 +10,6 @@ from heat_watch.common import exceptions, rpc
 from heat_watch.orchestration import operations, queries, records, rpcapi, signals
 
 
-def _project(ctxt) -> str:
-    if not ctxt.project_id:
-        raise exceptions.AuthenticationFailed(reason='the request carries no project')
-    return ctxt.project_id
-
-
 @rpc.answers_project_errors
 class OrchestratorManager:
     """RPC endpoint of the orchestrator."""
@@ -30,71 +24,71 @@ class OrchestratorManager:
     def list_stacks(self, ctxt, show_nested=False, limit=None, filters=None, marker=None,
                     sort_dir='desc'):
         """The project's stacks."""
-        return self.reads.list_stacks(_project(ctxt), show_nested, limit, filters, marker,
+        return self.reads.list_stacks(rpc.project_of(ctxt), show_nested, limit, filters, marker,
                                       sort_dir)
 
     def create_stack(self, ctxt, stack_name, template, params=None, files=None,
                      environment=None, args=None):
         """Validate, store and start creating a stack."""
-        return self.ops.create(_project(ctxt), ctxt.user_id, stack_name, template, params,
+        return self.ops.create(rpc.project_of(ctxt), ctxt.user_id, stack_name, template, params,
                                files, environment, args)
 
     def identify_stack(self, ctxt, stack_ref):
         """A stack's identity by name or id."""
-        return records.identity(self.ops.find(_project(ctxt), stack_ref))
+        return records.identity(self.ops.find(rpc.project_of(ctxt), stack_ref))
 
     def show_stack(self, ctxt, stack_ref, resolve_outputs=True):
         """A stack with parameters and outputs."""
-        return self.ops.show(_project(ctxt), stack_ref, resolve_outputs)
+        return self.ops.show(rpc.project_of(ctxt), stack_ref, resolve_outputs)
 
     def preview_stack(self, ctxt, stack_name, template, params=None, files=None,
                       environment=None, args=None):
         """What create would make."""
-        return self.ops.preview(_project(ctxt), ctxt.user_id, stack_name, template, params,
+        return self.ops.preview(rpc.project_of(ctxt), ctxt.user_id, stack_name, template, params,
                                 files, environment, args)
 
     def update_stack(self, ctxt, stack_ref, template=None, params=None, files=None,
                      environment=None, args=None, patch=False):
         """Start updating (or patching) a stack."""
-        return self.ops.update(_project(ctxt), stack_ref, template, params, files,
+        return self.ops.update(rpc.project_of(ctxt), stack_ref, template, params, files,
                                environment, args, patch)
 
     def delete_stack(self, ctxt, stack_ref):
         """Start deleting a stack."""
-        return self.ops.delete(_project(ctxt), stack_ref)
+        return self.ops.delete(rpc.project_of(ctxt), stack_ref)
 
     def get_template(self, ctxt, stack_ref):
         """The stack's template."""
-        return self.reads.get_template(_project(ctxt), stack_ref)
+        return self.reads.get_template(rpc.project_of(ctxt), stack_ref)
 
     def get_environment(self, ctxt, stack_ref):
         """The stack's environment."""
-        return self.reads.get_environment(_project(ctxt), stack_ref)
+        return self.reads.get_environment(rpc.project_of(ctxt), stack_ref)
 
     def list_outputs(self, ctxt, stack_ref):
         """Output keys and descriptions."""
-        return self.reads.list_outputs(_project(ctxt), stack_ref)
+        return self.reads.list_outputs(rpc.project_of(ctxt), stack_ref)
 
     def show_output(self, ctxt, stack_ref, output_key):
         """One output with its value."""
-        return self.reads.show_output(_project(ctxt), stack_ref, output_key)
+        return self.reads.show_output(rpc.project_of(ctxt), stack_ref, output_key)
 
     def list_resources(self, ctxt, stack_ref, nested_depth=0):
         """The stack's resources."""
-        return self.reads.list_resources(_project(ctxt), stack_ref, nested_depth)
+        return self.reads.list_resources(rpc.project_of(ctxt), stack_ref, nested_depth)
 
     def show_resource(self, ctxt, stack_ref, resource_name, with_attr=None):
         """One resource with attributes."""
-        return self.reads.show_resource(_project(ctxt), stack_ref, resource_name, with_attr)
+        return self.reads.show_resource(rpc.project_of(ctxt), stack_ref, resource_name, with_attr)
 
     def resource_metadata(self, ctxt, stack_ref, resource_name):
         """A resource's metadata."""
-        return self.reads.resource_metadata(_project(ctxt), stack_ref, resource_name)
+        return self.reads.resource_metadata(rpc.project_of(ctxt), stack_ref, resource_name)
 
     def resource_signal(self, ctxt, stack_ref, resource_name, details=None):
         """Record a signal for a resource and start handling it (scaling
         policies); returns whether it was acted on (False: the stack was busy)."""
-        project = _project(ctxt)
+        project = rpc.project_of(ctxt)
         self.reads.signal(project, stack_ref, resource_name, details)
         return self.signals.dispatch(self.ops.find(project, stack_ref), resource_name,
                                      details)
@@ -102,12 +96,12 @@ class OrchestratorManager:
     def list_events(self, ctxt, stack_ref, resource_name=None, marker=None, limit=None,
                     sort_dir='asc', nested_depth=0):
         """The stack's events."""
-        return self.reads.list_events(_project(ctxt), stack_ref, resource_name, marker,
+        return self.reads.list_events(rpc.project_of(ctxt), stack_ref, resource_name, marker,
                                       limit, sort_dir, nested_depth)
 
     def validate_template(self, ctxt, template, params=None, files=None, environment=None):
         """Validate a template; its parameters."""
-        _project(ctxt)
+        rpc.project_of(ctxt)
         return self.reads.validate(template, params, files, environment)
 
     def cancel_stack(self, ctxt, stack_id, engine_id):

@@ -2,7 +2,6 @@
 executor), the heartbeat, and the takeover of stacks left locked by
 orchestrators that are gone (at start and then periodically)."""
 
-import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log
 
@@ -30,14 +29,13 @@ class OrchestratorService(service.Service):
         self.runtime = runtime.Runtime(conf)
         self.orchestrator = operations.Orchestrator(self.runtime)
         self.endpoints = [manager.OrchestratorManager(self.orchestrator)]
-        self._server = None
         options = conf.orchestration
-        self._tasks = [
+        self._serving = rpc.EngineServer(conf, options.topic, self.endpoints, [
             service.PeriodicTask('orchestrator-heartbeat', options.heartbeat_interval,
                                  self.runtime.heartbeat),
             service.PeriodicTask('orchestrator-takeover', options.engine_stale_seconds,
                                  self._take_over),
-        ]
+        ])
 
     def _take_over(self) -> None:
         self.runtime.forget_gone_engines()
@@ -51,19 +49,10 @@ class OrchestratorService(service.Service):
         self.runtime.heartbeat()
         self.runtime.forget_previous_lives()
         self._take_over()
-        target = messaging.Target(topic=self.conf.orchestration.topic, server=self.conf.host)
-        self._server = rpc.get_server(target, self.endpoints, self.conf)
-        self._server.start()
-        for task in self._tasks:
-            task.start()
+        self._serving.start()
         LOG.info('Orchestrator %s listening on topic %s', self.runtime.engine_id,
                  self.conf.orchestration.topic)
 
     def stop(self) -> None:
-        for task in self._tasks:
-            task.stop()
-        if self._server is not None:
-            self._server.stop()
-            self._server.wait()
-            self._server = None
+        self._serving.stop()
         self.runtime.stop()

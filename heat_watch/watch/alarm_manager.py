@@ -36,24 +36,24 @@ class AlarmManager:
         """Create or replace an alarm by name (an AlarmDefinition, wire form;
         replacing keeps the state), then evaluate it at once. Returns
         {'alarm': Alarm, 'created': bool}."""
-        project_id = alarm_records.project_of(ctxt)
+        project_id = rpc.project_of(ctxt)
         checked = self.writes.checked(project_id, dict(definition, id=None))
         alarm, created = self.writes.stored(checked)
         return {'alarm': records.alarm_of(alarm).to_wire(), 'created': created}
 
     def delete_alarms(self, ctxt, names: list[str]) -> None:
         """Delete alarms (all named ones must exist, else none is deleted)."""
-        self.alarms.delete(alarm_records.project_of(ctxt), names)
+        self.alarms.delete(rpc.project_of(ctxt), names)
 
     def set_alarm_actions(self, ctxt, names: list[str], enabled: bool) -> None:
         """Enable or disable the actions of named alarms."""
-        self.alarms.set_actions_enabled(alarm_records.project_of(ctxt), names, enabled)
+        self.alarms.set_actions_enabled(rpc.project_of(ctxt), names, enabled)
 
     def set_alarm_state(self, ctxt, name: str, state: str, reason: str,
                         reason_data: dict | None = None) -> dict:
         """Set a state as a real transition; the next evaluation corrects it.
         Returns the new AlarmState."""
-        project_id = alarm_records.project_of(ctxt)
+        project_id = rpc.project_of(ctxt)
         alarm = self.alarms.get(project_id, name)
         updated = self.writes.set_state(project_id, alarm['id'], state, reason, reason_data)
         return records.state_of(updated).to_wire()

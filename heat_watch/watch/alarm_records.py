@@ -24,12 +24,6 @@ SORT_KEYS = {'name': 'name', 'id': 'id', 'state': 'state',
 MAX_LIMIT = 1000
 
 
-def project_of(ctxt) -> str:
-    """The caller's project (every method is confined to it)."""
-    if not ctxt.project_id:
-        raise exceptions.AuthenticationFailed(reason='the request carries no project')
-    return ctxt.project_id
-
 
 def _late_match(alarm: model.Alarm, filters: model.AlarmFilter) -> bool:
     """The filters no column answers, applied after the query."""
@@ -195,12 +189,12 @@ class AlarmRecordManager:
         """Create an alarm from an AlarmDefinition (wire form; its id is
         ignored) and evaluate it at once. A name taken in the project is a
         Conflict. Returns the Alarm."""
-        checked = self.writes.checked(project_of(ctxt), dict(definition, id=None))
+        checked = self.writes.checked(rpc.project_of(ctxt), dict(definition, id=None))
         return records.alarm_of(self.writes.stored(checked, replace=False)[0]).to_wire()
 
     def get_alarm(self, ctxt, alarm_id: str) -> dict:
         """One Alarm of the caller's project, or AlarmNotFound."""
-        return records.alarm_of(self.writes.get(project_of(ctxt), alarm_id)).to_wire()
+        return records.alarm_of(self.writes.get(rpc.project_of(ctxt), alarm_id)).to_wire()
 
     def list_alarms(self, ctxt, filters: dict | None = None, marker: str | None = None,
                     limit: int = 100, sort_key: str = 'name',
@@ -209,7 +203,7 @@ class AlarmRecordManager:
         (AlarmFilter wire form), sorted by ``sort_key`` (name, id, state,
         state_timestamp, updated_at) ``asc`` or ``desc``, after the alarm id
         ``marker``; the page's marker continues the listing."""
-        project_id = project_of(ctxt)
+        project_id = rpc.project_of(ctxt)
         try:
             wanted = model.AlarmFilter.from_wire(filters)
         except TypeError as exc:
@@ -225,7 +219,7 @@ class AlarmRecordManager:
     def update_alarm(self, ctxt, alarm_id: str, definition: dict) -> dict:
         """Replace an alarm's whole definition (PUT); its state stays, the
         next evaluation (at once) may change it. Returns the Alarm."""
-        project_id = project_of(ctxt)
+        project_id = rpc.project_of(ctxt)
         current = self.writes.get(project_id, alarm_id)
         checked = self.writes.checked(project_id, dict(definition, id=alarm_id))
         if checked.type != current['alarm_type']:
@@ -235,13 +229,13 @@ class AlarmRecordManager:
 
     def delete_alarm(self, ctxt, alarm_id: str) -> None:
         """Delete one alarm (its history keeps a deletion item)."""
-        self.writes.alarms.delete_ids(project_of(ctxt), [alarm_id])
+        self.writes.alarms.delete_ids(rpc.project_of(ctxt), [alarm_id])
 
     def set_alarm_state_by_id(self, ctxt, alarm_id: str, state: str, reason: str,
                               reason_data: dict | None = None) -> dict:
         """Set a state as a real transition (history, actions); the next
         evaluation corrects it. Returns the new AlarmState."""
-        updated = self.writes.set_state(project_of(ctxt), alarm_id, state, reason, reason_data)
+        updated = self.writes.set_state(rpc.project_of(ctxt), alarm_id, state, reason, reason_data)
         return records.state_of(updated).to_wire()
 
     def get_alarm_history(self, ctxt, alarm_id: str | None = None,
@@ -255,7 +249,7 @@ class AlarmRecordManager:
         unless ``ascending``; ``types`` among model.HISTORY_TYPES,
         ``alarm_types`` among threshold and composite, ``start``/``end``
         epoch ms (inclusive)."""
-        project_id = project_of(ctxt)
+        project_id = rpc.project_of(ctxt)
         kinds = set(types or model.HISTORY_TYPES)
         if not kinds <= set(model.HISTORY_TYPES):
             raise exceptions.InvalidParameterValue(

@@ -3,17 +3,12 @@
 import oslo_messaging as messaging
 from oslo_log import log
 
-from heat_watch.common import exceptions, rpc
+from heat_watch.common import rpc
 from heat_watch.watch import ingest, meter_reads, points, queries, rpcapi
 from heat_watch.watch.storage import metrics as metric_storage
 
 LOG = log.getLogger(__name__)
 
-
-def _project(ctxt) -> str:
-    if not ctxt.project_id:
-        raise exceptions.AuthenticationFailed(reason='the request carries no project')
-    return ctxt.project_id
 
 
 @rpc.answers_project_errors
@@ -32,20 +27,20 @@ class WatchEngineManager:
         only after their transaction committed."""
         if metrics is None:
             metrics = points.group(datums or [])
-        self.writer.submit(_project(ctxt), namespace, metrics)
+        self.writer.submit(rpc.project_of(ctxt), namespace, metrics)
         return points.count(metrics)
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics."""
-        return queries.metric_statistics(self.store, _project(ctxt), args)
+        return queries.metric_statistics(self.store, rpc.project_of(ctxt), args)
 
     def get_metric_data(self, ctxt, args: dict) -> dict:
         """GetMetricData."""
-        return queries.metric_data(self.store, _project(ctxt), args)
+        return queries.metric_data(self.store, rpc.project_of(ctxt), args)
 
     def list_metrics(self, ctxt, args: dict) -> dict:
         """ListMetrics."""
-        return queries.list_metrics(self.store, _project(ctxt), args, metric_storage.now_ms())
+        return queries.list_metrics(self.store, rpc.project_of(ctxt), args, metric_storage.now_ms())
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,

@@ -1,7 +1,6 @@
 """The watch engine service: RPC server, ingestion writer, alarm evaluation,
 periodic expiry."""
 
-import oslo_messaging as messaging
 from oslo_config import cfg
 from oslo_log import log
 
@@ -90,32 +89,23 @@ class WatchEngineService(service.Service):
             alarm_manager.AlarmManager(writes), alarm_records.AlarmRecordManager(writes),
             identity_manager.IdentityManager(credential_storage.CredentialStore(
                 engine, lambda: crypto.SecretBox(conf)))]
-        self._server = None
-        self._tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
-                                            self.evaluator.sweep, initial_delay=1)]
+        tasks = [service.PeriodicTask('alarm-sweep', conf.watch_engine.evaluation_interval,
+                                      self.evaluator.sweep, initial_delay=1)]
         if conf.watch_engine.expiry_interval:
-            self._tasks.append(service.PeriodicTask(
+            tasks.append(service.PeriodicTask(
                 'expiry', conf.watch_engine.expiry_interval, lambda: expire(conf, engine)))
+        self._serving = rpc.EngineServer(conf, conf.watch_engine.topic, self.endpoints, tasks)
 
     def start(self) -> None:
         self.partitioner.start()
         self.writer.start()
         self.evaluator.start()
-        target = messaging.Target(topic=self.conf.watch_engine.topic, server=self.conf.host)
-        self._server = rpc.get_server(target, self.endpoints, self.conf)
-        self._server.start()
-        for task in self._tasks:
-            task.start()
+        self._serving.start()
         LOG.info('Watch engine %s listening on topic %s', self.conf.host,
                  self.conf.watch_engine.topic)
 
     def stop(self) -> None:
-        for task in self._tasks:
-            task.stop()
-        if self._server is not None:
-            self._server.stop()
-            self._server.wait()
-            self._server = None
+        self._serving.stop()
         self.writer.stop()
         self.evaluator.stop()
         self.partitioner.stop()

@@ -15,6 +15,7 @@ import requests
 
 from heat_watch.common import context
 from heat_watch.tests import clients, services
+from heat_watch.tests.functional.orchestration import support
 
 NAMESPACE = 'Test/Loop'
 
@@ -62,16 +63,6 @@ def project():
     return 'loop-%s' % uuid.uuid4().hex[:8]
 
 
-def _wait(predicate, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'timed out'
-        time.sleep(0.1)
-
-
 class _Stack:
     """A created stack of the loop template, with what the test reads of it."""
 
@@ -79,10 +70,7 @@ class _Stack:
         self.ctxt = context.RequestContext(project_id=project, user_id='u')
         self.client = running.orchestrator_client()
         self.name = name
-        self.id = self.client.create_stack(self.ctxt, name, _template(period))['stack_id']
-        shown = _wait(lambda: (lambda s: s if s['status'] != 'IN_PROGRESS' else None)(
-            self.client.show_stack(self.ctxt, self.id)))
-        assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+        self.id = support.created_stack(self.client, self.ctxt, name, _template(period))['id']
         creds = running.credentials(project)
         self.cloudwatch = clients.boto3_client(running.endpoint, creds['access'],
                                                creds['secret'])
@@ -105,7 +93,7 @@ def test_an_alarm_set_to_alarm_grows_the_group_through_the_signed_webhook(runnin
     name = stack.alarm_name('high')
     stack.cloudwatch.set_alarm_state(AlarmName=name, StateValue='ALARM',
                                      StateReason='load test')
-    _wait(lambda: stack.output('size') == 2)
+    support.wait_for(lambda: stack.output('size') == 2)
     assert any('from 1 to 2' in r and name in r for r in stack.signal_reasons())
     history = stack.cloudwatch.describe_alarm_history(AlarmName=name)['AlarmHistoryItems']
     actions = [h for h in history if h['HistoryItemType'] == 'Action']
@@ -128,11 +116,11 @@ def test_a_breaching_datapoint_scales_out_until_the_maximum_and_back_in(running,
         return stack.output('size') == wanted
 
     # A sustained breach scales one step per period up to MaxSize, never past.
-    _wait(lambda: size_after_putting(95.0, 3), timeout=60)
+    support.wait_for(lambda: size_after_putting(95.0, 3), timeout=60)
     time.sleep(2.5)
     assert stack.output('size') == 3
     # The load goes away: the low alarm scales back in to MinSize.
-    _wait(lambda: size_after_putting(5.0, 1), timeout=60)
+    support.wait_for(lambda: size_after_putting(5.0, 1), timeout=60)
     assert any('at its bound' in r for r in stack.signal_reasons()) or \
         stack.output('size') == 1
 
@@ -169,9 +157,9 @@ def test_wrong_foreign_or_revoked_signatures_change_nothing(running, project):
     assert stack.output('size') == 1 and other.output('size') == 1
 
     assert _post(url).status_code == 200
-    _wait(lambda: stack.output('size') == 2)
+    support.wait_for(lambda: stack.output('size') == 2)
 
     stack.client.delete_stack(stack.ctxt, stack.id)
-    _wait(lambda: not [s for s in stack.client.list_stacks(stack.ctxt)
+    support.wait_for(lambda: not [s for s in stack.client.list_stacks(stack.ctxt)
                        if s['id'] == stack.id])
     assert _post(url).status_code == 403  # deleting the stack revoked it

@@ -4,7 +4,6 @@ its own credential; signals resize the group within its bounds, honour the
 cooldown, and every adjustment is an event; the stack's deletion deletes the
 members and the credentials."""
 
-import time
 import urllib.parse
 import uuid
 
@@ -13,6 +12,7 @@ import pytest
 from heat_watch.common import context
 from heat_watch.identity import rpcapi as identity_rpcapi
 from heat_watch.tests import services
+from heat_watch.tests.functional.orchestration import support
 
 
 def _template(cooldown: int) -> dict:
@@ -51,22 +51,8 @@ def ctxt():
     return context.RequestContext(project_id='asg-%s' % uuid.uuid4().hex[:8], user_id='u')
 
 
-def _wait(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, 'timed out'
-        time.sleep(0.05)
-
-
 def _created(client, ctxt, name: str, cooldown: int) -> dict:
-    identity = client.create_stack(ctxt, name, _template(cooldown))
-    shown = _wait(lambda: (lambda s: s if s['status'] != 'IN_PROGRESS' else None)(
-        client.show_stack(ctxt, identity['stack_id'])))
-    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
-    return shown
+    return support.created_stack(client, ctxt, name, _template(cooldown))
 
 
 def _output(client, ctxt, stack: str, key: str):
@@ -92,26 +78,26 @@ def test_signals_resize_the_group_within_its_bounds(running, ctxt):
 
     for expected in (2, 3, 3):
         assert client.resource_signal(ctxt, 'web', 'up', {'alarm_name': 'cpu-high'})
-        _wait(lambda n=expected: _output(client, ctxt, 'web', 'size') == n and
+        support.wait_for(lambda n=expected: _output(client, ctxt, 'web', 'size') == n and
               len(_signal_reasons(client, ctxt, 'web', 'up')) >= n - 1)
-    reasons = _wait(lambda: (lambda r: r if len(r) == 3 else None)(
+    reasons = support.wait_for(lambda: (lambda r: r if len(r) == 3 else None)(
         _signal_reasons(client, ctxt, 'web', 'up')))
     assert any('from 1 to 2' in r and 'cpu-high' in r for r in reasons)
     assert any('from 2 to 3' in r for r in reasons)
     assert any('at its bound' in r for r in reasons)
 
     assert client.resource_signal(ctxt, 'web', 'down', {})
-    _wait(lambda: _output(client, ctxt, 'web', 'size') == 2)
+    support.wait_for(lambda: _output(client, ctxt, 'web', 'size') == 2)
 
 
 def test_a_signal_inside_the_cooldown_is_recorded_and_ignored(running, ctxt):
     client = running.orchestrator_client()
     _created(client, ctxt, 'cool', cooldown=3600)
     assert client.resource_signal(ctxt, 'cool', 'up', {})
-    _wait(lambda: _output(client, ctxt, 'cool', 'size') == 2)
-    _wait(lambda: _signal_reasons(client, ctxt, 'cool', 'up'))
+    support.wait_for(lambda: _output(client, ctxt, 'cool', 'size') == 2)
+    support.wait_for(lambda: _signal_reasons(client, ctxt, 'cool', 'up'))
     assert client.resource_signal(ctxt, 'cool', 'up', {})
-    reasons = _wait(lambda: (lambda r: r if len(r) == 2 else None)(
+    reasons = support.wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
         _signal_reasons(client, ctxt, 'cool', 'up')))
     assert 'cooldown' in reasons[-1] or 'cooldown' in reasons[0]
     assert _output(client, ctxt, 'cool', 'size') == 2
@@ -123,5 +109,5 @@ def test_deleting_the_stack_deletes_members_and_policy_credentials(running, ctxt
     identity = identity_rpcapi.IdentityClient(running.conf)
     assert len(identity.list_credentials(ctxt, stack_id=shown['id'])) == 2
     client.delete_stack(ctxt, 'gone')
-    _wait(lambda: not [s for s in client.list_stacks(ctxt) if s['stack_name'] == 'gone'])
+    support.wait_for(lambda: not [s for s in client.list_stacks(ctxt) if s['stack_name'] == 'gone'])
     assert identity.list_credentials(ctxt, stack_id=shown['id']) == []
