@@ -178,7 +178,8 @@ class HeatWatchServer(Server):
     def command(self) -> list[str]:
         with open(self.config_path, 'w') as conf:
             conf.write('[cloudwatch_api]\nbind_host = 127.0.0.1\nbind_port = %d\n\n'
-                       '[watch_engine]\nexpiry_interval = 0\n' % self.port)
+                       '[watch_engine]\nexpiry_interval = 0\n\n'
+                       '[api]\nbind_port = 0\n' % self.port)
         args = ['--state_path', self.state_path, '--config-file', self.config_path]
         if self.profile_out:
             profiler = os.path.join(os.path.dirname(os.path.abspath(__file__)),
