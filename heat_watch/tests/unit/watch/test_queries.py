@@ -129,3 +129,42 @@ def test_metric_statistics_with_percentiles(store):
 def test_metric_statistics_of_an_unknown_metric(store):
     assert queries.metric_statistics(store, 'p', _args(Statistics=['Sum'])) == {
         'Label': 'm', 'Datapoints': []}
+
+
+def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(store):
+    rng = random.Random(9)
+    names = ['a', 'b', 'c']
+    for name in names:
+        _put(store, name, [{'t': rng.randrange(10 * MINUTE), 'v': rng.uniform(0, 100)}
+                           for _ in range(200)])
+    reads = []
+    for method in ('bucket_aggregates', 'raw_values'):
+        original = getattr(store, method)
+
+        def counted(*args, _original=original, _method=method, **kwargs):
+            reads.append((_method, tuple(args[0])))
+            return _original(*args, **kwargs)
+        setattr(store, method, counted)
+
+    def query(qid: str, name: str, stat: str, period: int = 60) -> dict:
+        return {'Id': qid, 'MetricStat': {
+            'Metric': {'Namespace': 'ns', 'MetricName': name, 'Dimensions': DIMS},
+            'Period': period, 'Stat': stat}}
+    asked = [query('qa', 'a', 'p90'), query('qb', 'b', 'p90'), query('qc', 'c', 'Sum'),
+             query('qa5', 'a', 'Maximum', period=300), query('qx', 'missing', 'Sum')]
+    answer = queries.metric_data(store, 'p', {'MetricDataQueries': asked, 'StartTime': 0,
+                                              'EndTime': 10 * MINUTE})
+    # p90 of a and b: one aggregate read and one raw read for both metrics.
+    assert sorted(reads) == sorted([('bucket_aggregates', (1, 2)), ('raw_values', (1, 2)),
+                                    ('bucket_aggregates', (3,)), ('bucket_aggregates', (1,))])
+    got = {r['Id']: list(zip(r['Timestamps'], r['Values'], strict=True))
+           for r in answer['MetricDataResults']}
+    for q in asked[:4]:
+        stat, period_ms = q['MetricStat']['Stat'], q['MetricStat']['Period'] * 1000
+        metric_id = store.find_metric_id('p', 'ns', q['MetricStat']['Metric']['MetricName'],
+                                         [['Host', 'h1']])
+        alone = queries._series(queries._stat_sets(
+            store, metric_id, 0, 10 * MINUTE, period_ms, None,
+            need_raw=stat not in statistics.STATISTICS), stat)
+        assert got[q['Id']] == list(reversed(alone)) and alone
+    assert got['qx'] == []
