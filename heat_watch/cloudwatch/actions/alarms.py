@@ -183,13 +183,30 @@ def _comparison(data: dict) -> dict:
                                          evaluation.TREAT_MISSING_DATA) or 'missing'}
 
 
+# The engine names an alarm's actions by state; a CloudWatch client by field.
+_ACTION_FIELDS = {'actions.%s' % state: field for state, field in (
+    ('ALARM', 'AlarmActions'), ('OK', 'OKActions'),
+    ('INSUFFICIENT_DATA', 'InsufficientDataActions'))}
+
+
+def _put(ctxt, engine, alarm: dict) -> None:
+    """Store an alarm; a refused action is named by its CloudWatch field."""
+    try:
+        engine.put_alarm(ctxt, alarm_shapes.definition(alarm))
+    except exceptions.InvalidParameterValue as exc:
+        message = str(exc)
+        for engine_name, field in _ACTION_FIELDS.items():
+            message = message.replace('parameter %s ' % engine_name, 'parameter %s ' % field)
+        raise errors.InvalidParameterValue(message) from None
+
+
 def put_metric_alarm(ctxt, engine, data: dict) -> dict:
     """PutMetricAlarm: create or replace a single-metric alarm."""
     _reject_unsupported(data, UNSUPPORTED_METRIC_ALARM)
     alarm = _common_settings(data)
     for part in (_metric, _statistic, _evaluation, _comparison):
         alarm.update(part(data))
-    engine.put_alarm(ctxt, alarm_shapes.definition(alarm))
+    _put(ctxt, engine, alarm)
     return {}
 
 
@@ -211,7 +228,7 @@ def put_composite_alarm(ctxt, engine, data: dict) -> dict:
     _reject_unsupported(data, UNSUPPORTED_COMPOSITE_ALARM)
     alarm = _common_settings(data)
     alarm['AlarmRule'] = _alarm_rule(data)
-    engine.put_alarm(ctxt, alarm_shapes.definition(alarm))
+    _put(ctxt, engine, alarm)
     return {}
 
 

@@ -18,9 +18,9 @@ from heat_watch.tests.functional.cmd import support
 def all_in_one(tmp_path):
     state = tmp_path / 'state'
     # No configuration file, as in the README: the port comes from oslo.config's
-    # environment source so that the test does not need port 8003.
+    # environment source so that the test needs neither port 8003 nor 8004.
     env = dict(os.environ, HOME=str(tmp_path), OS_CLOUDWATCH_API__BIND_PORT='0',
-               OS_CLOUDWATCH_API__BIND_HOST='127.0.0.1')
+               OS_API__BIND_PORT='0', OS_CLOUDWATCH_API__BIND_HOST='127.0.0.1')
     process = subprocess.Popen([os.path.join(support.BIN, 'heat-watch-all'), '--state_path',
                                 str(state)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=env, stdin=subprocess.DEVNULL)
