@@ -33,8 +33,10 @@ def run_launcher(conf: cfg.ConfigOpts, launcher: service.Launcher) -> int:
     try:
         return launcher.run()
     except OSError as error:
-        raise startup.listen_error(error, conf[GROUP].bind_host, conf[GROUP].bind_port,
-                                   GROUP) from error
+        host, port, group = conf[GROUP].bind_host, conf[GROUP].bind_port, GROUP
+        if getattr(error, 'listen_address', (None, None, None))[2] == 'heat-watch-api':
+            host, port, group = conf.api.bind_host, conf.api.bind_port, 'api'
+        raise startup.listen_error(error, host, port, group) from error
 
 
 def _main(argv: list[str]) -> int:

@@ -363,7 +363,13 @@ class WSGIService(service.Service):
         return self._server.bind_addr[0]
 
     def start(self) -> None:
-        self._server.prepare()
+        try:
+            self._server.prepare()
+        except OSError as error:
+            # Which of a process's servers could not listen (heat-watch-all
+            # runs two): the start-up error names its address.
+            error.listen_address = (self.host, self.port, self.name)
+            raise
         self._thread = threading.Thread(target=self._server.serve, name=self.name,
                                         daemon=True)
         self._thread.start()

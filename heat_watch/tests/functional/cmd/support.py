@@ -8,7 +8,7 @@ import sys
 BIN = os.path.dirname(sys.executable)
 DAEMONS = ('heat-watch-engine', 'heat-watch-api-cloudwatch', 'heat-watch-notifier',
            'heat-watch-all')
-SCRIPTS = DAEMONS + ('heat-watch-manage',)
+SCRIPTS = DAEMONS + ('heat-watch-manage', 'heat-watch-api', 'heat-watch-orchestrator')
 
 
 def run(script: str, *args: str, home: str, timeout: float = 90) -> subprocess.CompletedProcess:

@@ -10,7 +10,9 @@ WHAT = {'heat-watch-engine': ('watch engine', '[watch_database] connection'),
         'heat-watch-api-cloudwatch': ('CloudWatch API', 'bind_port'),
         'heat-watch-notifier': ('executes alarm actions', 'transport_url'),
         'heat-watch-all': ('Every heat_watch service in one process', '--state_path'),
-        'heat-watch-manage': ('credentials key-create', '--state_path')}
+        'heat-watch-manage': ('credentials key-create', '--state_path'),
+        'heat-watch-api': ('Ceilometer v2 dialect', 'auth_strategy'),
+        'heat-watch-orchestrator': ('orchestration engine', 'compute_driver')}
 
 
 @pytest.mark.parametrize('script', support.SCRIPTS)

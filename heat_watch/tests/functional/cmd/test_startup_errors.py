@@ -65,6 +65,21 @@ def test_port_in_use_is_one_line_naming_the_options(script, tmp_path):
     assert '[cloudwatch_api] bind_host and bind_port' in line
 
 
+def test_rest_api_port_in_use_names_the_api_options(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(('127.0.0.1', 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        conf = support.write(tmp_path / 'c.conf', '[DEFAULT]\nstate_path = %s\n'
+                             '[cloudwatch_api]\nbind_host = 127.0.0.1\nbind_port = 0\n'
+                             '[api]\nbind_host = 127.0.0.1\nbind_port = %d\n'
+                             % (tmp_path, port))
+        done = support.run('heat-watch-all', '--config-file', conf, home=str(tmp_path))
+    line = support.one_line_failure(done, 'heat-watch-all')
+    assert 'cannot listen on 127.0.0.1:%d (Address already in use)' % port in line
+    assert '[api] bind_host and bind_port' in line
+
+
 @pytest.mark.parametrize('script,args', [('heat-watch-engine', ()),
                                          ('heat-watch-all', ()),
                                          ('heat-watch-manage', ('db_sync',))])
