@@ -20,6 +20,7 @@ from typing import Protocol
 from oslo_log import log
 
 from heat_watch.common import context as hw_context
+from heat_watch.common import db_errors
 from heat_watch.watch.storage import alarms as alarm_storage
 
 LOG = log.getLogger(__name__)
@@ -91,8 +92,11 @@ class ActionOutbox:
             try:
                 while not self._stop.is_set() and self.send_pending():
                     pass
-            except Exception:
-                LOG.exception('Reading the alarm action outbox failed')
+            except Exception as error:
+                # A database outage is logged once (db_errors), not as a
+                # traceback every retry.
+                if db_errors.unavailable(error, operation='alarm action outbox') is None:
+                    LOG.exception('Reading the alarm action outbox failed')
                 self._stop.wait(self._retry)
 
     def _next_batch(self) -> tuple[list, bool]:
