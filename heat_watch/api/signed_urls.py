@@ -15,6 +15,7 @@ import json
 import re
 import urllib.parse
 
+import oslo_messaging as messaging
 from oslo_log import log
 
 from heat_watch.common import context as hw_context
@@ -30,6 +31,9 @@ SIGNAL_PATH = re.compile(
     r'^/v1/(?P<project>[^/]+)/stacks/(?P<stack_name>[^/]+)/(?P<stack_id>[^/]+)'
     r'/resources/(?P<resource>[^/]+)/signal/?$')
 MAX_BODY = 64 * 1024
+# What a service that does not answer (or cannot decrypt) looks like here.
+UNAVAILABLE = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure,
+               exceptions.ServiceUnavailable, exceptions.ConfigurationError)
 
 
 class _Refused(Exception):
@@ -93,7 +97,7 @@ class SignedURLMiddleware:
             raise _Refused(403, 'Pre-signed URLs only signal resources.')
         if environ.get('REQUEST_METHOD') != 'POST':
             raise _Refused(405, 'A signal is a POST.')
-        return {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()}
+        return match.groupdict()  # PATH_INFO is already decoded
 
     def _credential(self, environ: dict) -> tuple[identity_model.Credential, dict]:
         query = environ.get('QUERY_STRING') or ''
@@ -109,6 +113,8 @@ class SignedURLMiddleware:
             signing.verify(request, creds, secret, check_time=False)
         except (exceptions.CredentialNotFound, exceptions.AuthenticationFailed):
             raise _Refused(403, 'The signature of this URL is not valid.')
+        except UNAVAILABLE:
+            raise _Refused(503, 'The credential store did not answer; try again.')
         return credential, params
 
     def _details(self, environ: dict):
@@ -143,7 +149,9 @@ class SignedURLMiddleware:
             raise _Refused(404, str(error))
         except exceptions.Invalid as error:
             raise _Refused(400, str(error))
+        except UNAVAILABLE:
+            raise _Refused(503, 'The orchestrator did not answer; the signal may or may not '
+                           'have been taken.')
         except exceptions.HeatWatchError as error:
-            raise _Refused(503 if isinstance(error, exceptions.ServiceUnavailable) else 409,
-                           str(error))
+            raise _Refused(409, str(error))
         return _reply(start_response, 200, {'signal': 'accepted' if acted else 'ignored'})
