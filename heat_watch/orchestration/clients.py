@@ -5,6 +5,7 @@ resources hand out (scaling-policy webhooks)."""
 
 from __future__ import annotations
 
+import datetime
 import threading
 import urllib.parse
 from typing import TYPE_CHECKING
@@ -77,12 +78,14 @@ def signal_path(stack: Stack, resource_name: str) -> str:
 
 
 def presigned_signal_url(stack: Stack, resource_name: str, access: str,
-                         secret_encrypted: str) -> str:
-    """The resource's signal route, pre-signed (POST) with a credential."""
+                         secret_encrypted: str, signed_at: float) -> str:
+    """The resource's signal route, pre-signed (POST) with a credential at
+    ``signed_at`` (epoch seconds): the same URL every time it is resolved."""
     base = api_base(stack.runtime.conf)
     secret = stack.runtime.box.decrypt(secret_encrypted)
+    moment = datetime.datetime.fromtimestamp(signed_at, datetime.UTC)
     return signing.presign_url('POST', base + signal_path(stack, resource_name), access,
-                               secret)
+                               secret, now=moment)
 
 
 def is_signal_url(runtime: Runtime, url: str) -> bool:

@@ -10,6 +10,7 @@ the caller learns only that the signal was accepted.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from oslo_log import log
@@ -61,25 +62,28 @@ class SignalDispatcher:
             if rsrc is None or not hasattr(rsrc, 'handle_signal'):
                 raise exceptions.Invalid(
                     reason='Resource %s (%s) does not take signals' % (name, stored.type))
+            # Inside the try: a pool that stopped must not keep the lock.
+            self.runtime.submit(current, lambda: self._handle(stack, name, details))
         except Exception:
             self.runtime.locker.release(record.id)
             raise
-        self.runtime.submit(current, lambda: self._handle(stack, name, details))
         return True
 
     def _handle(self, stack: Stack, name: str, details: Any) -> None:
         rsrc = stack.resources[name]
         stored = stack.stored[name]
-        changed = []
+        before = {n: copy.deepcopy(r.data) for n, r in stack.resources.items()}
         try:
-            reason, changed = rsrc.handle_signal(details)
+            reason, _changed = rsrc.handle_signal(details)
             status = states.COMPLETE
         except Exception as error:  # the event tells the user; the log, the operator
             LOG.warning('Signal to %s of stack %s failed: %s', name, stack.id, error)
             reason, status = 'Signal failed: %s' % error, states.FAILED
-            changed = [r for r in stack.resources.values() if r is not rsrc]
-        for touched in [rsrc, *changed]:
-            record = stack.stored.get(touched.name)
-            if record is not None:
-                self.runtime.resources.update(record.id, data=touched.data)
+        # Whatever a signal changed (a group half resized, too) is stored,
+        # its secrets sealed as every other write of resource data.
+        for touched_name, touched in stack.resources.items():
+            record = stack.stored.get(touched_name)
+            if record is not None and touched.data != before[touched_name]:
+                self.runtime.resources.update(
+                    record.id, data=self.runtime.actions._sealed(stack, touched)['data'])
         self._event(stack.record, name, stored.type, rsrc.physical_id, status, reason)

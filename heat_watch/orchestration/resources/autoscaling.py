@@ -268,7 +268,8 @@ class ScalingPolicy(resource.Resource):
             description='signals %s of stack %s' % (self.name, self.stack.name),
             scope=clients.signal_scope(self.stack.id))
         self.data.update(access=credential.access,
-                         secret_encrypted=credential.secret_encrypted)
+                         secret_encrypted=credential.secret_encrypted,
+                         signed_at=int(time.time()))
 
     def handle_delete(self) -> None:
         access = self.data.get('access')
@@ -280,13 +281,15 @@ class ScalingPolicy(resource.Resource):
                 pass
             self.data.pop('access', None)
             self.data.pop('secret_encrypted', None)
+            self.data.pop('signed_at', None)
 
     def signal_url(self) -> str | None:
         """The pre-signed URL of this policy's signal route."""
         if not self.data.get('access'):
             return None
         return clients.presigned_signal_url(self.stack, self.name, self.data['access'],
-                                            self.data['secret_encrypted'])
+                                            self.data['secret_encrypted'],
+                                            self.data.get('signed_at', 0))
 
     def get_reference_id(self) -> str:
         # Heat's AWS policy: Ref is the URL an alarm's AlarmActions take.

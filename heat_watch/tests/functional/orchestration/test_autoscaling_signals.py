@@ -70,6 +70,7 @@ def test_signals_resize_the_group_within_its_bounds(running, ctxt):
     assert _output(client, ctxt, 'web', 'size') == 1
     url = _output(client, ctxt, 'web', 'up_url')
     assert _output(client, ctxt, 'web', 'up_ref') == url
+    assert _output(client, ctxt, 'web', 'up_url') == url  # the same URL every time
     parts = urllib.parse.urlsplit(url)
     assert parts.path == '/v1/%s/stacks/web/%s/resources/up/signal' % (
         ctxt.project_id, shown['id'])
@@ -99,7 +100,7 @@ def test_a_signal_inside_the_cooldown_is_recorded_and_ignored(running, ctxt):
     assert client.resource_signal(ctxt, 'cool', 'up', {})
     reasons = support.wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
         _signal_reasons(client, ctxt, 'cool', 'up')))
-    assert 'cooldown' in reasons[-1] or 'cooldown' in reasons[0]
+    assert 'from 1 to 2' in reasons[0] and 'cooldown' in reasons[1], reasons
     assert _output(client, ctxt, 'cool', 'size') == 2
 
 
