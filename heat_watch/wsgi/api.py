@@ -1,17 +1,24 @@
-"""WSGI entry point of the REST API for uwsgi or mod_wsgi:
-``application`` is built from the configuration files of the process
-(``--config-file`` arguments or the default heat_watch.conf)."""
+"""WSGI entry point of the REST API: ``heat_watch.wsgi.api:application``.
 
+The configuration comes from where :mod:`heat_watch.wsgi` says (the
+environment, or the default heat_watch.conf), read once per process; each
+worker builds its own application, with its own message-bus connection, on
+its first request::
+
+    HEAT_WATCH_CONFIG_FILES=/etc/heat_watch/heat_watch.conf \\
+        uwsgi --http-socket 127.0.0.1:8004 --processes 4 --threads 8 \\
+        --module heat_watch.wsgi.api:application
+"""
+
+from heat_watch import wsgi
 from heat_watch.api import app as api_app
-from heat_watch.common import config, rpc
+
+CONF = wsgi.prepare(api_app.register_opts)
 
 
-def init_application():
-    """The REST API application, its configuration read once."""
-    api_app.register_opts(config.CONF)
-    rpc.set_defaults()
-    conf = config.prepare_service([])
-    return api_app.setup_app(conf)
+def build():
+    """The REST API application from ``CONF``."""
+    return api_app.setup_app(CONF)
 
 
-application = init_application()
+application = wsgi.PerProcessApp(build)
