@@ -63,9 +63,13 @@ class AlarmWrites:
 
     def checked(self, project_id: str, wire: dict) -> model.AlarmDefinition:
         """A definition from the wire, validated by its rule type's plugin."""
+        if not isinstance(wire, dict) or not isinstance(wire.get('actions', {}), dict):
+            raise exceptions.InvalidParameterValue(
+                name='alarm', reason='an alarm definition is a map, its actions a map of '
+                'state to URLs.')
         try:
             definition = model.AlarmDefinition.from_wire(dict(wire, project_id=project_id))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise exceptions.InvalidParameterValue(
                 name='alarm', reason='malformed alarm definition (%s).' % exc) from None
         if definition.type not in rules.names():
@@ -78,7 +82,11 @@ class AlarmWrites:
             hw_alarms.check_actions('actions.%s' % state, urls)
             for url in urls:  # the notifier would refuse it: say so now
                 netpolicy.check_alarm_action(self.evaluator.conf, 'actions.%s' % state, url)
-        rules.get(definition.type).validate(definition)
+        try:
+            rules.get(definition.type).validate(definition)
+        except (TypeError, ValueError) as exc:  # a field of the wrong type
+            raise exceptions.InvalidParameterValue(
+                name='rule', reason='malformed rule (%s).' % exc) from None
         self._refuse_cycle(definition)
         return definition
 
@@ -206,7 +214,8 @@ class AlarmRecordManager:
         project_id = rpc.project_of(ctxt)
         try:
             wanted = model.AlarmFilter.from_wire(filters)
-        except TypeError as exc:
+            hw_alarms.canonical_dimensions(wanted.dimensions or [])
+        except (TypeError, ValueError) as exc:
             raise exceptions.InvalidParameterValue(name='filters', reason=str(exc)) from None
         if sort_key not in SORT_KEYS or sort_dir not in ('asc', 'desc'):
             raise exceptions.InvalidParameterValue(
