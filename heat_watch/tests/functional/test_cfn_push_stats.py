@@ -19,6 +19,7 @@ import uuid
 import pytest
 
 from heat_watch.tests.functional import cfn_agent, support
+from heat_watch.tests.integration import base
 
 HOUR = datetime.timedelta(hours=1)
 # What Heat writes to /var/lib/heat-cfntools/cfn-boto-cfg on an instance.
@@ -47,7 +48,7 @@ def agent(deployment, tmp_path_factory):
     """Runs cfn-push-stats with the credentials of a project of its own."""
     reason = _namespaces_usable()
     if reason:
-        pytest.skip('cfn-push-stats needs port 8003 in a network namespace: ' + reason)
+        base.unavailable('cfn-push-stats needs port 8003 in a network namespace: ' + reason)
     script = shutil.which('cfn-push-stats', path=os.path.dirname(sys.executable))
     assert script, 'heat-cfntools is a test requirement: pip install -e .[test]'
     workdir = tmp_path_factory.mktemp('cfn-push-stats')
@@ -100,7 +101,7 @@ def test_heartbeat_and_service_failure_counters_are_stored_as_count(agent):
 
 def test_haproxy_counts_and_latency_are_stored(agent):
     if shutil.which('socat') is None:
-        pytest.skip('cfn-push-stats --haproxy runs socat, which is not installed')
+        base.unavailable('cfn-push-stats --haproxy runs socat, which is not installed')
     watch = 'lb-%s' % uuid.uuid4().hex[:8]
     # No HAProxy answers on its stats socket here: the agent reports zero
     # hosts and zero latency, with the units it always sends.

@@ -93,4 +93,5 @@ def test_random_templates_raise_only_project_errors(seed):
             outcomes['refused'] += 1
         except Exception as error:   # noqa: BLE001 (the point of the test)
             pytest.fail(f'{type(error).__name__}: {error} for {body!r}')
-    assert outcomes['ok'] + outcomes['refused'] == 100
+    # Both kinds occur: the generator makes valid templates as well as broken ones.
+    assert outcomes['ok'] > 0 and outcomes['refused'] > 0, outcomes
