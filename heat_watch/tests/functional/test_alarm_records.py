@@ -166,3 +166,21 @@ def test_a_composite_alarm_by_id_follows_its_children_and_refuses_cycles(engine,
     with pytest.raises(exceptions.InvalidParameterValue):
         engine.create_alarm(ctxt, model.AlarmDefinition(
             project_id='ignored', name=_name('broken'), rule=model.CompositeRule('ALARM(')))
+
+
+@pytest.mark.parametrize('change', [
+    lambda wire: dict(wire, actions=['https://hooks.example.com/up']),
+    lambda wire: dict(wire, rule=dict(wire['rule'], statistic=None, percentile='50')),
+    lambda wire: dict(wire, rule=dict(wire['rule'], period='sixty')),
+])
+def test_a_definition_of_the_wrong_shape_is_invalid_not_a_server_error(
+        engine, ctxt, namespace, change):
+    wire = change(_threshold(_name('bad'), namespace).to_wire())
+    with pytest.raises(exceptions.InvalidParameterValue):
+        engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+
+
+def test_a_malformed_dimension_filter_is_invalid(engine, ctxt):
+    with pytest.raises(exceptions.InvalidParameterValue):
+        engine._call(ctxt, 'list_alarms', '2.0', filters={'dimensions': [['only-a-name']]},
+                     marker=None, limit=10, sort_key='name', sort_dir='asc')
