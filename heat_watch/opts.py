@@ -1,13 +1,21 @@
-"""Every heat_watch option, for oslo-config-generator (namespace heat_watch)."""
+"""Every heat_watch option: the one list oslo-config-generator reads
+(namespace heat_watch) and the one place options are registered.
+
+Modules declare their options next to the code that reads them and never
+register them; ``register_all`` registers the whole list on a
+configuration before anything reads it (the commands, the WSGI modules and
+the tests call it).
+"""
 
 import itertools
 
 from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
 
-from heat_watch.api import app as api_app
+from heat_watch import api
 from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cloudwatch.auth import backends
-from heat_watch.common import config, coordination, crypto, inprocess, wsgi
+from heat_watch.common import config, coordination, crypto, inprocess, rpc, wsgi
 from heat_watch.notifier import client as notifier_client
 from heat_watch.notifier import netpolicy as notifier_netpolicy
 from heat_watch.notifier import rest as notifier_rest
@@ -28,7 +36,7 @@ def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
     return [
         ('DEFAULT', config.OPTS),
-        (api_app.GROUP, api_app.OPTS),
+        (api.GROUP, api.OPTS),
         ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS,
                                            wsgi.OPTS)),
         (backends.KEYSTONE_GROUP, itertools.chain(
@@ -49,3 +57,25 @@ def list_opts():
         orchestration_database.DATABASE.list_opts(),
         (orchestration_nova.GROUP, orchestration_nova.OPTS),
     ]
+
+
+def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
+    """Register every option heat_watch reads on ``conf`` (again is harmless).
+
+    The Keystone group takes keystoneauth's loader options rather than the
+    password plugin's listed for the generator: the plugin named by
+    auth_type registers its own when it is loaded.
+    """
+    # state_path is also a command-line option, so that heat-watch-all and
+    # heat-watch-manage can share a state directory without a config file.
+    # (oslo.config refuses a CLI option once parsed, even one it has.)
+    conf.register_cli_opts([opt for opt in config.CLI_OPTS if opt.dest not in conf])
+    for group, options in list_opts():
+        if group == backends.KEYSTONE_GROUP:
+            conf.register_opts(backends.KEYSTONE_OPTS, group=group)
+            ks_loading.register_auth_conf_options(conf, group)
+            continue
+        options = [opt for opt in options if opt not in config.CLI_OPTS]
+        conf.register_opts(options, group=None if group == 'DEFAULT' else group)
+    rpc.register_library_opts(conf)
+    return conf

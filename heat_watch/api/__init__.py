@@ -1,0 +1,17 @@
+"""The REST API (pecan and WSME): its options, read by heat_watch.api.app."""
+
+from oslo_config import cfg
+
+GROUP = 'api'
+OPTS = [
+    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
+                       help='Address the REST API listens on.'),
+    cfg.PortOpt('bind_port', default=8004, help='Port the REST API listens on.'),
+    cfg.IntOpt('threads', default=16, min=1,
+               help='Requests served at once (HTTP server thread pool).'),
+    cfg.StrOpt('auth_strategy', default='keystone', choices=['keystone', 'noauth'],
+               help='How requests are authenticated: "keystone" (tokens checked by '
+                    'keystonemiddleware, configured in [keystone_authtoken]) or '
+                    '"noauth" (the caller names its project in X-Project-Id; for '
+                    'standalone use only, never in production).'),
+]

@@ -14,33 +14,18 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import cors, healthcheck, request_id
 
+from heat_watch import api
 from heat_watch.api import hooks, middleware, signed_urls, wsme_glue
 from heat_watch.api.controllers import root
 from heat_watch.watch import rpcapi
 
 LOG = log.getLogger(__name__)
 
-GROUP = 'api'
-OPTS = [
-    cfg.HostAddressOpt('bind_host', default='0.0.0.0',
-                       help='Address the REST API listens on.'),
-    cfg.PortOpt('bind_port', default=8004, help='Port the REST API listens on.'),
-    cfg.IntOpt('threads', default=16, min=1,
-               help='Requests served at once (HTTP server thread pool).'),
-    cfg.StrOpt('auth_strategy', default='keystone', choices=['keystone', 'noauth'],
-               help='How requests are authenticated: "keystone" (tokens checked by '
-                    'keystonemiddleware, configured in [keystone_authtoken]) or '
-                    '"noauth" (the caller names its project in X-Project-Id; for '
-                    'standalone use only, never in production).'),
-]
+# Declared in the package (as Aodh does), so that listing them imports no WSGI stack.
+GROUP = api.GROUP
+OPTS = api.OPTS
 
 AUTH_TOKEN_GROUP = 'keystone_authtoken'
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options the REST API reads."""
-    conf.register_opts(OPTS, group=GROUP)
-    rpcapi.register_opts(conf)
 
 
 def _auth(application, conf: cfg.ConfigOpts):
@@ -88,7 +73,6 @@ def pecan_app(conf: cfg.ConfigOpts, engine_client) -> pecan.Pecan:
 
 def setup_app(conf: cfg.ConfigOpts, engine_client=None) -> Callable:
     """The complete WSGI application of the REST API."""
-    register_opts(conf)
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)
     controllers = pecan_app(conf, engine_client)
     application = _versions_unauthenticated(_auth(controllers, conf), controllers)

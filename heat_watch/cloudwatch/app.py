@@ -17,7 +17,7 @@ from heat_watch.cloudwatch.actions import ACTIONS, fast_put
 from heat_watch.cloudwatch.auth import backends
 from heat_watch.cloudwatch.protocol import json_protocol, query
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions, middleware, outage, wsgi
+from heat_watch.common import exceptions, middleware, outage
 from heat_watch.identity import model as identity_model
 from heat_watch.identity import signing
 from heat_watch.watch import rpcapi
@@ -46,14 +46,6 @@ MAX_INFLATED = 16 * 1024 * 1024
 # What the engine's client raises when the broker or the engine is away:
 # the call was never answered (maybe never delivered).
 _UNANSWERED = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure)
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option the CloudWatch API reads."""
-    conf.register_opts(OPTS, group=GROUP)
-    conf.register_opts(wsgi.OPTS, group=GROUP)
-    backends.register_opts(conf)
-    rpcapi.register_opts(conf)
 
 
 class _Request:
@@ -148,7 +140,6 @@ class CloudWatchApp:
     """WSGI application of the CloudWatch API (Query and JSON protocols)."""
 
     def __init__(self, conf: cfg.ConfigOpts, engine_client=None, authenticator=None):
-        register_opts(conf)
         self.conf = conf
         self.engine = engine_client or rpcapi.WatchEngineClient(conf)
         self.authenticator = authenticator or backends.load(conf)

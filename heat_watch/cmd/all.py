@@ -11,8 +11,8 @@ import sysconfig
 
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.api import app as api_app
-from heat_watch.cloudwatch import app as cloudwatch_app
 from heat_watch.cmd import api, api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import netpolicy
@@ -28,16 +28,6 @@ DESCRIPTION = (
     'command that creates credentials. Main options: --state_path DIR (default '
     '~/.local/share/heat_watch, /var/lib/heat_watch for root), --config-file FILE; in the '
     'file, [cloudwatch_api] bind_host and bind_port (8003), [api] bind_port (8004).')
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Options of every service heat-watch-all runs."""
-    watch_service.register_opts(conf)
-    notifier_service.register_opts(conf)
-    cloudwatch_app.register_opts(conf)
-    api_app.register_opts(conf)
-    databases.register_opts(conf)
-    orchestration_service.register_opts(conf)
 
 
 def build_services(conf: cfg.ConfigOpts) -> list[service.Service]:
@@ -94,8 +84,7 @@ def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
 
 
 def _main(argv: list[str]) -> int:
-    register_opts(config.CONF)
-    rpc.set_defaults()
+    opts.register_all(config.CONF)
     config.CONF.set_default('transport_url', rpc.IN_PROCESS_URL)
     # Standalone: no Keystone to ask, so the REST API trusts X-Project-Id
     # and therefore listens on loopback only unless configured otherwise.

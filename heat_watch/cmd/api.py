@@ -25,8 +25,6 @@ DESCRIPTION = (
 
 
 def _main(argv: list[str]) -> int:
-    api_app.register_opts(config.CONF)
-    rpc.set_defaults()
     conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     launcher.add(build_service(conf))

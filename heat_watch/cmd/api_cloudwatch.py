@@ -40,8 +40,6 @@ def run_launcher(conf: cfg.ConfigOpts, launcher: service.Launcher) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    cloudwatch_app.register_opts(config.CONF)
-    rpc.set_defaults()
     conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     launcher.add(build_service(conf))

@@ -11,12 +11,6 @@ DATABASES: tuple[db.Database, ...] = (watch_database.DATABASE,
                                       orchestration_database.DATABASE)
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options of every database."""
-    for database in DATABASES:
-        database.register_opts(conf)
-
-
 def db_sync(conf: cfg.ConfigOpts, revision: str = 'head') -> dict[str, str | None]:
     """Migrate every database; returns each one's revision by label."""
     for database in DATABASES:

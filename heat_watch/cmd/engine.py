@@ -16,8 +16,6 @@ DESCRIPTION = (
 
 
 def _main(argv: list[str]) -> int:
-    watch_service.register_opts(config.CONF)
-    rpc.set_defaults()
     conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     launcher.add(watch_service.WatchEngineService(conf))

@@ -9,6 +9,7 @@ import sqlalchemy
 from oslo_config import cfg
 from oslo_log import log
 
+from heat_watch import opts
 from heat_watch.cmd import databases, startup
 from heat_watch.common import config, crypto
 from heat_watch.identity import model as identity_model
@@ -149,9 +150,7 @@ def database_description(conf: cfg.ConfigOpts) -> str:
 
 
 def _main(argv: list[str]) -> int:
-    watch_service.register_opts(CONF)
-    databases.register_opts(CONF)
-    crypto.register_opts(CONF)
+    opts.register_all(CONF)
     CONF.register_cli_opt(cfg.SubCommandOpt('command', title='Commands',
                                             handler=add_command_parsers))
     # Logs go to stderr, so that stdout holds only the JSON a script reads.

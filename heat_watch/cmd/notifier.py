@@ -24,8 +24,6 @@ def _bound_prefetch(conf: cfg.ConfigOpts) -> None:
 
 
 def _main(argv: list[str]) -> int:
-    notifier_service.register_opts(config.CONF)
-    rpc.set_defaults()
     conf = config.prepare_service(argv, description=DESCRIPTION)
     _bound_prefetch(conf)
     launcher = service.Launcher()

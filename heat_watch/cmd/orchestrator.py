@@ -15,8 +15,6 @@ DESCRIPTION = (
 
 
 def _main(argv: list[str]) -> int:
-    orchestration_service.register_opts(config.CONF)
-    rpc.set_defaults()
     conf = config.prepare_service(argv, description=DESCRIPTION)
     launcher = service.Launcher()
     launcher.add(orchestration_service.OrchestratorService(conf))

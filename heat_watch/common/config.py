@@ -43,17 +43,9 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options every process reads.
+# state_path is also a command-line option (see heat_watch.opts.register_all).
+CLI_OPTS = OPTS[:1]
 
-    state_path is also a command-line option, so that heat-watch-all and
-    heat-watch-manage can share a state directory without a config file.
-    """
-    conf.register_cli_opts(OPTS[:1])
-    conf.register_opts(OPTS[1:])
-
-
-register_opts(CONF)
 
 PROJECT = 'heat_watch'
 _LOG_LEVELS = ['amqp=WARN', 'amqplib=WARN', 'kombu=WARN', 'oslo.messaging=INFO',
@@ -78,6 +70,9 @@ def prepare_service(argv: list[str] | None = None, conf: cfg.ConfigOpts = CONF,
 
     ``description`` is what ``--help`` says the program is.
     """
+    # Imported here: heat_watch.opts imports every service, which import this.
+    from heat_watch import opts
+    opts.register_all(conf)
     log.register_options(conf)
     log.set_defaults(default_log_levels=log.get_default_log_levels() + _LOG_LEVELS)
     conf(argv if argv is not None else [], project=PROJECT, version=version(),

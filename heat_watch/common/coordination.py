@@ -25,11 +25,6 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the [coordination] options."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 class Partitioner:
     """Tells whether an item belongs to this member of a group."""
 

@@ -31,11 +31,6 @@ OPTS = [
 KEY_CREATE_COMMAND = 'heat-watch-manage --config-file FILE credentials key-create'
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the [credentials] options."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 def key_file_path(conf: cfg.ConfigOpts) -> str:
     """Where the key file is (configured or default)."""
     return conf[GROUP].encryption_key_file or os.path.join(

@@ -67,11 +67,6 @@ class Database:
         return self.group, list(itertools.chain(db_options.database_opts, SQLITE_OPTS,
                                                 self.opts))
 
-    def register_opts(self, conf: cfg.ConfigOpts) -> None:
-        """Register oslo.db's options and ours under this database's group."""
-        group, opts = self.list_opts()
-        conf.register_opts(opts, group=group)
-
     def connection_url(self, conf: cfg.ConfigOpts) -> str:
         """The configured URL, or the SQLite file under state_path."""
         url = conf[self.group].connection

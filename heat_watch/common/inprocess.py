@@ -103,11 +103,6 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the in-process transport's options."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 def wire_message(ctxt: dict, message: dict) -> tuple[dict, dict]:
     """``(ctxt, message)`` as the receiver of the rabbit driver gets them:
     through jsonutils inside oslo.messaging's envelope, and back."""

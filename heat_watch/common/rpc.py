@@ -22,7 +22,7 @@ from oslo_messaging import transport as msg_transport
 from oslo_messaging.rpc import server as rpc_server
 
 from heat_watch.common import context as hw_context
-from heat_watch.common import db_errors, exceptions, inprocess
+from heat_watch.common import db_errors, exceptions
 
 CONF = cfg.CONF
 
@@ -36,8 +36,9 @@ _lock = threading.Lock()
 _transports: dict[str, messaging.Transport] = {}
 
 
-def set_defaults(conf: cfg.ConfigOpts = CONF, control_exchange: str = 'heat_watch') -> None:
-    """Register oslo.messaging's options with heat_watch's defaults."""
+def register_library_opts(conf: cfg.ConfigOpts, control_exchange: str = 'heat_watch') -> None:
+    """Register oslo.messaging's options with heat_watch's defaults (from
+    heat_watch.opts.register_all, the one place options are registered)."""
     messaging.set_transport_defaults(control_exchange)
     for group, opts in messaging_opts.list_opts():
         conf.register_opts(opts, group=group)
@@ -50,7 +51,6 @@ def set_defaults(conf: cfg.ConfigOpts = CONF, control_exchange: str = 'heat_watc
         except (ImportError, AttributeError):  # absent from this oslo.messaging
             continue
         conf.register_opts(opts, group=name)
-    inprocess.register_opts(conf)
 
 
 def _url(conf: cfg.ConfigOpts) -> str | None:

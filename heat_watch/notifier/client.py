@@ -43,14 +43,6 @@ class _RedactFailedPayload(logging.Filter):
 logging.getLogger('oslo_messaging.notify.messaging').addFilter(_RedactFailedPayload())
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options both ends of the hand-off read: the topic, and
-    the network policy (checked by the engine when an alarm is created, and
-    by the notifier before each delivery)."""
-    conf.register_opts(OPTS, group=GROUP)
-    netpolicy.register_opts(conf)
-
-
 # One definition of the payload, shared with the watch engine.
 make_payload = alarms.action_payload
 
@@ -76,7 +68,6 @@ class AlarmActionSender:
     """
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
-        register_opts(conf)
         # The engine that sends actions also checks them against the network
         # policy when alarms are created: a malformed policy stops it here.
         netpolicy.validate(conf)

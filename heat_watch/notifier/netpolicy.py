@@ -97,11 +97,6 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the policy's options (read by the engine and the notifier)."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 class UnresolvedHost(base.RetryableError):
     """The action's host name does not resolve (now)."""
 
@@ -330,7 +325,6 @@ def allow_service_endpoint(conf: cfg.ConfigOpts, url: str) -> None:
     """Add one of this service's own webhook endpoints to
     ``[notifier] allowed_endpoints`` (kept with the operator's entries), as
     an embedded deployment does for the API that receives scaling webhooks."""
-    register_opts(conf)
     current = list(conf[GROUP].allowed_endpoints)
     if url not in current:
         conf.set_override('allowed_endpoints', current + [url], group=GROUP)

@@ -31,12 +31,6 @@ class OutcomeReporter(Protocol):
         """Record one outcome; may block briefly, may raise (the notifier logs it)."""
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options of the default reporter (the watch engine's client)."""
-    from heat_watch.watch import rpcapi
-    rpcapi.register_opts(conf)
-
-
 class EngineOutcomeReporter:
     """Casts each outcome to the watch engine (``record_action_result``)."""
 

@@ -56,12 +56,6 @@ class _RedactRequestLine(logging.Filter):
 logging.getLogger('urllib3.connectionpool').addFilter(_RedactRequestLine())
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the REST notifier's options, the network policy's included."""
-    conf.register_opts(OPTS, group=GROUP)
-    netpolicy.register_opts(conf)
-
-
 def state_name(state: str | None) -> str | None:
     """A CloudWatch state as Aodh spells it: 'INSUFFICIENT_DATA' -> 'insufficient data'."""
     if state is None:
@@ -113,7 +107,6 @@ class RestNotifier(base.AlarmNotifier):
     resolver = staticmethod(netpolicy.resolve)
 
     def __init__(self, conf: cfg.ConfigOpts):
-        register_opts(conf)
         super().__init__(conf)
         # requests.Session is not documented thread-safe: one per delivery thread.
         self._local = threading.local()

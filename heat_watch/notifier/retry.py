@@ -25,11 +25,6 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the retry options."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
     """Backoff between the attempts of one delivery.

@@ -28,7 +28,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from heat_watch.common import rpc, service
-from heat_watch.notifier import base, client, netpolicy, outcomes, rest, retry
+from heat_watch.notifier import base, client, netpolicy, outcomes, retry
 
 LOG = log.getLogger(__name__)
 
@@ -50,15 +50,6 @@ REQUEUE = messaging.NotificationResult.REQUEUE
 _ACK_FLUSH_SECONDS = 0.1
 
 Report = Callable[[Any, str, dict], None]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option the notifier reads."""
-    client.register_opts(conf)
-    retry.register_opts(conf)
-    rest.register_opts(conf)
-    outcomes.register_opts(conf)
-    conf.register_opts(OPTS, group=GROUP)
 
 
 class ResultReporter:
@@ -232,7 +223,6 @@ class NotifierService(service.Service):
         """``reporter`` receives each outcome (default: the watch engine,
         through its RPC client); ``report``, a plain function, may stand in
         for it."""
-        register_opts(conf)
         netpolicy.validate(conf)
         self.conf = conf
         if reporter is None:

@@ -34,14 +34,8 @@ OPTS = [
 _lock = threading.Lock()
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options this module reads."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 def api_base(conf: cfg.ConfigOpts) -> str:
     """The REST API's base URL the orchestrator's pre-signed URLs use."""
-    register_opts(conf)
     return (conf[GROUP].api_endpoint or DEFAULT_API_ENDPOINT).rstrip('/')
 
 

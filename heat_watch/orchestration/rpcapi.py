@@ -32,16 +32,10 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options the client reads."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 class OrchestratorClient:
     """Calls the orchestrator over RPC (one method per operation)."""
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
-        register_opts(conf)
         target = messaging.Target(topic=conf.orchestration.topic, version=RPC_API_VERSION)
         self._client = rpc.get_client(target, conf, timeout=conf.orchestration.rpc_timeout)
 

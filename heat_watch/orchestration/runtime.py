@@ -14,7 +14,7 @@ from collections.abc import Callable
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.common import coordination, crypto, exceptions, ids
+from heat_watch.common import crypto, exceptions, ids
 from heat_watch.orchestration import actions, compute, liveness, locks, sealing, states, template
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
@@ -71,20 +71,10 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option the orchestrator's runtime reads."""
-    conf.register_opts(OPTS, group=GROUP)
-    compute.register_opts(conf)
-    coordination.register_opts(conf)
-    crypto.register_opts(conf)
-    database.DATABASE.register_opts(conf)
-
-
 class Runtime:
     """The shared state of one orchestrator."""
 
     def __init__(self, conf: cfg.ConfigOpts, engine_id: str | None = None):
-        register_opts(conf)
         self.conf = conf
         options = conf[GROUP]
         self.engine_id = engine_id or '%s-%s' % (conf.host, uuid.uuid4().hex[:8])

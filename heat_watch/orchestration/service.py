@@ -6,16 +6,9 @@ from oslo_config import cfg
 from oslo_log import log
 
 from heat_watch.common import rpc, service
-from heat_watch.orchestration import clients, manager, operations, rpcapi, runtime
+from heat_watch.orchestration import manager, operations, runtime
 
 LOG = log.getLogger(__name__)
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option the orchestrator reads."""
-    runtime.register_opts(conf)
-    rpcapi.register_opts(conf)
-    clients.register_opts(conf)
 
 
 class OrchestratorService(service.Service):
@@ -24,7 +17,6 @@ class OrchestratorService(service.Service):
     name = 'heat-watch-orchestrator'
 
     def __init__(self, conf: cfg.ConfigOpts):
-        register_opts(conf)
         self.conf = conf
         self.runtime = runtime.Runtime(conf)
         self.orchestrator = operations.Orchestrator(self.runtime)

@@ -6,6 +6,7 @@ import socket
 from oslo_config import cfg
 from oslo_log import log
 
+from heat_watch import opts
 from heat_watch.cmd import all as all_in_one
 from heat_watch.common import config, crypto, rpc, wsgi
 from heat_watch.identity import model as identity_model
@@ -22,10 +23,8 @@ def make_conf(state_path: str, config_files: list[str] | None = None,
     keystonemiddleware's).
     """
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    opts.register_all(conf)
     log.register_options(conf)
-    all_in_one.register_opts(conf)
-    rpc.set_defaults(conf)
     conf([], project=config.PROJECT, default_config_files=config_files or [])
     conf.set_override('state_path', state_path)
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)

@@ -50,11 +50,6 @@ OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options the client reads."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 class WatchEngineClient:
     """Calls the watch engine over RPC.
 
@@ -63,7 +58,6 @@ class WatchEngineClient:
     """
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
-        register_opts(conf)
         target = messaging.Target(topic=conf.watch_engine.topic, version=RPC_API_VERSION)
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
         self._prepared: dict = {}

@@ -8,7 +8,7 @@ from heat_watch.common import coordination, crypto, rpc, service
 from heat_watch.identity import manager as identity_manager
 from heat_watch.identity import storage as credential_storage
 from heat_watch.notifier import client as notifier_client
-from heat_watch.watch import alarm_manager, alarm_records, evaluator, ingest, manager, rpcapi
+from heat_watch.watch import alarm_manager, alarm_records, evaluator, ingest, manager
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
@@ -27,18 +27,6 @@ OPTS = [
                help='Seconds between the engine\'s expiry runs (0 disables '
                     'them; heat-watch-manage expire does the same).'),
 ]
-
-
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register every option the watch engine reads."""
-    connection.register_opts(conf)
-    rpcapi.register_opts(conf)
-    notifier_client.register_opts(conf)
-    conf.register_opts(OPTS, group=GROUP)
-    conf.register_opts(ingest.OPTS, group=GROUP)
-    conf.register_opts(evaluator.OPTS, group=GROUP)
-    coordination.register_opts(conf)
-    crypto.register_opts(conf)
 
 
 def expire(conf: cfg.ConfigOpts, engine) -> dict:
@@ -61,7 +49,6 @@ class WatchEngineService(service.Service):
     name = 'heat-watch-engine'
 
     def __init__(self, conf: cfg.ConfigOpts):
-        register_opts(conf)
         self.conf = conf
         engine = connection.get_engine(conf)
         self.store = metric_storage.MetricStore(

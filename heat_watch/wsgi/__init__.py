@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 from oslo_config import cfg
 
-from heat_watch.common import config, rpc
+from heat_watch.common import config
 
 CONFIG_FILES_ENV = 'HEAT_WATCH_CONFIG_FILES'
 CONFIG_DIR_ENV = 'HEAT_WATCH_CONFIG_DIR'
@@ -40,15 +40,12 @@ def config_args(environ: dict | None = None) -> list[str]:
     return args
 
 
-def prepare(register: Callable[[cfg.ConfigOpts], None],
-            conf: cfg.ConfigOpts = config.CONF) -> cfg.ConfigOpts:
-    """Register an API's options, then parse the configuration and set up
+def prepare(conf: cfg.ConfigOpts = config.CONF) -> cfg.ConfigOpts:
+    """Parse the configuration (every option registered) and set up
     logging, once per process."""
     global _prepared
     with _prepared_lock:
         if not _prepared:
-            register(conf)
-            rpc.set_defaults(conf)
             config.prepare_service(config_args(), conf)
             _prepared = True
     return conf

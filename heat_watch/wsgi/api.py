@@ -13,7 +13,7 @@ its first request::
 from heat_watch import wsgi
 from heat_watch.api import app as api_app
 
-CONF = wsgi.prepare(api_app.register_opts)
+CONF = wsgi.prepare()
 
 
 def build():

@@ -12,7 +12,7 @@ watch engines listen on)::
 from heat_watch import wsgi
 from heat_watch.cloudwatch import app as cloudwatch_app
 
-CONF = wsgi.prepare(cloudwatch_app.register_opts)
+CONF = wsgi.prepare()
 
 
 def build():

@@ -57,11 +57,11 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_log import log as oslo_log
 
+from heat_watch import opts
 from heat_watch.cloudwatch.actions import alarm_shapes
-from heat_watch.common import config, ids, rpc
+from heat_watch.common import config, ids
 from heat_watch.watch import evaluator as evaluator_mod
 from heat_watch.watch import model
-from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection, records
 from heat_watch.watch.storage import metrics as metric_storage
@@ -86,10 +86,8 @@ LATENCY_TARGET_S = 1.0
 def build_conf(state_path: str, db_url: str | None = None) -> cfg.ConfigOpts:
     """A fresh configuration with the watch engine's options (as make_conf does)."""
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    opts.register_all(conf)
     oslo_log.register_options(conf)
-    watch_service.register_opts(conf)
-    rpc.set_defaults(conf)
     conf([], project=config.PROJECT, default_config_files=[])
     conf.set_override('state_path', state_path)
     if db_url:

@@ -30,16 +30,6 @@ LOCAL_OPTS = [
 ]
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options of every backend."""
-    conf.register_opts(KEYSTONE_OPTS, group=KEYSTONE_GROUP)
-    # The service's own Keystone user (auth_type = password, username, ...),
-    # whose token /v3/ec2tokens requires.
-    ks_loading.register_auth_conf_options(conf, KEYSTONE_GROUP)
-    conf.register_opts(LOCAL_OPTS, group='cloudwatch_api')
-    crypto.register_opts(conf)
-
-
 def local_authenticator(conf: cfg.ConfigOpts) -> local.LocalAuthenticator:
     """heat_watch's own credential store (the standalone default)."""
     return local.LocalAuthenticator(identity_rpcapi.IdentityClient(conf),

@@ -85,18 +85,12 @@ class ComputeDriver:
         return ['nova']
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register [orchestration] compute_driver."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 _lock = threading.Lock()
 _drivers: dict[tuple[int, str], ComputeDriver] = {}
 
 
 def get_driver(conf: cfg.ConfigOpts) -> ComputeDriver:
     """The configured driver (one instance per configuration)."""
-    register_opts(conf)
     name = conf[GROUP].compute_driver
     with _lock:
         key = (id(conf), name)

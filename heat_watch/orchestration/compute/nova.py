@@ -36,11 +36,6 @@ _STATUSES = {'ACTIVE': compute.ACTIVE, 'BUILD': compute.BUILD, 'ERROR': compute.
              'SHUTOFF': compute.SHUTOFF}
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the [nova] options."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 def _metadata(values: dict) -> dict[str, str]:
     """Nova's metadata: strings only, each at most 255 characters (larger
     values, such as the resource metadata cfn-init reads from the metadata
@@ -58,7 +53,6 @@ class NovaDriver(compute.ComputeDriver):
 
     def __init__(self, conf: cfg.ConfigOpts):
         super().__init__(conf)
-        register_opts(conf)
         self._connection = None
 
     def _conn(self):

@@ -10,33 +10,18 @@ from keystonemiddleware import auth_token
 from oslo_config import cfg
 from oslo_log import log
 
-from heat_watch.api import app as api_app
-from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import all as all_in_one
-from heat_watch.common import config, crypto, rpc
-from heat_watch.notifier import service as notifier_service
+from heat_watch import opts
+from heat_watch.common import config
 from heat_watch.tests import doc_snippets
-from heat_watch.watch import service as watch_service
 
-# What each console script registers before it parses its files.
-PROGRAMS = {
-    'heat-watch-engine': [watch_service.register_opts],
-    'heat-watch-api-cloudwatch': [cloudwatch_app.register_opts],
-    'heat-watch-notifier': [notifier_service.register_opts],
-    'heat-watch-all': [all_in_one.register_opts],
-    'heat-watch-manage': [watch_service.register_opts, crypto.register_opts],
-    'heat-watch-api': [api_app.register_opts],
-}
 CONFIGS = doc_snippets.snippets('config')
 
 
-def _conf(program: str) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+def _conf() -> cfg.ConfigOpts:
+    """Every option, as each console script registers them before it
+    parses its files (config.prepare_service)."""
+    conf = opts.register_all(cfg.ConfigOpts())
     log.register_options(conf)
-    rpc.set_defaults(conf)
-    for register in PROGRAMS[program]:
-        register(conf)
     return conf
 
 
@@ -55,10 +40,9 @@ def test_the_install_guide_has_its_configuration_snippets_marked():
     assert doc_snippets.unmarked_config_blocks() == []
 
 
-@pytest.mark.parametrize('program', sorted(PROGRAMS))
 @pytest.mark.parametrize('snippet', CONFIGS, ids=[s.name for s in CONFIGS])
-def test_config_snippet_parses_with_every_programs_options(snippet, program, tmp_path):
-    conf = _conf(program)
+def test_config_snippet_parses_with_the_programs_options(snippet, tmp_path):
+    conf = _conf()
     argv = [arg for path in _files(snippet, tmp_path) for arg in ('--config-file', path)]
     conf(argv, project=config.PROJECT, default_config_files=[])
     config.check_values(conf)  # what every program does at start-up
@@ -79,14 +63,13 @@ def test_every_option_of_a_snippet_is_one_a_program_reads(snippet):
     # oslo.config ignores unknown options: a misspelt one would be silently lost.
     known: dict[str, set] = {group: set(names)
                              for group, names in _auth_plugin_options().items()}
-    for program in PROGRAMS:
-        conf = _conf(program)
-        for key in conf:
-            item = conf[key]
-            if isinstance(item, cfg.ConfigOpts.GroupAttr):
-                known.setdefault(key, set()).update(item)
-            else:
-                known.setdefault('DEFAULT', set()).add(key)
+    conf = _conf()
+    for key in conf:
+        item = conf[key]
+        if isinstance(item, cfg.ConfigOpts.GroupAttr):
+            known.setdefault(key, set()).update(item)
+        else:
+            known.setdefault('DEFAULT', set()).add(key)
     parser = configparser.ConfigParser(interpolation=None, default_section='__none__')
     parser.read_string(snippet.text)
     for section in parser.sections():
@@ -97,7 +80,7 @@ def test_every_option_of_a_snippet_is_one_a_program_reads(snippet):
 
 def test_a_snippet_with_an_inline_comment_would_be_refused(tmp_path):
     # The check above is the one that refused install.rst's old example.
-    conf = _conf('heat-watch-engine')
+    conf = _conf()
     path = tmp_path / 'c.conf'
     path.write_text(doc_snippets.by_name('production').text.replace(
         'host = engine-1', 'host = engine-1   # unique per engine'))

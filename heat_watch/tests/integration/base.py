@@ -30,6 +30,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
+from heat_watch import opts
+
 REQUIRE_ENV = 'HEAT_WATCH_REQUIRE_SERVICES'
 RABBIT_URL = os.environ.get('HEAT_WATCH_TEST_RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/')
 BIN = os.path.dirname(sys.executable)
@@ -241,8 +243,8 @@ def watch_database(backend: Backend, label: str):
     database = unique_name(label)
     backend.create(database)
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', '/nonexistent')
     conf([])
     conf.set_override('connection', backend.url(database), group=connection.GROUP)
     try:

@@ -13,12 +13,12 @@ import kombu
 import pytest
 from oslo_config import cfg
 
-from heat_watch.common import config, rpc
+from heat_watch import opts
+from heat_watch.common import rpc
 from heat_watch.notifier import client as notifier_client
 from heat_watch.tests.integration import base, outbox_proxy
 from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
-from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
@@ -47,9 +47,7 @@ def names():
 @pytest.fixture
 def conf(tmp_path, proxy, names):
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    rpc.set_defaults(conf)
-    watch_service.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     conf.set_override('state_path', str(tmp_path))
     conf.set_override('transport_url', 'rabbit://guest:guest@127.0.0.1:%d/' % proxy.port)

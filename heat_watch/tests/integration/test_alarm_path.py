@@ -20,6 +20,7 @@ import uuid
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.cloudwatch.actions import alarm_shapes
 from heat_watch.common import config, rpc
 from heat_watch.common import context as hw_context
@@ -116,9 +117,7 @@ def cloudwatch(deployment):
 def engine_client(deployment):
     """The watch engine's RPC client, in this process, over the same RabbitMQ."""
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    rpc.set_defaults(conf)
-    rpcapi.register_opts(conf)
+    opts.register_all(conf)
     conf([], project=config.PROJECT, default_config_files=[])
     conf.set_override('transport_url', base.RABBIT_URL)
     conf.set_override('topic', deployment.topic, group='watch_engine')

@@ -3,6 +3,7 @@ MariaDB and PostgreSQL."""
 
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.tests.integration import base
 from heat_watch.tests.unit.watch import migration_005
 from heat_watch.watch.storage import connection
@@ -12,8 +13,8 @@ def test_upgrading_a_004_database_keeps_every_alarm_field_and_history_item(backe
     database = base.unique_name('migration_005')
     backend.create(database)
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default='/nonexistent')])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', '/nonexistent')
     conf([])
     conf.set_override('connection', backend.url(database), group=connection.GROUP)
     try:

@@ -47,11 +47,6 @@ DATABASE = db.Database(GROUP, 'watch.sqlite', 'heat_watch.watch.storage:migratio
                        'watch', OPTS)
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register oslo.db's options and ours under [watch_database]."""
-    DATABASE.register_opts(conf)
-
-
 def connection_url(conf: cfg.ConfigOpts) -> str:
     """The configured URL, or the SQLite file under state_path."""
     return DATABASE.connection_url(conf)

@@ -8,10 +8,10 @@ import threading
 import oslo_messaging as messaging
 from oslo_config import cfg
 
-from heat_watch.common import config, rpc
+from heat_watch import opts
 from heat_watch.common import context as hw_context
+from heat_watch.common import rpc
 from heat_watch.notifier import client
-from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import rpcapi
 
 
@@ -54,9 +54,7 @@ def fake_engine(conf: cfg.ConfigOpts):
 def make_conf(**notifier_overrides) -> cfg.ConfigOpts:
     """A fresh configuration on the in-process transport with quick retries."""
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    rpc.set_defaults(conf)
-    notifier_service.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
     conf.set_override('json_round_trip', True, group='inprocess_transport')

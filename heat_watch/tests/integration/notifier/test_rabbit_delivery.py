@@ -18,10 +18,10 @@ import kombu
 import pytest
 from oslo_config import cfg
 
-from heat_watch.common import config, rpc
+from heat_watch import opts
 from heat_watch.common import context as hw_context
+from heat_watch.common import rpc
 from heat_watch.notifier import client
-from heat_watch.notifier import service as notifier_service
 from heat_watch.tests.functional.notifier import receiver as receivers
 from heat_watch.tests.functional.notifier import support
 from heat_watch.tests.integration import base
@@ -71,9 +71,7 @@ def config_file(tmp_path, names):
 def conf(names):
     """The test process's side: the engine's sender and a fake engine."""
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    rpc.set_defaults(conf)
-    notifier_service.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     conf.set_override('transport_url', RABBIT_URL)
     conf.set_override('control_exchange', names['exchange'])

@@ -4,9 +4,9 @@
 import webtest
 from cryptography import fernet
 
+from heat_watch import opts
 from heat_watch.api import signed_urls
 from heat_watch.identity import signing
-from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.tests import services
 
 PATH = '/v1/p1/stacks/s/id1/resources/policy/signal'
@@ -20,7 +20,7 @@ def test_a_signal_while_no_engine_answers_is_a_503(tmp_path):
     conf = services.make_conf(str(tmp_path), **{'watch_engine.rpc_timeout': 1,
                                                 'credentials.encryption_key':
                                                     fernet.Fernet.generate_key().decode()})
-    orchestration_rpcapi.register_opts(conf)
+    opts.register_all(conf)
     # Nothing listens on the in-process transport: the identity call times out.
     app = webtest.TestApp(signed_urls.SignedURLMiddleware(_never_reached, conf))
     url = signing.presign_url('POST', 'http://localhost' + PATH, 'AKID', 'secret')
@@ -31,7 +31,7 @@ def test_a_signal_while_no_engine_answers_is_a_503(tmp_path):
 
 def test_an_unsigned_request_goes_on_and_a_signed_one_elsewhere_is_refused(tmp_path):
     conf = services.make_conf(str(tmp_path))
-    orchestration_rpcapi.register_opts(conf)
+    opts.register_all(conf)
     seen = []
 
     def downstream(environ, start_response):

@@ -27,7 +27,7 @@ def test_zero_keeps_pythons_setting(saved_threshold):
 def _parse(tmp_path, text: str, opts):
     from oslo_config import cfg
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+    conf.register_cli_opts(config.CLI_OPTS)
     conf.register_opts(opts, group='demo')
     path = tmp_path / 'demo.conf'
     path.write_text(text)

@@ -2,24 +2,25 @@
 
 from oslo_config import cfg
 
-from heat_watch.common import config, db
+from heat_watch import opts
+from heat_watch.common import db
 from heat_watch.watch.storage import connection
 
 
-def _conf(tmp_path) -> cfg.ConfigOpts:
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
+def _conf(tmp_path, *databases: db.Database) -> cfg.ConfigOpts:
+    conf = opts.register_all(cfg.ConfigOpts())
+    for database in databases:  # a database heat_watch does not list
+        group, options = database.list_opts()
+        conf.register_opts(options, group=group)
     conf([], default_config_files=[])
     conf.set_override('state_path', str(tmp_path))
     return conf
 
 
 def test_two_databases_take_their_own_group_and_default_file(tmp_path):
-    conf = _conf(tmp_path)
     other = db.Database('other_database', 'other.sqlite',
                         'heat_watch.watch.storage:migrations', 'other')
-    connection.register_opts(conf)
-    other.register_opts(conf)
+    conf = _conf(tmp_path, other)
 
     assert connection.connection_url(conf).endswith('/watch.sqlite')
     assert other.connection_url(conf).endswith('/other.sqlite')
@@ -30,11 +31,9 @@ def test_two_databases_take_their_own_group_and_default_file(tmp_path):
 
 
 def test_each_database_is_migrated_by_its_own_history(tmp_path):
-    conf = _conf(tmp_path)
     other = db.Database('other_database', 'other.sqlite',
                         'heat_watch.watch.storage:migrations', 'other')
-    connection.register_opts(conf)
-    other.register_opts(conf)
+    conf = _conf(tmp_path, other)
     try:
         assert other.db_version(conf) is None
         other.db_sync(conf, revision='002')

@@ -8,6 +8,7 @@ import oslo_messaging as messaging
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import exceptions, inprocess, rpc
 
 WAIT = 5  # seconds: an upper bound for things that should take milliseconds
@@ -23,7 +24,7 @@ class Harness:
 
     def conf(self) -> cfg.ConfigOpts:
         conf = cfg.ConfigOpts()
-        rpc.set_defaults(conf)
+        opts.register_all(conf)
         conf([], default_config_files=[])
         conf.set_override('transport_url', 'inprocess://')
         self.confs.append(conf)

@@ -3,6 +3,7 @@
 import oslo_messaging as messaging
 import pytest
 
+from heat_watch import opts
 from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions, rpc
 
@@ -54,7 +55,7 @@ def test_a_call_to_an_unreachable_broker_fails_within_its_timeout():
     from oslo_config import cfg
 
     conf = cfg.ConfigOpts()
-    rpc.set_defaults(conf)
+    opts.register_all(conf)
     conf([])
     conf.set_override('transport_url', 'rabbit://guest:guest@127.0.0.1:%d/' % _closed_port())
     client = rpc.get_client(messaging.Target(topic='nobody', version='1.0'), conf, timeout=2)
@@ -75,7 +76,7 @@ def test_in_process_calls_are_not_handed_to_another_thread():
     from oslo_config import cfg
 
     conf = cfg.ConfigOpts()
-    rpc.set_defaults(conf)
+    opts.register_all(conf)
     conf([])
     conf.set_override('transport_url', rpc.IN_PROCESS_URL)
     try:

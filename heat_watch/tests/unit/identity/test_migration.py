@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from heat_watch import opts
 from heat_watch.identity import model
 from heat_watch.identity import storage as credential_storage
 from heat_watch.watch.storage import connection
@@ -10,8 +11,8 @@ from heat_watch.watch.storage import connection
 def test_credentials_of_revision_004_survive_the_scope_migration(tmp_path):
     from oslo_config import cfg
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     try:
         connection.db_sync(conf, revision='004')

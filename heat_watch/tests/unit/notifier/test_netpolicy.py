@@ -4,6 +4,7 @@ the test's own (the real one only where a test says so)."""
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import exceptions
 from heat_watch.notifier import actionurl, base, netpolicy
 
@@ -27,7 +28,7 @@ def fake_resolver(host: str, port: int) -> list[str]:
 
 def make_conf(**overrides) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
-    netpolicy.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     for name, value in overrides.items():
         conf.set_override(name, value, group='notifier')

@@ -3,13 +3,14 @@
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.notifier import base, log, rest
 
 
 @pytest.fixture
 def registry():
     conf = cfg.ConfigOpts()
-    rest.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     return base.NotifierRegistry(conf)
 

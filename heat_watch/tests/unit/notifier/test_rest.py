@@ -3,6 +3,7 @@
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.notifier import base, rest
 
 PAYLOAD = {
@@ -47,7 +48,7 @@ def test_status_codes_classify_as_delivered_retryable_or_permanent(status, expec
 @pytest.fixture
 def conf():
     conf = cfg.ConfigOpts()
-    rest.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     return conf
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from heat_watch import opts
 from heat_watch.notifier import retry
 
 
@@ -54,7 +55,7 @@ def test_retry_after_lengthens_the_wait_up_to_the_max_delay():
 def test_policy_from_the_notifier_options():
     from oslo_config import cfg
     conf = cfg.ConfigOpts()
-    retry.register_opts(conf)
+    opts.register_all(conf)
     conf(args=[], default_config_files=[])
     conf.set_override('max_attempts', 3, group='notifier')
     conf.set_override('retry_max_delay', 7.5, group='notifier')

@@ -4,6 +4,7 @@ orchestration database."""
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import db
 from heat_watch.orchestration.storage import database
 
@@ -12,8 +13,8 @@ from heat_watch.orchestration.storage import database
 def orch_conf(tmp_path):
     """Options with [orchestration_database] on a fresh, migrated SQLite file."""
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    database.DATABASE.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     database.DATABASE.db_sync(conf)
     yield conf
@@ -28,11 +29,8 @@ def orch_engine(orch_conf):
 
 def make_runtime_conf(tmp_path, **overrides):
     """Options of an orchestrator on a fresh SQLite file (fake compute)."""
-    from heat_watch.common import config
-    from heat_watch.orchestration import runtime
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    runtime.register_opts(conf)
+    opts.register_all(conf)
     conf([])
     conf.set_override('state_path', str(tmp_path))
     conf.set_override('compute_driver', 'fake', group='orchestration')

@@ -11,6 +11,7 @@ import psutil
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import exceptions
 from heat_watch.orchestration import compute
 from heat_watch.orchestration.compute import fake, local
@@ -19,7 +20,8 @@ from heat_watch.orchestration.compute import fake, local
 @pytest.fixture
 def conf(tmp_path):
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     return conf
 
@@ -119,13 +121,13 @@ def test_the_fake_driver_records_servers_with_addresses(conf):
 
 
 def test_drivers_load_by_name_and_an_unknown_one_is_a_configuration_error(conf):
-    compute.register_opts(conf)
+    opts.register_all(conf)
     conf.set_override('compute_driver', 'fake', group='orchestration')
     assert isinstance(compute.get_driver(conf), fake.FakeDriver)
     other = cfg.ConfigOpts()
-    other.register_opts([cfg.StrOpt('state_path', default='/tmp')])
+    opts.register_all(other)
+    other.set_default('state_path', '/tmp')
     other([])
-    compute.register_opts(other)
     other.set_override('compute_driver', 'vmware', group='orchestration')
     with pytest.raises(exceptions.ConfigurationError):
         compute.get_driver(other)

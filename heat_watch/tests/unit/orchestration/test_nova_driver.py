@@ -7,6 +7,7 @@ import pytest
 import requests_mock
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import exceptions
 from heat_watch.orchestration import compute
 from heat_watch.orchestration.compute import nova
@@ -61,7 +62,7 @@ def cloud():
 @pytest.fixture
 def driver():
     conf = cfg.ConfigOpts()
-    nova.register_opts(conf)
+    opts.register_all(conf)
     conf([])
     for key, value in {'auth_url': AUTH, 'username': 'demo', 'password': 'pw',
                        'project_name': 'demo', 'region_name': 'RegionOne'}.items():

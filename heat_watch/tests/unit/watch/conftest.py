@@ -3,6 +3,7 @@
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.watch.storage import connection
 
 
@@ -10,8 +11,8 @@ from heat_watch.watch.storage import connection
 def watch_conf(tmp_path):
     """Options with [watch_database] on a fresh, migrated SQLite file."""
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     connection.db_sync(conf)
     yield conf

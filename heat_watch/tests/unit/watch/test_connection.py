@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 
+from heat_watch import opts
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
 
@@ -72,8 +73,8 @@ def test_a_group_commit_inserts_in_index_order_without_touching_its_input(engine
 
 def test_sqlite_connections_get_the_configured_cache_and_checkpoint(tmp_path):
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     conf.set_override('sqlite_cache_size_mb', 8, group=connection.GROUP)
     conf.set_override('sqlite_wal_autocheckpoint', 2500, group=connection.GROUP)
@@ -87,8 +88,8 @@ def test_sqlite_connections_get_the_configured_cache_and_checkpoint(tmp_path):
 
 def test_upgrading_to_003_keeps_the_datapoints_and_drops_the_time_index(tmp_path):
     conf = cfg.ConfigOpts()
-    conf.register_opts([cfg.StrOpt('state_path', default=str(tmp_path))])
-    connection.register_opts(conf)
+    opts.register_all(conf)
+    conf.set_default('state_path', str(tmp_path))
     conf([])
     try:
         connection.db_sync(conf, revision='002')

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.cmd import manage
 from heat_watch.common import config
-from heat_watch.watch import service as watch_service
 from heat_watch.watch.storage import connection
 from heat_watch.watch.storage import metrics as metric_storage
 
@@ -75,8 +75,7 @@ def test_heat_watch_manage_expire_prints_what_it_deleted(tmp_path, capsys):
     config_file = tmp_path / 'heat_watch.conf'
     config_file.write_text('[DEFAULT]\nstate_path = %s\n' % tmp_path)
     conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    watch_service.register_opts(conf)
+    opts.register_all(conf)
     conf(['--config-file', str(config_file)], project=config.PROJECT)
     connection.db_sync(conf)
     engine = connection.get_engine(conf)

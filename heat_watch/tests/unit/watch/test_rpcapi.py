@@ -9,6 +9,7 @@ import oslo_messaging as messaging
 import pytest
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import context, rpc
 from heat_watch.watch import model, rpcapi
 
@@ -35,9 +36,7 @@ def serve():
 
     def start(version: str) -> rpcapi.WatchEngineClient:
         conf = cfg.ConfigOpts()
-        rpc.set_defaults(conf)
-        conf.register_opts([cfg.StrOpt('host', default='test')])
-        rpcapi.register_opts(conf)
+        opts.register_all(conf)
         conf([])
         conf.set_override('transport_url', rpc.IN_PROCESS_URL)
         conf.set_override('topic', 'engine-%s' % uuid.uuid4().hex, group='watch_engine')
