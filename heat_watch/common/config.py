@@ -90,12 +90,6 @@ def tune_gc(gen0_threshold: int) -> None:
         gc.set_threshold(gen0_threshold, gen1, gen2)
 
 
-def state_file(conf: cfg.ConfigOpts, name: str) -> str:
-    """Path of a file under state_path, creating the directory when needed."""
-    os.makedirs(conf.state_path, mode=0o750, exist_ok=True)
-    return os.path.join(conf.state_path, name)
-
-
 class BadConfigValue(cfg.ConfigSourceValueError):
     """A value in a configuration file that the option cannot take."""
 

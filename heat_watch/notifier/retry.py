@@ -3,7 +3,7 @@ jittered, for a bounded number of attempts. Pure: no clock, no sleeping."""
 
 import dataclasses
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from oslo_config import cfg
 
@@ -72,8 +72,3 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.max_delay))
         return wait
-
-    def delays(self) -> Iterator[float]:
-        """The waits between the attempts of one delivery, in order."""
-        for attempt in range(1, self.max_attempts):
-            yield self.delay(attempt)

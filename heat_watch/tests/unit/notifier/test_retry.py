@@ -6,14 +6,19 @@ from heat_watch import opts
 from heat_watch.notifier import retry
 
 
+def _delays(policy) -> list[float]:
+    """The waits between the attempts of one delivery, in order."""
+    return [policy.delay(attempt) for attempt in range(1, policy.max_attempts)]
+
+
 def test_delays_double_from_the_initial_delay():
     policy = retry.RetryPolicy(max_attempts=5, initial_delay=1.0, max_delay=60.0)
-    assert list(policy.delays()) == [1.0, 2.0, 4.0, 8.0]
+    assert _delays(policy) == [1.0, 2.0, 4.0, 8.0]
 
 
 def test_delays_are_capped_at_the_max_delay():
     policy = retry.RetryPolicy(max_attempts=7, initial_delay=1.0, max_delay=5.0)
-    assert list(policy.delays()) == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+    assert _delays(policy) == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
 
 
 def test_a_huge_attempt_number_waits_the_max_delay_without_overflowing():
@@ -26,7 +31,7 @@ def test_a_huge_attempt_number_waits_the_max_delay_without_overflowing():
 def test_max_attempts_counts_the_first_attempt(max_attempts, retried_after):
     policy = retry.RetryPolicy(max_attempts=max_attempts)
     assert [n for n in range(1, 10) if policy.should_retry(n)] == retried_after
-    assert len(list(policy.delays())) == max_attempts - 1
+    assert len(_delays(policy)) == max_attempts - 1
 
 
 def test_jitter_waits_between_half_and_all_of_the_backoff():
@@ -39,7 +44,7 @@ def test_jitter_waits_between_half_and_all_of_the_backoff():
 def test_jitter_spreads_the_delays_within_the_bounds():
     policy = retry.RetryPolicy(max_attempts=200, initial_delay=10.0, max_delay=10.0,
                                jitter=True)
-    delays = list(policy.delays())
+    delays = _delays(policy)
     assert all(5.0 <= d <= 10.0 for d in delays)
     assert len(set(delays)) > 1
 
