@@ -6,6 +6,8 @@ wait-condition handles (Heat's form: ``AWSAccessKeyId``, ``SignatureMethod``,
 API verifies them with :func:`heat_watch.identity.signing.verify.verify` and
 ``check_time=False``. The signature covers the method, host, path and every
 query parameter, so nothing in the URL can be changed without breaking it.
+The path is signed decoded, as a WSGI server hands the verifier its
+``PATH_INFO``, so that names with spaces or non-ASCII letters verify.
 """
 
 import base64
@@ -28,7 +30,8 @@ def presign_url(method: str, url: str, access: str, secret: str,
     params.update({'AWSAccessKeyId': access, 'SignatureMethod': METHOD,
                    'SignatureVersion': '2',
                    'Timestamp': moment.strftime('%Y-%m-%dT%H:%M:%SZ')})
-    request = SignedRequest(method=method, host=parts.netloc, path=parts.path or '/',
+    path = urllib.parse.unquote(parts.path or '/')
+    request = SignedRequest(method=method, host=parts.netloc, path=path,
                             params=params)
     mac = hmac.new(secret.encode('utf-8'),
                    v2.v2_string_to_sign(request, parts.netloc).encode('utf-8'),

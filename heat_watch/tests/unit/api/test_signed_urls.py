@@ -4,7 +4,6 @@
 import webtest
 from cryptography import fernet
 
-from heat_watch import opts
 from heat_watch.api import signed_urls
 from heat_watch.identity import signing
 from heat_watch.tests import services
@@ -20,7 +19,6 @@ def test_a_signal_while_no_engine_answers_is_a_503(tmp_path):
     conf = services.make_conf(str(tmp_path), **{'watch_engine.rpc_timeout': 1,
                                                 'credentials.encryption_key':
                                                     fernet.Fernet.generate_key().decode()})
-    opts.register_all(conf)
     # Nothing listens on the in-process transport: the identity call times out.
     app = webtest.TestApp(signed_urls.SignedURLMiddleware(_never_reached, conf))
     url = signing.presign_url('POST', 'http://localhost' + PATH, 'AKID', 'secret')
@@ -31,7 +29,6 @@ def test_a_signal_while_no_engine_answers_is_a_503(tmp_path):
 
 def test_an_unsigned_request_goes_on_and_a_signed_one_elsewhere_is_refused(tmp_path):
     conf = services.make_conf(str(tmp_path))
-    opts.register_all(conf)
     seen = []
 
     def downstream(environ, start_response):

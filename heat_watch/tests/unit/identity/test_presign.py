@@ -15,7 +15,9 @@ URL = 'http://127.0.0.1:8004/v1/p1/stacks/s/id1/resources/policy/signal'
 def _verify(url: str, secret: str = 'secret', method: str = 'POST', **kwargs) -> None:
     parts = urllib.parse.urlsplit(url)
     params = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    request = signing.SignedRequest(method=method, host=parts.netloc, path=parts.path,
+    # PATH_INFO, as a WSGI server hands it to the verifier: decoded.
+    request = signing.SignedRequest(method=method, host=parts.netloc,
+                                    path=urllib.parse.unquote(parts.path),
                                     query_string=parts.query, params=params)
     creds = signing.extract_credentials(request)
     assert creds.access_key == 'AKID'
@@ -59,3 +61,12 @@ def test_existing_query_parameters_are_signed_too():
     _verify(url)
     with pytest.raises(exceptions.SignatureDoesNotMatch):
         _verify(url.replace('kind=up', 'kind=down'), check_time=False)
+
+
+def test_names_that_need_percent_encoding_verify_as_the_server_sees_them():
+    url = signing.presign_url(
+        'POST', 'http://127.0.0.1:8004/v1/p1/stacks/my%20stack/id1/resources/'
+        'scale%20up%20%C3%A9/signal', 'AKID', 'secret')
+    _verify(url)
+    with pytest.raises(exceptions.SignatureDoesNotMatch):
+        _verify(url.replace('scale%20up', 'scale%20down'), check_time=False)
