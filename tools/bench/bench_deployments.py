@@ -246,11 +246,14 @@ def read_lines(target, calls: int) -> list[dict]:
     for index in range(20):  # a few alarms to describe
         status, body = _call(client, leanclient.prepare('PutMetricAlarm', {
             'AlarmName': 'bench-%02d' % index, 'Namespace': workloads.PUT_NAMESPACE,
-            'MetricName': workloads.METRIC_NAMES[index], 'Statistic': 'Average',
+            'MetricName': workloads.METRIC_NAMES[index % len(workloads.METRIC_NAMES)],
+            'Statistic': 'Average',
             'Period': 60, 'EvaluationPeriods': 1, 'Threshold': 50.0,
             'ComparisonOperator': 'GreaterThanThreshold'}))
         if status != 200:  # DescribeAlarms then reads fewer: said, not fatal
             print('   PutMetricAlarm failed: %s %r' % (status, body[:200]), flush=True)
+            if isinstance(target, Embedded):
+                print('\n'.join(target.server.log_problems(5)), flush=True)
             client.close()
             client = target.client(60.0)
     rows = []
