@@ -58,9 +58,10 @@ OPTS = [
                      'API process serves concurrently in one RPC (each request is '
                      'still answered only once its own datapoints are committed). '
                      'Without effect on the in-process transport.'),
-    cfg.IntOpt('coalesce_max_in_flight', default=2, min=1,
+    cfg.IntOpt('coalesce_max_in_flight', default=1, min=1,
                help='Coalesced put RPCs one API process keeps under way at once; '
-                    'requests arriving meanwhile ride the next one.'),
+                    'requests arriving meanwhile ride the next one. One gives the '
+                    'fewest RPCs per request; raise it with several engines.'),
     cfg.IntOpt('coalesce_max_datapoints', default=20000, min=1,
                help='Most datapoints one coalesced put RPC carries (a single '
                     'larger request still goes alone).'),
