@@ -39,6 +39,7 @@ import uuid
 import leanclient
 import loadgen
 import psutil
+import report
 import servers
 import workloads
 
@@ -114,7 +115,8 @@ class MultiProcess:
     """API workers + engines + notifier over RabbitMQ (own vhost) on a
     database of its own."""
 
-    def __init__(self, workdir: str, database: str, api_workers: int = 1, engines: int = 1):
+    def __init__(self, workdir: str, database: str, api_workers: int = 1, engines: int = 1,
+                 profile: bool = False):
         self.label = 'mp-%s api=%d eng=%d' % (database, api_workers, engines)
         self.database = database
         self.api_workers = api_workers
@@ -126,6 +128,23 @@ class MultiProcess:
                                           extra={'DEFAULT': {'transport_url': url}})
         self.uwsgi: subprocess.Popen | None = None
         self.access = self.secret = ''
+        # cProfile of the API and the engine (profile_server.py), one file each.
+        self.profiles = {name: os.path.join(workdir, '%s.pstats' % name)
+                         for name in ('api', 'engine-1')} if profile else {}
+        if profile:
+            self.label += ' (profiled)'
+
+    def _script(self, name: str, script: str, entry: str) -> str:
+        """``script``, or a wrapper running it under profile_server.py."""
+        if name not in self.profiles:
+            return script
+        path = os.path.join(self.deployment.workdir, 'profiled-%s' % name)
+        with open(path, 'w') as wrapper:
+            wrapper.write('#!/bin/sh\nexec %s %s %s --entry=%s "$@"\n' % (
+                sys.executable, os.path.join(HERE, 'profile_server.py'), self.profiles[name],
+                entry))
+        os.chmod(path, 0o755)
+        return path
 
     @property
     def endpoint(self) -> str:
@@ -141,10 +160,14 @@ class MultiProcess:
         dep.manage('db_sync')
         creds = dep.create_credentials('bench')
         self.access, self.secret = creds.access, creds.secret
-        engines = [dep.start_engine('engine-%d' % (i + 1)) for i in range(self.engines)]
+        engines = [dep.spawn('engine-%d' % (i + 1), self._script(
+            'engine-%d' % (i + 1), 'heat-watch-engine', 'heat_watch.cmd.engine:main'))
+            for i in range(self.engines)]
         notifier = dep.start_notifier()
         if self.api_workers == 1:
-            dep.start_api_and_wait()
+            api = dep.spawn('api', self._script('api', 'heat-watch-api-cloudwatch',
+                                                'heat_watch.cmd.api_cloudwatch:main'))
+            dep.wait_api(api)
         else:
             self._start_uwsgi()
         for engine in engines:
@@ -347,6 +370,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--read-calls', type=int, default=100)
     parser.add_argument('--no-reads', dest='reads', action='store_false')
     parser.add_argument('--no-scale', dest='scale', action='store_false')
+    parser.add_argument('--profile', action='store_true',
+                        help='then profile the API and engine of PostgreSQL (cProfile, '
+                             'batch 1 x 16 and batch 1000 x 4) and print where CPU goes')
     parser.add_argument('--only', help='comma-separated labels among all, moto, sqlite, '
                                        'postgresql, mariadb')
     settings = parser.parse_args(argv)
@@ -386,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
                 target = MultiProcess(place('scale-%d-%d' % (workers, engines)), 'postgresql',
                                       api_workers=workers, engines=engines)
                 rows += measure(target, settings, bodies, scale_only=True)
+        if settings.profile:
+            target = MultiProcess(place('profiled'), 'postgresql', profile=True)
+            rows += measure(target, settings, bodies, scale_only=True)
+            for name, path in target.profiles.items():
+                print('\n-- cProfile of %s (CPU time of every thread)' % name)
+                print(report.profile_summary(path, top=18))
         if 'moto' in wanted:
             moto = Embedded(servers.MotoServer(place('moto')), 'moto')
             rows += measure(moto, settings, {1: bodies[1], 1000: bodies[1000][:4]})
