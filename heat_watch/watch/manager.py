@@ -45,7 +45,14 @@ class WatchEngineManager:
                 failures.append(_failure(index, error))
             else:
                 positions.append(index)
-        for index, error in zip(positions, self.writer.submit_many(good), strict=True):
+        errors = self.writer.submit_many(good)
+        outage = next((e for e in errors if isinstance(e, exceptions.DatabaseUnavailable)),
+                      None)
+        if outage is not None and all(errors):
+            # Nothing stored: the call fails as a whole, so that the outage
+            # is not taken for the database's return (logged once per outage).
+            raise outage
+        for index, error in zip(positions, errors, strict=True):
             if error is not None:
                 failures.append(_failure(index, error))
         return failures

@@ -1,6 +1,8 @@
 """put_metric_batch on a real SQLite store: the items of one coalesced RPC
 share a commit, and each item's failure stays its own."""
 
+import oslo_messaging as messaging
+import pytest
 import sqlalchemy as sa
 
 from heat_watch.common import context, exceptions
@@ -63,3 +65,22 @@ def test_the_client_rebuilds_each_failure_as_the_projects_exception():
     error = rpcapi._rebuilt('InvalidParameterValue', 'bad metrics')
     assert isinstance(error, exceptions.InvalidParameterValue) and str(error) == 'bad metrics'
     assert isinstance(rpcapi._rebuilt('KeyError', 'x'), exceptions.ServiceUnavailable)
+
+
+def test_a_database_outage_fails_the_whole_call_so_it_is_not_taken_for_a_recovery():
+    from oslo_db import exception as db_exc
+
+    def write(batch):
+        raise db_exc.DBConnectionError('the database went away')
+
+    writer = ingest.IngestWriter(write)
+    writer.start()
+    endpoint = manager.WatchEngineManager(None, writer)
+    try:
+        # Raised as oslo.messaging's ExpectedException, which carries it over RPC.
+        with pytest.raises(messaging.ExpectedException) as raised:
+            endpoint.put_metric_batch(context.RequestContext(), [
+                ['p1', 'ns', _metrics('a', 1.0)], ['p2', 'ns', _metrics('b', 2.0)]])
+        assert isinstance(raised.value.exc_info[1], exceptions.DatabaseUnavailable)
+    finally:
+        writer.stop()
