@@ -126,24 +126,35 @@ class IngestWriter:
 
     def submit(self, project_id: str, namespace: str, metrics: list[list]) -> None:
         """Queue points and return once they are committed (or raise why not)."""
-        pending = _Pending(project_id, namespace, metrics)
+        error = self.submit_many([(project_id, namespace, metrics)])[0]
+        if error is not None:
+            raise error
+
+    def submit_many(self, requests: list[tuple[str, str, list[list]]]) -> list[Exception | None]:
+        """Queue several requests' (project_id, namespace, metrics) at once
+        (a coalesced RPC) and return once each is committed or failed: per
+        request, None or its own error. They usually share one transaction;
+        one request's bad data fails only that request (see _commit)."""
+        if not requests:
+            return []
+        pendings = [_Pending(*request) for request in requests]
         with self._lock:
             while len(self._waiting) >= self._max_queued and not self._stopping:
                 self._room.wait()
             if self._stopping or not self._running:
                 raise exceptions.ServiceUnavailable(reason='the watch engine is stopping')
-            self._waiting.append(pending)
-            pending.lead = not self._busy
+            self._waiting.extend(pendings)
+            pendings[0].lead = not self._busy
             self._busy = True
-        while not pending.finished:
-            if pending.lead:
-                pending.lead = False
-                self._lead(pending)
-            else:
-                pending.wake.wait()
-                pending.wake.clear()
-        if pending.error is not None:
-            raise pending.error
+        for pending in pendings:
+            while not pending.finished:
+                if pending.lead:
+                    pending.lead = False
+                    self._lead(pending)
+                else:
+                    pending.wake.wait()
+                    pending.wake.clear()
+        return [pending.error for pending in pendings]
 
     # -- the role ------------------------------------------------------------
 

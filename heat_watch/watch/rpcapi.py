@@ -19,6 +19,10 @@ API version history:
   describe_alarm_history are gone: each API renders the records itself.
 * 2.1 - find_metrics, metric_datapoints, metric_buckets: reads across
   several metrics by filters (the REST API's meters, samples, statistics).
+* 2.2 - put_metric_batch: the points of several requests (each with its
+  project) in one call, failures answered per item. Over a broker the
+  client coalesces concurrent put_metric_data calls into it
+  (:mod:`heat_watch.common.coalescing`).
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -29,15 +33,17 @@ Records cross the wire as plain JSON (their ``to_wire``/``from_wire``);
 this module and :mod:`heat_watch.watch.model` are the whole contract.
 """
 
+import functools
+
 import oslo_messaging as messaging
 from oslo_config import cfg
 
+from heat_watch.common import coalescing, exceptions, rpc
 from heat_watch.common import context as hw_context
-from heat_watch.common import rpc
-from heat_watch.watch import model
+from heat_watch.watch import model, points
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '2.1'
+RPC_API_VERSION = '2.2'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -47,6 +53,18 @@ OPTS = [
                help='Seconds an API waits for the watch engine to answer.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region of the watch engine, written into alarm ARNs.'),
+    cfg.BoolOpt('coalesce_puts', default=True,
+                help='Over a message broker, send the PutMetricData requests an '
+                     'API process serves concurrently in one RPC (each request is '
+                     'still answered only once its own datapoints are committed). '
+                     'Without effect on the in-process transport.'),
+    cfg.IntOpt('coalesce_max_in_flight', default=1, min=1,
+               help='Coalesced put RPCs one API process keeps under way at once; '
+                    'requests arriving meanwhile ride the next one. One gives the '
+                    'fewest RPCs per request; raise it with several engines.'),
+    cfg.IntOpt('coalesce_max_datapoints', default=20000, min=1,
+               help='Most datapoints one coalesced put RPC carries (a single '
+                    'larger request still goes alone).'),
 ]
 
 
@@ -62,6 +80,14 @@ class WatchEngineClient:
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
         self._prepared: dict = {}
         self.region_name = conf.watch_engine.region_name
+        self._puts: coalescing.Coalescer | None = None
+        in_process = (rpc._url(conf) or '').startswith(rpc._IN_PROCESS_SCHEMES)
+        if conf.watch_engine.coalesce_puts and not in_process:
+            self._puts = coalescing.Coalescer(
+                functools.partial(_put_batch, self),
+                max_in_flight=conf.watch_engine.coalesce_max_in_flight,
+                max_size=conf.watch_engine.coalesce_max_datapoints,
+                size=lambda item: points.count(item[2]))
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
               **kwargs):
@@ -76,9 +102,21 @@ class WatchEngineClient:
             prepared = self._prepared[version] = self._client.prepare(version=version)
         return prepared
 
-    def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
-        """Store points of the caller's project; returns once committed."""
-        return self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace, metrics=metrics)
+    def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> None:
+        """Store points of the caller's project; returns once committed.
+        Over a broker, concurrent calls share one put_metric_batch."""
+        if self._puts is None:
+            self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace, metrics=metrics)
+            return
+        self._puts.submit([rpc.project_of(ctxt), namespace, metrics])
+
+    def put_metric_batch(self, ctxt, items: list[list]) -> list[Exception | None]:
+        """Store [project_id, namespace, metrics] items in one call; per
+        item, None once committed or the error that item alone met."""
+        outcomes: list[Exception | None] = [None] * len(items)
+        for index, name, message in self._call(ctxt, 'put_metric_batch', '2.2', items=items):
+            outcomes[index] = _rebuilt(name, message)
+        return outcomes
 
     def get_metric_statistics(self, ctxt, args: dict) -> dict:
         """GetMetricStatistics of the caller's project."""
@@ -197,3 +235,16 @@ class WatchEngineClient:
         return self._call(ctxt, 'metric_buckets', '2.1', project_id=project_id,
                           metric_ids=metric_ids, start=start, end=end, period=period)
 
+
+def _put_batch(client: WatchEngineClient, items: list[list]) -> list[Exception | None]:
+    """A coalesced send: the items carry their projects, the call acts for none."""
+    return client.put_metric_batch(hw_context.RequestContext(), items)
+
+
+def _rebuilt(name: str, message: str) -> Exception:
+    """The project's exception of class ``name`` (ServiceUnavailable for
+    anything else), as oslo.messaging rebuilds a call's error."""
+    error_class = getattr(exceptions, name, None)
+    if isinstance(error_class, type) and issubclass(error_class, exceptions.HeatWatchError):
+        return error_class(message)
+    return exceptions.ServiceUnavailable(message)

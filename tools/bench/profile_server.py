@@ -10,12 +10,16 @@ merges every thread's statistics into one pstats file. The timer is
 ``time.thread_time``: the figures are CPU time of each thread, not wall
 time (a thread waiting on a lock or a socket costs nothing).
 
-Usage: profile_server.py OUTPUT.pstats [heat-watch-all arguments...]
+Usage: profile_server.py OUTPUT.pstats [--entry=MODULE:FUNCTION] [arguments...]
+
+``--entry`` profiles another console script's main the same way (default
+``heat_watch.cmd.all:main``), e.g. ``heat_watch.cmd.engine:main``.
 """
 
 from __future__ import annotations
 
 import cProfile
+import importlib
 import pstats
 import sys
 import threading
@@ -52,14 +56,18 @@ def _merged(main: cProfile.Profile) -> pstats.Stats | None:
 
 
 def main() -> int:
-    """Profile heat-watch-all; write the merged statistics to argv[1]."""
+    """Profile heat-watch-all (or --entry); write the merged statistics to argv[1]."""
     output, argv = sys.argv[1], sys.argv[2:]
-    from heat_watch.cmd import all as all_in_one
+    entry = 'heat_watch.cmd.all:main'
+    if argv and argv[0].startswith('--entry='):
+        entry = argv.pop(0)[len('--entry='):]
+    module, function = entry.split(':')
+    target = getattr(importlib.import_module(module), function)
     threading.setprofile(_start_thread_profile)
     main_profile = cProfile.Profile(time.thread_time)
     main_profile.enable()
     try:
-        status = all_in_one.main(argv)
+        status = target(argv)
     finally:
         main_profile.disable()
         threading.setprofile(None)

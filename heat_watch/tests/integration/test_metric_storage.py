@@ -32,3 +32,41 @@ def test_points_are_stored_in_chunks_exactly(store, monkeypatch):
     assert [tuple(r) for r in rows] == points  # floats exact, booleans and NULLs kept
     assert len(keys) == 1
     store.release_connection()
+
+
+def _stored(store, metric_id: int) -> list[tuple]:
+    table = metric_storage.DATAPOINTS
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.select(
+            table.c.timestamp, table.c.unit, table.c.storage_resolution, table.c.sample_count,
+            table.c.sum, table.c.minimum, table.c.maximum, table.c.has_raw,
+            table.c.raw_values).where(table.c.metric_id == metric_id).order_by(
+                table.c.timestamp)).all()]
+
+
+def test_each_database_takes_the_batch_insert_it_is_made_for(store):
+    expected = 'copy' if store.engine.dialect.name == 'postgresql' else 'multi-row values'
+    assert metric_storage.insert_method(store.engine.dialect) == expected
+
+
+def test_extreme_values_and_text_needing_escapes_land_exactly(store):
+    points = [(10, 'Count', 60, 1.0, 1.7976931348623157e308, -1e-300, 5e-324, True, None),
+              (11, None, 1, 2.0, -0.0, 0.1 + 0.2, 1 / 3, False, None),
+              (12, 'odd\tunit\\', 60, 1.0, 2.5, 2.5, 2.5, True, '[[2.5, 1.0]]')]
+    points += [(100 + i, 'Bytes/Second', 60, 1.0, float(i), float(i), float(i), True, None)
+               for i in range(1200)]  # more than one INSERT chunk
+    rows = [(424242,) + point for point in points]
+    store._writer.insert(metric_storage.DATAPOINTS, rows)
+    assert _stored(store, 424242) == points
+    store.release_connection()
+
+
+def test_a_refused_batch_writes_none_of_its_rows(store):
+    good = [(434343, 1000 + i, 'Count', 60, 1.0, 1.0, 1.0, 1.0, True, None) for i in range(10)]
+    bad = (434343, 2000, 'Count', 60, None, 1.0, 1.0, 1.0, True, None)  # NOT NULL
+    with pytest.raises(Exception):  # noqa: B017 - the driver's or the formatter's own
+        store._writer.insert(metric_storage.DATAPOINTS, good + [bad])
+    assert _stored(store, 434343) == []
+    store._writer.insert(metric_storage.DATAPOINTS, good)  # the writer recovers
+    assert len(_stored(store, 434343)) == 10
+    store.release_connection()

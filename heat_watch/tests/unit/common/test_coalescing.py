@@ -1,0 +1,131 @@
+"""The API's side of group commit: concurrent submits share sends, each
+caller gets its own outcome, and nobody returns before its send answered."""
+
+import threading
+import time
+
+import pytest
+
+from heat_watch.common import coalescing
+
+
+class Receiver:
+    """A slow far side that records what each send carried."""
+
+    def __init__(self, delay: float = 0.01):
+        self.delay = delay
+        self.sends: list[list] = []
+        self.done: set = set()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def send(self, items: list) -> list:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.sends.append(list(items))
+        time.sleep(self.delay)
+        outcomes = []
+        for item in items:
+            if item[1] == 'bad':
+                outcomes.append(ValueError('bad item %s' % item[0]))
+            else:
+                self.done.add(item[0])
+                outcomes.append('stored %s' % item[0])
+        with self._lock:
+            self.in_flight -= 1
+        return outcomes
+
+
+def _run_concurrently(coalescer, items, receiver=None):
+    results, errors = {}, {}
+
+    def one(item):
+        try:
+            results[item[0]] = coalescer.submit(item)
+            # Answered only once the far side finished with this very item.
+            if receiver is not None:
+                assert item[0] in receiver.done
+        except Exception as error:
+            errors[item[0]] = error
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    return results, errors
+
+
+def test_concurrent_submits_share_sends_and_each_gets_its_own_result():
+    receiver = Receiver()
+    coalescer = coalescing.Coalescer(receiver.send, max_in_flight=1)
+    items = [(i, 'good') for i in range(40)]
+    results, errors = _run_concurrently(coalescer, items, receiver)
+    assert errors == {}
+    assert results == {i: 'stored %d' % i for i in range(40)}
+    assert len(receiver.sends) < 40  # coalesced
+    assert sorted(i for send in receiver.sends for i, _ in send) == list(range(40))
+
+
+def test_a_failing_item_fails_only_its_own_caller():
+    receiver = Receiver()
+    coalescer = coalescing.Coalescer(receiver.send, max_in_flight=1)
+    items = [(i, 'bad' if i == 7 else 'good') for i in range(20)]
+    results, errors = _run_concurrently(coalescer, items, receiver)
+    assert list(errors) == [7]
+    assert str(errors[7]) == 'bad item 7'
+    assert sorted(results) == [i for i in range(20) if i != 7]
+
+
+def test_a_failed_send_fails_the_items_it_carried_and_no_other():
+    calls = []
+
+    def send(items):
+        calls.append(list(items))
+        if len(calls) == 1:
+            time.sleep(0.05)  # the others queue behind the first send
+            raise TimeoutError('no answer')
+        return ['ok'] * len(items)
+
+    coalescer = coalescing.Coalescer(send, max_in_flight=1)
+    first = threading.Thread(target=lambda: pytest.raises(TimeoutError, coalescer.submit, 'a'))
+    first.start()
+    time.sleep(0.01)
+    results, errors = _run_concurrently(coalescer, ['b', 'c', 'd'])
+    first.join(5)
+    assert calls[0] == ['a']
+    assert errors == {}
+    assert results == {'b': 'ok', 'c': 'ok', 'd': 'ok'}
+
+
+def test_sends_under_way_never_exceed_the_limit_and_slots_come_back():
+    receiver = Receiver(delay=0.005)
+    coalescer = coalescing.Coalescer(receiver.send, max_in_flight=2)
+    for _ in range(3):
+        results, errors = _run_concurrently(coalescer, [(i, 'good') for i in range(30)])
+        assert len(results) == 30 and not errors
+    assert receiver.most_in_flight <= 2
+    assert coalescer._in_flight == 0
+    assert not coalescer._waiting
+
+
+def test_sends_stay_within_the_size_limit_but_a_large_item_goes_alone():
+    receiver = Receiver(delay=0.02)
+    coalescer = coalescing.Coalescer(receiver.send, max_in_flight=1, max_size=10,
+                                     size=lambda item: item[2])
+    items = [(i, 'good', 4) for i in range(12)] + [(99, 'good', 50)]
+    results, errors = _run_concurrently(coalescer, items)
+    assert not errors and len(results) == 13
+    for send in receiver.sends:
+        assert len(send) == 1 or sum(item[2] for item in send) <= 10
+
+
+def test_a_lone_caller_sends_on_its_own_thread():
+    threads = []
+    coalescer = coalescing.Coalescer(
+        lambda items: threads.append(threading.get_ident()) or ['ok'] * len(items))
+    assert coalescer.submit('x') == 'ok'
+    assert threads == [threading.get_ident()]
