@@ -12,11 +12,10 @@ in-process transport does not cross processes.
 
 from heat_watch import wsgi
 from heat_watch.cloudwatch import app as cloudwatch_app
-from heat_watch.cmd import all as all_in_one
 from heat_watch.notifier import service as notifier_service
 from heat_watch.watch import service as watch_service
 
-CONF = wsgi.prepare(all_in_one.register_opts)
+CONF = wsgi.prepare()
 _SERVICES = []
 
 

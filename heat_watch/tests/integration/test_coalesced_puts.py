@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from oslo_config import cfg
 
+from heat_watch import opts
 from heat_watch.common import config, context, exceptions, rpc
 from heat_watch.tests import clients
 from heat_watch.tests.integration import base
@@ -52,10 +53,7 @@ def lenient(backend, rabbit_url, tmp_path_factory):
 def engine_client(lenient):
     """The watch engine's RPC client, in this process, over the same RabbitMQ
     (coalescing, as in an API process)."""
-    conf = cfg.ConfigOpts()
-    config.register_opts(conf)
-    rpc.set_defaults(conf)
-    rpcapi.register_opts(conf)
+    conf = opts.register_all(cfg.ConfigOpts())
     conf([], project=config.PROJECT, default_config_files=[])
     conf.set_override('transport_url', base.RABBIT_URL)
     conf.set_override('topic', lenient.topic, group='watch_engine')

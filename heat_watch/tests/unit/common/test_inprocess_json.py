@@ -49,7 +49,7 @@ class Endpoint(base.Endpoint):
         return {'value': object()}
 
 
-def test_the_option_is_off_by_default_and_registered_by_rpc_set_defaults():
+def test_the_option_is_off_by_default():
     conf = base.Harness().conf()
 
     assert conf[inprocess.GROUP].json_round_trip is False
