@@ -14,22 +14,34 @@ per item, so one item's error is raised to its caller only. A failed send
 (a timeout, a broker outage) fails every item it carried, none other. A
 caller returns only when the send carrying its item answered, so nothing
 is acknowledged before the receiving side says it is done.
+
+A caller may give a timeout: the whole of its wait, queue included. An item
+still queued at its deadline leaves the queue unsent (``timed_out()`` is
+raised to its caller); a send is given the earliest remaining time of the
+items it carries, so no caller waits past its own timeout for the send that
+carries it either.
 """
 
 import collections
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+MIN_SEND_SECONDS = 0.1
 
 
 class _Waiter:
     """One caller's item and how its thread learns what to do next."""
 
-    __slots__ = ('item', 'size', 'wake', 'finished', 'lead', 'result', 'error')
+    __slots__ = ('item', 'size', 'deadline', 'sent', 'wake', 'finished', 'lead', 'result',
+                 'error')
 
-    def __init__(self, item: Any, size: int):
+    def __init__(self, item: Any, size: int, deadline: float | None):
         self.item = item
         self.size = size
+        self.deadline = deadline
+        self.sent = False  # taken into a send: no longer withdrawable
         self.wake = threading.Event()  # finished, or the role was handed over
         self.finished = False
         self.lead = False
@@ -44,15 +56,19 @@ class _Waiter:
 class Coalescer:
     """Sends the items of concurrent :meth:`submit` calls together.
 
-    ``send`` takes a list of items and returns a sequence of the same
-    length: per item, its result or the exception to raise to its caller.
+    ``send`` takes a list of items and the seconds it may take (None: no
+    caller set a timeout) and returns a sequence of the same length: per
+    item, its result or the exception to raise to its caller.
     ``size`` weighs an item (datapoints, say); a send carries items until
     their weight reaches ``max_size`` (at least one item).
     """
 
-    def __init__(self, send: Callable[[list], Sequence[Any]], max_in_flight: int = 1,
-                 max_size: int = 20000, size: Callable[[Any], int] = lambda item: 1):
+    def __init__(self, send: Callable[[list, float | None], Sequence[Any]],
+                 max_in_flight: int = 1, max_size: int = 20000,
+                 size: Callable[[Any], int] = lambda item: 1,
+                 timed_out: Callable[[], BaseException] = TimeoutError):
         self._send = send
+        self._timed_out = timed_out
         self._max_in_flight = max_in_flight
         self._max_size = max_size
         self._size = size
@@ -60,10 +76,11 @@ class Coalescer:
         self._waiting: collections.deque[_Waiter] = collections.deque()
         self._in_flight = 0
 
-    def submit(self, item: Any) -> Any:
+    def submit(self, item: Any, timeout: float | None = None) -> Any:
         """Send ``item`` with whatever else is queued; its own result, or
-        raise its own error."""
-        waiter = _Waiter(item, self._size(item))
+        raise its own error (``timed_out()`` after ``timeout`` seconds)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        waiter = _Waiter(item, self._size(item), deadline)
         with self._lock:
             self._waiting.append(waiter)
             if self._in_flight < self._max_in_flight:
@@ -77,13 +94,27 @@ class Coalescer:
                 if waiter.finished:
                     break
                 leading, waiter.lead = waiter.lead, False
+                wait = self._patience(waiter) if not leading else None
             if leading:
                 self._lead(waiter)
             else:
-                waiter.wake.wait()
+                waiter.wake.wait(wait)
         if waiter.error is not None:
             raise waiter.error
         return waiter.result
+
+    def _patience(self, waiter: _Waiter) -> float | None:
+        """With the lock held: how long a queued ``waiter`` may still wait
+        (None: until woken). Past its deadline an unsent item is withdrawn
+        and its caller gets the timeout; a sent one waits for its send,
+        which is bounded by the earliest deadline it carries."""
+        if waiter.deadline is None or waiter.sent:
+            return None
+        left = waiter.deadline - time.monotonic()
+        if left > 0:
+            return left
+        self._waiting.remove(waiter)
+        raise self._timed_out()
 
     def _lead(self, own: _Waiter) -> None:
         """Holding a send slot: send batches until ``own`` is answered, then
@@ -113,15 +144,24 @@ class Coalescer:
             if waiter.lead:  # offered a slot it has not taken up: pass it on
                 waiter.lead = False
                 offered += 1
+            waiter.sent = True
             batch.append(waiter)
             size += waiter.size
         for _ in range(offered):
             self._pass_slot()
         return batch
 
+    @staticmethod
+    def _time_left(batch: list[_Waiter]) -> float | None:
+        deadlines = [waiter.deadline for waiter in batch if waiter.deadline is not None]
+        if not deadlines:
+            return None
+        # Never zero: a send of items already due still gets a brief chance.
+        return max(min(deadlines) - time.monotonic(), MIN_SEND_SECONDS)
+
     def _send_batch(self, batch: list[_Waiter]) -> None:
         try:
-            outcomes = self._send([waiter.item for waiter in batch])
+            outcomes = self._send([waiter.item for waiter in batch], self._time_left(batch))
             if len(outcomes) != len(batch):
                 raise RuntimeError('%d outcomes for %d items' % (len(outcomes), len(batch)))
         except BaseException as error:  # every caller of the batch must learn it

@@ -87,7 +87,8 @@ class WatchEngineClient:
                 functools.partial(_put_batch, self),
                 max_in_flight=conf.watch_engine.coalesce_max_in_flight,
                 max_size=conf.watch_engine.coalesce_max_datapoints,
-                size=lambda item: points.count(item[2]))
+                size=lambda item: points.count(item[2]), timed_out=_put_timed_out)
+        self._put_timeout = conf.watch_engine.rpc_timeout
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
               **kwargs):
@@ -108,13 +109,17 @@ class WatchEngineClient:
         if self._puts is None:
             self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace, metrics=metrics)
             return
-        self._puts.submit([rpc.project_of(ctxt), namespace, metrics])
+        self._puts.submit([rpc.project_of(ctxt), namespace, metrics], self._put_timeout)
 
-    def put_metric_batch(self, ctxt, items: list[list]) -> list[Exception | None]:
-        """Store [project_id, namespace, metrics] items in one call; per
-        item, None once committed or the error that item alone met."""
+    def put_metric_batch(self, ctxt, items: list[list],
+                         timeout: float | None = None) -> list[Exception | None]:
+        """Store [project_id, namespace, metrics] items in one call (within
+        ``timeout`` seconds when given); per item, None once committed or
+        the error that item alone met."""
         outcomes: list[Exception | None] = [None] * len(items)
-        for index, name, message in self._call(ctxt, 'put_metric_batch', '2.2', items=items):
+        client = self._for('2.2') if timeout is None else \
+            self._client.prepare(version='2.2', timeout=timeout)
+        for index, name, message in client.call(ctxt, 'put_metric_batch', items=items):
             outcomes[index] = _rebuilt(name, message)
         return outcomes
 
@@ -236,9 +241,16 @@ class WatchEngineClient:
                           metric_ids=metric_ids, start=start, end=end, period=period)
 
 
-def _put_batch(client: WatchEngineClient, items: list[list]) -> list[Exception | None]:
+def _put_batch(client: WatchEngineClient, items: list[list],
+               timeout: float | None) -> list[Exception | None]:
     """A coalesced send: the items carry their projects, the call acts for none."""
-    return client.put_metric_batch(hw_context.RequestContext(), items)
+    return client.put_metric_batch(hw_context.RequestContext(), items, timeout)
+
+
+def _put_timed_out() -> Exception:
+    """A put that waited its whole timeout in the queue, never sent: the
+    same error as a call the engine did not answer (503 at the API)."""
+    return messaging.MessagingTimeout('No answer to put_metric_data within its timeout')
 
 
 def _rebuilt(name: str, message: str) -> Exception:

@@ -18,10 +18,12 @@ class Receiver:
         self.done: set = set()
         self.in_flight = 0
         self.most_in_flight = 0
+        self.timeouts: list = []
         self._lock = threading.Lock()
 
-    def send(self, items: list) -> list:
+    def send(self, items: list, timeout: float | None = None) -> list:
         with self._lock:
+            self.timeouts.append(timeout)
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
             self.sends.append(list(items))
@@ -83,7 +85,7 @@ def test_a_failing_item_fails_only_its_own_caller():
 def test_a_failed_send_fails_the_items_it_carried_and_no_other():
     calls = []
 
-    def send(items):
+    def send(items, timeout):
         calls.append(list(items))
         if len(calls) == 1:
             time.sleep(0.05)  # the others queue behind the first send
@@ -126,6 +128,40 @@ def test_sends_stay_within_the_size_limit_but_a_large_item_goes_alone():
 def test_a_lone_caller_sends_on_its_own_thread():
     threads = []
     coalescer = coalescing.Coalescer(
-        lambda items: threads.append(threading.get_ident()) or ['ok'] * len(items))
+        lambda items, timeout: threads.append(threading.get_ident()) or ['ok'] * len(items))
     assert coalescer.submit('x') == 'ok'
     assert threads == [threading.get_ident()]
+
+
+def test_an_item_queued_past_its_timeout_leaves_unsent_and_its_caller_is_told():
+    receiver = Receiver(delay=0.6)
+    coalescer = coalescing.Coalescer(receiver.send)
+    first = threading.Thread(target=coalescer.submit, args=(('slow', 'ok'),))
+    first.start()
+    time.sleep(0.1)  # 'slow' is being sent; 'late' queues behind it
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        coalescer.submit(('late', 'ok'), timeout=0.2)
+    waited = time.monotonic() - started
+    first.join(5)
+    assert 0.2 <= waited < 0.5  # its own timeout, not the send ahead of it
+    assert [[item[0] for item in sent] for sent in receiver.sends] == [['slow']]
+    assert 'late' not in receiver.done
+    # The queue holds nothing stale: the next caller is sent alone.
+    assert coalescer.submit(('next', 'ok'), timeout=5) == 'stored next'
+    assert [item[0] for item in receiver.sends[-1]] == ['next']
+
+
+def test_a_send_gets_the_earliest_time_left_of_the_items_it_carries():
+    receiver = Receiver(delay=0.3)
+    coalescer = coalescing.Coalescer(receiver.send)
+    threads = [threading.Thread(target=coalescer.submit, args=((name, 'ok'), timeout))
+               for name, timeout in (('a', None), ('b', 5.0), ('c', 2.0))]
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    threads[2].start()
+    for thread in threads:
+        thread.join(5)
+    assert receiver.timeouts[0] is None  # 'a' alone, no timeout given
+    assert len(receiver.sends) == 2 and 1.0 < receiver.timeouts[1] <= 2.0
