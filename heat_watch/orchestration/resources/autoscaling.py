@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions
 from heat_watch.orchestration import clients, compute, resource, scaling
 from heat_watch.orchestration import properties as props
+from heat_watch.orchestration.resources import signed
 from heat_watch.orchestration.storage.util import now_ms
 
 GROUP_NAME_KEY = 'AutoScalingGroupName'
@@ -59,7 +59,34 @@ class LaunchConfiguration(resource.Resource):
                                   dict(metadata, resource_metadata=own), p.get('KeyName'))
 
 
-class AutoScalingGroup(resource.Resource):
+class Scalable:
+    """What a group that scaling policies resize offers: adjust() over its
+    bounds(), size(), resize() and its cooldown."""
+
+    # The group class provides data, bounds(), size(), resize(capacity)
+    # and group_cooldown().
+    data: dict
+
+    def adjust(self, adjustment_type: str, adjustment: float, cooldown_s: float | None,
+               min_adjustment_magnitude: int | None = None) -> tuple[int, int] | None:
+        """Apply an adjustment unless the group cools down; returns (before,
+        after), or None when the cooldown ignored it. The caller holds the
+        stack's lock, so adjustments never overlap."""
+        now = now_ms()
+        cooldown = self.group_cooldown() if cooldown_s is None else cooldown_s
+        if scaling.in_cooldown(self.data.get('last_scaled_ms'), cooldown, now):
+            return None
+        before = self.size()
+        low, high = self.bounds()
+        after = scaling.new_capacity(before, adjustment_type, adjustment, low, high,
+                                     min_adjustment_magnitude)
+        if after != before:
+            self.resize(after)
+            self.data['last_scaled_ms'] = now
+        return before, after
+
+
+class AutoScalingGroup(Scalable, resource.Resource):
     """AWS::AutoScaling::AutoScalingGroup: a group of servers kept within
     [MinSize, MaxSize], resized by its scaling policies."""
 
@@ -93,6 +120,12 @@ class AutoScalingGroup(resource.Resource):
 
     def bounds(self) -> tuple[int, int]:
         return self.properties['MinSize'], self.properties['MaxSize']
+
+    def size(self) -> int:
+        return len(self.members)
+
+    def group_cooldown(self) -> float | None:
+        return self.properties.get('Cooldown')
 
     def _check_bounds(self) -> None:
         low, high = self.bounds()
@@ -216,27 +249,8 @@ class AutoScalingGroup(resource.Resource):
                 addresses.append(server.first_address)
         return ','.join(addresses)
 
-    # -- scaling --
 
-    def adjust(self, adjustment_type: str, adjustment: float, cooldown_s: float | None,
-               min_adjustment_magnitude: int | None = None) -> tuple[int, int] | None:
-        """Apply an adjustment unless the group cools down; returns (before,
-        after), or None when the cooldown ignored it."""
-        now = now_ms()
-        cooldown = self.properties.get('Cooldown') if cooldown_s is None else cooldown_s
-        if scaling.in_cooldown(self.data.get('last_scaled_ms'), cooldown, now):
-            return None
-        before = len(self.members)
-        low, high = self.bounds()
-        after = scaling.new_capacity(before, adjustment_type, adjustment, low, high,
-                                     min_adjustment_magnitude)
-        if after != before:
-            self.resize(after)
-            self.data['last_scaled_ms'] = now
-        return before, after
-
-
-class ScalingPolicy(resource.Resource):
+class ScalingPolicy(signed.SignedResource):
     """AWS::AutoScaling::ScalingPolicy: adjusts a group when signalled."""
 
     description = 'Resizes an Auto Scaling group when its pre-signed URL is POSTed to.'
@@ -256,40 +270,14 @@ class ScalingPolicy(resource.Resource):
                                                  update_allowed=True, min_value=0),
     }
     attributes_schema = {'AlarmUrl': 'The pre-signed URL that signals this policy.'}
+    # The template's words for what adjust() takes.
+    group_property = 'AutoScalingGroupName'
 
-    def _context(self) -> hw_context.RequestContext:
-        return hw_context.RequestContext(project_id=self.stack.record.project_id,
-                                         user_id=self.stack.record.user_id)
-
-    def handle_create(self) -> None:
-        self.physical_id = self.stack.physical_name(self.name)
-        credential = clients.identity(self.stack.runtime).create_credential(
-            self._context(), self.stack.record.project_id,
-            description='signals %s of stack %s' % (self.name, self.stack.name),
-            scope=clients.signal_scope(self.stack.id))
-        self.data.update(access=credential.access,
-                         secret_encrypted=credential.secret_encrypted,
-                         signed_at=int(time.time()))
-
-    def handle_delete(self) -> None:
-        access = self.data.get('access')
-        if access:
-            try:
-                clients.identity(self.stack.runtime).delete_credential(self._context(),
-                                                                       access)
-            except exceptions.CredentialNotFound:
-                pass
-            self.data.pop('access', None)
-            self.data.pop('secret_encrypted', None)
-            self.data.pop('signed_at', None)
-
-    def signal_url(self) -> str | None:
-        """The pre-signed URL of this policy's signal route."""
-        if not self.data.get('access'):
-            return None
-        return clients.presigned_signal_url(self.stack, self.name, self.data['access'],
-                                            self.data['secret_encrypted'],
-                                            self.data.get('signed_at', 0))
+    def policy(self) -> tuple[str, float, float | None, int | None]:
+        """(adjustment type, adjustment, cooldown, minimum magnitude)."""
+        p = self.properties
+        return (p['AdjustmentType'], p['ScalingAdjustment'], p.get('Cooldown'),
+                p.get('MinAdjustmentMagnitude'))
 
     def get_reference_id(self) -> str:
         # Heat's AWS policy: Ref is the URL an alarm's AlarmActions take.
@@ -298,21 +286,19 @@ class ScalingPolicy(resource.Resource):
     def resolve_attribute(self, name: str) -> Any:
         return self.signal_url()
 
-    def _group(self) -> AutoScalingGroup:
-        wanted = self.properties['AutoScalingGroupName']
+    def _group(self) -> Any:
+        wanted = self.properties[self.group_property]
         for rsrc in self.stack.resources.values():
-            if isinstance(rsrc, AutoScalingGroup) and wanted in (rsrc.name, rsrc.physical_id):
+            if hasattr(rsrc, 'adjust') and wanted in (rsrc.name, rsrc.physical_id):
                 return rsrc
         raise exceptions.ResourceFailure(
-            reason='AutoScalingGroupName %s names no group of this stack' % wanted)
+            reason='%s %s names no group of this stack' % (self.group_property, wanted))
 
     def handle_signal(self, details: Any) -> tuple[str, list[resource.Resource]]:
         """Adjust the group; returns the reason (for the event) and the
         resources whose data changed."""
         group = self._group()
-        p = self.properties
-        result = group.adjust(p['AdjustmentType'], p['ScalingAdjustment'], p.get('Cooldown'),
-                              p.get('MinAdjustmentMagnitude'))
+        result = group.adjust(*self.policy())
         alarm = details.get('alarm_name') if isinstance(details, dict) else None
         cause = ' (alarm %s)' % alarm if alarm else ''
         if result is None:
@@ -324,3 +310,45 @@ class ScalingPolicy(resource.Resource):
         verb = 'up' if after > before else 'down'
         return ('Scaled group %s %s from %d to %d member(s)%s'
                 % (group.name, verb, before, after, cause), [group])
+
+
+class HeatScalingPolicy(ScalingPolicy):
+    """OS::Heat::ScalingPolicy: the same policy in HOT's words; ``alarm_url``
+    is the pre-signed URL, ``signal_url`` the unsigned signal route (Heat's
+    form: a caller with a token of the project POSTs to it)."""
+
+    description = 'Resizes an OS::Heat::AutoScalingGroup when signalled.'
+    properties_schema = {
+        'auto_scaling_group_id': props.Property(props.STRING, 'The group it resizes.',
+                                                required=True),
+        'scaling_adjustment': props.Property(props.NUMBER, 'How much to adjust by.',
+                                             required=True, update_allowed=True),
+        'adjustment_type': props.Property(props.STRING, 'How the adjustment counts.',
+                                          required=True, update_allowed=True,
+                                          allowed_values=tuple(scaling.HOT_ADJUSTMENT_TYPES)),
+        'cooldown': props.Property(props.INTEGER, 'Seconds after a scaling during which '
+                                   'signals are ignored (default: the group\'s).',
+                                   update_allowed=True, min_value=0),
+        'min_adjustment_step': props.Property(props.INTEGER, 'Smallest change a '
+                                              'percentage adjustment makes.',
+                                              update_allowed=True, min_value=0),
+    }
+    attributes_schema = {'alarm_url': 'The pre-signed URL that signals this policy.',
+                         'signal_url': 'The signal route of this policy (needs a token).'}
+    group_property = 'auto_scaling_group_id'
+
+    def policy(self) -> tuple[str, float, float | None, int | None]:
+        p = self.properties
+        return (scaling.HOT_ADJUSTMENT_TYPES[p['adjustment_type']], p['scaling_adjustment'],
+                p.get('cooldown'), p.get('min_adjustment_step'))
+
+    def get_reference_id(self) -> str:
+        return self.physical_id or self.name
+
+    def resolve_attribute(self, name: str) -> Any:
+        if name == 'signal_url':
+            if not self.physical_id:
+                return None
+            return clients.api_base(self.stack.runtime.conf) + clients.signal_path(
+                self.stack, self.name)
+        return self.signal_url()
