@@ -228,6 +228,40 @@ class AutoScalingGroup(Scalable, resource.Resource):
         if 'DesiredCapacity' in changed and new_properties.get('DesiredCapacity') is not None:
             wanted = new_properties['DesiredCapacity']
         self.resize(max(low, min(high, wanted)))
+        batch = self.rolling_batch_size()
+        if 'LaunchConfigurationName' in changed and batch is not None:
+            self.rolling_replace(batch)
+
+    def rolling_batch_size(self) -> int | None:
+        """MaxBatchSize of the UpdatePolicy's AutoScalingRollingUpdate; None
+        without one (AWS then leaves the running members on their old
+        configuration; new ones use the new). MinInstancesInService always
+        holds: new members are up before old ones go."""
+        definition = self.stack.definitions.get(self.name)
+        policy = definition.resolved_update_policy(self.stack) if definition else None
+        rolling = (policy or {}).get('AutoScalingRollingUpdate') \
+            if isinstance(policy, dict) else None
+        if not isinstance(rolling, dict):
+            return None
+        try:
+            return max(1, int(rolling.get('MaxBatchSize', 1)))
+        except (TypeError, ValueError):
+            raise exceptions.ResourceFailure(
+                reason='AutoScalingRollingUpdate: MaxBatchSize is an integer')
+
+    def rolling_replace(self, batch: int) -> None:
+        """Replace every member with one of the new launch configuration, at
+        most ``batch`` at a time; the new members are up before the old go,
+        so the group never has fewer members in service than before."""
+        old = self.members
+        while old:
+            step = old[:batch]
+            self._wait(self._all_active, self._grow(len(step)))
+            for server_id in step:
+                self._driver().delete_server(server_id)
+                self.data['members'] = [m for m in self.members if m != server_id]
+            self._wait(self._all_gone, step)
+            old = old[len(step):]
 
     def handle_delete(self) -> list[str]:
         members = self.members
