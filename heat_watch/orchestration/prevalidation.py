@@ -39,6 +39,6 @@ def validate_properties(stack: Stack) -> None:
         partial = {key: prop for key, prop in schema.items() if key in checked}
         props.validate(partial, checked, where)
         # Checks across properties (a group's member definition, its bounds).
-        check = getattr(type(rsrc), 'check_literal_properties', None)
+        check = getattr(rsrc, 'check_literal_properties', None)
         if check is not None:
             check(where, checked)

@@ -22,6 +22,7 @@ from heat_watch.orchestration.resources import signed
 from heat_watch.orchestration.storage.util import now_ms
 
 GROUP_NAME_KEY = 'AutoScalingGroupName'
+LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancing::LoadBalancer'
 
 
 def _tags(values: list) -> dict:
@@ -132,9 +133,25 @@ class AutoScalingGroup(Scalable, resource.Resource):
         if low > high:
             raise exceptions.ResourceFailure(
                 reason='MinSize (%d) is larger than MaxSize (%d)' % (low, high))
-        if self.properties.get('LoadBalancerNames'):
-            raise exceptions.ResourceFailure(
-                reason='LoadBalancerNames is not supported yet by this compute driver')
+
+    def check_literal_properties(self, where: str, values: dict) -> None:
+        """InvalidTemplate when LoadBalancerNames names no load balancer of
+        this stack (only this stack's HAProxy ones can take members)."""
+        for wanted in values.get('LoadBalancerNames') or []:
+            definition = self.stack.definitions.get(wanted)
+            if definition is None or definition.type != LOAD_BALANCER_TYPE:
+                raise exceptions.InvalidTemplate(
+                    '%s.LoadBalancerNames: %s is not an %s of this stack'
+                    % (where, wanted, LOAD_BALANCER_TYPE))
+
+    def _load_balancers(self) -> list[Any]:
+        wanted = set(self.properties.get('LoadBalancerNames') or [])
+        return [r for r in self.stack.resources.values() if hasattr(r, 'set_group_members')
+                and wanted & {r.name, r.physical_id}]
+
+    def _update_load_balancers(self) -> None:
+        for balancer in self._load_balancers():
+            balancer.set_group_members(self.members)
 
     def _initial_capacity(self) -> int:
         low, high = self.bounds()
@@ -208,6 +225,8 @@ class AutoScalingGroup(Scalable, resource.Resource):
             self._wait(self._all_active, self._grow(capacity - current))
         elif capacity < current:
             self._wait(self._all_gone, self._shrink(current - capacity))
+        if capacity != current:
+            self._update_load_balancers()
 
     # -- actions --
 
@@ -218,7 +237,10 @@ class AutoScalingGroup(Scalable, resource.Resource):
         return self._grow(self._initial_capacity())
 
     def check_create_complete(self, created: list[str]) -> bool:
-        return self._all_active(created)
+        if not self._all_active(created):
+            return False
+        self._update_load_balancers()
+        return True
 
     def handle_update(self, new_properties: dict, changed: set[str]) -> None:
         self.properties = new_properties
@@ -262,12 +284,14 @@ class AutoScalingGroup(Scalable, resource.Resource):
                 self.data['members'] = [m for m in self.members if m != server_id]
             self._wait(self._all_gone, step)
             old = old[len(step):]
+        self._update_load_balancers()
 
     def handle_delete(self) -> list[str]:
         members = self.members
         for server_id in members:
             self._driver().delete_server(server_id)
         self.data['members'] = []
+        self._update_load_balancers()
         return members
 
     def check_delete_complete(self, members: list[str]) -> bool:
