@@ -100,3 +100,23 @@ def test_signal_url_is_heats_unsigned_route_and_alarm_url_is_signed(running):
     assert urllib.parse.urlsplit(signal_url).path == urllib.parse.urlsplit(stack.url).path
     assert '?' not in signal_url and 'Signature=' in stack.url
     assert signal_url.startswith(running.rest_endpoint + '/v1/')
+
+
+def test_concurrent_signals_never_overlap(running):
+    import concurrent.futures
+    import re
+    stack = _Stack(running, _template('change_in_capacity', 1, desired=1))
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: requests.post(stack.url, json={}, timeout=10),
+                                range(6)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    reasons = support.wait_for(lambda: (lambda r: r if len(r) == 6 else None)(
+        stack.reasons()))
+    steps = [tuple(map(int, m.groups())) for m in
+             (re.search(r'from (\d+) to (\d+)', r) for r in reasons) if m]
+    # Each adjustment starts where the previous one ended: none saw a stale size.
+    assert steps and all(after == before + 1 for before, after in steps), reasons
+    assert [b for b, _ in steps] == list(range(1, 1 + len(steps))), reasons
+    ignored = [r for r in reasons if 'ignored' in r or 'bound' in r]
+    assert len(steps) + len(ignored) == 6, reasons
+    assert stack.output('size') == 1 + len(steps)

@@ -115,3 +115,22 @@ def test_deleting_the_stack_deletes_the_group_stack(engine):
     engine.ops.delete('p1', 'del')
     assert engine.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
     assert engine.runtime.stacks.get(nested_id).deleted_at
+
+
+def test_every_type_of_this_part_is_a_plugin():
+    from heat_watch.orchestration import resources
+    from heat_watch.orchestration.resources import aodh, iam, loadbalancer, wait_condition
+    expected = {
+        'OS::Heat::AutoScalingGroup': groups.HeatAutoScalingGroup,
+        'OS::Heat::ResourceGroup': groups.ResourceGroup,
+        'OS::Aodh::Alarm': aodh.AodhAlarm, 'OS::Ceilometer::Alarm': aodh.CeilometerAlarm,
+        'OS::Aodh::CompositeAlarm': aodh.AodhCompositeAlarm,
+        'AWS::CloudFormation::WaitCondition': wait_condition.WaitCondition,
+        'AWS::CloudFormation::WaitConditionHandle': wait_condition.WaitConditionHandle,
+        'OS::Heat::WaitCondition': wait_condition.HeatWaitCondition,
+        'OS::Heat::WaitConditionHandle': wait_condition.HeatWaitConditionHandle,
+        'AWS::IAM::User': iam.User, 'AWS::IAM::AccessKey': iam.AccessKey,
+        'AWS::ElasticLoadBalancing::LoadBalancer': loadbalancer.LoadBalancer}
+    for name, cls in expected.items():
+        assert resources.get(name) is cls, name
+    assert resources.get('OS::Heat::ScalingPolicy').__name__ == 'HeatScalingPolicy'
