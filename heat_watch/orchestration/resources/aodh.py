@@ -152,6 +152,12 @@ class AodhAlarm(resource.Resource):
     def _where(self) -> str:
         return self.stack.properties_path(self.name)
 
+    def check_literal_properties(self, where: str, values: dict) -> None:
+        """A 400 before anything is made for a rule the watch engine cannot
+        hold (eq/ne, a metadata field that selects no dimension, ...)."""
+        threshold_rule(dict(values, meter_name=values.get('meter_name') or 'm',
+                            threshold=values.get('threshold', 0)), where)
+
     def rule(self) -> model.ThresholdRule | model.CompositeRule:
         return threshold_rule(self.properties, self._where())
 
@@ -265,6 +271,10 @@ class AodhCompositeAlarm(AodhAlarm):
                                          '{operator, rules}.', required=True,
                                          update_allowed=True),
     })
+
+    def check_literal_properties(self, where: str, values: dict) -> None:
+        if 'composite_rule' in values:
+            _leaves(values['composite_rule'], where)
 
     def aodh_body(self) -> dict:
         return dict(self._common_body(), type='composite',

@@ -82,3 +82,19 @@ def test_an_unknown_alarm_backend_fails_the_alarm_naming_the_option(tmp_path):
     finally:
         engine.runtime.stop()
         db.dispose_engines()
+
+
+def test_a_wrong_rule_is_a_400_before_anything_is_made(engine):
+    body = {'heat_template_version': '2021-04-16', 'resources': {'a': {
+        'type': 'OS::Aodh::Alarm', 'properties': {
+            'meter_name': 'm', 'threshold': 1,
+            'matching_metadata': {'flavor': 'small'}}}}}
+    with pytest.raises(exceptions.InvalidTemplate,
+                       match='resources.a.properties.matching_metadata: flavor'):
+        engine.ops.create('p1', None, 'bad', body)
+    composite = {'heat_template_version': '2021-04-16', 'resources': {'c': {
+        'type': 'OS::Aodh::CompositeAlarm', 'properties': {
+            'composite_rule': {'or': [{'type': 'event'}]}}}}}
+    with pytest.raises(exceptions.InvalidTemplate, match='only threshold'):
+        engine.ops.create('p1', None, 'bad2', composite)
+    assert engine.runtime.stacks.list('p1') == []
