@@ -26,6 +26,7 @@ from heat_watch.orchestration import compute as orchestration_compute
 from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.orchestration import runtime as orchestration_runtime
 from heat_watch.orchestration.compute import nova as orchestration_nova
+from heat_watch.orchestration.resources import alarm_backends as orchestration_alarms
 from heat_watch.orchestration.storage import database as orchestration_database
 from heat_watch.watch import evaluator, ingest, rpcapi
 from heat_watch.watch import service as watch_service
@@ -53,7 +54,7 @@ def list_opts():
         connection.DATABASE.list_opts(),
         (orchestration_runtime.GROUP, itertools.chain(
             orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS,
-            orchestration_clients.OPTS)),
+            orchestration_clients.OPTS, orchestration_alarms.OPTS)),
         orchestration_database.DATABASE.list_opts(),
         (orchestration_nova.GROUP, orchestration_nova.OPTS),
     ]

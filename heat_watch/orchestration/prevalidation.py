@@ -38,3 +38,7 @@ def validate_properties(stack: Stack) -> None:
         checked = {key: value for key, value in literal.items() if value is not None}
         partial = {key: prop for key, prop in schema.items() if key in checked}
         props.validate(partial, checked, where)
+        # Checks across properties (a group's member definition, its bounds).
+        check = getattr(rsrc, 'check_literal_properties', None)
+        if check is not None:
+            check(where, checked)

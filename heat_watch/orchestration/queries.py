@@ -185,5 +185,9 @@ class Queries:
         """Keep a signal for a resource (wait conditions and scaling
         policies handle them; see the autoscaling resources)."""
         record = self.orchestrator.find(project_id, stack_ref)
-        self.runtime.resources.get(record.id, name, record.name)
+        stored = self.runtime.resources.get(record.id, name, record.name)
+        # A body its resource cannot take is refused before it is kept.
+        validate = getattr(resources.types().get(stored.type), 'validate_signal', None)
+        if validate is not None:
+            validate(details)
         self.runtime.signals.add(record.id, name, details)

@@ -1,4 +1,4 @@
-"""Signals to resources (scaling policies now; wait conditions next).
+"""Signals to resources (scaling policies, wait-condition handles).
 
 A signal is handled with the stack's lock held, so two signals never adjust
 one group at once: a signal that finds the stack locked (another signal or a
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from oslo_log import log
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import states
+from heat_watch.orchestration import resources, states
 from heat_watch.orchestration.storage.events import EventRecord
 
 if TYPE_CHECKING:
@@ -43,6 +43,13 @@ class SignalDispatcher:
         """Start handling a signal to resource ``name``; False when it was
         ignored (stack busy). Invalid when the resource takes no signals."""
         stored = self.runtime.resources.get(record.id, name, record.name)
+        if getattr(self._plugin(stored.type), 'stores_signals', False):
+            # Wait-condition handles: the signal store is the whole effect
+            # (their condition reads it), so they need no lock and are
+            # taken while the stack is still being created.
+            self._event(record, name, stored.type, stored.physical_id, states.COMPLETE,
+                        self._received(details))
+            return True
         try:
             self.runtime.locker.acquire(record.id, record.name)
         except exceptions.StackLocked:
@@ -68,6 +75,21 @@ class SignalDispatcher:
             self.runtime.locker.release(record.id)
             raise
         return True
+
+    @staticmethod
+    def _plugin(type_name: str) -> Any:
+        try:
+            return resources.get(type_name)
+        except exceptions.InvalidTemplate:
+            return None  # a provider template: takes no signals
+
+    @staticmethod
+    def _received(details: Any) -> str:
+        status = details.get('Status', details.get('status', 'SUCCESS')) \
+            if isinstance(details, dict) else 'SUCCESS'
+        reason = details.get('Reason', details.get('reason')) if isinstance(details, dict) \
+            else None
+        return 'Signal %s received%s' % (status, ': %s' % reason if reason else '')
 
     def _handle(self, stack: Stack, name: str, details: Any) -> None:
         rsrc = stack.resources[name]

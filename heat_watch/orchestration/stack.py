@@ -127,6 +127,9 @@ class Stack:
             raise exceptions.InvalidTemplate(
                 'The specified reference "%s" is not in the template.' % name)
         rsrc = self.resources[name]
+        # Groups read a path themselves (get_attr [g, outputs, member_attr]).
+        if attribute is not None and hasattr(rsrc, 'attribute_with_path'):
+            return rsrc.attribute_with_path(attribute, list(path or []))
         if attribute is None:  # HOT get_attr: [name]: every attribute
             value = {key: rsrc.get_attribute(key) for key in rsrc.attributes_schema}
         else:

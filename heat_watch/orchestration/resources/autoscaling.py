@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from heat_watch.common import context as hw_context
 from heat_watch.common import exceptions
 from heat_watch.orchestration import clients, compute, resource, scaling
 from heat_watch.orchestration import properties as props
+from heat_watch.orchestration.resources import signed
 from heat_watch.orchestration.storage.util import now_ms
 
 GROUP_NAME_KEY = 'AutoScalingGroupName'
+LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancing::LoadBalancer'
 
 
 def _tags(values: list) -> dict:
@@ -59,7 +60,34 @@ class LaunchConfiguration(resource.Resource):
                                   dict(metadata, resource_metadata=own), p.get('KeyName'))
 
 
-class AutoScalingGroup(resource.Resource):
+class Scalable:
+    """What a group that scaling policies resize offers: adjust() over its
+    bounds(), size(), resize() and its cooldown."""
+
+    # The group class provides data, bounds(), size(), resize(capacity)
+    # and group_cooldown().
+    data: dict
+
+    def adjust(self, adjustment_type: str, adjustment: float, cooldown_s: float | None,
+               min_adjustment_magnitude: int | None = None) -> tuple[int, int] | None:
+        """Apply an adjustment unless the group cools down; returns (before,
+        after), or None when the cooldown ignored it. The caller holds the
+        stack's lock, so adjustments never overlap."""
+        now = now_ms()
+        cooldown = self.group_cooldown() if cooldown_s is None else cooldown_s
+        if scaling.in_cooldown(self.data.get('last_scaled_ms'), cooldown, now):
+            return None
+        before = self.size()
+        low, high = self.bounds()
+        after = scaling.new_capacity(before, adjustment_type, adjustment, low, high,
+                                     min_adjustment_magnitude)
+        if after != before:
+            self.resize(after)
+            self.data['last_scaled_ms'] = now
+        return before, after
+
+
+class AutoScalingGroup(Scalable, resource.Resource):
     """AWS::AutoScaling::AutoScalingGroup: a group of servers kept within
     [MinSize, MaxSize], resized by its scaling policies."""
 
@@ -94,14 +122,36 @@ class AutoScalingGroup(resource.Resource):
     def bounds(self) -> tuple[int, int]:
         return self.properties['MinSize'], self.properties['MaxSize']
 
+    def size(self) -> int:
+        return len(self.members)
+
+    def group_cooldown(self) -> float | None:
+        return self.properties.get('Cooldown')
+
     def _check_bounds(self) -> None:
         low, high = self.bounds()
         if low > high:
             raise exceptions.ResourceFailure(
                 reason='MinSize (%d) is larger than MaxSize (%d)' % (low, high))
-        if self.properties.get('LoadBalancerNames'):
-            raise exceptions.ResourceFailure(
-                reason='LoadBalancerNames is not supported yet by this compute driver')
+
+    def check_literal_properties(self, where: str, values: dict) -> None:
+        """InvalidTemplate when LoadBalancerNames names no load balancer of
+        this stack (only this stack's HAProxy ones can take members)."""
+        for wanted in values.get('LoadBalancerNames') or []:
+            definition = self.stack.definitions.get(wanted)
+            if definition is None or definition.type != LOAD_BALANCER_TYPE:
+                raise exceptions.InvalidTemplate(
+                    '%s.LoadBalancerNames: %s is not an %s of this stack'
+                    % (where, wanted, LOAD_BALANCER_TYPE))
+
+    def _load_balancers(self) -> list[Any]:
+        wanted = set(self.properties.get('LoadBalancerNames') or [])
+        return [r for r in self.stack.resources.values() if hasattr(r, 'set_group_members')
+                and wanted & {r.name, r.physical_id}]
+
+    def _update_load_balancers(self) -> None:
+        for balancer in self._load_balancers():
+            balancer.set_group_members(self.members)
 
     def _initial_capacity(self) -> int:
         low, high = self.bounds()
@@ -175,6 +225,8 @@ class AutoScalingGroup(resource.Resource):
             self._wait(self._all_active, self._grow(capacity - current))
         elif capacity < current:
             self._wait(self._all_gone, self._shrink(current - capacity))
+        if capacity != current:
+            self._update_load_balancers()
 
     # -- actions --
 
@@ -185,7 +237,10 @@ class AutoScalingGroup(resource.Resource):
         return self._grow(self._initial_capacity())
 
     def check_create_complete(self, created: list[str]) -> bool:
-        return self._all_active(created)
+        if not self._all_active(created):
+            return False
+        self._update_load_balancers()
+        return True
 
     def handle_update(self, new_properties: dict, changed: set[str]) -> None:
         self.properties = new_properties
@@ -195,12 +250,48 @@ class AutoScalingGroup(resource.Resource):
         if 'DesiredCapacity' in changed and new_properties.get('DesiredCapacity') is not None:
             wanted = new_properties['DesiredCapacity']
         self.resize(max(low, min(high, wanted)))
+        batch = self.rolling_batch_size()
+        if 'LaunchConfigurationName' in changed and batch is not None:
+            self.rolling_replace(batch)
+
+    def rolling_batch_size(self) -> int | None:
+        """MaxBatchSize of the UpdatePolicy's AutoScalingRollingUpdate; None
+        without one (AWS then leaves the running members on their old
+        configuration; new ones use the new). MinInstancesInService always
+        holds: new members are up before old ones go."""
+        definition = self.stack.definitions.get(self.name)
+        policy = definition.resolved_update_policy(self.stack) if definition else None
+        rolling = (policy or {}).get('AutoScalingRollingUpdate') \
+            if isinstance(policy, dict) else None
+        if not isinstance(rolling, dict):
+            return None
+        try:
+            return max(1, int(rolling.get('MaxBatchSize', 1)))
+        except (TypeError, ValueError):
+            raise exceptions.ResourceFailure(
+                reason='AutoScalingRollingUpdate: MaxBatchSize is an integer')
+
+    def rolling_replace(self, batch: int) -> None:
+        """Replace every member with one of the new launch configuration, at
+        most ``batch`` at a time; the new members are up before the old go,
+        so the group never has fewer members in service than before."""
+        old = self.members
+        while old:
+            step = old[:batch]
+            self._wait(self._all_active, self._grow(len(step)))
+            for server_id in step:
+                self._driver().delete_server(server_id)
+                self.data['members'] = [m for m in self.members if m != server_id]
+            self._wait(self._all_gone, step)
+            old = old[len(step):]
+        self._update_load_balancers()
 
     def handle_delete(self) -> list[str]:
         members = self.members
         for server_id in members:
             self._driver().delete_server(server_id)
         self.data['members'] = []
+        self._update_load_balancers()
         return members
 
     def check_delete_complete(self, members: list[str]) -> bool:
@@ -216,27 +307,8 @@ class AutoScalingGroup(resource.Resource):
                 addresses.append(server.first_address)
         return ','.join(addresses)
 
-    # -- scaling --
 
-    def adjust(self, adjustment_type: str, adjustment: float, cooldown_s: float | None,
-               min_adjustment_magnitude: int | None = None) -> tuple[int, int] | None:
-        """Apply an adjustment unless the group cools down; returns (before,
-        after), or None when the cooldown ignored it."""
-        now = now_ms()
-        cooldown = self.properties.get('Cooldown') if cooldown_s is None else cooldown_s
-        if scaling.in_cooldown(self.data.get('last_scaled_ms'), cooldown, now):
-            return None
-        before = len(self.members)
-        low, high = self.bounds()
-        after = scaling.new_capacity(before, adjustment_type, adjustment, low, high,
-                                     min_adjustment_magnitude)
-        if after != before:
-            self.resize(after)
-            self.data['last_scaled_ms'] = now
-        return before, after
-
-
-class ScalingPolicy(resource.Resource):
+class ScalingPolicy(signed.SignedResource):
     """AWS::AutoScaling::ScalingPolicy: adjusts a group when signalled."""
 
     description = 'Resizes an Auto Scaling group when its pre-signed URL is POSTed to.'
@@ -256,40 +328,14 @@ class ScalingPolicy(resource.Resource):
                                                  update_allowed=True, min_value=0),
     }
     attributes_schema = {'AlarmUrl': 'The pre-signed URL that signals this policy.'}
+    # The template's words for what adjust() takes.
+    group_property = 'AutoScalingGroupName'
 
-    def _context(self) -> hw_context.RequestContext:
-        return hw_context.RequestContext(project_id=self.stack.record.project_id,
-                                         user_id=self.stack.record.user_id)
-
-    def handle_create(self) -> None:
-        self.physical_id = self.stack.physical_name(self.name)
-        credential = clients.identity(self.stack.runtime).create_credential(
-            self._context(), self.stack.record.project_id,
-            description='signals %s of stack %s' % (self.name, self.stack.name),
-            scope=clients.signal_scope(self.stack.id))
-        self.data.update(access=credential.access,
-                         secret_encrypted=credential.secret_encrypted,
-                         signed_at=int(time.time()))
-
-    def handle_delete(self) -> None:
-        access = self.data.get('access')
-        if access:
-            try:
-                clients.identity(self.stack.runtime).delete_credential(self._context(),
-                                                                       access)
-            except exceptions.CredentialNotFound:
-                pass
-            self.data.pop('access', None)
-            self.data.pop('secret_encrypted', None)
-            self.data.pop('signed_at', None)
-
-    def signal_url(self) -> str | None:
-        """The pre-signed URL of this policy's signal route."""
-        if not self.data.get('access'):
-            return None
-        return clients.presigned_signal_url(self.stack, self.name, self.data['access'],
-                                            self.data['secret_encrypted'],
-                                            self.data.get('signed_at', 0))
+    def policy(self) -> tuple[str, float, float | None, int | None]:
+        """(adjustment type, adjustment, cooldown, minimum magnitude)."""
+        p = self.properties
+        return (p['AdjustmentType'], p['ScalingAdjustment'], p.get('Cooldown'),
+                p.get('MinAdjustmentMagnitude'))
 
     def get_reference_id(self) -> str:
         # Heat's AWS policy: Ref is the URL an alarm's AlarmActions take.
@@ -298,21 +344,19 @@ class ScalingPolicy(resource.Resource):
     def resolve_attribute(self, name: str) -> Any:
         return self.signal_url()
 
-    def _group(self) -> AutoScalingGroup:
-        wanted = self.properties['AutoScalingGroupName']
+    def _group(self) -> Any:
+        wanted = self.properties[self.group_property]
         for rsrc in self.stack.resources.values():
-            if isinstance(rsrc, AutoScalingGroup) and wanted in (rsrc.name, rsrc.physical_id):
+            if hasattr(rsrc, 'adjust') and wanted in (rsrc.name, rsrc.physical_id):
                 return rsrc
         raise exceptions.ResourceFailure(
-            reason='AutoScalingGroupName %s names no group of this stack' % wanted)
+            reason='%s %s names no group of this stack' % (self.group_property, wanted))
 
     def handle_signal(self, details: Any) -> tuple[str, list[resource.Resource]]:
         """Adjust the group; returns the reason (for the event) and the
         resources whose data changed."""
         group = self._group()
-        p = self.properties
-        result = group.adjust(p['AdjustmentType'], p['ScalingAdjustment'], p.get('Cooldown'),
-                              p.get('MinAdjustmentMagnitude'))
+        result = group.adjust(*self.policy())
         alarm = details.get('alarm_name') if isinstance(details, dict) else None
         cause = ' (alarm %s)' % alarm if alarm else ''
         if result is None:
@@ -324,3 +368,45 @@ class ScalingPolicy(resource.Resource):
         verb = 'up' if after > before else 'down'
         return ('Scaled group %s %s from %d to %d member(s)%s'
                 % (group.name, verb, before, after, cause), [group])
+
+
+class HeatScalingPolicy(ScalingPolicy):
+    """OS::Heat::ScalingPolicy: the same policy in HOT's words; ``alarm_url``
+    is the pre-signed URL, ``signal_url`` the unsigned signal route (Heat's
+    form: a caller with a token of the project POSTs to it)."""
+
+    description = 'Resizes an OS::Heat::AutoScalingGroup when signalled.'
+    properties_schema = {
+        'auto_scaling_group_id': props.Property(props.STRING, 'The group it resizes.',
+                                                required=True),
+        'scaling_adjustment': props.Property(props.NUMBER, 'How much to adjust by.',
+                                             required=True, update_allowed=True),
+        'adjustment_type': props.Property(props.STRING, 'How the adjustment counts.',
+                                          required=True, update_allowed=True,
+                                          allowed_values=tuple(scaling.HOT_ADJUSTMENT_TYPES)),
+        'cooldown': props.Property(props.INTEGER, 'Seconds after a scaling during which '
+                                   'signals are ignored (default: the group\'s).',
+                                   update_allowed=True, min_value=0),
+        'min_adjustment_step': props.Property(props.INTEGER, 'Smallest change a '
+                                              'percentage adjustment makes.',
+                                              update_allowed=True, min_value=0),
+    }
+    attributes_schema = {'alarm_url': 'The pre-signed URL that signals this policy.',
+                         'signal_url': 'The signal route of this policy (needs a token).'}
+    group_property = 'auto_scaling_group_id'
+
+    def policy(self) -> tuple[str, float, float | None, int | None]:
+        p = self.properties
+        return (scaling.HOT_ADJUSTMENT_TYPES[p['adjustment_type']], p['scaling_adjustment'],
+                p.get('cooldown'), p.get('min_adjustment_step'))
+
+    def get_reference_id(self) -> str:
+        return self.physical_id or self.name
+
+    def resolve_attribute(self, name: str) -> Any:
+        if name == 'signal_url':
+            if not self.physical_id:
+                return None
+            return clients.api_base(self.stack.runtime.conf) + clients.signal_path(
+                self.stack, self.name)
+        return self.signal_url()
