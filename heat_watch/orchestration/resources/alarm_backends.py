@@ -41,11 +41,6 @@ OPTS = [
 _lock = threading.Lock()
 
 
-def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register the options this module reads."""
-    conf.register_opts(OPTS, group=GROUP)
-
-
 class AlarmBackend:
     """Creates, updates, reads and deletes alarms; ids are the backend's."""
 
@@ -131,7 +126,6 @@ def _aodh_errors() -> tuple[type[BaseException], ...]:
 
 def get(runtime: Runtime, ctxt: hw_context.RequestContext) -> AlarmBackend:
     """The backend ``[orchestration] alarm_backend`` names."""
-    register_opts(runtime.conf)
     chosen = (runtime.conf[GROUP].alarm_backend or WATCH).strip()
     if chosen == WATCH:
         return WatchBackend(runtime, ctxt)

@@ -63,10 +63,8 @@ def test_composite_rules_become_an_expression_over_their_leaves():
 
 def test_an_unknown_alarm_backend_fails_the_alarm_naming_the_option(tmp_path):
     from heat_watch.common import db
-    from heat_watch.orchestration.resources import alarm_backends
     from heat_watch.tests.unit.orchestration.conftest import Engine, make_runtime_conf
     conf = make_runtime_conf(tmp_path)
-    alarm_backends.register_opts(conf)
     conf.set_override('alarm_backend', 'ceilometer-please', group='orchestration')
     engine = Engine(conf)
     try:
