@@ -202,7 +202,8 @@ def _cpu() -> float:
 def run_sweep(groups: int, sweeps: int, steady: float, workdir: str) -> dict:
     """Part 3: ``groups`` groups with two alarms each, under the sweep."""
     with services.deployment(os.path.join(workdir, 'sweep'),
-                             **{'orchestration.compute_driver': 'fake'}) as running:
+                             **{'orchestration.compute_driver': 'fake',
+                                'orchestration.max_stacks_per_project': groups + 1}) as running:
         stacks = _Stacks(running, 'bench-sweep')
         started = time.monotonic()
         ids = stacks.create_many(_template(low_alarm=True), groups)
