@@ -14,13 +14,8 @@ from collections.abc import Iterable, Sequence
 from heat_watch.common import exceptions
 from heat_watch.watch import statistics
 from heat_watch.watch.storage import metrics as metric_storage
-from heat_watch.watch.storage import upper_tail
 
 LIST_METRICS_PAGE = 500
-# Percentiles from this one up are computed from an upper tail of the raw
-# values; below it, sorting the rows by value in the database costs more
-# than it saves (GetMetricStatistics p50+p99 was 20% slower from a p50 tail).
-TAIL_PERCENTILE_FROM = 75.0
 RECENTLY_ACTIVE_MS = 3 * 3600 * 1000
 
 
@@ -48,51 +43,28 @@ def _dims(dimensions: list[dict] | None) -> list[list[str]]:
 
 
 def _stat_sets_of(store: metric_storage.MetricStore, metric_ids: list[int], start: int,
-                  end: int, period_ms: int, unit: str | None, need_raw: bool,
-                  lowest: float | None = None) -> dict[int, dict[tuple, statistics.StatSet]]:
+                  end: int, period_ms: int, unit: str | None,
+                  need_raw: bool) -> dict[int, dict[tuple, statistics.StatSet]]:
     """metric id -> (bucket, unit) -> StatSet over [start, end), of several
     metrics in one read of each table (on SQLite the unindexed ingestion
-    buffer is scanned once, whatever the number of metrics).
-
-    With ``lowest`` (the lowest percentile wanted, >= 50) only the upper tail
-    of each bucket's raw values is read (storage.upper_tail); a percentile it
-    does not reach raises statistics.Undetermined when computed.
-    """
+    buffer is scanned once, whatever the number of metrics)."""
     rows = store.bucket_aggregates(metric_ids, start, end, period_ms, unit)
-    tails: dict[tuple, upper_tail.Tail] = {}
-    raws: dict[tuple, list] = {}
-    if need_raw and lowest is not None:
-        tails = upper_tail.read(store.engine, store.datapoint_tables(), metric_ids, start,
-                                end, period_ms, unit, lowest)
-    elif need_raw:
-        raws = store.raw_values(metric_ids, start, end, period_ms, unit)
+    raws = store.raw_values(metric_ids, start, end, period_ms, unit) if need_raw else {}
     sets: dict[int, dict[tuple, statistics.StatSet]] = {metric_id: {} for metric_id in metric_ids}
     # Rows unpacked as tuples: a Row's attribute access costs ~0.4 us per column.
     for metric_id, bucket, row_unit, count, total, low, high, no_raw in rows:
-        values, cut = None, None
+        values = None
         if need_raw and not no_raw:
-            tail = tails.get((metric_id, bucket, row_unit))
-            if tail is not None:
-                values, cut = tail.pairs, tail.cut
-            else:
-                values = raws.get((metric_id, bucket, row_unit), [])
+            values = raws.get((metric_id, bucket, row_unit), [])
         sets[metric_id][(bucket, row_unit)] = statistics.StatSet(
-            sample_count=count, sum=total, minimum=low, maximum=high, values=values, cut=cut)
+            sample_count=count, sum=total, minimum=low, maximum=high, values=values)
     return sets
 
 
 def _stat_sets(store: metric_storage.MetricStore, metric_id: int, start: int, end: int,
                period_ms: int, unit: str | None, need_raw: bool) -> dict[tuple, statistics.StatSet]:
-    """(bucket, unit) -> StatSet of one metric over [start, end), every raw value read."""
+    """(bucket, unit) -> StatSet of one metric over [start, end)."""
     return _stat_sets_of(store, [metric_id], start, end, period_ms, unit, need_raw)[metric_id]
-
-
-def _lowest_tail_percentile(stats: Iterable[str]) -> float | None:
-    """The lowest percentile among ``stats`` when an upper tail serves them all."""
-    ps = [statistics.parse_extended_statistic(s) for s in stats
-          if s not in statistics.STATISTICS]
-    lowest = min(ps, default=None)
-    return lowest if lowest is not None and lowest >= TAIL_PERCENTILE_FROM else None
 
 
 # bucket_aggregates rows by (bucket, unit).
@@ -138,29 +110,15 @@ def metric_statistics(store: metric_storage.MetricStore, project_id: str, args: 
                                        period_ms, args.get('Unit'), count_raw=False)
         result['Datapoints'] = simple_datapoints(rows, wanted)
         return result
-    lowest = _lowest_tail_percentile(extended)
-    try:
-        result['Datapoints'] = _extended_datapoints(store, metric_id, args, wanted, extended,
-                                                    lowest)
-    except statistics.Undetermined:  # ties at a tail's cut: read every value
-        result['Datapoints'] = _extended_datapoints(store, metric_id, args, wanted, extended,
-                                                    None)
-    return result
-
-
-def _extended_datapoints(store: metric_storage.MetricStore, metric_id: int, args: dict,
-                         wanted: list[str], extended: list[str],
-                         lowest: float | None) -> list[dict]:
-    sets = _stat_sets_of(store, [metric_id], args['StartTime'], args['EndTime'],
-                         args['Period'] * 1000, args.get('Unit'), True, lowest)[metric_id]
-    points = []
+    sets = _stat_sets(store, metric_id, args['StartTime'], args['EndTime'], period_ms,
+                      args.get('Unit'), need_raw=True)
     for (bucket, unit), stat_set in sorted(sets.items()):
         point = {'Timestamp': bucket, 'Unit': unit}
         for name in wanted:
             point[name] = statistics.statistic(stat_set, name)
         point['ExtendedStatistics'] = _extended(stat_set, extended)
-        points.append(point)
-    return points
+        result['Datapoints'].append(point)
+    return result
 
 
 def _extended(stat_set: statistics.StatSet, names: list[str]) -> dict[str, float]:
@@ -208,16 +166,10 @@ def _queries_series(store, project_id: str, queries: list[dict], start: int,
                metric_stat.get('Unit'), metric_stat['Stat'] not in statistics.STATISTICS)
         groups[key].append((query, metric_id))
     for (query_start, period_ms, unit, need_raw), members in groups.items():
-        ids = sorted({m for _, m in members})
-        lowest = _lowest_tail_percentile(q['MetricStat']['Stat'] for q, _ in members)
-        try:
-            sets = _stat_sets_of(store, ids, query_start, end, period_ms, unit, need_raw,
-                                 lowest)
-            found = {q['Id']: _series(sets[m], q['MetricStat']['Stat']) for q, m in members}
-        except statistics.Undetermined:  # ties at a tail's cut: read every value
-            sets = _stat_sets_of(store, ids, query_start, end, period_ms, unit, need_raw)
-            found = {q['Id']: _series(sets[m], q['MetricStat']['Stat']) for q, m in members}
-        series.update(found)
+        sets = _stat_sets_of(store, sorted({m for _, m in members}), query_start, end,
+                             period_ms, unit, need_raw)
+        for query, metric_id in members:
+            series[query['Id']] = _series(sets[metric_id], query['MetricStat']['Stat'])
     return series
 
 

@@ -38,21 +38,17 @@ class StatSet:
     # Raw values for exact percentiles: list of (value, count) pairs, or None when
     # at least one contributing datum was a statistic set without raw values.
     values: list[tuple[float, float]] | None = None
-    # An upper tail only (storage.upper_tail): ``values`` holds every sample
-    # above ``cut``; the others (sample_count less those) are <= cut, unread.
-    cut: float | None = None
 
     def merge(self, other: 'StatSet') -> 'StatSet':
         """A new StatSet aggregating both; raw values survive only if both have them."""
         values = None
         if self.values is not None and other.values is not None:
             values = list(self.values) + list(other.values)
-        cuts = [c for c in (self.cut, other.cut) if c is not None]
         return StatSet(sample_count=self.sample_count + other.sample_count,
                        sum=self.sum + other.sum,
                        minimum=min(self.minimum, other.minimum),
                        maximum=max(self.maximum, other.maximum),
-                       values=values, cut=max(cuts) if cuts else None)
+                       values=values)
 
     @property
     def average(self) -> float:
@@ -210,8 +206,6 @@ def percentiles(stat: StatSet, ps: Iterable[float]) -> dict[float, float | None]
     ps = list(ps)
     for p in ps:
         _check_percentile(p)
-    if stat.cut is not None and stat.values is not None:
-        return {p: _upper_percentile(stat, p) for p in ps}
     pairs = sorted(((float(v), float(c)) for v, c in stat.values or () if c > 0),
                    key=operator.itemgetter(0))
     if not pairs or pairs[0][0] < 0:
@@ -225,39 +219,6 @@ def percentiles(stat: StatSet, ps: Iterable[float]) -> dict[float, float | None]
         index = bisect.bisect_left(cumulative, float_at_least(target)) if target > 0 else 0
         result[p] = ordered[min(index, len(ordered) - 1)]
     return result
-
-
-class Undetermined(Exception):
-    """An upper tail does not reach the percentile asked: read every value."""
-
-
-def _upper_percentile(stat: StatSet, p: float) -> float | None:
-    """:func:`percentiles`' answer from an upper tail (``stat.cut`` set).
-
-    The answer is the smallest value v with at most N - pN/100 samples above
-    it (N = SampleCount). Every sample above the cut is known, so that count
-    is exact for v >= cut; raises :class:`Undetermined` when the answer lies
-    at or below the cut.
-    """
-    if stat.minimum < 0:
-        return None  # as in a full read: no percentile with negative values
-    if p == 0:
-        return stat.minimum
-    total = Fraction(stat.sample_count)
-    limit = total - _decimal(p) * total / 100
-    counts: dict[float, float] = {}
-    for value, count in stat.values or ():
-        if value > stat.cut and count > 0:
-            counts[float(value)] = counts.get(float(value), 0.0) + float(count)
-    above, answer = 0.0, None
-    for value in sorted(counts, reverse=True):
-        if Fraction(above) > limit:
-            return answer
-        answer = value
-        above += counts[value]
-    if answer is not None and Fraction(above) > limit:
-        return answer
-    raise Undetermined()
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,7 +8,6 @@ import pytest
 from heat_watch.common import exceptions
 from heat_watch.watch import queries, statistics
 from heat_watch.watch.storage import metrics as metric_storage
-from heat_watch.watch.storage import upper_tail
 
 MINUTE = 60_000
 DIMS = [{'Name': 'Host', 'Value': 'h1'}]
@@ -132,8 +131,7 @@ def test_metric_statistics_of_an_unknown_metric(store):
         'Label': 'm', 'Datapoints': []}
 
 
-def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(store,
-                                                                           monkeypatch):
+def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(store):
     rng = random.Random(9)
     names = ['a', 'b', 'c']
     for name in names:
@@ -147,12 +145,6 @@ def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(stor
             reads.append((_method, tuple(args[0])))
             return _original(*args, **kwargs)
         setattr(store, method, counted)
-    read_tail = upper_tail.read
-
-    def counted_tail(engine, tables, metric_ids, *args):
-        reads.append(('upper_tail', tuple(metric_ids)))
-        return read_tail(engine, tables, metric_ids, *args)
-    monkeypatch.setattr(upper_tail, 'read', counted_tail)
 
     def query(qid: str, name: str, stat: str, period: int = 60) -> dict:
         return {'Id': qid, 'MetricStat': {
@@ -162,9 +154,8 @@ def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(stor
              query('qa5', 'a', 'Maximum', period=300), query('qx', 'missing', 'Sum')]
     answer = queries.metric_data(store, 'p', {'MetricDataQueries': asked, 'StartTime': 0,
                                               'EndTime': 10 * MINUTE})
-    # p90 of a and b: one aggregate read and one upper-tail read for both metrics
-    # (whose answers equal those of a full read, below).
-    assert sorted(reads) == sorted([('bucket_aggregates', (1, 2)), ('upper_tail', (1, 2)),
+    # p90 of a and b: one aggregate read and one raw read for both metrics.
+    assert sorted(reads) == sorted([('bucket_aggregates', (1, 2)), ('raw_values', (1, 2)),
                                     ('bucket_aggregates', (3,)), ('bucket_aggregates', (1,))])
     got = {r['Id']: list(zip(r['Timestamps'], r['Values'], strict=True))
            for r in answer['MetricDataResults']}
