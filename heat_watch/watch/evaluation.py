@@ -23,6 +23,16 @@ calls :func:`evaluate`, which applies the AWS rules:
 This reproduces every row of the two tables of "Configuring how CloudWatch
 alarms treat missing data".
 
+The open period (heat_watch's addition, see doc/source/alarms.rst): the period
+``now`` falls in is still gathering data and normally does not count. It
+counts, as the newest datapoint of a range shifted one period later, when its
+statistic already breaches and can only move further past the threshold as
+more data arrives: Maximum with GreaterThan[OrEqualTo], Minimum with
+LessThan[OrEqualTo], SampleCount with GreaterThan[OrEqualTo], and Sum with
+GreaterThan[OrEqualTo] when every value seen in the range is non-negative.
+Only an ALARM outcome is taken from that range (it is the outcome the period
+will have when it closes); anything else is decided by the complete periods.
+
 Percentile alarms: a period whose percentile is unavailable (statistic sets or
 negative values) counts as missing. A datapoint has a low sample count when it
 aggregates fewer than 10/(1-p) samples for 0.5 <= p < 1, or fewer than 10/p for
@@ -58,6 +68,15 @@ COMPARISON_OPERATORS = tuple(_OPERATORS)
 TREAT_MISSING_DATA = ('breaching', 'notBreaching', 'ignore', 'missing')
 LOW_SAMPLE_COUNT_PERCENTILE = ('evaluate', 'ignore')
 MIN_EXTRA_PERIODS = 2
+
+
+# Comparisons an open period's statistic can only move further past as
+# data arrives: a maximum, a count and a sum of non-negative values only grow,
+# a minimum only shrinks.
+_RISING = ('GreaterThanThreshold', 'GreaterThanOrEqualToThreshold')
+_FALLING = ('LessThanThreshold', 'LessThanOrEqualToThreshold')
+_DECIDES_EARLY = {'Maximum': _RISING, 'SampleCount': _RISING, 'Sum': _RISING,
+                  'Minimum': _FALLING}
 
 
 def compare(operator: str, value: float, threshold: float) -> bool:
@@ -175,6 +194,28 @@ def evaluation_window(rule: AlarmRule, now: datetime.datetime,
     return end - periods * rule.period, end
 
 
+def may_decide_early(rule: AlarmRule) -> bool:
+    """Whether an open period of ``rule`` can ever decide before it closes
+    (its statistic and comparison alone; Sum also needs non-negative data)."""
+    return rule.comparison_operator in _DECIDES_EARLY.get(rule.statistic or '', ())
+
+
+def decided_early(rule: AlarmRule, stat: statistics.StatSet, non_negative: bool) -> bool:
+    """Whether an open period whose data so far is ``stat`` already breaches
+    for good; ``non_negative``: the metric's values are known to be >= 0."""
+    if not may_decide_early(rule) or (rule.statistic == 'Sum' and not non_negative):
+        return False
+    return compare(rule.comparison_operator, statistics.statistic(stat, rule.statistic),
+                   rule.threshold)
+
+
+def _non_negative(buckets: Mapping[int, statistics.StatSet], start: int, end: int) -> bool:
+    """Every value seen in [start, end) is >= 0 (the data's own evidence that a
+    sum can only grow)."""
+    seen = [stat.minimum for bucket, stat in buckets.items() if start <= bucket < end]
+    return bool(seen) and min(seen) >= 0
+
+
 def _collect(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
              start: int, end: int) -> list[_Point]:
     """Real datapoints of the range, newest first (unavailable percentiles skipped)."""
@@ -283,17 +324,35 @@ def _unknown(mode: str) -> str | None:
 
 def evaluate(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
              now: datetime.datetime, current_state: str, *,
-             lookback_periods: int | None = None) -> Evaluation:
+             lookback_periods: int | None = None, open_period: bool = False) -> Evaluation:
     """Evaluate a metric alarm at ``now`` (the AWS rules in the module docstring).
 
     ``buckets`` maps the start (epoch seconds, a multiple of ``rule.period``)
     of each period with data to its StatSet; buckets outside
-    :func:`evaluation_window` are not looked at. When the alarm must keep its
-    state, the result has ``keep_current`` set and ``state == current_state``.
-    The reason data (see :func:`_facts`) tells what decided.
+    :func:`evaluation_window` are not looked at, except, with ``open_period``,
+    the period ``now`` falls in, which decides ALARM early when its statistic
+    can only move further past the threshold (the reason data then has
+    ``open_period``, its start). When the alarm must keep its state, the
+    result has ``keep_current`` set and ``state == current_state``. The
+    reason data (see :func:`_facts`) tells what decided.
     """
     rule.validate()
     start, end = evaluation_window(rule, now, lookback_periods)
+    current = buckets.get(end)
+    if open_period and current is not None and decided_early(
+            rule, current, _non_negative(buckets, start, end + rule.period)):
+        early = _evaluate_range(rule, buckets, now, current_state,
+                                start + rule.period, end + rule.period)
+        if early.state == ALARM and not early.keep_current:
+            early.reason_data['open_period'] = end
+            return early
+    return _evaluate_range(rule, buckets, now, current_state, start, end)
+
+
+def _evaluate_range(rule: AlarmRule, buckets: Mapping[int, statistics.StatSet],
+                    now: datetime.datetime, current_state: str, start: int,
+                    end: int) -> Evaluation:
+    """Evaluate over the periods of [start, end), the newest ending at ``end``."""
     points = _collect(rule, buckets, start, end)[:rule.evaluation_periods]
     fills = rule.evaluation_periods - len(points)
     missing = _missing_starts(rule, start, end, points, fills)

@@ -33,6 +33,12 @@ OPTS = [
                     'trigger the evaluation of their alarms at once.'),
     cfg.IntOpt('evaluation_batch_size', default=1000, min=1,
                help='Alarms evaluated per database round trip.'),
+    cfg.BoolOpt('evaluate_open_period', default=True,
+                help='Let the period still gathering data decide ALARM as soon as '
+                     'its statistic can only move further past the threshold '
+                     '(Maximum above, Minimum below, SampleCount above, Sum above '
+                     'for non-negative data), instead of waiting for it to close. '
+                     'False: only complete periods count, as in AWS.'),
     cfg.FloatOpt('outbox_poll_interval', default=5.0, min=0.1,
                  help='Seconds between looks at the alarm action outbox when '
                       'nothing woke its sender (a transition with actions '
@@ -181,15 +187,18 @@ class AlarmEvaluator:
         for alarm in alarms:
             rule = rule_of(alarm)
             start, end = evaluation.evaluation_window(rule, now)
-            groups[(start, end, rule.period, alarm['unit'],
-                    rule.extended_statistic is not None)].append((alarm, rule))
+            # Alarms whose open period may decide also read that period.
+            early = self.conf.watch_engine.evaluate_open_period \
+                and evaluation.may_decide_early(rule)
+            groups[(start, end + rule.period if early else end, rule.period, alarm['unit'],
+                    rule.extended_statistic is not None, early)].append((alarm, rule))
         changes: list[alarm_storage.Transition] = []
-        for (start, end, period, unit, raw), members in groups.items():
+        for (start, end, period, unit, raw, early), members in groups.items():
             buckets = self._buckets([a['metric_key'] for a, _ in members],
                                     start, end, period, unit, raw)
             for alarm, rule in members:
                 change = self._evaluate_one(alarm, rule, buckets.get(alarm['metric_key'], {}),
-                                            now)
+                                            now, early)
                 if change is not None:
                     changes.append(change)
         self._evaluate_parents(self.change_states(changes))
@@ -219,10 +228,12 @@ class AlarmEvaluator:
         return result
 
     def _evaluate_one(self, alarm: dict, rule: evaluation.AlarmRule, buckets: dict,
-                      now: datetime.datetime) -> alarm_storage.Transition | None:
+                      now: datetime.datetime,
+                      open_period: bool = False) -> alarm_storage.Transition | None:
         """Evaluate one alarm; the transition to record, if its state changes."""
         try:
-            outcome = evaluation.evaluate(rule, buckets, now, alarm['state'])
+            outcome = evaluation.evaluate(rule, buckets, now, alarm['state'],
+                                          open_period=open_period)
         except exceptions.HeatWatchError:
             LOG.exception('Alarm %s cannot be evaluated', alarm['id'])
             return None

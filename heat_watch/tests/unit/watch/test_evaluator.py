@@ -104,3 +104,35 @@ def test_a_sweep_moves_alarms_by_their_datapoints_in_one_pass(evaluator, store, 
     _publish(evaluator)
     assert sorted(sender.sent) == [('cold', 'INSUFFICIENT_DATA', 'OK', 'log://ok'),
                                    ('hot', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]
+
+
+def _write_now(store, name: str, value: float) -> None:
+    """A datum stamped now: it lands in the period still open."""
+    metric_storage.MetricStore(store.engine).write([('p1', 'ns', [
+        {'n': name, 'd': [], 't': metric_storage.now_ms(), 'v': value}])])
+
+
+def test_a_breaching_datum_in_the_open_period_decides_a_maximum_alarm_at_once(
+        evaluator, store, sender):
+    alarm = _alarm(store, 'spike')
+    _write_now(store, 'spike', 90.0)
+    evaluator.evaluate_alarms(store.for_metric_keys([alarm['metric_key']]))
+    assert store.get('p1', 'spike')['state'] == 'ALARM'
+    _publish(evaluator)
+    assert sender.sent == [('spike', 'INSUFFICIENT_DATA', 'ALARM', 'log://alarm')]
+
+
+def test_an_average_alarm_waits_for_its_open_period_to_close(evaluator, store):
+    alarm = support.put(store, support.threshold(
+        'mean', metric_name='mean', threshold=50.0, statistic='Average'))
+    _write_now(store, 'mean', 90.0)
+    evaluator.evaluate_alarms(store.for_metric_keys([alarm['metric_key']]))
+    assert store.get('p1', 'mean')['state'] == 'INSUFFICIENT_DATA'
+
+
+def test_evaluate_open_period_false_waits_for_the_close(conf, evaluator, store):
+    conf.set_override('evaluate_open_period', False, group=evaluator_mod.GROUP)
+    alarm = _alarm(store, 'strict')
+    _write_now(store, 'strict', 90.0)
+    evaluator.evaluate_alarms(store.for_metric_keys([alarm['metric_key']]))
+    assert store.get('p1', 'strict')['state'] == 'INSUFFICIENT_DATA'
