@@ -128,7 +128,7 @@ class JSONBodyHook(hooks.PecanHook):
         malformed form body (a multipart body without a valid boundary)
         raises ValueError there, a 500 unless refused here."""
         try:
-            state.request.params
+            _ = state.request.params
         except (ValueError, TypeError, KeyError, IndexError):
             raise webob_exc.HTTPBadRequest(detail='The request body cannot be parsed as '
                                            'its Content-Type says.', explanation='')
