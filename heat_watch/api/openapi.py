@@ -23,6 +23,8 @@ from pecan import rest
 from webob import request as webob_request
 
 SPEC_RESOURCE = 'openapi.yaml'
+# The method of a route pecan serves for every method (a non-generic expose).
+ANY_METHOD = '*'
 HTTP_METHODS = ('get', 'put', 'post', 'delete', 'patch', 'head', 'options')
 _REST_METHODS = {'get_all': 'GET', 'get_one': 'GET', 'get': 'GET', 'post': 'POST',
                  'put': 'PUT', 'delete': 'DELETE', 'patch': 'PATCH'}
@@ -185,9 +187,14 @@ def _object_routes(controller: Any, path: str, routes: set) -> None:
         method = getattr(controller, name, None)
         if name.startswith('_') or not _exposed(method):
             continue
-        target = path if name == 'index' else _join(path, name)
+        target = (path if name == 'index' else _join(path, name)) or '/'
+        if not getattr(method, '_pecan', {}).get('generic'):
+            # pecan hands a plain exposed method every HTTP method; which it
+            # accepts is up to its code.
+            routes.add((ANY_METHOD, target))
+            continue
         for http_method in _generic_methods(method):
-            routes.add((http_method, target or '/'))
+            routes.add((http_method, target))
 
 
 def _rest_routes(controller: rest.RestController, path: str, routes: set) -> None:
@@ -205,3 +212,19 @@ def _rest_routes(controller: rest.RestController, path: str, routes: set) -> Non
 def normalised(routes: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Routes with their path parameters' names dropped ({x} -> {})."""
     return {(method, re.sub(r'\{[^}]*\}', '{}', path)) for method, path in routes}
+
+
+def differences(served: set[tuple[str, str]],
+                described: set[tuple[str, str]]) -> tuple[set, set]:
+    """(served but not described, described but not served), path names
+    dropped; a route served for ANY_METHOD covers every described method of
+    its path and needs at least one."""
+    served, described = normalised(served), normalised(described)
+    any_paths = {path for method, path in served if method == ANY_METHOD}
+    described_paths = {path for _method, path in described}
+    undescribed = {(method, path) for method, path in served
+                   if (method, path) not in described
+                   and not (method == ANY_METHOD and path in described_paths)}
+    unserved = {(method, path) for method, path in described
+                if (method, path) not in served and path not in any_paths}
+    return undescribed, unserved

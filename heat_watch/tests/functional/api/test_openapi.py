@@ -26,19 +26,19 @@ def described():
 
 
 def _served() -> set[tuple[str, str]]:
-    return openapi.normalised(openapi.served_routes(root.RootController()))
+    return openapi.served_routes(root.RootController())
 
 
 def _described() -> set[tuple[str, str]]:
-    return openapi.normalised(openapi.spec_routes())
+    return openapi.spec_routes()
 
 
 def _pending() -> set[tuple[str, str]]:
     """Described routes of /v2 collections the application has no controller for."""
     v2 = root.RootController().v2
     missing = [name for name in LATER_COLLECTIONS if not hasattr(v2, name)]
-    return {(method, path) for method, path in _described()
-            if any(path.startswith('/v2/%s' % name) for name in missing)}
+    return openapi.normalised({(method, path) for method, path in _described()
+                               if any(path.startswith('/v2/%s' % name) for name in missing)})
 
 
 def test_the_description_is_valid_openapi_3():
@@ -55,12 +55,13 @@ def test_the_route_walk_finds_the_meter_routes():
 
 
 def test_every_served_route_is_described():
-    missing = _served() - _described()
+    missing, _unserved = openapi.differences(_served(), _described())
     assert not missing, 'served but not in openapi.yaml: %s' % sorted(missing)
 
 
 def test_every_described_route_is_served():
-    unserved = _described() - _served() - _pending()
+    _missing, unserved = openapi.differences(_served(), _described())
+    unserved -= _pending()
     assert not unserved, 'in openapi.yaml but not served: %s' % sorted(unserved)
 
 
@@ -148,7 +149,7 @@ def _alarm_body(name: str, meter: str) -> dict:
 def test_alarm_answers_validate_against_the_description(described, project_a, meter):
     """Over every alarm route the application serves: none yet means
     /v2/alarms is a described-but-pending 404, checked as such."""
-    served = _served()
+    served = openapi.normalised(_served())
     if ('POST', '/v2/alarms') not in served:
         assert ('POST', '/v2/alarms') in _pending()
         answer = project_a.post('/v2/alarms', json=_alarm_body(unique('alarm'), meter))
@@ -178,7 +179,7 @@ def test_alarm_answers_validate_against_the_description(described, project_a, me
     ]
     ran = 0
     for route, call in steps:
-        if route not in served:
+        if route not in served and (openapi.ANY_METHOD, route[1]) not in served:
             continue
         answer = call()
         assert answer.status_code < 400, (route, answer.status_code, answer.text)

@@ -86,7 +86,16 @@ class ItemsController(rest.RestController):
         return Thing(name=item_id)
 
 
+class PlainController:
+    """A non-generic expose: pecan hands it every method."""
+
+    @pecan.expose('json')
+    def index(self):
+        return {'method': pecan.request.method}
+
+
 class V2:
+    plain = PlainController()
     alarms = AlarmsController()
     query = QueryController()
     items = ItemsController()
@@ -106,7 +115,7 @@ EXPECTED = {
     ('DELETE', '/v2/alarms/{alarm_id}'), ('GET', '/v2/alarms/{alarm_id}/state'),
     ('PUT', '/v2/alarms/{alarm_id}/state'), ('GET', '/v2/alarms/{alarm_id}/history'),
     ('POST', '/v2/query/alarms'), ('POST', '/v2/query/alarms/history'),
-    ('GET', '/v2/items/{item_id}'),
+    ('GET', '/v2/items/{item_id}'), ('*', '/v2/plain'),
 }
 
 
@@ -117,6 +126,7 @@ def test_the_walk_derives_the_aodh_shaped_routes():
 def test_pecan_answers_every_derived_route_and_not_others():
     app = webtest.TestApp(pecan.make_app(Root(), force_canonical=False))
     for method, path in sorted(openapi.served_routes(Root())):
+        method = 'POST' if method == openapi.ANY_METHOD else method
         url = path.replace('{alarm_id}', 'a1').replace('{item_id}', 'i1')
         body = '"ok"' if url.endswith('/state') else '{"name": "x"}'
         answer = app.request(url, method=method, expect_errors=True,
@@ -133,3 +143,14 @@ def test_the_shipped_description_parses_and_names_operations():
     routes = openapi.spec_routes()
     assert ('POST', '/v2/meters/{meter_name}') in routes
     assert openapi.normalised({('GET', '/v2/x/{a}/y/{b}')}) == {('GET', '/v2/x/{}/y/{}')}
+
+
+def test_differences_compare_both_ways_and_any_method_covers_a_path():
+    served = {('GET', '/v2/a/{x}'), ('*', '/v2/b'), ('GET', '/v2/c')}
+    described = {('GET', '/v2/a/{a_id}'), ('POST', '/v2/b'), ('PUT', '/v2/b'),
+                 ('GET', '/v2/d')}
+    undescribed, unserved = openapi.differences(served, described)
+    assert undescribed == {('GET', '/v2/c')}
+    assert unserved == {('GET', '/v2/d')}
+    # A path served for any method still needs a description.
+    assert openapi.differences({('*', '/v2/e')}, set()) == ({('*', '/v2/e')}, set())
