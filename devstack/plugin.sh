@@ -2,7 +2,10 @@
 # devstack plugin for heat_watch: installs it, writes heat_watch.conf,
 # creates and migrates the watch database, makes the credential key (local
 # auth backend), registers the CloudWatch endpoint in Keystone, runs the
-# enabled daemons; unstack stops them, clean removes what stack made.
+# enabled daemons; with heat-watch-api enabled, also the REST API under uwsgi
+# (registered as metering and alarming, tokens checked by keystonemiddleware
+# as the heat_watch service user); unstack stops them, clean removes what
+# stack made.
 
 function is_heat_watch_enabled {
     is_service_enabled $HEAT_WATCH_SERVICES
@@ -10,6 +13,9 @@ function is_heat_watch_enabled {
 
 function install_heat_watch {
     setup_develop $HEAT_WATCH_DIR
+    if is_service_enabled heat-watch-api; then
+        pip_install uwsgi
+    fi
 }
 
 function configure_heat_watch {
@@ -30,6 +36,38 @@ function configure_heat_watch {
     if [[ -n "$HEAT_WATCH_COORDINATION_URL" ]]; then
         iniset $HEAT_WATCH_CONF coordination backend_url $HEAT_WATCH_COORDINATION_URL
     fi
+    if is_service_enabled heat-watch-api; then
+        configure_heat_watch_rest_api
+    fi
+}
+
+function heat_watch_rest_api_url {
+    echo "$HEAT_WATCH_SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_API_PORT"
+}
+
+# The REST API: keystonemiddleware (or noauth without Keystone) and the uwsgi
+# ini that serves heat_watch.wsgi.api, which reads HEAT_WATCH_CONFIG_FILES.
+function configure_heat_watch_rest_api {
+    if is_service_enabled keystone; then
+        iniset $HEAT_WATCH_CONF api auth_strategy keystone
+        configure_keystone_authtoken_middleware $HEAT_WATCH_CONF $HEAT_WATCH_SERVICE_USER
+    else
+        iniset $HEAT_WATCH_CONF api auth_strategy noauth
+    fi
+    rm -f $HEAT_WATCH_API_UWSGI_CONF
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi module heat_watch.wsgi.api:application
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi http-socket ${SERVICE_LISTEN_ADDRESS:-0.0.0.0}:$HEAT_WATCH_API_PORT
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi env HEAT_WATCH_CONFIG_FILES=$HEAT_WATCH_CONF
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi master true
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi processes $HEAT_WATCH_API_WORKERS
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi threads $HEAT_WATCH_API_THREADS
+    # Threads without the GIL held between requests; each worker builds its
+    # own application (and AMQP connection) after the fork.
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi enable-threads true
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi lazy-apps true
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi die-on-term true
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi need-app true
+    iniset $HEAT_WATCH_API_UWSGI_CONF uwsgi buffer-size 65535
 }
 
 function create_heat_watch_accounts {
@@ -38,6 +76,17 @@ function create_heat_watch_accounts {
             "CloudWatch-compatible metrics and alarms"
         get_or_create_endpoint "cloudwatch" "$REGION_NAME" \
             "$HEAT_WATCH_SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
+    fi
+    if is_service_enabled keystone && is_service_enabled heat-watch-api; then
+        create_service_user $HEAT_WATCH_SERVICE_USER
+        # The types python-ceilometerclient (metering) and aodhclient
+        # (alarming) look up; both speak /v2 under the same root.
+        get_or_create_service "heat-watch-metering" "metering" \
+            "heat_watch REST API: meters, samples, statistics"
+        get_or_create_endpoint "metering" "$REGION_NAME" "$(heat_watch_rest_api_url)"
+        get_or_create_service "heat-watch-alarming" "alarming" \
+            "heat_watch REST API: alarms and their history"
+        get_or_create_endpoint "alarming" "$REGION_NAME" "$(heat_watch_rest_api_url)"
     fi
 }
 
@@ -68,6 +117,10 @@ function start_heat_watch {
     if is_service_enabled heat-watch-api-cloudwatch; then
         start_heat_watch_api
     fi
+    if is_service_enabled heat-watch-api; then
+        run_process heat-watch-api \
+            "$HEAT_WATCH_BIN_DIR/uwsgi --procname-prefix heat-watch-api --ini $HEAT_WATCH_API_UWSGI_CONF"
+    fi
 }
 
 function explain_heat_watch_credentials {
@@ -84,7 +137,7 @@ function explain_heat_watch_credentials {
 
 function stop_heat_watch {
     local service
-    for service in heat-watch-api-cloudwatch heat-watch-notifier heat-watch-engine; do
+    for service in heat-watch-api heat-watch-api-cloudwatch heat-watch-notifier heat-watch-engine; do
         if is_service_enabled $service; then
             stop_process $service
         fi

@@ -12,6 +12,11 @@
 * :class:`JSONBodyHook`: WSME fails with a 500 when a body's JSON has
   another shape than the type (a number where an object is expected); the
   hook refuses such bodies first.
+* :func:`_guarded_get_args`: WSME's argument parsing raises plain
+  TypeError/ValueError/IndexError on input of the wrong shape (an object
+  where a time is expected; ``q.field`` and ``q.type`` given a different
+  number of times), which wsmeext answers with a 500; it only reads the
+  client's input, so any such error is the client's: a 400.
 """
 
 import functools
@@ -22,6 +27,7 @@ from typing import Any
 
 import oslo_messaging as messaging
 import wsme
+import wsme.rest.args
 from oslo_log import log
 from pecan import hooks
 from webob import exc as webob_exc
@@ -114,7 +120,18 @@ def _json_shape_error(data) -> str | None:
 
 
 class JSONBodyHook(hooks.PecanHook):
-    """Refuse a JSON body that is not JSON, or not objects, with a 400."""
+    """Refuse a JSON body that is not JSON, or not objects, and a form body
+    that cannot be parsed, with a 400."""
+
+    def on_route(self, state) -> None:
+        """pecan's REST routing reads the form parameters (for _method): a
+        malformed form body (a multipart body without a valid boundary)
+        raises ValueError there, a 500 unless refused here."""
+        try:
+            _ = state.request.params
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise webob_exc.HTTPBadRequest(detail='The request body cannot be parsed as '
+                                           'its Content-Type says.', explanation='')
 
     def before(self, state) -> None:
         request = state.request
@@ -130,3 +147,28 @@ class JSONBodyHook(hooks.PecanHook):
             reason = _json_shape_error(data)
         if reason:
             raise webob_exc.HTTPBadRequest(detail=reason, explanation='')
+
+
+_PARSE_ERRORS = (TypeError, ValueError, IndexError, KeyError, AttributeError)
+
+
+def _guard(get_args: Callable) -> Callable:
+    if getattr(get_args, '_heat_watch_guarded', False):
+        return get_args
+
+    @functools.wraps(get_args)
+    def _guarded_get_args(*args, **kwargs):
+        try:
+            return get_args(*args, **kwargs)
+        except wsme_exc.ClientSideError:
+            raise
+        except _PARSE_ERRORS as error:
+            raise client_error('The request does not have the expected shape: %s '
+                               '(query parameters of one filter, e.g. q.field, q.op, '
+                               'q.value, q.type, are given once per filter).' % error)
+    _guarded_get_args._heat_watch_guarded = True
+    return _guarded_get_args
+
+
+# wsmeext.pecan looks get_args up on the module at every call.
+wsme.rest.args.get_args = _guard(wsme.rest.args.get_args)

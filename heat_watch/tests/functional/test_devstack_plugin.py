@@ -64,6 +64,21 @@ run_process() { record run_process "$@"; }
 stop_process() { record stop_process "$@"; }
 echo_summary() { record echo_summary "$@"; }
 get_python_exec_prefix() { echo "$BIN_DIR"; }
+pip_install() { record pip_install "$@"; }
+create_service_user() { record create_service_user "$@"; }
+# As lib/keystone writes it (the values, not the whole option set).
+configure_keystone_authtoken_middleware() {
+    record configure_keystone_authtoken_middleware "$@"
+    local conf=$1 user=$2 section=${3:-keystone_authtoken}
+    iniset $conf $section auth_type password
+    iniset $conf $section auth_url $KEYSTONE_SERVICE_URI
+    iniset $conf $section username $user
+    iniset $conf $section password $SERVICE_PASSWORD
+    iniset $conf $section user_domain_name Default
+    iniset $conf $section project_name service
+    iniset $conf $section project_domain_name Default
+    iniset $conf $section www_authenticate_uri $KEYSTONE_SERVICE_URI
+}
 sudo() { "$@"; }
 '''
 
@@ -86,7 +101,8 @@ def devstack(tmp_path):
             HEAT_WATCH_CONF_DIR=str(tmp_path / 'etc'), STACK_USER=_user(),
             ENABLED_SERVICES='key,mysql', DISABLED_SERVICES='', SERVICE_HOST='192.0.2.5',
             SERVICE_PROTOCOL='https', REGION_NAME='RegionOne', ENABLE_DEBUG_LOG_LEVEL='True',
-            KEYSTONE_SERVICE_URI='http://192.0.2.5/identity', HOME=str(tmp_path)), **env}
+            KEYSTONE_SERVICE_URI='http://192.0.2.5/identity', SERVICE_PASSWORD='secretpw',
+            HOME=str(tmp_path)), **env}
         (tmp_path / 'data').mkdir(exist_ok=True)
         done = subprocess.run(['bash', '-c', '\n'.join(lines)], capture_output=True,
                               text=True, env=environment, timeout=240)
@@ -186,3 +202,107 @@ def test_clean_removes_the_configuration_and_the_state(devstack):
     devstack('', ('unstack',), ('clean',))
     assert not (devstack.tmp_path / 'etc').exists()
     assert not (devstack.tmp_path / 'data' / 'heat_watch').exists()
+
+
+# The REST API (heat-watch-api): opt-in, served by uwsgi.
+
+def _ini(path) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser()
+    parser.optionxform = str
+    assert parser.read(path), path
+    return parser
+
+
+def test_rest_api_is_not_enabled_by_default(devstack):
+    phases, _ = devstack('', *ALL_PHASES[:3], HEAT_WATCH_AUTH_BACKEND='local')
+    _settings, install, config, extra = phases
+    assert not any('heat-watch-api ' in c + ' ' for c in extra if c.startswith('run_process'))
+    assert not any(c.startswith('create_service_user') for c in config)
+    assert 'pip_install uwsgi' not in install
+    assert not (devstack.tmp_path / 'etc' / 'heat-watch-api-uwsgi.ini').exists()
+
+
+def test_enabled_rest_api_runs_under_uwsgi_behind_keystone(devstack):
+    phases, _ = devstack('enable_service heat-watch-api', *ALL_PHASES[:4])
+    _settings, install, config, extra, unstack = phases
+    etc = devstack.tmp_path / 'etc'
+    assert 'pip_install uwsgi' in install
+    # The service user keystonemiddleware logs in as, and both catalog types.
+    assert 'create_service_user heat_watch' in config
+    assert ('get_or_create_service heat-watch-metering metering heat_watch REST API: '
+            'meters, samples, statistics') in config
+    assert 'get_or_create_endpoint metering RegionOne http://192.0.2.5:8004' in config
+    assert 'get_or_create_endpoint alarming RegionOne http://192.0.2.5:8004' in config
+    conf = _ini(etc / 'heat_watch.conf')
+    assert conf.get('api', 'auth_strategy') == 'keystone'
+    assert conf.get('keystone_authtoken', 'username') == 'heat_watch'
+    assert conf.get('keystone_authtoken', 'password') == 'secretpw'
+    assert conf.get('keystone_authtoken', 'auth_url') == 'http://192.0.2.5/identity'
+    uwsgi = _ini(etc / 'heat-watch-api-uwsgi.ini')
+    assert uwsgi.get('uwsgi', 'module') == 'heat_watch.wsgi.api:application'
+    assert uwsgi.get('uwsgi', 'http-socket') == '0.0.0.0:8004'
+    assert uwsgi.get('uwsgi', 'env') == 'HEAT_WATCH_CONFIG_FILES=%s' % (etc / 'heat_watch.conf')
+    assert uwsgi.get('uwsgi', 'lazy-apps') == 'true'
+    assert ('run_process heat-watch-api %s/uwsgi --procname-prefix heat-watch-api --ini %s'
+            % (support.BIN, etc / 'heat-watch-api-uwsgi.ini')) in extra
+    assert 'stop_process heat-watch-api' in unstack
+
+
+def test_rest_api_without_keystone_is_noauth_and_not_registered(devstack):
+    phases, _ = devstack('enable_service heat-watch-api', *ALL_PHASES[:3],
+                         ENABLED_SERVICES='mysql', HEAT_WATCH_AUTH_BACKEND='local')
+    config = phases[2]
+    assert not any(c.startswith(('get_or_create', 'create_service_user',
+                                 'configure_keystone')) for c in config)
+    conf = _ini(devstack.tmp_path / 'etc' / 'heat_watch.conf')
+    assert conf.get('api', 'auth_strategy') == 'noauth'
+    assert not conf.has_section('keystone_authtoken')
+
+
+def _uwsgi() -> str:
+    path = pathlib.Path(support.BIN) / 'uwsgi'
+    if not path.exists():
+        pytest.fail('uwsgi is not installed (pyuwsgi is a test dependency)')
+    return str(path)
+
+
+def test_generated_uwsgi_ini_serves_the_rest_api(devstack):
+    """The ini and heat_watch.conf the plugin wrote, run by a real uwsgi."""
+    import requests
+
+    from heat_watch.tests import services
+    port = services.free_port()
+    phases, _ = devstack('enable_service heat-watch-api', *ALL_PHASES[:3],
+                         ENABLED_SERVICES='mysql', HEAT_WATCH_AUTH_BACKEND='local',
+                         HEAT_WATCH_API_PORT=str(port), SERVICE_LISTEN_ADDRESS='127.0.0.1')
+    ini = devstack.tmp_path / 'etc' / 'heat-watch-api-uwsgi.ini'
+    # The plugin's command line, as run_process would run it.
+    [command] = [c.split(None, 2)[2] for c in phases[3]
+                 if c.startswith('run_process heat-watch-api ')]
+    assert command.endswith('--ini %s' % ini)
+    log = devstack.tmp_path / 'uwsgi.log'
+    # pyuwsgi (the test dependency) starts Python before it reads the ini, so
+    # the ini's env line would come too late for os.environ; devstack's
+    # compiled uwsgi applies it first. Same value, given the pyuwsgi way.
+    name, _, value = _ini(ini).get('uwsgi', 'env').partition('=')
+    server = subprocess.Popen([_uwsgi(), '--ini', str(ini), '--logto', str(log)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                              cwd=str(devstack.tmp_path), env={**os.environ, name: value})
+    try:
+        base = 'http://127.0.0.1:%d' % port
+        answer = None
+        for _ in range(150):
+            try:
+                answer = requests.get(base + '/v2/capabilities', timeout=120)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, log.read_text()
+                import time
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 200, log.read_text()
+        assert answer.json()['api']['statistics:groupby'] is True
+        versions = requests.get(base + '/', timeout=60)
+        assert versions.json()['versions']['values'][0]['id'] == 'v2'
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,60 @@
+"""tools/bench/bench_rest_api.py measures what it says: a tiny run against a
+real heat-watch-all (its REST API, noauth) writes the samples it counts,
+reports no failure and a CPU figure per request, and the alarm lines run
+as soon as the application serves /v2/alarms."""
+
+import json
+import os
+import sys
+
+import requests
+
+BENCH = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'tools', 'bench')
+sys.path.insert(0, BENCH)
+import bench_rest_api  # noqa: E402
+
+
+def test_a_tiny_run_against_heat_watch(tmp_path):
+    args = bench_rest_api.parse_args([
+        '--only', 'heat_watch', '--batches', '1,10', '--clients', '1,2', '--samples', '20',
+        '--calls', '5', '--alarms', '12', '--creates', '3', '--history', '4',
+        '--list-calls', '2', '--fill-clients', '2'])
+    server = bench_rest_api.HeatWatchRest(str(tmp_path / 'heat_watch'))
+    server.start()
+    try:
+        alarms = bench_rest_api.alarm_lines(server, args)
+        meters = bench_rest_api.meter_lines(server, args)
+        # The samples the grid counted are there to read back.
+        listed = requests.get(server.endpoint + '/v2/meters', headers=server.headers(),
+                              timeout=60).json()
+    finally:
+        server.stop()
+    assert set(meters) == {'post_b1_c1', 'post_b1_c2', 'post_b10_c1', 'post_b10_c2',
+                           'statistics'}
+    for name, line in meters.items():
+        assert line['failures'] == 0, (name, line)
+        assert line['requests'] > 0 and line['per_second'] > 0
+        assert line['cpu_ms_per_request'] is not None and line['cpu_ms_per_request'] > 0
+    assert meters['post_b1_c1']['requests'] == 20
+    assert meters['post_b10_c2']['samples_per_second'] == \
+        round(meters['post_b10_c2']['per_second'] * 10, 1)
+    names = {meter['name'] for meter in listed}
+    assert {n for n in names if n.startswith('m-1-1-')}, names
+    if 'not_served' in alarms:
+        assert ('POST', '/v2/alarms') not in _served()
+    else:
+        assert alarms['list']['alarms'] == 2 * 3 + 9
+        assert alarms['history']['rows'] >= 4
+        for name in ('create_empty', 'create_full', 'list', 'query_by_name', 'history'):
+            assert alarms[name]['failures'] == 0, (name, alarms[name])
+    report = bench_rest_api.render({'machine': {'speed': 's', 'speed_after': 's'},
+                                    'servers': {'heat_watch': {'alarms': alarms,
+                                                               'meters': meters}}})
+    assert 'post_b10_c2' in report
+    json.dumps(meters)  # what the bench writes to its results file
+
+
+def _served():
+    from heat_watch.api import openapi
+    from heat_watch.api.controllers import root
+    return openapi.normalised(openapi.served_routes(root.RootController()))
