@@ -18,6 +18,7 @@ from oslo_config import cfg
 from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 from heat_watch.identity import model
+from heat_watch.watch import rpcapi as watch_rpcapi
 
 NAMESPACE = 'identity'
 RPC_API_VERSION = '1.0'
@@ -31,6 +32,9 @@ class IdentityClient:
     """
 
     def __init__(self, conf: cfg.ConfigOpts = cfg.CONF):
+        # The watch engine's options: a process that runs no watch engine
+        # (heat-watch-orchestrator) has not registered them.
+        watch_rpcapi.register_opts(conf)
         target = messaging.Target(topic=conf.watch_engine.topic, namespace=NAMESPACE,
                                   version=RPC_API_VERSION)
         self._client = rpc.get_client(target, conf, timeout=conf.watch_engine.rpc_timeout)
