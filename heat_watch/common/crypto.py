@@ -81,6 +81,9 @@ class SecretBox:
     """Encrypts and decrypts secrets with the configured Fernet keys."""
 
     def __init__(self, conf: cfg.ConfigOpts):
+        # heat-watch-api decrypts a signed URL's secret without having
+        # registered [credentials] anywhere else.
+        register_opts(conf)
         try:
             self._fernet = fernet.MultiFernet([fernet.Fernet(k) for k in _keys(conf)])
         except ValueError:
