@@ -475,8 +475,11 @@ def run_side(name: str, side: Callable, args, workdir: str) -> dict:
                     continue
                 log('%s: %d x %s, %d runs' % (name, count, kind, runs))
                 try:
-                    results['%s/%d' % (kind, count)] = measure(
-                        driver, template(kind, count), runs, args.timeout)
+                    measured = measure(driver, template(kind, count), runs, args.timeout)
+                    results['%s/%d' % (kind, count)] = measured
+                    log('%s: %s/%d create p50 %.3f s, delete p50 %.3f s (runs: %s)' % (
+                        name, kind, count, percentile(measured['create'], 0.5),
+                        percentile(measured['delete'], 0.5), json.dumps(measured)))
                 except Exception as error:  # recorded: the other lines still run
                     log('%s: %s/%d failed: %s' % (name, kind, count, error))
                     results['%s/%d' % (kind, count)] = {'error': str(error)[:2000]}
