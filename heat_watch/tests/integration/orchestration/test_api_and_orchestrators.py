@@ -8,6 +8,7 @@ processes over RabbitMQ, on MariaDB and PostgreSQL (databases of their own):
   updates exactly one is accepted, the others get a clear "in progress"
   error; concurrent deletes end in one DELETE_COMPLETE stack; no row is left
   IN_PROGRESS or locked;
+* a template and properties over 64 KiB (MySQL TEXT's limit) are stored;
 * an orchestrator killed (SIGKILL) mid-create on resources with
   ``action_wait_secs``: the survivor takes the stack over, ends it
   CREATE_FAILED with the reason, releases its lock and leaves no resource
@@ -304,3 +305,17 @@ def test_an_orchestrator_killed_mid_create_is_taken_over_and_nothing_is_left_loc
     # The victim's heartbeat row no longer matters: no stack names it.
     assert _rows(engine, 'SELECT count(*) FROM stacks WHERE engine_id = :e', e=holder) == [
         (0,)]
+
+
+def test_a_template_and_properties_over_64_kib_are_stored(cluster):
+    # MySQL's TEXT ends at 64 KiB: a 1,000-resource template failed there.
+    client, ctxt, engine = cluster['client'], _ctxt(), cluster['db']
+    value = 'x' * 70_000
+    identity = client.create_stack(ctxt, 'large', _values_template(value, count=1))
+    shown = _settled(client, ctxt, identity['stack_id'])
+    assert shown['stack_status'] == 'CREATE_COMPLETE', _failures(client, ctxt, 'large')
+    assert _outputs(shown) == {'value': value}
+    assert client.get_template(ctxt, 'large') == _values_template(value, count=1)
+    client.delete_stack(ctxt, 'large')
+    assert _settled(client, ctxt, identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    _assert_clean(engine, identity['stack_id'])
