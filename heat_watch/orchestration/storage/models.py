@@ -18,10 +18,14 @@ stack or a resource of one), in the order they were added.
 """
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY, not BIGINT.
 BigID = BigInteger().with_variant(Integer(), 'sqlite')
+# A JSON document: MySQL's TEXT stops at 64 KiB, which a template of a few
+# hundred resources passes (as Heat does, LONGTEXT there; migration 002).
+Document = Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb')
 TABLE_ARGS = {'mysql_charset': 'utf8mb4'}
 
 
@@ -60,11 +64,11 @@ class Stack(Base):
     user_id: Mapped[str | None] = mapped_column(String(64))
     owner_id: Mapped[str | None] = mapped_column(String(36))
     nested_depth: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    template: Mapped[str] = mapped_column(Text, nullable=False)
-    environment: Mapped[str] = mapped_column(Text, nullable=False)
-    files: Mapped[str] = mapped_column(Text, nullable=False)
+    template: Mapped[str] = mapped_column(Document, nullable=False)
+    environment: Mapped[str] = mapped_column(Document, nullable=False)
+    files: Mapped[str] = mapped_column(Document, nullable=False)
     # JSON {"values": {...}, "encrypted": [names]}: NoEcho values are Fernet tokens.
-    parameters: Mapped[str] = mapped_column(Text, nullable=False)
+    parameters: Mapped[str] = mapped_column(Document, nullable=False)
     action: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     status_reason: Mapped[str] = mapped_column(Text, nullable=False)
@@ -94,10 +98,10 @@ class Resource(Base):
     action: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     status_reason: Mapped[str] = mapped_column(Text, nullable=False)
-    properties: Mapped[str] = mapped_column(Text, nullable=False)  # resolved, JSON
-    data: Mapped[str] = mapped_column(Text, nullable=False)  # the plugin's own, JSON
-    rsrc_metadata: Mapped[str] = mapped_column(Text, nullable=False)  # JSON
-    requires: Mapped[str] = mapped_column(Text, nullable=False)  # JSON list of names
+    properties: Mapped[str] = mapped_column(Document, nullable=False)  # resolved, JSON
+    data: Mapped[str] = mapped_column(Document, nullable=False)  # the plugin's own, JSON
+    rsrc_metadata: Mapped[str] = mapped_column(Document, nullable=False)  # JSON
+    requires: Mapped[str] = mapped_column(Document, nullable=False)  # JSON list of names
     created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated_at: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -120,7 +124,7 @@ class Event(Base):
     action: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    properties: Mapped[str | None] = mapped_column(Text)  # JSON snapshot
+    properties: Mapped[str | None] = mapped_column(Document)  # JSON snapshot
     created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
@@ -136,7 +140,7 @@ class ResourceSignal(Base):
     id: Mapped[int] = mapped_column(BigID, primary_key=True, autoincrement=True)
     stack_id: Mapped[str] = mapped_column(String(36), nullable=False)
     resource_name: Mapped[str] = mapped_column(String(255), nullable=False)
-    data: Mapped[str] = mapped_column(Text, nullable=False)  # JSON
+    data: Mapped[str] = mapped_column(Document, nullable=False)  # JSON
     created_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     handled_at: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -1,6 +1,8 @@
 """The option list the config generator reads is complete and loadable."""
 
 import ast
+import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -53,3 +55,21 @@ def test_the_sample_configuration_is_generated(tmp_path):
                     '[ec2authtoken]', '[coordination]'):
         assert section in text
     assert 'bind_port = 8003' in text
+
+
+def test_every_process_reads_every_group_whatever_it_runs(tmp_path):
+    # heat-watch-orchestrator makes credentials through the identity client
+    # (which reads [watch_engine]) and heat-watch-api decrypts signed URLs'
+    # secrets ([credentials]): each once failed with NoSuchOptError when
+    # options were registered by the services that ran. (A process of its
+    # own: prepare_service sets up logging.)
+    program = ('import json; from oslo_config import cfg; from heat_watch.common import config;'
+               'conf = config.prepare_service([], cfg.ConfigOpts(), default_config_files=[]);'
+               'print(json.dumps([conf.watch_engine.topic, conf.credentials.encryption_key_file,'
+               ' sorted(g for g in conf if isinstance(conf[g], cfg.ConfigOpts.GroupAttr))]))')
+    done = subprocess.run([sys.executable, '-c', program], capture_output=True, text=True,
+                          check=True, env={**os.environ, 'HOME': str(tmp_path)})
+    topic, key_file, groups = json.loads(done.stdout.strip().splitlines()[-1])
+    assert topic and key_file is None
+    assert {'watch_engine', 'credentials', 'orchestration', 'api', 'cloudwatch_api', 'notifier',
+            'watch_database', 'orchestration_database'} <= set(groups)

@@ -50,7 +50,7 @@ def cluster(backend, rabbit_url, tmp_path_factory):
         deployment.write_config()
         synced = deployment.manage('db_sync')
         # heat-watch-manage migrates the orchestration database beside the watch one.
-        assert 'orchestration database at revision 001' in synced.stdout.splitlines()
+        assert 'orchestration database at revision 002' in synced.stdout.splitlines()
         assert {'stacks', 'resources', 'events', 'engines', 'resource_signals',
                 'group_members'} <= backend.tables(orch_database)
         daemons = [deployment.spawn('orchestrator-%d' % i, 'heat-watch-orchestrator')
