@@ -1,0 +1,425 @@
+"""/v2/alarms: alarms in the Ceilometer v2 / Aodh dialect, on the alarms the
+CloudWatch API manages (see :mod:`heat_watch.api.alarm_mapping`).
+
+Bodies are read and written as plain JSON rather than WSME types: both
+clients send back every field GET returns (they update by GET, merge,
+PUT), the state is a bare JSON string, and each refusal must name the field
+in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them.
+"""
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import oslo_messaging as messaging
+import pecan
+from pecan import rest
+from wsme import exc as wsme_exc
+
+from heat_watch.api import alarm_mapping, errors, middleware, policy
+from heat_watch.api.controllers.v2 import base
+from heat_watch.api.policies import alarms as alarm_policies
+from heat_watch.api.policies import base as base_policies
+from heat_watch.common import alarms as hw_alarms
+from heat_watch.common import exceptions
+from heat_watch.watch import model
+
+# Alarms one listing reads at most (a page of the engine is 1000).
+MAX_ALARMS = 10_000
+ENGINE_PAGE = 1000
+SORT_KEYS = {'name': 'name', 'alarm_id': 'id', 'state': 'state',
+             'state_timestamp': 'state_timestamp', 'timestamp': 'updated_at'}
+HISTORY_TYPES = ('creation', 'rule change', 'state transition', 'deletion')
+_TIME_OPS = ('lt', 'le', 'gt', 'ge', 'eq')
+
+
+class Refused(Exception):
+    """A request this API answers with an OpenStack error document."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def answers(func: Callable) -> Callable:
+    """Our exceptions (and Refused) as {"error_message": ...} with their status."""
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Refused as refused:
+            status, message = refused.status, str(refused)
+        except exceptions.HeatWatchError as error:
+            status, message = errors.status_of(error), str(error)
+        except messaging.MessagingTimeout:
+            status, message = 503, 'The watch engine did not answer in time.'
+        pecan.response.status = status
+        return middleware.fault(status, message)
+    return wrapped
+
+
+# -- request helpers --------------------------------------------------------------------
+
+
+def body() -> Any:
+    """The request's JSON body (400 unless JSON)."""
+    try:
+        return json.loads(pecan.request.body or b'null')
+    except (ValueError, UnicodeDecodeError):
+        raise Refused('The body is not valid JSON.') from None
+
+
+def context_for(project_id: str):
+    """The caller's context, acting on ``project_id`` (policy checked when
+    it is not the caller's own project)."""
+    request = pecan.request
+    ctxt = request.context
+    if project_id == ctxt.project_id:
+        return ctxt
+    policy.authorize(request.conf, ctxt, base_policies.ALL_PROJECTS,
+                     {'project_id': project_id})
+    other = ctxt.__class__.from_dict(ctxt.to_dict())
+    other.project_id = project_id
+    return other
+
+
+def own_context():
+    """The caller's context; 403 for a token scoped to no project."""
+    ctxt = pecan.request.context
+    if not ctxt.project_id:
+        raise Refused('The token is scoped to no project.', 403)
+    return ctxt
+
+
+def queries() -> list[dict]:
+    """The q.field/q.op/q.value/q.type filters (empty op: eq)."""
+    params = pecan.request.GET
+    fields, ops = params.getall('q.field'), params.getall('q.op')
+    values, types = params.getall('q.value'), params.getall('q.type')
+    if len(values) != len(fields):
+        raise Refused('Every q.field needs its q.value.')
+    found = []
+    for index, field in enumerate(fields):
+        op = (ops[index] if index < len(ops) else '') or 'eq'
+        found.append({'field': field, 'op': op, 'value': values[index],
+                      'type': types[index] if index < len(types) else ''})
+    return found
+
+
+def limit_param(default: int = MAX_ALARMS, maximum: int = MAX_ALARMS) -> int:
+    """The limit parameter: a positive integer, at most ``maximum``."""
+    text = pecan.request.GET.get('limit')
+    if text in (None, ''):
+        return default
+    try:
+        limit = int(text)
+    except ValueError:
+        raise Refused('limit must be an integer.') from None
+    if limit <= 0:
+        raise Refused('Limit must be positive.')
+    return min(limit, maximum)
+
+
+def sort_param(keys: dict[str, str], default: str) -> tuple[str, str]:
+    """(engine key, asc|desc) of the first sort=key:dir parameter."""
+    sorts = pecan.request.GET.getall('sort')
+    if not sorts:
+        return default, 'asc'
+    key, _, direction = sorts[0].partition(':')
+    direction = direction or 'asc'
+    if key not in keys or direction not in ('asc', 'desc'):
+        raise Refused('sort must be key:asc or key:desc, key one of %s.'
+                      % ', '.join(keys))
+    return keys[key], direction
+
+
+def _boolean(field: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ('true', '1', 'yes', 'on'):
+        return True
+    if lowered in ('false', '0', 'no', 'off'):
+        return False
+    raise Refused('q.field=%s takes true or false.' % field)
+
+
+# -- engine reads -----------------------------------------------------------------------
+
+
+def iter_alarms(ctxt, filters: model.AlarmFilter, sort_key: str = 'name',
+                sort_dir: str = 'asc', marker: str | None = None) -> Iterator[model.Alarm]:
+    """Every alarm of the context's project matching ``filters``, page
+    after page, at most MAX_ALARMS."""
+    engine = pecan.request.engine
+    read = 0
+    while read < MAX_ALARMS:
+        page = engine.list_alarms(ctxt, filters, marker=marker, limit=ENGINE_PAGE,
+                                  sort_key=sort_key, sort_dir=sort_dir)
+        yield from page.items
+        read += len(page.items)
+        if page.marker is None:
+            return
+        marker = page.marker
+
+
+def ids_of_children(ctxt, definitions: list[model.AlarmDefinition]) -> dict[str, str]:
+    """Alarm ids of the child alarm names combination rules name."""
+    names = sorted({n for d in definitions for n in alarm_mapping.child_names(d)})
+    if not names:
+        return {}
+    found = iter_alarms(ctxt, model.AlarmFilter(names=names))
+    return {a.definition.name: a.definition.id for a in found}
+
+
+def documents(ctxt, alarms: list[model.Alarm]) -> list[dict]:
+    """REST documents of alarms of one project."""
+    ids_of = ids_of_children(ctxt, [a.definition for a in alarms])
+    return [alarm_mapping.alarm_doc(a, ids_of) for a in alarms]
+
+
+def names_of(ctxt, alarm_ids: list[str]) -> list[str]:
+    """The names of a combination's child alarms (400 if one is unknown here)."""
+    names = []
+    for alarm_id in alarm_ids:
+        try:
+            names.append(pecan.request.engine.get_alarm(ctxt, alarm_id).definition.name)
+        except exceptions.NotFound:
+            raise Refused('combination_rule.alarm_ids: alarm %s not found.'
+                          % alarm_id) from None
+    return names
+
+
+def checked_definition(ctxt, data: Any,
+                       current: model.AlarmDefinition | None = None) -> model.AlarmDefinition:
+    """The engine definition of a POST/PUT body."""
+    children = None
+    if isinstance(data, dict) and data.get('type') == 'combination':
+        children = names_of(ctxt, alarm_mapping.combination_ids(data))
+    user_id = current.user_id if current is not None else ctxt.user_id
+    return alarm_mapping.definition_of(data, ctxt.project_id, user_id, children, current)
+
+
+def set_state(ctxt, alarm_id: str, state: Any, reason: str) -> model.AlarmState:
+    """A state given in this dialect, set as a real transition."""
+    if state not in alarm_mapping.ENGINE_STATES:
+        raise Refused('state must be one of %s.' % ', '.join(alarm_mapping.ENGINE_STATES))
+    return pecan.request.engine.set_alarm_state_by_id(
+        ctxt, alarm_id, alarm_mapping.ENGINE_STATES[state], reason,
+        {'source': 'REST API', 'state': state})
+
+
+# -- listing filters --------------------------------------------------------------------
+
+
+def listing_filters(q: list[dict]) -> tuple[str, model.AlarmFilter, dict[str, str]]:
+    """(project, engine filters, filters applied to the documents) of q."""
+    project_id = own_context().project_id
+    engine: dict[str, Any] = {}
+    late: dict[str, str] = {}
+    for query in q:
+        field, op, value = query['field'], query['op'], query['value']
+        if op != 'eq':
+            raise Refused('q.field=%s: only the operator eq is supported on alarms.' % field)
+        if field in ('project_id', 'project'):
+            project_id = value
+        elif field == 'name':
+            engine['name'] = value
+        elif field == 'state':
+            if value not in alarm_mapping.ENGINE_STATES:
+                raise Refused('q.field=state takes one of %s.'
+                              % ', '.join(alarm_mapping.ENGINE_STATES))
+            engine['state'] = alarm_mapping.ENGINE_STATES[value]
+        elif field == 'enabled':
+            engine['enabled'] = _boolean(field, value)
+        elif field == 'severity':
+            if value not in hw_alarms.SEVERITIES:
+                raise Refused('q.field=severity takes one of %s.'
+                              % ', '.join(hw_alarms.SEVERITIES))
+            engine['severity'] = value
+        elif field == 'type':
+            if value not in alarm_mapping.TYPES:
+                raise Refused('q.field=type takes one of %s.' % ', '.join(alarm_mapping.TYPES))
+            engine['type'] = 'threshold' if value == 'threshold' else 'composite'
+            late['type'] = value
+        elif field in ('meter', 'threshold_rule.meter_name'):
+            engine['metric_name'] = value
+        elif field in ('alarm_id', 'user_id'):
+            late[field] = value
+        else:
+            raise Refused('q.field=%s is not supported on alarms; use name, state, enabled, '
+                          'severity, type, meter, alarm_id, user_id or project_id.' % field)
+    return project_id, model.AlarmFilter(**engine), late
+
+
+# -- controllers ------------------------------------------------------------------------
+
+
+class AlarmController(rest.RestController):
+    """/v2/alarms/{alarm_id}, its state and its history."""
+
+    _custom_actions = {'state': ['GET', 'PUT'], 'history': ['GET']}
+
+    def __init__(self, alarm_id: str):
+        self.alarm_id = alarm_id
+
+    def _alarm(self, rule: str) -> tuple[Any, model.Alarm]:
+        request = pecan.request
+        ctxt = own_context()
+        policy.authorize(request.conf, ctxt, rule)
+        return ctxt, request.engine.get_alarm(ctxt, self.alarm_id)
+
+    @pecan.expose('json')
+    @answers
+    def get(self):
+        """The alarm."""
+        ctxt, alarm = self._alarm(alarm_policies.GET_ALARM)
+        return documents(ctxt, [alarm])[0]
+
+    @pecan.expose('json')
+    @answers
+    def put(self):
+        """Replace the alarm (a state differing from the current one is set)."""
+        ctxt, alarm = self._alarm(alarm_policies.CHANGE_ALARM)
+        data = body()
+        definition = checked_definition(ctxt, data, alarm.definition)
+        engine = pecan.request.engine
+        updated = engine.update_alarm(ctxt, self.alarm_id, definition)
+        state = data.get('state')
+        if state is not None and alarm_mapping.ENGINE_STATES.get(state) != \
+                updated.state.state:
+            set_state(ctxt, self.alarm_id, state, 'State set by an alarm update')
+            updated = engine.get_alarm(ctxt, self.alarm_id)
+        return documents(ctxt, [updated])[0]
+
+    @pecan.expose('json')
+    @answers
+    def delete(self):
+        """Delete the alarm (its history stays readable)."""
+        ctxt, _alarm = self._alarm(alarm_policies.DELETE_ALARM)
+        pecan.request.engine.delete_alarm(ctxt, self.alarm_id)
+        pecan.response.status = 204
+        return None
+
+    @pecan.expose('json')
+    @answers
+    def get_state(self):
+        """The alarm's state ("ok", "alarm" or "insufficient data")."""
+        _ctxt, alarm = self._alarm(alarm_policies.GET_ALARM_STATE)
+        return alarm_mapping.STATES[alarm.state.state]
+
+    @pecan.expose('json')
+    @answers
+    def put_state(self):
+        """Set the alarm's state (a real transition: history, actions)."""
+        ctxt, _alarm = self._alarm(alarm_policies.CHANGE_ALARM_STATE)
+        state = body()
+        changed = set_state(ctxt, self.alarm_id, state, 'State set through the REST API')
+        return alarm_mapping.STATES[changed.state]
+
+    @pecan.expose('json')
+    @answers
+    def history(self):
+        """The alarm's history, newest first (q on timestamp and type)."""
+        request = pecan.request
+        ctxt = own_context()
+        policy.authorize(request.conf, ctxt, alarm_policies.ALARM_HISTORY)
+        types, start, end = history_filters(queries())
+        _key, direction = sort_param({'timestamp': 'timestamp'}, 'timestamp')
+        direction = direction if request.GET.getall('sort') else 'desc'
+        page = request.engine.get_alarm_history(
+            ctxt, alarm_id=self.alarm_id, types=types, start=start, end=end,
+            limit=limit_param(1000, 1000), ascending=direction == 'asc')
+        ids_of = ids_of_children(ctxt, [d for d in map(_history_definition, page.items) if d])
+        return [alarm_mapping.history_doc(item, ids_of) for item in page.items]
+
+
+def _history_definition(item: model.HistoryItem) -> model.AlarmDefinition | None:
+    data = (item.detail or {}).get('definition')
+    try:
+        return model.AlarmDefinition.from_wire(data) if isinstance(data, dict) else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def history_filters(q: list[dict]) -> tuple[list[str], int | None, int | None]:
+    """(types, start ms, end ms) of history q filters (timestamp, type)."""
+    types = list(HISTORY_TYPES)
+    start = end = None
+    for query in q:
+        field, op, value = query['field'], query['op'], query['value']
+        if field == 'type':
+            if op != 'eq' or value not in HISTORY_TYPES:
+                raise Refused('q.field=type takes op eq and one of %s.'
+                              % ', '.join(HISTORY_TYPES))
+            types = [t for t in types if t == value]
+        elif field == 'timestamp':
+            if op not in _TIME_OPS:
+                raise Refused('q.field=timestamp takes the operators %s.' % ', '.join(_TIME_OPS))
+            try:
+                ms = base.to_ms(base.parse_time(value))
+            except wsme_exc.ClientSideError:
+                raise Refused('q.field=timestamp: %r is not an ISO 8601 time.' % value) from None
+            low = {'ge': ms, 'gt': ms + 1, 'eq': ms}.get(op)
+            high = {'le': ms, 'lt': ms - 1, 'eq': ms}.get(op)
+            if low is not None:
+                start = low if start is None else max(start, low)
+            if high is not None:
+                end = high if end is None else min(end, high)
+        else:
+            raise Refused('q.field=%s is not supported on history; use timestamp or type.'
+                          % field)
+    return types, start, end
+
+
+class AlarmsController(rest.RestController):
+    """/v2/alarms."""
+
+    @pecan.expose()
+    def _lookup(self, alarm_id, *remainder):
+        return AlarmController(alarm_id), remainder
+
+    @pecan.expose('json')
+    @answers
+    def get_all(self, **_params):
+        """Alarms matching the q filters (limit, marker, sort=key:dir)."""
+        request = pecan.request
+        if request.GET.get('all_projects', '').lower() in ('true', '1', 'yes'):
+            raise Refused('all_projects is not supported on alarms: name the project '
+                          'with q.field=project_id.')
+        project_id, filters, late = listing_filters(queries())
+        ctxt = context_for(project_id)
+        policy.authorize(request.conf, ctxt, alarm_policies.GET_ALARMS,
+                         {'project_id': project_id})
+        limit = limit_param()
+        sort_key, direction = sort_param(SORT_KEYS, 'name')
+        found = []
+        for alarm in iter_alarms(ctxt, filters, sort_key, direction,
+                                 request.GET.get('marker') or None):
+            if 'alarm_id' in late and alarm.definition.id != late['alarm_id']:
+                continue
+            if 'user_id' in late and alarm.definition.user_id != late['user_id']:
+                continue
+            found.append(alarm)
+            if len(found) >= limit and 'type' not in late:
+                break
+        docs = documents(ctxt, found)
+        if 'type' in late:
+            docs = [d for d in docs if d['type'] == late['type']]
+        return docs[:limit]
+
+    @pecan.expose('json')
+    @answers
+    def post(self):
+        """Create an alarm; evaluated at once (a state given is then set)."""
+        request = pecan.request
+        ctxt = own_context()
+        policy.authorize(request.conf, ctxt, alarm_policies.CREATE_ALARM)
+        data = body()
+        definition = checked_definition(ctxt, data)
+        state = data.get('state')
+        created = request.engine.create_alarm(ctxt, definition)
+        if state is not None and alarm_mapping.ENGINE_STATES[state] != created.state.state:
+            set_state(ctxt, created.definition.id, state, 'State given at creation')
+            created = request.engine.get_alarm(ctxt, created.definition.id)
+        pecan.response.status = 201
+        return documents(ctxt, [created])[0]
