@@ -427,10 +427,15 @@ def history_detail(item: model.HistoryItem, ids_of: dict[str, str]) -> dict:
         return {'name': item.alarm_name, 'alarm_id': item.alarm_id,
                 'severity': hw_alarms.DEFAULT_SEVERITY}
     doc = definition_doc(definition, ids_of)
+    rule_field = '%s_rule' % doc['type']
+    # Both clients read the rule of a history detail as "rule" (Aodh's
+    # storage name), beside "type".
+    doc['rule'] = doc[rule_field]
     if item.type == 'rule change':
         original = _wire_definition(detail.get('original'))
         if original is not None:
             before = definition_doc(original, ids_of)
+            before['rule'] = before.get(rule_field)
             changed = {k: v for k, v in doc.items() if before.get(k) != v
                        and k != 'timestamp'}
             return changed or {'severity': doc['severity']}

@@ -20,6 +20,11 @@ def threshold_alarm(name: str, **rule) -> dict:
                                                'value': 'web'}]}, **rule)}
 
 
+def reason_of(item: dict) -> str:
+    """The transition reason of a history item (to compare the rest)."""
+    return json.loads(item['detail']).get('transition_reason')
+
+
 def create(client, body: dict) -> dict:
     response = client.post('/v2/alarms', json=body)
     assert response.status_code == 201, response.text
@@ -65,9 +70,15 @@ def test_state_get_set_and_history(project_a):
     put = project_a.request('PUT', path, data=json.dumps('alarm'),
                             headers={'Content-Type': 'application/json'})
     assert (put.status_code, put.json()) == (200, 'alarm')
-    assert project_a.get(path).json() == 'alarm'
+    got = project_a.get(path).json()
     fault(project_a.request('PUT', path, json='bad'), 400)
     history = project_a.get('/v2/alarms/%s/history' % made['alarm_id']).json()
+    # The engine's next evaluation (every 10 s) restores the true state, as a
+    # transition of its own: alarm until then.
+    restored = json.loads(history[0]['detail']) == {
+        'state': 'insufficient data', 'transition_reason': reason_of(history[0])}
+    assert got == 'alarm' or (got == 'insufficient data' and restored)
+    history = history[1:] if restored else history
     assert [h['type'] for h in history] == ['state transition', 'creation']
     transition = json.loads(history[0]['detail'])
     assert transition == {'state': 'alarm',

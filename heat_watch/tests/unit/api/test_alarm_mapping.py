@@ -140,7 +140,9 @@ def test_state_transition_and_deletion_history_details():
     deletion = model.HistoryItem(2, 'a1', 'high', 'threshold', 'p1', 6_000, 'deletion', 's',
                                  {'type': 'Delete', 'definition': definition.to_wire()})
     row = alarm_mapping.history_doc(deletion, {})
-    assert json.loads(row['detail'])['severity'] == 'moderate'
+    detail = json.loads(row['detail'])
+    assert (detail['severity'], detail['type'], detail['rule']['meter_name']) == (
+        'moderate', 'threshold', 'cpu_util')
     assert (row['on_behalf_of'], row['user_id'], row['event_id']) == ('p1', 'u1', '2')
 
 
@@ -150,5 +152,5 @@ def test_rule_change_detail_holds_the_changed_fields():
     change = model.HistoryItem(3, 'a1', 'high', 'threshold', 'p1', 7_000, 'rule change', 's',
                                {'definition': after.to_wire(), 'original': before.to_wire()})
     detail = json.loads(alarm_mapping.history_doc(change, {})['detail'])
-    assert list(detail) == ['threshold_rule']
-    assert detail['threshold_rule']['threshold'] == 90.0
+    assert sorted(detail) == ['rule', 'threshold_rule']
+    assert detail['threshold_rule']['threshold'] == detail['rule']['threshold'] == 90.0
