@@ -280,15 +280,18 @@ def definition_of(body: Any, project_id: str, user_id: str | None,
     keeps)."""
     if not isinstance(body, dict):
         raise invalid('alarm', 'the body must be a JSON object.')
-    unknown = set(body) - set(WRITABLE) - set(READ_ONLY)
+    kind = body.get('type') or ('threshold' if 'threshold_rule' in body else None)
+    if kind not in TYPES:
+        raise invalid('type', 'must be one of %s (%r has no counterpart in the watch '
+                      'engine).' % (', '.join(TYPES), kind))
+    # aodhclient may send the (empty) rules of every type it knows.
+    unknown = {k for k in set(body) - set(WRITABLE) - set(READ_ONLY)
+               if not (k.endswith('_rule') and not body[k])}
     if unknown:
         raise invalid('alarm', 'unknown fields: %s.' % ', '.join(sorted(unknown)))
     if body.get('time_constraints'):
         raise invalid('time_constraints', 'are not supported: the watch engine evaluates '
                       'alarms at all times.')
-    kind = body.get('type') or ('threshold' if 'threshold_rule' in body else None)
-    if kind not in TYPES:
-        raise invalid('type', 'must be one of %s.' % ', '.join(TYPES))
     name = _text(body, 'name', MAX_NAME, required=True)
     meter_mapping.check_text('name', name, MAX_NAME)
     severity = body.get('severity') or hw_alarms.DEFAULT_SEVERITY

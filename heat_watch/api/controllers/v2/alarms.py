@@ -352,7 +352,8 @@ class AlarmController(rest.RestController):
         direction = direction if request.GET.getall('sort') else 'desc'
         page = request.engine.get_alarm_history(
             ctxt, alarm_id=self.alarm_id, types=types, start=start, end=end,
-            limit=limit_param(1000, 1000), ascending=direction == 'asc')
+            marker=request.GET.get('marker') or None, limit=limit_param(1000, 1000),
+            ascending=direction == 'asc')
         ids_of = ids_of_children(ctxt, [d for d in map(_history_definition, page.items) if d])
         return [alarm_mapping.history_doc(item, ids_of) for item in page.items]
 
