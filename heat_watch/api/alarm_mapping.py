@@ -75,6 +75,8 @@ _JOINER = re.compile(r'\)\s+(AND|OR)\s+ALARM\(')
 MAX_NAME = 255
 MAX_DESCRIPTION = 1024
 MAX_ACTIONS = 5
+MAX_RANGE_SHORT_PERIOD = 86400
+MAX_RANGE_LONG_PERIOD = 604800
 
 
 def invalid(field: str, reason: str) -> exceptions.InvalidParameterValue:
@@ -219,13 +221,26 @@ def threshold_rule_of(rule: Any, project_id: str,
     if kept is not None:
         extra = {'datapoints_to_alarm': kept.datapoints_to_alarm,
                  'missing_data': kept.missing_data, 'low_sample_count': kept.low_sample_count}
+    evaluation_periods = _number(rule, 'evaluation_periods', 1, integer=True, minimum=1)
+    # CloudWatch's bound on the window an evaluation reads (the engine reads
+    # every period of it).
+    limit = MAX_RANGE_SHORT_PERIOD if period < 3600 else MAX_RANGE_LONG_PERIOD
+    if period * evaluation_periods > limit:
+        raise invalid('threshold_rule.evaluation_periods', 'period times evaluation_periods '
+                      'must not exceed %d seconds (one day for periods under an hour, seven '
+                      'days otherwise).' % limit)
+    kept_datapoints = extra.get('datapoints_to_alarm')
+    if kept_datapoints is not None and kept_datapoints > evaluation_periods:
+        raise invalid('threshold_rule.evaluation_periods', 'the alarm needs %d breaching '
+                      'periods (DatapointsToAlarm, set through CloudWatch): at least that '
+                      'many evaluation periods.' % kept_datapoints)
     metric = metric_of_query(meter_name, rule.get('query'), project_id)
     if kept is not None and kept.metric.unit:
         metric = model.MetricSelector(metric.namespace, metric.metric_name,
                                       metric.dimensions, kept.metric.unit)
     return model.ThresholdRule(
         metric=metric, period=period,
-        evaluation_periods=_number(rule, 'evaluation_periods', 1, integer=True, minimum=1),
+        evaluation_periods=evaluation_periods,
         comparison=COMPARISONS[comparison], threshold=_number(rule, 'threshold'),
         statistic=statistic, percentile=percentile, **extra)
 

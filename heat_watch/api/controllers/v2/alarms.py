@@ -52,7 +52,9 @@ def answers(func: Callable) -> Callable:
         except Refused as refused:
             status, message = refused.status, str(refused)
         except exceptions.HeatWatchError as error:
-            status, message = errors.status_of(error), str(error)
+            # .message: oslo.messaging rebuilds a remote error whose str()
+            # carries the engine's traceback.
+            status, message = errors.status_of(error), error.message
         except messaging.MessagingTimeout:
             status, message = 503, 'The watch engine did not answer in time.'
         pecan.response.status = status

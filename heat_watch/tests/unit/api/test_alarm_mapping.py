@@ -59,6 +59,9 @@ def test_resource_and_source_pick_resource_id_and_namespace():
     ({'period': 45}, 'period'),
     ({'threshold': 'high'}, 'threshold'),
     ({'evaluation_periods': 0}, 'evaluation_periods'),
+    ({'evaluation_periods': 1441}, 'one day'),
+    ({'period': 3600, 'evaluation_periods': 169}, 'seven days'),
+    ({'evaluation_periods': 10 ** 9}, 'must not exceed'),
 ])
 def test_what_the_engine_cannot_express_is_a_clear_400(change, words):
     with pytest.raises(exceptions.InvalidParameterValue) as raised:
