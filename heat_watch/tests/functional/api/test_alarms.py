@@ -136,6 +136,9 @@ def test_combination_alarm_names_its_children_by_id(project_a):
     ({'alarm_actions': ['ftp://x']}, 'scheme'),
     ({'alarm_actions': 'log://x'}, 'alarm_actions'),
     ({'bogus': 1}, 'bogus'),
+    # (10**9 periods would have the engine read 10**9 periods at each evaluation)
+    ({'threshold_rule': {'meter_name': 'm', 'threshold': 1, 'comparison_operator': 'gt',
+                         'evaluation_periods': 10 ** 9}}, 'must not exceed'),
 ])
 def test_what_cannot_be_expressed_is_a_clear_400_and_nothing_is_written(
         project_a, change, words):
