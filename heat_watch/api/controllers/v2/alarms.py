@@ -4,146 +4,44 @@ CloudWatch API manages (see :mod:`heat_watch.api.alarm_mapping`).
 Bodies are read and written as plain JSON rather than WSME types: both
 clients send back every field GET returns (they update by GET, merge,
 PUT), the state is a bare JSON string, and each refusal must name the field
-in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them.
+in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them, and
+:mod:`heat_watch.api.alarm_mapping_render` writes the answers.
 """
 
-import functools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import oslo_messaging as messaging
 import pecan
 import webob
 from pecan import rest
 from wsme import exc as wsme_exc
 
-from heat_watch.api import alarm_mapping, errors, middleware, policy
+from heat_watch.api import alarm_mapping, policy
+from heat_watch.api import alarm_mapping_render as alarm_render
 from heat_watch.api.controllers.v2 import base
+from heat_watch.api.controllers.v2.alarm_requests import (
+    MAX_ALARMS,
+    Refused,
+    answers,
+    body,
+    boolean,
+    context_for,
+    limit_param,
+    own_context,
+    queries,
+    sort_param,
+)
 from heat_watch.api.policies import alarms as alarm_policies
 from heat_watch.api.policies import base as base_policies
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import model
 
-# Alarms one listing reads at most (a page of the engine is 1000).
-MAX_ALARMS = 10_000
 ENGINE_PAGE = 1000
 SORT_KEYS = {'name': 'name', 'alarm_id': 'id', 'state': 'state',
              'state_timestamp': 'state_timestamp', 'timestamp': 'updated_at'}
 HISTORY_TYPES = ('creation', 'rule change', 'state transition', 'deletion')
 _TIME_OPS = ('lt', 'le', 'gt', 'ge', 'eq')
-
-
-class Refused(Exception):
-    """A request this API answers with an OpenStack error document."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-def answers(func: Callable) -> Callable:
-    """Our exceptions (and Refused) as {"error_message": ...} with their status."""
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except Refused as refused:
-            status, message = refused.status, str(refused)
-        except exceptions.HeatWatchError as error:
-            # .message: oslo.messaging rebuilds a remote error whose str()
-            # carries the engine's traceback.
-            status, message = errors.status_of(error), error.message
-        except messaging.MessagingTimeout:
-            status, message = 503, 'The watch engine did not answer in time.'
-        pecan.response.status = status
-        return middleware.fault(status, message)
-    return wrapped
-
-
-# -- request helpers --------------------------------------------------------------------
-
-
-def body() -> Any:
-    """The request's JSON body (400 unless JSON)."""
-    try:
-        return json.loads(pecan.request.body or b'null')
-    except (ValueError, UnicodeDecodeError):
-        raise Refused('The body is not valid JSON.') from None
-
-
-def context_for(project_id: str):
-    """The caller's context, acting on ``project_id`` (policy checked when
-    it is not the caller's own project)."""
-    request = pecan.request
-    ctxt = request.context
-    if project_id == ctxt.project_id:
-        return ctxt
-    policy.authorize(request.conf, ctxt, base_policies.ALL_PROJECTS,
-                     {'project_id': project_id})
-    other = ctxt.__class__.from_dict(ctxt.to_dict())
-    other.project_id = project_id
-    return other
-
-
-def own_context():
-    """The caller's context; 403 for a token scoped to no project."""
-    ctxt = pecan.request.context
-    if not ctxt.project_id:
-        raise Refused('The token is scoped to no project.', 403)
-    return ctxt
-
-
-def queries() -> list[dict]:
-    """The q.field/q.op/q.value/q.type filters (empty op: eq)."""
-    params = pecan.request.GET
-    fields, ops = params.getall('q.field'), params.getall('q.op')
-    values, types = params.getall('q.value'), params.getall('q.type')
-    if len(values) != len(fields):
-        raise Refused('Every q.field needs its q.value.')
-    found = []
-    for index, field in enumerate(fields):
-        op = (ops[index] if index < len(ops) else '') or 'eq'
-        found.append({'field': field, 'op': op, 'value': values[index],
-                      'type': types[index] if index < len(types) else ''})
-    return found
-
-
-def limit_param(default: int = MAX_ALARMS, maximum: int = MAX_ALARMS) -> int:
-    """The limit parameter: a positive integer, at most ``maximum``."""
-    text = pecan.request.GET.get('limit')
-    if text in (None, ''):
-        return default
-    try:
-        limit = int(text)
-    except ValueError:
-        raise Refused('limit must be an integer.') from None
-    if limit <= 0:
-        raise Refused('Limit must be positive.')
-    return min(limit, maximum)
-
-
-def sort_param(keys: dict[str, str], default: str) -> tuple[str, str]:
-    """(engine key, asc|desc) of the first sort=key:dir parameter."""
-    sorts = pecan.request.GET.getall('sort')
-    if not sorts:
-        return default, 'asc'
-    key, _, direction = sorts[0].partition(':')
-    direction = direction or 'asc'
-    if key not in keys or direction not in ('asc', 'desc'):
-        raise Refused('sort must be key:asc or key:desc, key one of %s.'
-                      % ', '.join(keys))
-    return keys[key], direction
-
-
-def _boolean(field: str, text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ('true', '1', 'yes', 'on'):
-        return True
-    if lowered in ('false', '0', 'no', 'off'):
-        return False
-    raise Refused('q.field=%s takes true or false.' % field)
 
 
 # -- engine reads -----------------------------------------------------------------------
@@ -167,7 +65,7 @@ def iter_alarms(ctxt, filters: model.AlarmFilter, sort_key: str = 'name',
 
 def ids_of_children(ctxt, definitions: list[model.AlarmDefinition]) -> dict[str, str]:
     """Alarm ids of the child alarm names combination rules name."""
-    names = sorted({n for d in definitions for n in alarm_mapping.child_names(d)})
+    names = sorted({n for d in definitions for n in alarm_render.child_names(d)})
     if not names:
         return {}
     found = iter_alarms(ctxt, model.AlarmFilter(names=names))
@@ -177,7 +75,7 @@ def ids_of_children(ctxt, definitions: list[model.AlarmDefinition]) -> dict[str,
 def documents(ctxt, alarms: list[model.Alarm]) -> list[dict]:
     """REST documents of alarms of one project."""
     ids_of = ids_of_children(ctxt, [a.definition for a in alarms])
-    return [alarm_mapping.alarm_doc(a, ids_of) for a in alarms]
+    return [alarm_render.alarm_doc(a, ids_of) for a in alarms]
 
 
 def names_of(ctxt, alarm_ids: list[str]) -> list[str]:
@@ -253,7 +151,7 @@ def listing_filters(q: list[dict]) -> tuple[str, model.AlarmFilter, dict[str, st
                               % ', '.join(alarm_mapping.ENGINE_STATES))
             engine['state'] = alarm_mapping.ENGINE_STATES[value]
         elif field == 'enabled':
-            engine['enabled'] = _boolean(field, value)
+            engine['enabled'] = boolean(field, value)
         elif field == 'severity':
             if value not in hw_alarms.SEVERITIES:
                 raise Refused('q.field=severity takes one of %s.'
@@ -356,11 +254,12 @@ class AlarmController(rest.RestController):
             ctxt, alarm_id=self.alarm_id, types=types, start=start, end=end,
             marker=request.GET.get('marker') or None, limit=limit_param(1000, 1000),
             ascending=direction == 'asc')
-        ids_of = ids_of_children(ctxt, [d for d in map(_history_definition, page.items) if d])
-        return [alarm_mapping.history_doc(item, ids_of) for item in page.items]
+        ids_of = ids_of_children(ctxt, [d for d in map(history_definition, page.items) if d])
+        return [alarm_render.history_doc(item, ids_of) for item in page.items]
 
 
-def _history_definition(item: model.HistoryItem) -> model.AlarmDefinition | None:
+def history_definition(item: model.HistoryItem) -> model.AlarmDefinition | None:
+    """The definition a creation, rule change or deletion item records."""
     data = (item.detail or {}).get('definition')
     try:
         return model.AlarmDefinition.from_wire(data) if isinstance(data, dict) else None

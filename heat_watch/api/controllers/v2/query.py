@@ -22,9 +22,10 @@ from typing import Any
 import pecan
 from oslo_utils import timeutils
 
-from heat_watch.api import alarm_mapping, policy
-from heat_watch.api.controllers.v2 import alarms
-from heat_watch.api.controllers.v2.alarms import Refused, answers
+from heat_watch.api import alarm_mapping_render as alarm_render
+from heat_watch.api import policy
+from heat_watch.api.controllers.v2 import alarm_requests, alarms
+from heat_watch.api.controllers.v2.alarm_requests import Refused, answers
 from heat_watch.api.policies import alarms as alarm_policies
 from heat_watch.watch import model
 
@@ -40,7 +41,7 @@ HISTORY_FIELDS = ('event_id', 'alarm_id', 'type', 'detail', 'project_id', 'user_
 TIME_FIELDS = ('timestamp', 'state_timestamp')
 RULE_PREFIXES = ('threshold_rule.', 'combination_rule.', 'composite_rule.')
 MAX_DEPTH = 20
-MAX_LIMIT = alarms.MAX_ALARMS
+MAX_LIMIT = alarm_requests.MAX_ALARMS
 
 Predicate = Callable[[dict], bool]
 
@@ -218,8 +219,8 @@ class Query:
 
     def context(self):
         """The context of the project the query reads."""
-        own = alarms.own_context()
-        return alarms.context_for(self.project_id or own.project_id)
+        own = alarm_requests.own_context()
+        return alarm_requests.context_for(self.project_id or own.project_id)
 
     def answer(self, docs: list[dict]) -> list[dict]:
         """The matching documents, ordered and limited."""
@@ -230,7 +231,7 @@ def _history_items(ctxt) -> list[model.HistoryItem]:
     engine = pecan.request.engine
     items: list[model.HistoryItem] = []
     marker = None
-    while len(items) < alarms.MAX_ALARMS:
+    while len(items) < alarm_requests.MAX_ALARMS:
         page = engine.get_alarm_history(ctxt, types=list(alarms.HISTORY_TYPES),
                                         marker=marker, limit=alarms.ENGINE_PAGE)
         items.extend(page.items)
@@ -250,14 +251,14 @@ class AlarmHistoryQueryController:
         request = pecan.request
         if request.method != 'POST':
             raise Refused('Use POST.', 405)
-        query = Query(alarms.body(), HISTORY_FIELDS)
+        query = Query(alarm_requests.body(), HISTORY_FIELDS)
         ctxt = query.context()
         policy.authorize(request.conf, ctxt, alarm_policies.QUERY_ALARM_HISTORY,
                          {'project_id': ctxt.project_id})
         items = _history_items(ctxt)
-        definitions = [d for d in map(alarms._history_definition, items) if d]
+        definitions = [d for d in map(alarms.history_definition, items) if d]
         ids_of = alarms.ids_of_children(ctxt, definitions)
-        return query.answer([alarm_mapping.history_doc(i, ids_of) for i in items])
+        return query.answer([alarm_render.history_doc(i, ids_of) for i in items])
 
 
 class AlarmQueryController:
@@ -272,7 +273,7 @@ class AlarmQueryController:
         request = pecan.request
         if request.method != 'POST':
             raise Refused('Use POST.', 405)
-        query = Query(alarms.body(), ALARM_FIELDS)
+        query = Query(alarm_requests.body(), ALARM_FIELDS)
         ctxt = query.context()
         policy.authorize(request.conf, ctxt, alarm_policies.QUERY_ALARMS,
                          {'project_id': ctxt.project_id})

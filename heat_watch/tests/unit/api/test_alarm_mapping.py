@@ -6,6 +6,7 @@ import json
 import pytest
 
 from heat_watch.api import alarm_mapping
+from heat_watch.api import alarm_mapping_render as alarm_render
 from heat_watch.common import exceptions
 from heat_watch.watch import model
 
@@ -81,7 +82,7 @@ def test_combination_is_a_composite_expression_and_reads_back():
             'combination_rule': {'operator': 'or', 'alarm_ids': ['id-a', 'id-"b']}}
     definition = _definition(body, child_names=['a', 'b "quoted"'])
     assert definition.rule.expression == 'ALARM("a") OR ALARM("b \\"quoted\\"")'
-    doc = alarm_mapping.definition_doc(definition, {'a': 'id-a', 'b "quoted"': 'id-b'})
+    doc = alarm_render.definition_doc(definition, {'a': 'id-a', 'b "quoted"': 'id-b'})
     assert (doc['type'], doc['combination_rule']) == (
         'combination', {'operator': 'or', 'alarm_ids': ['id-a', 'id-b']})
 
@@ -89,7 +90,7 @@ def test_combination_is_a_composite_expression_and_reads_back():
 def test_a_cloudwatch_composite_reads_as_composite_and_is_accepted_back():
     definition = model.AlarmDefinition('p1', 'c', model.CompositeRule(
         'ALARM(a) AND NOT OK("b")'))
-    doc = alarm_mapping.definition_doc(definition, {})
+    doc = alarm_render.definition_doc(definition, {})
     assert doc['composite_rule'] == {'expression': 'ALARM(a) AND NOT OK("b")'}
     again = _definition({'name': 'c', 'type': 'composite',
                          'composite_rule': doc['composite_rule']})
@@ -106,7 +107,7 @@ def test_every_field_get_returns_is_accepted_back_unchanged():
     definition = _definition(dict(_threshold(), alarm_actions=['log://a'], severity='critical',
                                   repeat_actions=True, enabled=False, description='d'))
     alarm = model.Alarm(definition, model.AlarmState('ALARM', 3, 1_000, 2_000, 'why'))
-    doc = alarm_mapping.alarm_doc(alarm, {})
+    doc = alarm_render.alarm_doc(alarm, {})
     assert (doc['state'], doc['severity'], doc['time_constraints']) == (
         'alarm', 'critical', [])
     again = _definition(json.loads(json.dumps(doc)), current=definition)
@@ -121,7 +122,7 @@ def test_a_put_keeps_what_only_cloudwatch_can_say():
         percentile=99.0, datapoints_to_alarm=2, missing_data='breaching')
     current = model.AlarmDefinition('p1', 'low', cloudwatch_rule, id='x', tags=[
         {'Key': 'k', 'Value': 'v'}])
-    doc = alarm_mapping.definition_doc(current, {})
+    doc = alarm_render.definition_doc(current, {})
     assert doc['threshold_rule']['statistic'] == 'p99'
     assert {'field': 'source', 'op': 'eq', 'value': 'AWS/EC2', 'type': 'string'} in \
         doc['threshold_rule']['query']
@@ -138,11 +139,11 @@ def test_state_transition_and_deletion_history_details():
     definition = _definition(dict(_threshold(), severity='moderate'))
     transition = model.HistoryItem(1, 'a1', 'high', 'threshold', 'p1', 5_000,
                                    'state transition', 's', {'state': 'ALARM', 'reason': 'r'})
-    assert json.loads(alarm_mapping.history_doc(transition, {})['detail']) == {
+    assert json.loads(alarm_render.history_doc(transition, {})['detail']) == {
         'state': 'alarm', 'transition_reason': 'r'}
     deletion = model.HistoryItem(2, 'a1', 'high', 'threshold', 'p1', 6_000, 'deletion', 's',
                                  {'type': 'Delete', 'definition': definition.to_wire()})
-    row = alarm_mapping.history_doc(deletion, {})
+    row = alarm_render.history_doc(deletion, {})
     detail = json.loads(row['detail'])
     assert (detail['severity'], detail['type'], detail['rule']['meter_name']) == (
         'moderate', 'threshold', 'cpu_util')
@@ -154,6 +155,6 @@ def test_rule_change_detail_holds_the_changed_fields():
     after = _definition(dict(_threshold(threshold=90.0), description='d'))
     change = model.HistoryItem(3, 'a1', 'high', 'threshold', 'p1', 7_000, 'rule change', 's',
                                {'definition': after.to_wire(), 'original': before.to_wire()})
-    detail = json.loads(alarm_mapping.history_doc(change, {})['detail'])
+    detail = json.loads(alarm_render.history_doc(change, {})['detail'])
     assert sorted(detail) == ['rule', 'threshold_rule']
     assert detail['threshold_rule']['threshold'] == detail['rule']['threshold'] == 90.0

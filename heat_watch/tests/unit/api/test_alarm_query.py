@@ -3,7 +3,7 @@
 import pytest
 
 from heat_watch.api.controllers.v2 import query
-from heat_watch.api.controllers.v2.alarms import Refused
+from heat_watch.api.controllers.v2.alarm_requests import Refused
 
 DOCS = [
     {'name': 'a', 'state': 'ok', 'severity': 'low', 'timestamp': '2026-01-01T00:00:00',
