@@ -58,9 +58,12 @@ def test_create_get_list_update_delete(project_a):
     deleted = project_a.request('DELETE', '/v2/alarms/%s' % alarm_id)
     assert deleted.status_code == 204
     fault(project_a.get('/v2/alarms/%s' % alarm_id), 404)
-    types = [h['type'] for h in
-             project_a.get('/v2/alarms/%s/history' % alarm_id).json()]
-    assert types == ['deletion', 'rule change', 'creation']
+    history = project_a.get('/v2/alarms/%s/history' % alarm_id).json()
+    assert [h['type'] for h in history] == ['deletion', 'rule change', 'creation']
+    # The engine keeps the deleted definition: the clients read its severity.
+    deleted = json.loads(history[0]['detail'])
+    assert (deleted['severity'], deleted['name'], deleted['rule']['threshold']) == (
+        'moderate', made['name'], 90.0)
 
 
 def test_state_get_set_and_history(project_a):
