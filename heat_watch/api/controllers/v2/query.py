@@ -138,19 +138,25 @@ def compile_filter(node: Any, fields: tuple[str, ...], depth: int = 0) -> Predic
     raise Refused('Unknown operator %r; use =, !=, <, <=, >, >=, =~, in, and, or, not.' % op)
 
 
-def named_project(node: Any) -> str | None:
-    """The project_id a filter names with = at its top (or its top "and")."""
+def named_value(node: Any, field: str) -> str | None:
+    """The value a filter requires of ``field`` with = at its top (or in
+    its top "and"): every match has it."""
     if not isinstance(node, dict) or len(node) != 1:
         return None
     op, operand = next(iter(node.items()))
-    if op == '=' and isinstance(operand, dict) and set(operand) == {'project_id'}:
-        return str(operand['project_id'])
+    if op == '=' and isinstance(operand, dict) and set(operand) == {field}:
+        return str(operand[field])
     if op == 'and' and isinstance(operand, list):
         for part in operand:
-            found = named_project(part)
+            found = named_value(part, field)
             if found is not None:
                 return found
     return None
+
+
+def named_project(node: Any) -> str | None:
+    """The project_id a filter names with = at its top (or its top "and")."""
+    return named_value(node, 'project_id')
 
 
 def _json_field(data: dict, field: str) -> Any:
@@ -216,6 +222,9 @@ class Query:
             raise Refused('limit must be a positive integer.')
         self.limit = min(limit or MAX_LIMIT, MAX_LIMIT)
         self.project_id = named_project(tree) if tree is not None else None
+        # Finding an alarm by name (as aodhclient does) asks the engine for
+        # that name only, rather than reading the project's every alarm.
+        self.name = named_value(tree, 'name') if tree is not None else None
 
     def context(self):
         """The context of the project the query reads."""
@@ -277,7 +286,7 @@ class AlarmQueryController:
         ctxt = query.context()
         policy.authorize(request.conf, ctxt, alarm_policies.QUERY_ALARMS,
                          {'project_id': ctxt.project_id})
-        found = list(alarms.iter_alarms(ctxt, model.AlarmFilter()))
+        found = list(alarms.iter_alarms(ctxt, model.AlarmFilter(name=query.name)))
         return query.answer(alarms.documents(ctxt, found))
 
 

@@ -63,6 +63,10 @@ def test_the_named_project_is_read_from_the_top_only():
     assert query.named_project({'or': [{'=': {'project_id': 'p'}},
                                        {'=': {'name': 'x'}}]}) is None
     assert query.named_project({'not': {'=': {'project_id': 'p'}}}) is None
+    assert query.named_value({'and': [{'=': {'name': 'x'}}, {'=': {'state': 'ok'}}]},
+                             'name') == 'x'
+    assert query.named_value({'or': [{'=': {'name': 'x'}}, {'=': {'name': 'y'}}]},
+                             'name') is None
 
 
 def test_orderby_sorts_by_each_key_missing_values_last():
