@@ -141,7 +141,9 @@ def _history_data(item: model.HistoryItem, region: str) -> dict:
                 'attempt': detail.get('attempt'), 'status': detail.get('status'),
                 'error': detail.get('error')}
         return {k: v for k, v in data.items() if v is not None}
-    return detail  # deletions, and the items stored before revision 005
+    if item.type == 'deletion':  # AWS's HistoryData of a deletion names no settings
+        return {k: v for k, v in detail.items() if k != 'definition'}
+    return detail  # the items stored before revision 005
 
 
 def history_item(item: model.HistoryItem, region: str) -> dict:

@@ -191,7 +191,10 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
             conn.execute(sa.delete(ALARMS).where(ALARMS.c.id.in_(doomed)))
             conn.execute(sa.insert(HISTORY), [history_item(
                 r, 'ConfigurationUpdate', 'Alarm "%s" deleted' % r['name'],
-                {'version': '1.0', 'type': 'Delete'}) for r in rows])
+                {'version': '1.0', 'type': 'Delete',
+                 # Kept so that a deletion's history says what was deleted
+                 # (Aodh's clients read its severity).
+                 'definition': records.definition_of(r).to_wire()}) for r in rows])
 
     def set_actions_enabled(self, project_id: str, names: list[str], enabled: bool) -> None:
         """Enable or disable the actions of named alarms (unknown names are

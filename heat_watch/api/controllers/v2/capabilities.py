@@ -24,8 +24,11 @@ _API = {
     'statistics:aggregation:selectable:stddev': False,
     'statistics:aggregation:selectable:cardinality': False,
     'events:query:simple': False,
+    'alarms:query:simple': True, 'alarms:query:complex': True,
+    'alarms:history:query:simple': True, 'alarms:history:query:complex': True,
 }
 _STORAGE = {'storage:production_ready': True}
+_ALARM_STORAGE = {'storage:production_ready': True}
 
 
 class Capabilities(wtypes.Base):
@@ -34,6 +37,7 @@ class Capabilities(wtypes.Base):
     api = {wtypes.text: bool}
     storage = {wtypes.text: bool}
     event_storage = {wtypes.text: bool}
+    alarm_storage = {wtypes.text: bool}
 
 
 class CapabilitiesController(rest.RestController):
@@ -42,4 +46,5 @@ class CapabilitiesController(rest.RestController):
     @wsexpose(Capabilities)
     def get(self):
         """The capabilities document (no project data: any caller may read it)."""
-        return Capabilities(api=dict(_API), storage=dict(_STORAGE), event_storage={})
+        return Capabilities(api=dict(_API), storage=dict(_STORAGE), event_storage={},
+                            alarm_storage=dict(_ALARM_STORAGE))

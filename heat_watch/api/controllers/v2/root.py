@@ -1,6 +1,6 @@
-"""/v2: one controller module per resource; the alarms come next to these."""
+"""/v2: one controller module per resource."""
 
-from heat_watch.api.controllers.v2 import capabilities, meters, resources, samples
+from heat_watch.api.controllers.v2 import alarms, capabilities, meters, query, resources, samples
 
 
 class V2Controller:
@@ -10,3 +10,5 @@ class V2Controller:
     samples = samples.SamplesController()
     resources = resources.ResourcesController()
     capabilities = capabilities.CapabilitiesController()
+    alarms = alarms.AlarmsController()
+    query = query.QueryController()
