@@ -4,9 +4,10 @@ import itertools
 
 from oslo_policy import policy
 
-from heat_watch.api.policies import base, meters
+from heat_watch.api.policies import base, meters, stacks
 
 
 def list_rules() -> list[policy.RuleDefault]:
     """Every rule and its default (entry point oslo.policy.policies)."""
-    return list(itertools.chain(base.list_rules(), meters.list_rules()))
+    return list(itertools.chain(base.list_rules(), meters.list_rules(),
+                                stacks.list_rules()))
