@@ -87,6 +87,9 @@ class V1Controller:
     def _route(self, args: list[str], request=None):
         return self.serve, args
 
+    # Every Accept a client sends: the answer is a Response made here.
+    @pecan.expose(content_type='application/json')
+    @pecan.expose(content_type='text/plain')
     @pecan.expose()
     def serve(self, *args, **kwargs):
         """Every /v1 request (pecan hands over the path segments)."""
