@@ -67,8 +67,13 @@ def index(tenant_id: str, params: dict, detail: bool = False) -> webob.Response:
         ctxt, show_nested=base.query_bool(params, 'show_nested'),
         limit=base.query_int(params, 'limit'), filters=_filters(pecan.request),
         marker=params.get('marker') or None, sort_dir=params.get('sort_dir') or 'desc')
-    render = views.stack_detail if detail else views.stack_summary
-    return base.json_response({'stacks': [render(s) for s in listed]})
+    if not detail:
+        return base.json_response({'stacks': [views.stack_summary(s) for s in listed]})
+    # The list carries no parameters: each stack's own show does (outputs
+    # are not resolved, as in Heat's detail list).
+    shown = [base.orchestrator().show_stack(ctxt, s['id'], resolve_outputs=False)
+             for s in listed]
+    return base.json_response({'stacks': [views.stack_detail(s) for s in shown]})
 
 
 @base.answers_heat_errors

@@ -101,3 +101,28 @@ def test_the_versions_document_lists_v1_after_v2(rest_endpoint):
     values = requests.get(rest_endpoint + '/', timeout=30).json()['versions']['values']
     assert [v['id'] for v in values] == ['v2', 'v1.0']
     assert values[1]['links'][0]['href'] == rest_endpoint + '/v1/'
+
+
+def test_list_pages_filters_and_details(project):
+    url, headers = project
+    made = []
+    for name in ('one', 'two', 'three'):
+        created = requests.post(url + '/stacks', json={'stack_name': name, 'template': TEMPLATE},
+                                headers=headers, timeout=30)
+        made.append(created.json()['stack']['id'])
+    first = requests.get(url + '/stacks', params={'limit': 2}, headers=headers,
+                         timeout=30).json()['stacks']
+    assert [s['stack_name'] for s in first] == ['three', 'two']
+    rest = requests.get(url + '/stacks', params={'limit': 2, 'marker': first[-1]['id']},
+                        headers=headers, timeout=30).json()['stacks']
+    assert [s['stack_name'] for s in rest] == ['one']
+    named = requests.get(url + '/stacks', params={'name': ['one', 'three']}, headers=headers,
+                         timeout=30).json()['stacks']
+    assert sorted(s['stack_name'] for s in named) == ['one', 'three']
+    detailed = requests.get(url + '/stacks/detail', params={'name': 'two'}, headers=headers,
+                            timeout=30).json()['stacks']
+    assert [s['id'] for s in detailed] == [made[1]]
+    assert detailed[0]['parameters']['OS::stack_name'] == 'two'
+    assert detailed[0]['disable_rollback'] is False
+    _assert_heat_fault(requests.get(url + '/stacks', params={'marker': 'not-a-stack'},
+                                    headers=headers, timeout=30), 404, 'not-a-stack')
