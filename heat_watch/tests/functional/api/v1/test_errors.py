@@ -126,3 +126,10 @@ def test_list_pages_filters_and_details(project):
     assert detailed[0]['disable_rollback'] is False
     _assert_heat_fault(requests.get(url + '/stacks', params={'marker': 'not-a-stack'},
                                     headers=headers, timeout=30), 404, 'not-a-stack')
+
+
+def test_heat_watch_all_names_the_v1_api_in_its_banner(deployment):
+    from heat_watch.cmd import all as all_in_one
+    banner = all_in_one._banner(deployment.conf, deployment.services)
+    assert 'Heat v1 orchestration API (python-heatclient, openstack stack): %s/v1/{project}' % (
+        deployment.rest_endpoint) in banner
