@@ -35,7 +35,7 @@ def stack_summary(record: dict) -> dict:
         'updated_time': isotime(record.get('updated_time')),
         'deletion_time': isotime(record.get('deletion_time')),
         'stack_owner': record.get('stack_owner'), 'parent': record.get('parent'),
-        'stack_user_project_id': identity['tenant'], 'tags': None,
+        'stack_user_project_id': None, 'tags': None,
     }
 
 
