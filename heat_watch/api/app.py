@@ -17,6 +17,7 @@ from oslo_middleware import cors, healthcheck, request_id
 from heat_watch import api
 from heat_watch.api import hooks, middleware, signed_urls, wsme_glue
 from heat_watch.api.controllers import root
+from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.watch import rpcapi
 
 LOG = log.getLogger(__name__)
@@ -62,22 +63,27 @@ def _versions_unauthenticated(authenticated, controllers):
     return dispatch
 
 
-def pecan_app(conf: cfg.ConfigOpts, engine_client) -> pecan.Pecan:
+def pecan_app(conf: cfg.ConfigOpts, engine_client, orchestrator_client=None) -> pecan.Pecan:
     """The pecan application alone (controllers and hooks)."""
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ConfigHook(conf), hooks.EngineHook(engine_client),
+               hooks.OrchestratorHook(orchestrator_client),
                hooks.ContextHook(conf), wsme_glue.JSONBodyHook()],
         force_canonical=False, guess_content_type_from_ext=False)
 
 
-def setup_app(conf: cfg.ConfigOpts, engine_client=None) -> Callable:
+def setup_app(conf: cfg.ConfigOpts, engine_client=None,
+              orchestrator_client=None) -> Callable:
     """The complete WSGI application of the REST API."""
     engine_client = engine_client or rpcapi.WatchEngineClient(conf)
-    controllers = pecan_app(conf, engine_client)
+    orchestrator_client = (orchestrator_client
+                           or orchestration_rpcapi.OrchestratorClient(conf))
+    controllers = pecan_app(conf, engine_client, orchestrator_client)
     application = _versions_unauthenticated(_auth(controllers, conf), controllers)
     # Pre-signed URLs (scaling webhooks) authenticate themselves, before tokens.
-    application = signed_urls.SignedURLMiddleware(application, conf)
+    application = signed_urls.SignedURLMiddleware(application, conf,
+                                                  orchestrator=orchestrator_client)
     application = middleware.ParsableErrorMiddleware(application)
     application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
     application = cors.CORS(application, conf)

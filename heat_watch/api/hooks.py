@@ -40,3 +40,13 @@ class ContextHook(hooks.PecanHook):
         ctxt = hw_context.RequestContext.from_environ(state.request.environ)
         ctxt.is_admin = policy.check(self.conf, ctxt, base_policies.CONTEXT_IS_ADMIN)
         state.request.context = ctxt
+
+
+class OrchestratorHook(hooks.PecanHook):
+    """``request.orchestrator``: the orchestrator's RPC client (/v1)."""
+
+    def __init__(self, orchestrator):
+        self.orchestrator = orchestrator
+
+    def before(self, state) -> None:
+        state.request.orchestrator = self.orchestrator

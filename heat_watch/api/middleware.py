@@ -12,6 +12,8 @@ from xml.etree import ElementTree
 
 from oslo_log import log
 
+from heat_watch.api import heat_faults
+
 LOG = log.getLogger(__name__)
 
 DEFAULT_PROJECT = 'admin'
@@ -95,9 +97,21 @@ def _plain(text: str) -> str:
     return ' '.join(lines)[:1000]
 
 
+def _heat_document(status: int, body: bytes, message: str) -> dict:
+    """Heat's error body (/v1): the /v1 controllers' own, or one made of
+    the message another layer (auth, pecan, webob) wrote."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if heat_faults.is_fault(data):
+        return data
+    return heat_faults.fault(status, message)
+
+
 class ParsableErrorMiddleware:
     """Every error answer (4xx, 5xx) leaves as the OpenStack JSON error body,
-    whichever layer produced it."""
+    whichever layer produced it: Heat's under /v1, Ceilometer's elsewhere."""
 
     def __init__(self, application):
         self.application = application
@@ -124,11 +138,13 @@ class ParsableErrorMiddleware:
                 chunks.close()
         reason = captured['status'].split(None, 1)[1] if ' ' in captured['status'] else ''
         document = _faultstring(code, body, reason)
+        message = document['error_message']['faultstring']
+        if heat_faults.is_heat_path(environ.get('PATH_INFO', '')):
+            document = _heat_document(code, body, message)
         payload = json.dumps(document).encode()
         if code >= 500:
             LOG.warning('Request %s %s answered %s: %s', environ.get('REQUEST_METHOD'),
-                        environ.get('PATH_INFO'), captured['status'],
-                        document['error_message']['faultstring'])
+                        environ.get('PATH_INFO'), captured['status'], message)
         headers = [(name, value) for name, value in captured['headers']
                    if name.lower() not in ('content-length', 'content-type')]
         headers += [('Content-Type', 'application/json'), ('Content-Length', str(len(payload)))]

@@ -75,6 +75,8 @@ def _banner(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
         % (api.host, api.port),
         '  REST API (Ceilometer v2 dialect, auth_strategy %s): http://%s:%d/'
         % (conf.api.auth_strategy, rest.host, rest.port),
+        '  Heat v1 orchestration API (python-heatclient, openstack stack): '
+        'http://%s:%d/v1/{project}' % (rest.host, rest.port),
         'Create credentials for a project:',
         '  %s%s credentials create --project-id demo' % (manage_command(), config_args),
         'then, for example:',

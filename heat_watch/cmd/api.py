@@ -19,7 +19,8 @@ def build_service(conf: cfg.ConfigOpts, engine_client=None) -> wsgi.WSGIService:
 
 DESCRIPTION = (
     'The REST API of heat_watch: the watch engine in the Ceilometer v2 dialect (meters, '
-    'samples, statistics, resources) and pre-signed scaling webhooks. Main options: '
+    'samples, statistics, resources), the orchestrator in Heat\'s v1 dialect (stacks, '
+    'resources, events) and pre-signed scaling webhooks. Main options: '
     '--config-file FILE; in the file, [api] bind_host and bind_port (8004) and '
     'auth_strategy (keystone, configured in [keystone_authtoken], or noauth).')
 

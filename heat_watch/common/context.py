@@ -13,7 +13,8 @@ class RequestContext(context.RequestContext):
     @classmethod
     def from_dict(cls, values: dict) -> 'RequestContext':
         return cls(project_id=values.get('project_id'),
-                   user_id=values.get('user_id'),
+                   # oslo.context's to_dict writes the user as 'user'.
+                   user_id=values.get('user_id') or values.get('user'),
                    request_id=values.get('request_id'),
                    is_admin=values.get('is_admin', False),
                    roles=values.get('roles', []))

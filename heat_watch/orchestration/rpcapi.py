@@ -160,4 +160,6 @@ class OrchestratorClient:
 
     def list_template_functions(self, ctxt, version: str) -> list:
         """GET /template_versions/{version}/functions."""
-        return self._call(ctxt, 'list_template_functions', version=version)
+        # Not through _call: its own ``version`` is the RPC API's.
+        return self._client.prepare(version='1.0').call(ctxt, 'list_template_functions',
+                                                        version=version)

@@ -1,0 +1,1 @@
+"""/v1: the Heat-compatible orchestration API (python-heatclient's routes)."""
