@@ -228,13 +228,12 @@ class RpcDriver(Driver):
     def __init__(self, transport_url: str, topic: str):
         from oslo_config import cfg
 
-        from heat_watch.common import context, exceptions, rpc
+        from heat_watch import opts
+        from heat_watch.common import context, exceptions
         from heat_watch.orchestration import rpcapi
-        conf = cfg.ConfigOpts()
-        rpc.set_defaults(conf)
+        conf = opts.register_all(cfg.ConfigOpts())
         conf([], default_config_files=[])
         conf.set_override('transport_url', transport_url)
-        rpcapi.register_opts(conf)
         conf.set_override('topic', topic, group='orchestration')
         conf.set_override('rpc_timeout', 120, group='orchestration')
         self.conf = conf
