@@ -74,8 +74,6 @@ _JOINER = re.compile(r'\)\s+(AND|OR)\s+ALARM\(')
 MAX_NAME = 255
 MAX_DESCRIPTION = 1024
 MAX_ACTIONS = 5
-MAX_RANGE_SHORT_PERIOD = 86400
-MAX_RANGE_LONG_PERIOD = 604800
 
 
 def invalid(field: str, reason: str) -> exceptions.InvalidParameterValue:
@@ -223,7 +221,7 @@ def threshold_rule_of(rule: Any, project_id: str,
     evaluation_periods = _number(rule, 'evaluation_periods', 1, integer=True, minimum=1)
     # CloudWatch's bound on the window an evaluation reads (the engine reads
     # every period of it).
-    limit = MAX_RANGE_SHORT_PERIOD if period < 3600 else MAX_RANGE_LONG_PERIOD
+    limit = hw_alarms.max_evaluation_range(period)
     if period * evaluation_periods > limit:
         raise invalid('threshold_rule.evaluation_periods', 'period times evaluation_periods '
                       'must not exceed %d seconds (one day for periods under an hour, seven '

@@ -32,6 +32,18 @@ COMPOSITE = 'composite'
 TYPES = (THRESHOLD, COMPOSITE)
 
 SEVERITIES = ('low', 'moderate', 'critical')
+
+# The longest window one evaluation reads (CloudWatch's bound, seconds):
+# one day for periods under an hour, seven days otherwise. The engine reads
+# every period of it, so every API and the engine itself refuse more.
+MAX_RANGE_SHORT_PERIOD = 86400
+MAX_RANGE_LONG_PERIOD = 604800
+LONG_PERIOD = 3600
+
+
+def max_evaluation_range(period: int) -> int:
+    """The longest period times evaluation periods allowed for ``period``."""
+    return MAX_RANGE_SHORT_PERIOD if period < LONG_PERIOD else MAX_RANGE_LONG_PERIOD
 DEFAULT_SEVERITY = 'low'
 
 NOTIFIER_NAMESPACE = 'heat_watch.notifier'

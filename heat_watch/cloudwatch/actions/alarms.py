@@ -43,9 +43,6 @@ ACTION_LISTS = ('OKActions', 'AlarmActions', 'InsufficientDataActions')
 MAX_ACTIONS = 5
 MAX_ALARM_NAMES = 100
 ALARM_PERIODS = (10, 20, 30)  # besides multiples of 60
-ONE_HOUR = 3600
-MAX_RANGE_SHORT_PERIOD = 86400  # Period < 1 hour: one day
-MAX_RANGE_LONG_PERIOD = 604800  # otherwise: seven days
 ANOMALY_OPERATORS = ('LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold',
                      'GreaterThanUpperThreshold')
 STATES = hw_alarms.STATES
@@ -161,7 +158,7 @@ def _evaluation(data: dict) -> dict:
     if datapoints is not None and datapoints > periods:
         raise v.invalid('DatapointsToAlarm', datapoints,
                         'DatapointsToAlarm must be less than or equal to EvaluationPeriods.')
-    limit = MAX_RANGE_SHORT_PERIOD if period < ONE_HOUR else MAX_RANGE_LONG_PERIOD
+    limit = hw_alarms.max_evaluation_range(period)
     if period * periods > limit:
         raise v.invalid('EvaluationPeriods', periods,
                         'Period multiplied by EvaluationPeriods must not exceed %d seconds '

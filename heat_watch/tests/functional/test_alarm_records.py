@@ -180,6 +180,21 @@ def test_a_definition_of_the_wrong_shape_is_invalid_not_a_server_error(
         engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
 
 
+@pytest.mark.parametrize('period, evaluation_periods', [(60, 1441), (3600, 169),
+                                                        (60, 10 ** 9)])
+def test_an_evaluation_window_past_cloudwatchs_bound_is_refused_by_the_engine(
+        engine, ctxt, namespace, period, evaluation_periods):
+    # Any RPC caller (the orchestrator's alarms too), not only the APIs: the
+    # engine reads every period of the window (10**9 of them hung it).
+    wire = _threshold(_name('long'), namespace).to_wire()
+    wire['rule'] = dict(wire['rule'], period=period, evaluation_periods=evaluation_periods)
+    with pytest.raises(exceptions.InvalidParameterValue, match='evaluation'):
+        engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+    wire['rule'] = dict(wire['rule'], evaluation_periods=86400 // period if period < 3600
+                        else 604800 // period)
+    assert engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+
+
 def test_a_malformed_dimension_filter_is_invalid(engine, ctxt):
     with pytest.raises(exceptions.InvalidParameterValue):
         engine._call(ctxt, 'list_alarms', '2.0', filters={'dimensions': [['only-a-name']]},

@@ -1,5 +1,6 @@
 """The ``threshold`` rule type: a metric compared with a static threshold."""
 
+from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import evaluation, model, statistics
 from heat_watch.watch.rules import base
@@ -39,6 +40,13 @@ class ThresholdRuleType(base.RuleType):
         if rule.statistic is not None and rule.statistic not in statistics.STATISTICS:
             raise exceptions.InvalidParameterValue(
                 name='statistic', reason='must be one of %s.' % ', '.join(statistics.STATISTICS))
+        limit = hw_alarms.max_evaluation_range(rule.period)
+        if rule.period * rule.evaluation_periods > limit:
+            # Bounded here too: the engine reads every period of the window,
+            # whichever API (or the orchestrator) sent the definition.
+            raise exceptions.InvalidParameterValue(
+                name='evaluation_periods', reason='period times evaluation periods must not '
+                'exceed %d seconds.' % limit)
         evaluation_rule(rule).validate()
 
     def metric_key(self, definition: model.AlarmDefinition) -> str | None:
