@@ -17,6 +17,7 @@ from heat_watch.cmd import api, api_cloudwatch, databases, startup
 from heat_watch.common import config, crypto, rpc, service
 from heat_watch.notifier import netpolicy
 from heat_watch.notifier import service as notifier_service
+from heat_watch.orchestration import credentials as instance_credentials
 from heat_watch.orchestration import service as orchestration_service
 from heat_watch.watch import service as watch_service
 
@@ -70,6 +71,14 @@ def link_services(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     if not conf.orchestration.api_endpoint:
         conf.set_override('api_endpoint', url, group='orchestration')
     netpolicy.allow_service_endpoint(conf, conf.orchestration.api_endpoint)
+    # Instances' agents push to the CloudWatch API this process serves.
+    cloudwatch = services[-1]
+    cloudwatch_host = '127.0.0.1' if cloudwatch.host in ('0.0.0.0', '::', '') \
+        else cloudwatch.host
+    instance_credentials.register_opts(conf)
+    if not conf.orchestration.cloudwatch_endpoint:
+        conf.set_override('cloudwatch_endpoint', 'http://%s:%d/v1' % (
+            cloudwatch_host, cloudwatch.port), group='orchestration')
     return url
 
 

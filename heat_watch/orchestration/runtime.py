@@ -16,6 +16,7 @@ from oslo_log import log
 
 from heat_watch.common import coordination, crypto, exceptions, ids
 from heat_watch.orchestration import actions, compute, liveness, locks, sealing, states, template
+from heat_watch.orchestration import credentials as instance_credentials
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
@@ -75,6 +76,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every option the orchestrator's runtime reads."""
     conf.register_opts(OPTS, group=GROUP)
     compute.register_opts(conf)
+    instance_credentials.register_opts(conf)
     coordination.register_opts(conf)
     crypto.register_opts(conf)
     database.DATABASE.register_opts(conf)
@@ -95,7 +97,9 @@ class Runtime:
         self.signals = SignalStore(db_engine)
         self.members = MemberStore(db_engine)
         self.lock_store = LockStore(db_engine)
-        self.compute = compute.get_driver(conf)
+        self.instance_credentials = instance_credentials.InstanceCredentials(self)
+        self.compute = instance_credentials.CredentialingDriver(
+            compute.get_driver(conf), self.instance_credentials)
         self.poll_interval = options.poll_interval
         self.max_concurrent = options.max_concurrent_resources
         self.region = options.region_name
