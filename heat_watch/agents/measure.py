@@ -48,7 +48,10 @@ def _session_cpu_seconds(session: int) -> dict[int, float]:
             if os.getsid(process.pid) != session:
                 continue
             times = process.cpu_times()
-            used[process.pid] = times.user + times.system
+            # A child's time moves to its parent's children_* once reaped:
+            # counting both keeps short-lived commands of the session.
+            used[process.pid] = (times.user + times.system + times.children_user
+                                 + times.children_system)
         except (psutil.Error, OSError):
             continue  # gone, or not ours to look at
     return used
@@ -81,8 +84,8 @@ class CpuMeter:
             now, used = time.monotonic(), _session_cpu_seconds(self._session)
         then, before = self._last
         self._last = (now, used)
-        # A process that started since counts from zero; one that ended is
-        # lost (its last slice is small next to a period).
+        # A process that started since counts from zero; one that ended
+        # was reaped into its parent's children_* times.
         spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in used.items())
         return max(0.0, min(100.0, 100.0 * spent / max(now - then, 1e-3)))
 

@@ -209,3 +209,52 @@ def test_after_delete_the_instance_key_no_longer_authenticates(running):
     parser = configparser.ConfigParser()
     parser.read(os.path.join(kept, 'cfn-hup.conf'))
     assert parser['main']['stack'] == stack.id
+
+
+def test_hup_runs_its_hook_when_the_metadata_it_watches_changes(running):
+    stack = _Stack(running, 'hup')
+    directory = stack.server_dir()
+    log = os.path.join(directory, 'hook.log')
+    with open(os.path.join(directory, 'hooks.conf'), 'w') as hooks:
+        hooks.write('[app-changed]\ntriggers=post.update\n'
+                    'path=Resources.server.Metadata.app\n'
+                    'action=echo "$(date +%%s) app" >> %s\n\n'
+                    '[other-changed]\ntriggers=post.add,post.update,post.remove\n'
+                    'path=Resources.server.Metadata.other\naction=echo other >> %s\n'
+                    % (log, log))
+    # The first poll records what it sees and fires nothing.
+    first = agents.run_agent('hup', '--once', cfn_dir=directory)
+    assert first.returncode == 0, first.stderr
+    assert not os.path.exists(log)
+    again = agents.run_agent('hup', '--once', cfn_dir=directory)
+    assert again.returncode == 0 and not os.path.exists(log)
+    stack.client.update_stack(stack.ctxt, stack.id, template=_template(version='2'))
+    access, secret = stack.keys()
+    support.wait_for(lambda: agent_client.get_metadata(
+        stack.settings().metadata_url, access, secret)['app'] == {'version': '2'}, timeout=60)
+    changed = agents.run_agent('hup', '--once', cfn_dir=directory)
+    assert changed.returncode == 0, changed.stderr
+    with open(log) as fired:
+        lines = fired.read().splitlines()
+    # Only the hook whose path changed ran, once.
+    assert len(lines) == 1 and lines[0].endswith(' app'), lines
+
+
+def test_hup_with_a_bad_hook_or_a_revoked_key_says_why(running):
+    stack = _Stack(running, 'hup-bad')
+    directory = stack.server_dir()
+    with open(os.path.join(directory, 'hooks.conf'), 'w') as hooks:
+        hooks.write('[bad]\npath=Outputs.x\naction=true\n')
+    result = agents.run_agent('hup', '--once', cfn_dir=directory)
+    assert result.returncode == 1 and 'Resources.<name>.Metadata' in result.stderr
+    with open(os.path.join(directory, 'hooks.conf'), 'w') as hooks:
+        hooks.write('[ok]\npath=Resources.server.Metadata\naction=true\n')
+    kept = directory + '.kept'
+    os.makedirs(kept)
+    for name in ('cfn-credentials', 'cfn-hup.conf', 'hooks.conf'):
+        with open(os.path.join(directory, name)) as source, \
+                open(os.path.join(kept, name), 'w') as copy:
+            copy.write(source.read().replace(directory, kept))
+    stack.delete()
+    result = agents.run_agent('hup', '--once', cfn_dir=kept)
+    assert result.returncode == 1 and 'HTTP 403' in result.stderr, result.stderr
