@@ -258,3 +258,39 @@ def test_hup_with_a_bad_hook_or_a_revoked_key_says_why(running):
     stack.delete()
     result = agents.run_agent('hup', '--once', cfn_dir=kept)
     assert result.returncode == 1 and 'HTTP 403' in result.stderr, result.stderr
+
+
+def test_the_real_cfn_push_stats_pushes_with_the_instance_key_file(running, stack,
+                                                                   tmp_path):
+    """heat-cfntools' own agent reads the cfn-credentials file the instance
+    was given, unchanged (its network namespace: see cfn_agent)."""
+    import shutil
+    import subprocess
+    import sys
+
+    from heat_watch.tests.functional import cfn_agent, test_cfn_push_stats
+    from heat_watch.tests.integration import base
+    reason = test_cfn_push_stats._namespaces_usable()
+    if reason:
+        base.unavailable('cfn-push-stats needs port 8003 in a network namespace: ' + reason)
+    script = shutil.which('cfn-push-stats', path=os.path.dirname(sys.executable))
+    assert script, 'heat-cfntools is a test requirement: pip install -e .[test]'
+    boto_cfg = tmp_path / 'cfn-boto-cfg'
+    boto_cfg.write_text(test_cfn_push_stats.BOTO_CFG)
+    bridge = cfn_agent.UnixToTcp(str(tmp_path / 'cw.sock'), running.api.port)
+    watch = 'instance-%s' % uuid.uuid4().hex[:8]
+    try:
+        done = subprocess.run(
+            ['unshare', '-rn', sys.executable, '-m', 'heat_watch.tests.functional.cfn_agent',
+             bridge.server_address, str(boto_cfg), script, '--credential-file',
+             os.path.join(stack.server_dir(), 'cfn-credentials'), '--heartbeat',
+             '--watch', watch], capture_output=True, text=True, timeout=60,
+            stdin=subprocess.DEVNULL)
+    finally:
+        bridge.close()
+    assert done.returncode == 0 and 'Traceback' not in done.stderr, done.stderr
+    project = running.credentials(stack.project)
+    cloudwatch = clients.boto3_client(running.endpoint, project['access'], project['secret'])
+    metrics = cloudwatch.list_metrics(Namespace='system/linux', MetricName='Heartbeat',
+                                      Dimensions=[{'Name': 'AlarmName', 'Value': watch}])
+    assert len(metrics['Metrics']) == 1
