@@ -281,8 +281,10 @@ class StackActions:
                                  'Resource DELETE failed: %s' % failed)
             return False
         try:
-            # Its instances' key stops working with the stack.
-            self.runtime.instance_credentials.revoke(stack.record.project_id, stack.id)
+            # Its instances' key stops working with the stack (only drivers
+            # that deliver keys made one).
+            if getattr(self.runtime.compute, 'delivers_credentials', False):
+                self.runtime.instance_credentials.revoke(stack.record.project_id, stack.id)
         except exceptions.HeatWatchError as error:
             self.set_stack_state(stack, states.DELETE, states.FAILED,
                                  'Deleting the stack\'s credentials failed: %s' % error)
