@@ -146,7 +146,7 @@ class SignedURLMiddleware:
 
     def _metadata(self, environ: dict, start_response) -> list[bytes]:
         """A resource's metadata, for an instance of its stack."""
-        if environ.get('REQUEST_METHOD') not in ('GET', 'HEAD'):
+        if environ.get('REQUEST_METHOD') != 'GET':
             raise _Refused(405, 'Metadata is read with GET.')
         route = METADATA_PATH.match(environ.get('PATH_INFO') or '/').groupdict()
         credential, _params = self._credential(environ, method='GET', check_time=True)
