@@ -98,11 +98,9 @@ def test_the_example_scales_out_under_load_and_back_in_without(running):
         Namespace='system/linux', MetricName='CPUUtilization',
         Dimensions=[{'Name': 'AutoScalingGroupName', 'Value': group}])['Metrics'], timeout=30)
 
-    started = time.monotonic()
     with open(os.path.join(servers, first, 'load'), 'w'):
         pass
     _wait_or_tell(lambda: size() == 3, lambda: _story(cloudwatch, group, servers))
-    grown = time.monotonic() - started
     # Still loaded: the alarm stays in ALARM and repeats, but never past MaxSize.
     time.sleep(12)
     assert size() == 3
@@ -126,5 +124,3 @@ def test_the_example_scales_out_under_load_and_back_in_without(running):
         assert state in updates, history
         actions = [h for h in history if h['HistoryItemType'] == 'Action']
         assert any('Success' in h['HistorySummary'] for h in actions), history
-    # One period to see the breach, then a step per period: well under 60 s.
-    assert grown < 60, _story(cloudwatch, group, servers)
