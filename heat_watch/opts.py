@@ -23,6 +23,7 @@ from heat_watch.notifier import retry as notifier_retry
 from heat_watch.notifier import service as notifier_service
 from heat_watch.orchestration import clients as orchestration_clients
 from heat_watch.orchestration import compute as orchestration_compute
+from heat_watch.orchestration import credentials as orchestration_credentials
 from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.orchestration import runtime as orchestration_runtime
 from heat_watch.orchestration.compute import nova as orchestration_nova
@@ -54,7 +55,8 @@ def list_opts():
         connection.DATABASE.list_opts(),
         (orchestration_runtime.GROUP, itertools.chain(
             orchestration_runtime.OPTS, orchestration_compute.OPTS, orchestration_rpcapi.OPTS,
-            orchestration_clients.OPTS, orchestration_alarms.OPTS)),
+            orchestration_clients.OPTS, orchestration_alarms.OPTS,
+            orchestration_credentials.OPTS)),
         orchestration_database.DATABASE.list_opts(),
         (orchestration_nova.GROUP, orchestration_nova.OPTS),
     ]

@@ -9,6 +9,12 @@ revokes its URLs), the signature must cover this method, host, path and
 query, and the credential's scope must allow signalling this stack of its
 own project. Anything else is 403 and changes nothing. Such URLs live as
 long as their credential, so no time window applies.
+
+Instance agents read their stack's resource metadata the same way: a GET of
+``/v1/{project}/stacks/{name}/{id}/resources/{resource}/metadata`` signed
+(Version 2, in the query) with the stack's instance credential, whose scope
+must allow reading that stack's metadata. Such a request is signed afresh
+each time, so its Timestamp must be within the usual clock skew.
 """
 
 import json
@@ -30,6 +36,9 @@ LOG = log.getLogger(__name__)
 SIGNAL_PATH = re.compile(
     r'^/v1/(?P<project>[^/]+)/stacks/(?P<stack_name>[^/]+)/(?P<stack_id>[^/]+)'
     r'/resources/(?P<resource>[^/]+)/signal/?$')
+METADATA_PATH = re.compile(
+    r'^/v1/(?P<project>[^/]+)/stacks/(?P<stack_name>[^/]+)/(?P<stack_id>[^/]+)'
+    r'/resources/(?P<resource>[^/]+)/metadata/?$')
 MAX_BODY = 64 * 1024
 # What a service that does not answer (or cannot decrypt) looks like here.
 UNAVAILABLE = (messaging.MessagingTimeout, messaging.MessageDeliveryFailure,
@@ -84,6 +93,8 @@ class SignedURLMiddleware:
         if not is_presigned(environ):
             return self.application(environ, start_response)
         try:
+            if METADATA_PATH.match(environ.get('PATH_INFO') or '/'):
+                return self._metadata(environ, start_response)
             return self._signal(environ, start_response)
         except _Refused as refusal:
             LOG.info('Refused a pre-signed request to %s: %s', environ.get('PATH_INFO'),
@@ -99,18 +110,19 @@ class SignedURLMiddleware:
             raise _Refused(405, 'A signal is a POST.')
         return match.groupdict()  # PATH_INFO is already decoded
 
-    def _credential(self, environ: dict) -> tuple[identity_model.Credential, dict]:
+    def _credential(self, environ: dict, method: str = 'POST',
+                    check_time: bool = False) -> tuple[identity_model.Credential, dict]:
         query = environ.get('QUERY_STRING') or ''
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
         request = signing.SignedRequest(
-            method='POST', host=environ.get('HTTP_HOST') or environ.get('SERVER_NAME', ''),
+            method=method, host=environ.get('HTTP_HOST') or environ.get('SERVER_NAME', ''),
             path=environ.get('PATH_INFO') or '/', query_string=query, params=params)
         try:
             creds = signing.extract_credentials(request)
             credential = self._identity.get_credential(hw_context.admin_context(),
                                                        creds.access_key)
             secret = self._secret_box().decrypt(credential.secret_encrypted)
-            signing.verify(request, creds, secret, check_time=False)
+            signing.verify(request, creds, secret, check_time=check_time)
         except (exceptions.CredentialNotFound, exceptions.AuthenticationFailed):
             raise _Refused(403, 'The signature of this URL is not valid.')
         except UNAVAILABLE:
@@ -131,6 +143,28 @@ class SignedURLMiddleware:
             return json.loads(body)
         except ValueError:
             raise _Refused(400, 'A signal body is JSON.')
+
+    def _metadata(self, environ: dict, start_response) -> list[bytes]:
+        """A resource's metadata, for an instance of its stack."""
+        if environ.get('REQUEST_METHOD') != 'GET':
+            raise _Refused(405, 'Metadata is read with GET.')
+        route = METADATA_PATH.match(environ.get('PATH_INFO') or '/').groupdict()
+        credential, _params = self._credential(environ, method='GET', check_time=True)
+        if (credential.project_id != route['project']
+                or not credential.scope.allows(identity_model.READ_METADATA,
+                                               route['stack_id'])):
+            raise _Refused(403, 'The signature of this URL is not valid for this resource.')
+        ctxt = hw_context.RequestContext(project_id=credential.project_id,
+                                         user_id=credential.user_id,
+                                         request_id=environ.get('openstack.request_id'))
+        try:
+            metadata = self._orchestrator.resource_metadata(ctxt, route['stack_id'],
+                                                            route['resource'])
+        except exceptions.NotFound as error:
+            raise _Refused(404, str(error))
+        except UNAVAILABLE:
+            raise _Refused(503, 'The orchestrator did not answer; try again.')
+        return _reply(start_response, 200, {'metadata': metadata})
 
     def _signal(self, environ: dict, start_response) -> list[bytes]:
         route = self._route(environ)

@@ -60,6 +60,13 @@ def link_services(conf: cfg.ConfigOpts, services: list[service.Service]) -> str:
     if not conf.orchestration.api_endpoint:
         conf.set_override('api_endpoint', url, group='orchestration')
     netpolicy.allow_service_endpoint(conf, conf.orchestration.api_endpoint)
+    # Instances' agents push to the CloudWatch API this process serves.
+    cloudwatch = services[-1]
+    cloudwatch_host = '127.0.0.1' if cloudwatch.host in ('0.0.0.0', '::', '') \
+        else cloudwatch.host
+    if not conf.orchestration.cloudwatch_endpoint:
+        conf.set_override('cloudwatch_endpoint', 'http://%s:%d/v1' % (
+            cloudwatch_host, cloudwatch.port), group='orchestration')
     return url
 
 

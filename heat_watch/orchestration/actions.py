@@ -280,6 +280,15 @@ class StackActions:
             self.set_stack_state(stack, states.DELETE, states.FAILED,
                                  'Resource DELETE failed: %s' % failed)
             return False
+        try:
+            # Its instances' key stops working with the stack (only drivers
+            # that deliver keys made one).
+            if getattr(self.runtime.compute, 'delivers_credentials', False):
+                self.runtime.instance_credentials.revoke(stack.record.project_id, stack.id)
+        except exceptions.HeatWatchError as error:
+            self.set_stack_state(stack, states.DELETE, states.FAILED,
+                                 'Deleting the stack\'s credentials failed: %s' % error)
+            return False
         reason = 'Stack DELETE completed successfully'
         # One write: the state, its event, and the name freed.
         if not self.stacks.update(stack.id, self.runtime.engine_id, EventRecord(

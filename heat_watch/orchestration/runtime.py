@@ -16,6 +16,7 @@ from oslo_log import log
 
 from heat_watch.common import crypto, exceptions, ids
 from heat_watch.orchestration import actions, compute, liveness, locks, sealing, states, template
+from heat_watch.orchestration import credentials as instance_credentials
 from heat_watch.orchestration.stack import Stack, identity
 from heat_watch.orchestration.storage import database
 from heat_watch.orchestration.storage.events import EventRecord, EventStore
@@ -85,7 +86,9 @@ class Runtime:
         self.signals = SignalStore(db_engine)
         self.members = MemberStore(db_engine)
         self.lock_store = LockStore(db_engine)
-        self.compute = compute.get_driver(conf)
+        self.instance_credentials = instance_credentials.InstanceCredentials(self)
+        self.compute = instance_credentials.CredentialingDriver(
+            compute.get_driver(conf), self.instance_credentials)
         self.poll_interval = options.poll_interval
         self.max_concurrent = options.max_concurrent_resources
         self.region = options.region_name

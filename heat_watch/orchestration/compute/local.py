@@ -4,10 +4,13 @@ Single-machine only (the embedded default of heat-watch-all). Each server
 has a working directory ``<state_path>/servers/<id>/`` holding
 ``metadata.json`` (its name, image, flavor, metadata), ``credentials.json``
 (mode 0600; what the stack gives it to push metrics and signal) and
-``console.log``. When the user data is a script (it starts with ``#!``) it
-is written to ``user_data`` and run in that directory, in a process group of
-its own, output to ``console.log``; the server is ACTIVE while it runs and
-SHUTOFF once it exited. Other user data is only written to the directory and
+``console.log``; when the stack gives it a credential, also ``cfn-credentials``
+(mode 0600) and ``cfn-hup.conf`` naming the endpoints, which the agents find
+through ``HEAT_WATCH_CFN_DIR`` (see :mod:`heat_watch.agents.config`). When
+the user data is a script (it starts with ``#!``) it is written to
+``user_data`` and run in that directory, in a process group of its own,
+output to ``console.log``; the server is ACTIVE while it runs and SHUTOFF
+once it exited. Other user data is only written to the directory and
 the server is ACTIVE. Deleting the server kills the process group and removes
 the directory.
 """
@@ -24,6 +27,7 @@ import uuid
 
 from oslo_log import log
 
+from heat_watch.agents import config as agent_config
 from heat_watch.orchestration import compute
 
 LOG = log.getLogger(__name__)
@@ -57,6 +61,8 @@ def _alive(pid: int, started_at: str | None) -> bool:
 class LocalDriver(compute.ComputeDriver):
     """Runs each server's user-data script as a local process."""
 
+    delivers_credentials = True
+
     def __init__(self, conf):
         super().__init__(conf)
         self._lock = threading.Lock()
@@ -81,6 +87,13 @@ class LocalDriver(compute.ComputeDriver):
              'metadata': spec.metadata}, indent=2))
         self._write(os.path.join(directory, 'credentials.json'),
                     json.dumps(spec.credentials or {}), mode=0o600)
+        if spec.credentials:
+            # An instance's processes are its process group: its agents
+            # report the CPU they use, not the whole machine's.
+            files = agent_config.render_files(spec.credentials, server_id, directory,
+                                              cpu_scope='session')
+            for name, (text, mode) in files.items():
+                self._write(os.path.join(directory, name), text, mode=mode)
         state = {'id': server_id, 'name': spec.name, 'pid': None}
         if spec.user_data and spec.user_data.startswith('#!'):
             script = os.path.join(directory, 'user_data')
@@ -96,7 +109,8 @@ class LocalDriver(compute.ComputeDriver):
         env = {'PATH': os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin'),
                'HOME': directory, 'LANG': 'C.UTF-8', 'HEAT_WATCH_SERVER_ID': server_id,
                'HEAT_WATCH_METADATA': os.path.join(directory, 'metadata.json'),
-               'HEAT_WATCH_CREDENTIALS': os.path.join(directory, 'credentials.json')}
+               'HEAT_WATCH_CREDENTIALS': os.path.join(directory, 'credentials.json'),
+               agent_config.DIR_ENV: directory}
         with open(os.path.join(directory, 'console.log'), 'ab') as console:
             process = subprocess.Popen([script], cwd=directory, stdout=console,
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -3,14 +3,25 @@
 Credentials come from ``[nova]`` (a ``cloud`` of clouds.yaml, or the
 password-auth options). Kept small: boot (image and flavor by name or id,
 user data, string metadata, key pair, zone), status and delete.
+
+A server of a stack receives the stack's instance credential in its user
+data: a MIME multipart whose cloud-config part writes
+``/etc/cfn/cfn-credentials`` (mode 0600) and ``/etc/cfn/cfn-hup.conf`` (see
+:mod:`heat_watch.agents.config`), followed by the template's own user data
+(a script part when it starts with ``#!``, cloud-config when it starts with
+``#cloud-config``, plain text otherwise), as Heat's HEAT_CFNTOOLS format did.
 """
 
 import base64
 import json
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 
+import yaml
 from oslo_config import cfg
 from oslo_log import log
 
+from heat_watch.agents import config as agent_config
 from heat_watch.common import exceptions
 from heat_watch.orchestration import compute
 
@@ -48,8 +59,44 @@ def _metadata(values: dict) -> dict[str, str]:
     return flat
 
 
+def _part(text: str, subtype: str, filename: str) -> MIMEText:
+    part = MIMEText(text, subtype, 'utf-8')
+    part.add_header('Content-Disposition', 'attachment', filename=filename)
+    return part
+
+
+def _user_part(user_data: str) -> MIMEText:
+    if user_data.startswith('#!'):
+        return _part(user_data, 'x-shellscript', 'user-data')
+    if user_data.startswith('#cloud-config'):
+        return _part(user_data, 'cloud-config', 'user-data.yaml')
+    return _part(user_data, 'plain', 'user-data.txt')
+
+
+def user_data(spec: compute.ServerSpec) -> str | None:
+    """The user data Nova boots ``spec`` with: the template's own, preceded
+    by the cloud-config that writes the stack credential when there is one."""
+    if not spec.credentials:
+        return spec.user_data
+    files = agent_config.render_files(spec.credentials, '', agent_config.DEFAULT_DIR)
+    # Nova tells the instance its id through the metadata service; the
+    # agents fall back to it when cfn-hup.conf names none.
+    cloud_config = {'write_files': [
+        {'path': '%s/%s' % (agent_config.DEFAULT_DIR, name), 'content': text,
+         'permissions': '0%o' % mode, 'owner': 'root:root'}
+        for name, (text, mode) in sorted(files.items())]}
+    message = MIMEMultipart()
+    message.attach(_part('#cloud-config\n' + yaml.safe_dump(cloud_config), 'cloud-config',
+                         'cfn-credentials.yaml'))
+    if spec.user_data:
+        message.attach(_user_part(spec.user_data))
+    return message.as_string()
+
+
 class NovaDriver(compute.ComputeDriver):
     """Boots servers in Nova."""
+
+    delivers_credentials = True
 
     def __init__(self, conf: cfg.ConfigOpts):
         super().__init__(conf)
@@ -89,8 +136,9 @@ class NovaDriver(compute.ComputeDriver):
         kwargs = {'name': spec.name, 'image_id': image.id, 'flavor_id': flavor.id,
                   'metadata': _metadata(spec.metadata),
                   'networks': [{'uuid': network}] if network else 'auto'}
-        if spec.user_data:
-            kwargs['user_data'] = base64.b64encode(spec.user_data.encode()).decode()
+        data = user_data(spec)
+        if data:
+            kwargs['user_data'] = base64.b64encode(data.encode()).decode()
         if spec.key_name:
             kwargs['key_name'] = spec.key_name
         if spec.availability_zone:
