@@ -8,7 +8,10 @@ the credential must exist (deleting a stack deletes its credentials, which
 revokes its URLs), the signature must cover this method, host, path and
 query, and the credential's scope must allow signalling this stack of its
 own project. Anything else is 403 and changes nothing. Such URLs live as
-long as their credential, so no time window applies.
+long as their credential, so no time window applies. A signal is a POST;
+a PUT is taken as the same signal (heat-cfntools' cfn-signal PUTs to a
+wait-condition handle, as to an S3 pre-signed URL), verified as the POST
+the URL was signed for.
 
 Instance agents read their stack's resource metadata the same way: a GET of
 ``/v1/{project}/stacks/{name}/{id}/resources/{resource}/metadata`` signed
@@ -33,6 +36,7 @@ from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 
 LOG = log.getLogger(__name__)
 
+SIGNAL_METHODS = ('POST', 'PUT')
 SIGNAL_PATH = re.compile(
     r'^/v1/(?P<project>[^/]+)/stacks/(?P<stack_name>[^/]+)/(?P<stack_id>[^/]+)'
     r'/resources/(?P<resource>[^/]+)/signal/?$')
@@ -106,8 +110,8 @@ class SignedURLMiddleware:
         match = SIGNAL_PATH.match(path)
         if match is None:
             raise _Refused(403, 'Pre-signed URLs only signal resources.')
-        if environ.get('REQUEST_METHOD') != 'POST':
-            raise _Refused(405, 'A signal is a POST.')
+        if environ.get('REQUEST_METHOD') not in SIGNAL_METHODS:
+            raise _Refused(405, 'A signal is a POST (or a PUT, as cfn-signal sends).')
         return match.groupdict()  # PATH_INFO is already decoded
 
     def _credential(self, environ: dict, method: str = 'POST',

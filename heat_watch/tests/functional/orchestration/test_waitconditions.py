@@ -6,6 +6,9 @@ UniqueId. Wrong or foreign signatures are 403 and change nothing; a body
 that is not a signal is 400 and is not kept."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
@@ -107,6 +110,20 @@ def test_count_signals_over_http_complete_the_condition_with_their_data(running)
     assert reasons[0] == 'Signal SUCCESS received: booted', reasons
 
 
+def test_heat_cfntools_cfn_signal_puts_to_the_handle_and_completes_it(running):
+    # The real cfn-signal sends a PUT (as to an S3 pre-signed URL).
+    stack = _Waiting(running, 'cfnsignal', _cfn(count=1))
+    script = os.path.join(os.path.dirname(sys.executable), 'cfn-signal')
+    done = subprocess.run([script, '-s', 'true', '-r', 'configured', '-i', 'web-1',
+                           '-d', 'ready', stack.url], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    shown = stack.finished()
+    assert shown['stack_status'] == 'CREATE_COMPLETE', shown['stack_status_reason']
+    assert json.loads(stack.output('data')) == {'web-1': 'ready'}
+    assert requests.get(stack.url, timeout=10).status_code == 405
+
+
 def test_a_failure_signal_fails_the_condition_with_its_reason(running):
     stack = _Waiting(running, 'fails', _cfn())
     assert _post(stack.url, {'Status': 'FAILURE', 'Reason': 'disk full',
@@ -127,7 +144,8 @@ def test_a_body_that_is_not_a_signal_is_400_and_not_kept(running):
     stack = _Waiting(running, 'badbody', _cfn())
     answer = _post(stack.url, {'Status': 'MAYBE', 'UniqueId': 'x'})
     assert answer.status_code == 400, answer.text
-    assert 'Status' in answer.json()['error_message']['faultstring']
+    # Under /v1, errors take Heat's form.
+    assert 'Status' in answer.json()['error']['message']
     assert _post(stack.url, ['not', 'a', 'map']).status_code == 400
     time.sleep(0.5)
     assert stack.status()['stack_status'] == 'CREATE_IN_PROGRESS'
