@@ -9,7 +9,7 @@ the common ground; this module turns a REST body into an
 threshold_rule -> ThresholdRule:
 
 * ``meter_name`` is the metric name; the ``query`` picks the metric as
-  :mod:`heat_watch.api.meter_mapping` writes samples: ``resource_id`` (or
+  :mod:`heat_watch.common.meter_mapping` writes samples: ``resource_id`` (or
   ``resource``) is the dimension ResourceId, ``metadata.user_metadata.X``,
   ``metadata.metering.X``, ``resource_metadata.X`` are the dimension X (the
   group pattern: one alarm on AutoScalingGroupName sees every instance),
@@ -38,9 +38,8 @@ import math
 import re
 from typing import Any
 
-from heat_watch.api import meter_mapping
 from heat_watch.common import alarms as hw_alarms
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, meter_mapping
 from heat_watch.watch import model
 
 STATES = {hw_alarms.OK: 'ok', hw_alarms.ALARM: 'alarm',

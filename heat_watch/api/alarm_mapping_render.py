@@ -5,8 +5,9 @@ whose module docstring describes the mapping both ways)."""
 import json
 from typing import Any
 
-from heat_watch.api import alarm_mapping, meter_mapping
+from heat_watch.api import alarm_mapping
 from heat_watch.common import alarms as hw_alarms
+from heat_watch.common import meter_mapping
 from heat_watch.watch import model
 
 

@@ -3,7 +3,7 @@ alarms in Aodh's words, made in the watch engine over its RPC client (or in
 an external Aodh, see :mod:`alarm_backends`) and deleted with the stack.
 
 A threshold alarm watches a meter the way the REST API stores samples
-(:mod:`heat_watch.api.meter_mapping`): namespace ``openstack``, name = the
+(:mod:`heat_watch.common.meter_mapping`): namespace ``openstack``, name = the
 meter, a dimension X for each ``metering.X`` of the samples' metadata. So
 ``matching_metadata: {metering.AutoScalingGroupName: G}`` (or HOT's usual
 ``metadata.user_metadata.AutoScalingGroupName``, or a ``query`` with the same
@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from heat_watch.api import meter_mapping
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import context as hw_context
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, meter_mapping
 from heat_watch.orchestration import properties as props
 from heat_watch.orchestration import resource
 from heat_watch.orchestration.resources import alarm_backends

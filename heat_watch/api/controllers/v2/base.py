@@ -9,10 +9,10 @@ import wsme
 from oslo_utils import timeutils
 from wsme import types as wtypes
 
-from heat_watch.api import meter_mapping, policy
+from heat_watch.api import policy
 from heat_watch.api.policies import base as base_policies
 from heat_watch.api.wsme_glue import client_error
-from heat_watch.common import exceptions
+from heat_watch.common import exceptions, meter_mapping
 
 OPERATORS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
 # Metrics one request reads at most.

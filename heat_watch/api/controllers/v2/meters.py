@@ -9,11 +9,12 @@ from oslo_utils import timeutils
 from pecan import rest
 from wsme import types as wtypes
 
-from heat_watch.api import meter_mapping, policy
+from heat_watch.api import policy
 from heat_watch.api.controllers.v2 import base, statistics
 from heat_watch.api.policies import base as base_policies
 from heat_watch.api.policies import meters as meter_policies
 from heat_watch.api.wsme_glue import Boolean, client_error, unset_to_none, wsexpose
+from heat_watch.common import meter_mapping
 from heat_watch.watch import points
 
 MAX_POST_SAMPLES = 1000

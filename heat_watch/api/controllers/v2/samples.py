@@ -6,10 +6,11 @@ import pecan
 from pecan import rest
 from wsme import types as wtypes
 
-from heat_watch.api import meter_mapping, policy
+from heat_watch.api import policy
 from heat_watch.api.controllers.v2 import base, meters
 from heat_watch.api.policies import meters as meter_policies
 from heat_watch.api.wsme_glue import Boolean, client_error, wsexpose
+from heat_watch.common import meter_mapping
 
 
 class Sample(wtypes.Base):

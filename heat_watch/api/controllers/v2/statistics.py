@@ -7,9 +7,9 @@ import pecan
 import wsme
 from wsme import types as wtypes
 
-from heat_watch.api import meter_mapping
 from heat_watch.api.controllers.v2 import base
 from heat_watch.api.wsme_glue import client_error
+from heat_watch.common import meter_mapping
 
 AGGREGATES = ('max', 'min', 'avg', 'sum', 'count')
 GROUPBY_FIELDS = ('resource_id', 'project_id', 'source')

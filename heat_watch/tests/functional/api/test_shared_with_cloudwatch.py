@@ -1,6 +1,6 @@
 """The same data through both APIs: a sample posted here is a CloudWatch
 metric (boto3 ListMetrics, GetMetricStatistics), a datum put through
-CloudWatch is a sample here (see heat_watch.api.meter_mapping)."""
+CloudWatch is a sample here (see heat_watch.common.meter_mapping)."""
 
 import datetime
 

@@ -2,7 +2,9 @@
 
 One store, two dialects: a sample posted to /v2 is a datum of a metric
 that ListMetrics and GetMetricStatistics show, and a datum put through the
-CloudWatch API is a sample here.
+CloudWatch API is a sample here. A shared meaning (``common/``): the REST
+API maps samples and meter alarms with it, and the orchestrator its
+OS::Aodh::Alarm resources, without importing the API.
 
 A sample becomes a datum of the metric
 

@@ -1,9 +1,9 @@
-"""The sample <-> CloudWatch metric mapping (heat_watch.api.meter_mapping)."""
+"""The sample <-> CloudWatch metric mapping (heat_watch.common.meter_mapping)."""
 
 import pytest
 
-from heat_watch.api import meter_mapping as mapping
 from heat_watch.common import exceptions
+from heat_watch.common import meter_mapping as mapping
 
 
 @pytest.mark.parametrize('ceilometer,cloudwatch', [
