@@ -184,19 +184,25 @@ class AlarmEvaluator:
         """Evaluate metric alarms, grouped by the window they read."""
         now = now or datetime.datetime.now(datetime.UTC)
         groups: dict[tuple, list] = defaultdict(list)
+        open_period = self.conf.watch_engine.evaluate_open_period
         for alarm in alarms:
             rule = rule_of(alarm)
             start, end = evaluation.evaluation_window(rule, now)
-            # Alarms whose open period may decide also read that period.
-            early = self.conf.watch_engine.evaluate_open_period \
-                and evaluation.may_decide_early(rule)
-            groups[(start, end + rule.period if early else end, rule.period, alarm['unit'],
-                    rule.extended_statistic is not None, early)].append((alarm, rule))
+            raw = rule.extended_statistic is not None
+            # With open periods on, an aggregate window also reads the open
+            # period: one read serves the alarms it may decide and those it
+            # may not (they ignore its bucket), where a read of each kind
+            # cost the sweep a second query per window. Percentiles (raw
+            # values) never decide early and read no further.
+            read_end = end + rule.period if open_period and not raw else end
+            early = open_period and evaluation.may_decide_early(rule)
+            groups[(start, read_end, rule.period, alarm['unit'], raw)].append(
+                (alarm, rule, early))
         changes: list[alarm_storage.Transition] = []
-        for (start, end, period, unit, raw, early), members in groups.items():
-            buckets = self._buckets([a['metric_key'] for a, _ in members],
+        for (start, end, period, unit, raw), members in groups.items():
+            buckets = self._buckets([a['metric_key'] for a, _, _ in members],
                                     start, end, period, unit, raw)
-            for alarm, rule in members:
+            for alarm, rule, early in members:
                 change = self._evaluate_one(alarm, rule, buckets.get(alarm['metric_key'], {}),
                                             now, early)
                 if change is not None:
