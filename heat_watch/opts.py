@@ -36,14 +36,25 @@ from heat_watch.watch.storage import connection
 
 def list_opts():
     """(group, options) pairs; oslo.db's own options are listed by oslo.db."""
+    return [(group, itertools.chain(options, _keystone_plugin_opts())
+             if group == backends.KEYSTONE_GROUP else options)
+            for group, options in _own_opts()]
+
+
+def _keystone_plugin_opts():
+    """What the service user's keystoneauth plugins read, for the sample
+    configuration (loading the plugin reads the entry points' cache)."""
+    return itertools.chain(ks_loading.get_auth_common_conf_options(),
+                           ks_loading.get_auth_plugin_conf_options('password'))
+
+
+def _own_opts():
     return [
         ('DEFAULT', config.OPTS),
         (api.GROUP, api.OPTS),
         ('cloudwatch_api', itertools.chain(cloudwatch_app.OPTS, backends.LOCAL_OPTS,
                                            wsgi.OPTS)),
-        (backends.KEYSTONE_GROUP, itertools.chain(
-            backends.KEYSTONE_OPTS, ks_loading.get_auth_common_conf_options(),
-            ks_loading.get_auth_plugin_conf_options('password'))),
+        (backends.KEYSTONE_GROUP, backends.KEYSTONE_OPTS),
         (crypto.GROUP, crypto.OPTS),
         ('watch_engine', itertools.chain(watch_service.OPTS, ingest.OPTS, rpcapi.OPTS,
                                          evaluator.OPTS)),
@@ -73,12 +84,9 @@ def register_all(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
     # heat-watch-manage can share a state directory without a config file.
     # (oslo.config refuses a CLI option once parsed, even one it has.)
     conf.register_cli_opts([opt for opt in config.CLI_OPTS if opt.dest not in conf])
-    for group, options in list_opts():
-        if group == backends.KEYSTONE_GROUP:
-            conf.register_opts(backends.KEYSTONE_OPTS, group=group)
-            ks_loading.register_auth_conf_options(conf, group)
-            continue
+    for group, options in _own_opts():
         options = [opt for opt in options if opt not in config.CLI_OPTS]
         conf.register_opts(options, group=None if group == 'DEFAULT' else group)
+    ks_loading.register_auth_conf_options(conf, backends.KEYSTONE_GROUP)
     rpc.register_library_opts(conf)
     return conf
