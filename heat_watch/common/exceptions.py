@@ -25,6 +25,14 @@ class HeatWatchError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__name__.endswith('_Remote'):
+            # oslo.messaging rebuilds a server's exception as such a subclass
+            # whose str() appends the server's traceback; what an API shows a
+            # client is the message alone (the server logged its traceback).
+            cls.__str__ = HeatWatchError.__str__
+
 
 class Invalid(HeatWatchError):
     """The request is malformed or names impossible values."""
