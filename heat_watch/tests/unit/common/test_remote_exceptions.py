@@ -4,7 +4,6 @@ bodies clients read."""
 
 import sys
 
-from oslo_messaging import _utils  # noqa: F401  (loads the rpc common module)
 from oslo_messaging._drivers import common as rpc_common
 
 from heat_watch.common import exceptions
