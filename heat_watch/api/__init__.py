@@ -14,4 +14,9 @@ OPTS = [
                     'keystonemiddleware, configured in [keystone_authtoken]) or '
                     '"noauth" (the caller names its project in X-Project-Id; for '
                     'standalone use only, never in production).'),
+    cfg.IntOpt('max_request_body_size', default=1024 * 1024, min=1024,
+               help='Largest request body accepted, in bytes (a template, an '
+                    'environment and its files, or a batch of samples); larger '
+                    'requests are refused with 413 before they are read. Heat\'s own '
+                    'limit on JSON bodies is the same 1 MiB.'),
 ]

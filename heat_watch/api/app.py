@@ -1,22 +1,26 @@
 """The REST API's WSGI application: pecan and WSME behind oslo.middleware
 and the auth middleware.
 
-From the outside in: request ids, CORS, /healthcheck (answered without
-authentication, as load balancers probe it), the OpenStack error body,
+From the outside in: the common middleware of both APIs (request ids,
+/healthcheck answered without authentication as load balancers probe it,
+and the body-size limit, ``[api] max_request_body_size``), CORS, the
+OpenStack error body,
 the auth middleware (keystonemiddleware's auth_token, or noauth; GET /,
 the versions document, goes around it), then the pecan application.
 """
 
+import json
 from collections.abc import Callable
 
 import pecan
 from oslo_config import cfg
 from oslo_log import log
-from oslo_middleware import cors, healthcheck, request_id
+from oslo_middleware import cors
 
 from heat_watch import api
-from heat_watch.api import hooks, middleware, signed_urls, wsme_glue
+from heat_watch.api import heat_faults, hooks, middleware, signed_urls, wsme_glue
 from heat_watch.api.controllers import root
+from heat_watch.common import middleware as common_middleware
 from heat_watch.orchestration import rpcapi as orchestration_rpcapi
 from heat_watch.watch import rpcapi
 
@@ -39,17 +43,17 @@ def _auth(application, conf: cfg.ConfigOpts):
     return auth_token.AuthProtocol(application, {'oslo_config_config': conf})
 
 
-HEALTHCHECK_PATH = '/healthcheck'
-
-
-def _with_healthcheck(application, check):
-    """``application``, with /healthcheck answered by oslo.middleware's
-    healthcheck application (no longer a filter: it answers every path)."""
-    def dispatch(environ: dict, start_response):
-        if environ.get('PATH_INFO', '').rstrip('/') == HEALTHCHECK_PATH:
-            return check(environ, start_response)
-        return application(environ, start_response)
-    return dispatch
+def refuse_too_large(environ: dict, start_response, max_body_size: int):
+    """413 in the format of the path: Heat's under /v1, Ceilometer's elsewhere."""
+    message = 'The request body is larger than %d bytes.' % max_body_size
+    if heat_faults.is_heat_path(environ.get('PATH_INFO', '')):
+        document = heat_faults.fault(413, message)
+    else:
+        document = {'error_message': {'faultstring': message, 'faultcode': 'Client'}}
+    body = json.dumps(document).encode()
+    start_response('413 Request Entity Too Large', [('Content-Type', 'application/json'),
+                                                    ('Content-Length', str(len(body)))])
+    return [body]
 
 
 def _versions_unauthenticated(authenticated, controllers):
@@ -85,6 +89,7 @@ def setup_app(conf: cfg.ConfigOpts, engine_client=None,
     application = signed_urls.SignedURLMiddleware(application, conf,
                                                   orchestrator=orchestrator_client)
     application = middleware.ParsableErrorMiddleware(application)
-    application = _with_healthcheck(application, healthcheck.Healthcheck(None, conf))
     application = cors.CORS(application, conf)
-    return request_id.RequestId(application)
+    # Request ids, /healthcheck and the body-size limit, as the CloudWatch API.
+    return common_middleware.wrap(application, conf, conf.api.max_request_body_size,
+                                  refuse_too_large)

@@ -1,4 +1,4 @@
-"""The common middleware in front of the CloudWatch API, over real HTTP:
+"""The common middleware in front of both APIs, over real HTTP:
 /healthcheck, request ids, the body-size limit."""
 
 import json
@@ -127,3 +127,41 @@ def test_a_body_within_the_limit_reaches_the_api(small_limit):
                                  'GraniteServiceVersion20100801.PutMetricData', payload)
 
     assert answer.status_code == 200
+
+
+@pytest.fixture(scope='module')
+def small_rest_limit(tmp_path_factory):
+    """A deployment whose REST API accepts bodies of at most 2,048 bytes."""
+    state = tmp_path_factory.mktemp('small-rest-limit')
+    conf = services.make_conf(str(state), **{'api.max_request_body_size': 2048})
+    running = services.Deployment(conf).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize('path, error_key', [
+    ('/v2/meters/cpu', 'error_message'),  # Ceilometer's body
+    ('/v1/admin/stacks', 'error'),  # Heat's body under /v1
+])
+def test_the_rest_api_refuses_a_body_over_its_limit_in_the_paths_format(
+        small_rest_limit, path, error_key):
+    answer = requests.post(small_rest_limit.rest_endpoint + path,
+                           data=b'[' + b' ' * 3000 + b']', timeout=10,
+                           headers={'Content-Type': 'application/json'})
+    assert answer.status_code == 413
+    assert error_key in answer.json()
+    assert ID.match(answer.headers['x-openstack-request-id'])
+
+
+def test_the_rest_api_answers_healthcheck_with_a_request_id(small_rest_limit):
+    answer = requests.get(small_rest_limit.rest_endpoint + '/healthcheck', timeout=10)
+    assert answer.status_code == 200
+    assert ID.match(answer.headers['x-openstack-request-id'])
+    small = requests.post(small_rest_limit.rest_endpoint + '/v2/meters/cpu',
+                          json=[{'counter_name': 'cpu', 'counter_type': 'gauge',
+                                 'counter_unit': '%', 'counter_volume': 1,
+                                 'resource_id': 'r1'}],
+                          headers={'X-Project-Id': 'p-limit'}, timeout=10)
+    assert small.status_code in (200, 201), small.text
