@@ -127,7 +127,15 @@ class ParsableErrorMiddleware:
             captured['exc_info'] = exc_info
             return lambda data: None
 
-        chunks = self.application(environ, capture)
+        try:
+            chunks = self.application(environ, capture)
+        except Exception:
+            # A layer that raised instead of answering (keystonemiddleware
+            # misconfigured, say): still a 500 in the API's format, logged.
+            LOG.exception('Request %s %s failed', environ.get('REQUEST_METHOD'),
+                          environ.get('PATH_INFO'))
+            captured = {'status': '500 Internal Server Error', 'headers': []}
+            chunks = [b'The server could not complete the request.']
         code = int(captured['status'].split(None, 1)[0])
         if code < 400:
             return chunks

@@ -82,3 +82,17 @@ def test_noauth_takes_the_callers_project_user_and_roles():
         'HTTP_X_PROJECT_ID': 'p', 'HTTP_X_USER_ID': 'u', 'HTTP_X_ROLES': 'member'}
     assert _seen_identity({'X-Project-Id': 'p', 'X-Roles': 'admin,member'})[
         'HTTP_X_ROLES'] == 'admin,member'
+
+
+@pytest.mark.parametrize('path, read', [
+    ('/v2/meters', lambda doc: doc['error_message']['faultcode'] == 'Server'),
+    ('/v1/p/stacks', lambda doc: doc['code'] == 500 and doc['error']['message']),
+])
+def test_a_layer_that_raises_still_answers_500_in_the_paths_format(path, read):
+    def raising(environ, start_response):
+        raise RuntimeError('auth_token: no auth plugin configured (secret=hunter2)')
+    response = webtest.TestApp(middleware.ParsableErrorMiddleware(raising)).get(
+        path, expect_errors=True)
+    assert response.status_int == 500
+    assert read(response.json)
+    assert 'hunter2' not in response.text  # the exception's text is logged, not sent
