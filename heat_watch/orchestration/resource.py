@@ -117,3 +117,19 @@ class Resource:
                 'attributes': {n: {'description': d} for n, d in cls.attributes_schema.items()},
                 'support_status': {'status': 'SUPPORTED', 'version': None,
                                    'message': None, 'previous_status': None}}
+
+
+def walk_path(value: Any, path: list) -> Any:
+    """``value`` followed down ``path`` (get_attr's extra arguments: keys of
+    maps, indices of lists); None where the path leads nowhere."""
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list):
+            try:
+                value = value[int(key)]
+            except (ValueError, IndexError):
+                return None
+        else:
+            return None
+    return value

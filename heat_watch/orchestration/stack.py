@@ -134,17 +134,7 @@ class Stack:
             value = {key: rsrc.get_attribute(key) for key in rsrc.attributes_schema}
         else:
             value = rsrc.get_attribute(attribute)
-        for key in path or []:
-            if isinstance(value, dict):
-                value = value.get(key)
-            elif isinstance(value, list):
-                try:
-                    value = value[int(key)]
-                except (ValueError, IndexError):
-                    return None
-            else:
-                return None
-        return value
+        return resource.walk_path(value, list(path or []))
 
     def availability_zones(self) -> list[str]:
         """Fn::GetAZs: the compute driver's zones."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from heat_watch.common import exceptions
 from heat_watch.orchestration import properties as props
+from heat_watch.orchestration import resource
 from heat_watch.orchestration.resources import autoscaling, nested
 
 HOT_VERSION = '2015-10-15'
@@ -179,9 +180,9 @@ class ResourceGroup(_Group):
                 attr, path = str(path[0]), list(path[1:])
             return self.member(match.group('index'), attr, path)
         if name == 'refs':
-            return _walk(self.refs(), path)
+            return resource.walk_path(self.refs(), path)
         if name == 'refs_map':
-            return _walk(self.refs_map(), path)
+            return resource.walk_path(self.refs_map(), path)
         if name == 'removed_rsrc_list':
             return []
         if name == 'attributes':
@@ -190,20 +191,6 @@ class ResourceGroup(_Group):
                                                  'attribute next' % self.name)
             return self.member_attributes(str(path[0]), list(path[1:]))
         return list(self.member_attributes(name, path).values())
-
-
-def _walk(value: Any, path: list) -> Any:
-    for key in path:
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list):
-            try:
-                value = value[int(key)]
-            except (ValueError, IndexError):
-                return None
-        else:
-            return None
-    return value
 
 
 class HeatAutoScalingGroup(autoscaling.Scalable, _Group):
@@ -309,9 +296,9 @@ class HeatAutoScalingGroup(autoscaling.Scalable, _Group):
         if name == 'current_size':
             return self.size()
         if name == 'refs':
-            return _walk(self.refs(), path)
+            return resource.walk_path(self.refs(), path)
         if name == 'refs_map':
-            return _walk(self.refs_map(), path)
+            return resource.walk_path(self.refs_map(), path)
         if not path:
             raise exceptions.InvalidTemplate('get_attr [%s, %s] names the member attribute '
                                              'next' % (self.name, name))
