@@ -26,7 +26,10 @@ def described():
 
 
 def _served() -> set[tuple[str, str]]:
-    return openapi.served_routes(root.RootController())
+    # openapi.yaml describes /v2 (and /); /v1 is Heat's API, held to Heat's
+    # own conformance tests (the heat-tempest-plugin gabbits).
+    return {(method, path) for method, path in openapi.served_routes(root.RootController())
+            if not path.startswith('/v1')}
 
 
 def _described() -> set[tuple[str, str]]:

@@ -7,14 +7,20 @@ import http.server
 import os
 import shutil
 import threading
+import uuid
 
+import oslo_messaging as messaging
 import pytest
 import requests
+from cryptography import fernet
 
-from heat_watch.common import db
+from heat_watch.common import crypto, db, rpc
+from heat_watch.identity import manager as identity_manager
+from heat_watch.identity import storage as credential_storage
 from heat_watch.tests import services
 from heat_watch.tests.integration import base
 from heat_watch.tests.unit.orchestration.conftest import Engine, make_runtime_conf
+from heat_watch.watch.storage import connection
 
 
 def _template(lb_port: int, instance_port: int) -> dict:
@@ -56,12 +62,31 @@ def backend():
     server.shutdown()
 
 
+def _serve_identity(conf):
+    """The identity endpoint the local driver's instance credentials come
+    from (the watch engine serves it in a deployment)."""
+    connection.DATABASE.db_sync(conf)
+    store = credential_storage.CredentialStore(connection.DATABASE.get_engine(conf),
+                                               lambda: crypto.SecretBox(conf))
+    server = rpc.get_server(messaging.Target(topic=conf.watch_engine.topic, server='lb-test'),
+                            [identity_manager.IdentityManager(store)], conf)
+    server.start()
+    return server
+
+
 @pytest.fixture
 def local_engine(tmp_path):
-    conf = make_runtime_conf(tmp_path, **{'orchestration.compute_driver': 'local'})
+    conf = make_runtime_conf(tmp_path, **{
+        'orchestration.compute_driver': 'local', 'transport_url': rpc.IN_PROCESS_URL,
+        'watch_engine.topic': 'lb-identity-%s' % uuid.uuid4().hex,
+        'credentials.encryption_key': fernet.Fernet.generate_key().decode()})
+    identity = _serve_identity(conf)
     running = Engine(conf)
     yield running
     running.runtime.stop()
+    identity.stop()
+    identity.wait()
+    rpc.cleanup(conf)
     db.dispose_engines()
 
 
