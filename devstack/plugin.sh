@@ -4,8 +4,10 @@
 # auth backend), registers the CloudWatch endpoint in Keystone, runs the
 # enabled daemons; with heat-watch-api enabled, also the REST API under uwsgi
 # (registered as metering and alarming, tokens checked by keystonemiddleware
-# as the heat_watch service user); unstack stops them, clean removes what
-# stack made.
+# as the heat_watch service user); with heat-watch-orchestrator enabled, the
+# orchestrator on its own database with the nova compute driver, its /v1 API
+# registered as the orchestration service; unstack stops them, clean removes
+# what stack made.
 
 function is_heat_watch_enabled {
     is_service_enabled $HEAT_WATCH_SERVICES
@@ -38,6 +40,30 @@ function configure_heat_watch {
     fi
     if is_service_enabled heat-watch-api; then
         configure_heat_watch_rest_api
+    fi
+    if is_service_enabled heat-watch-orchestrator; then
+        configure_heat_watch_orchestrator
+    fi
+}
+
+# The orchestrator: its own database, servers through Nova, the URLs it puts
+# in pre-signed webhooks and in instances' agent configuration.
+function configure_heat_watch_orchestrator {
+    iniset $HEAT_WATCH_CONF orchestration_database connection \
+        $(database_connection_url heat_watch_orchestration)
+    iniset $HEAT_WATCH_CONF orchestration compute_driver $HEAT_WATCH_COMPUTE_DRIVER
+    iniset $HEAT_WATCH_CONF orchestration api_endpoint "$(heat_watch_rest_api_url)"
+    iniset $HEAT_WATCH_CONF orchestration cloudwatch_endpoint \
+        "$HEAT_WATCH_SERVICE_PROTOCOL://$SERVICE_HOST:$HEAT_WATCH_CLOUDWATCH_PORT/v1"
+    if [[ "$HEAT_WATCH_COMPUTE_DRIVER" == "nova" ]]; then
+        iniset $HEAT_WATCH_CONF nova auth_url $KEYSTONE_SERVICE_URI/v3
+        iniset $HEAT_WATCH_CONF nova username $HEAT_WATCH_NOVA_USER
+        iniset $HEAT_WATCH_CONF nova password "$ADMIN_PASSWORD"
+        iniset $HEAT_WATCH_CONF nova project_name $HEAT_WATCH_NOVA_PROJECT
+        iniset $HEAT_WATCH_CONF nova region_name $REGION_NAME
+        if [[ -n "$HEAT_WATCH_NOVA_NETWORK" ]]; then
+            iniset $HEAT_WATCH_CONF nova network $HEAT_WATCH_NOVA_NETWORK
+        fi
     fi
 }
 
@@ -87,11 +113,23 @@ function create_heat_watch_accounts {
         get_or_create_service "heat-watch-alarming" "alarming" \
             "heat_watch REST API: alarms and their history"
         get_or_create_endpoint "alarming" "$REGION_NAME" "$(heat_watch_rest_api_url)"
+        if is_service_enabled heat-watch-orchestrator; then
+            # What python-heatclient and `openstack stack` look up.
+            get_or_create_service "heat-watch-orchestration" "orchestration" \
+                "heat_watch orchestration: Heat's v1 API"
+            get_or_create_endpoint "orchestration" "$REGION_NAME" \
+                "$(heat_watch_rest_api_url)/v1/\$(project_id)s"
+        fi
     fi
 }
 
 function init_heat_watch {
     recreate_database heat_watch
+    if is_service_enabled heat-watch-orchestrator; then
+        recreate_database heat_watch_orchestration
+    fi
+    # Migrates every database: the watch one and, when configured, the
+    # orchestrator's.
     $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF db_sync
     if [[ "$HEAT_WATCH_AUTH_BACKEND" == "local" ]]; then
         $HEAT_WATCH_BIN_DIR/heat-watch-manage --config-file $HEAT_WATCH_CONF \
@@ -117,6 +155,10 @@ function start_heat_watch {
     if is_service_enabled heat-watch-api-cloudwatch; then
         start_heat_watch_api
     fi
+    if is_service_enabled heat-watch-orchestrator; then
+        run_process heat-watch-orchestrator \
+            "$HEAT_WATCH_BIN_DIR/heat-watch-orchestrator --config-file $HEAT_WATCH_CONF"
+    fi
     if is_service_enabled heat-watch-api; then
         run_process heat-watch-api \
             "$HEAT_WATCH_BIN_DIR/uwsgi --procname-prefix heat-watch-api --ini $HEAT_WATCH_API_UWSGI_CONF"
@@ -137,7 +179,8 @@ function explain_heat_watch_credentials {
 
 function stop_heat_watch {
     local service
-    for service in heat-watch-api heat-watch-api-cloudwatch heat-watch-notifier heat-watch-engine; do
+    for service in heat-watch-api heat-watch-api-cloudwatch heat-watch-orchestrator \
+            heat-watch-notifier heat-watch-engine; do
         if is_service_enabled $service; then
             stop_process $service
         fi

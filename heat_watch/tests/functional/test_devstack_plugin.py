@@ -306,3 +306,35 @@ def test_generated_uwsgi_ini_serves_the_rest_api(devstack):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_orchestrator_is_not_enabled_by_default(devstack):
+    phases, _ = devstack('', *ALL_PHASES[:3], HEAT_WATCH_AUTH_BACKEND='local')
+    _settings, _install, config, extra = phases
+    assert not any('heat-watch-orchestrator' in c for c in config + extra)
+    assert not _ini(devstack.tmp_path / 'etc' / 'heat_watch.conf').has_section(
+        'orchestration_database')
+
+
+def test_enabled_orchestrator_runs_with_nova_and_registers_the_v1_api(devstack):
+    phases, _ = devstack('enable_service heat-watch-api heat-watch-orchestrator',
+                         *ALL_PHASES[:4], ADMIN_PASSWORD='adminpw')
+    _settings, _install, config, extra, unstack = phases
+    conf = _ini(devstack.tmp_path / 'etc' / 'heat_watch.conf')
+    data = devstack.tmp_path / 'data'
+    assert conf.get('orchestration_database', 'connection') == \
+        'sqlite:///%s/heat_watch_orchestration.sqlite' % data
+    assert conf.get('orchestration', 'compute_driver') == 'nova'
+    assert conf.get('orchestration', 'api_endpoint') == 'http://192.0.2.5:8004'
+    assert conf.get('orchestration', 'cloudwatch_endpoint') == 'http://192.0.2.5:8003/v1'
+    assert conf.get('nova', 'auth_url') == 'http://192.0.2.5/identity/v3'
+    assert conf.get('nova', 'username') == 'demo' and conf.get('nova', 'password') == 'adminpw'
+    # python-heatclient and `openstack stack` find /v1 through the catalog.
+    assert ('get_or_create_endpoint orchestration RegionOne '
+            'http://192.0.2.5:8004/v1/$(project_id)s') in config
+    assert 'recreate_database heat_watch_orchestration' in extra
+    # heat-watch-manage db_sync really ran on the orchestrator's database too.
+    assert (data / 'heat_watch_orchestration.sqlite').exists()
+    assert ('run_process heat-watch-orchestrator %s/heat-watch-orchestrator --config-file %s'
+            % (support.BIN, devstack.tmp_path / 'etc' / 'heat_watch.conf')) in extra
+    assert 'stop_process heat-watch-orchestrator' in unstack
