@@ -14,7 +14,9 @@ within the membership timeout, and the survivor's sweep, with no datapoint
 arriving, repeats the alarm's action (the group grows again). A sustained
 breach never passes MaxSize; once the load goes, the low alarm shrinks the
 group back to MinSize. The stack's events and the alarms' history tell the
-story.
+story. Last, an action left unsent in the outbox under the killed engine's
+name (as a kill between a transition and its publish leaves it) is sent by
+the survivor.
 """
 
 import contextlib
@@ -35,6 +37,8 @@ from tooz import hashring
 
 from heat_watch.tests import clients
 from heat_watch.tests.integration import base
+from heat_watch.watch.storage import action_outbox, records
+from heat_watch.watch.storage import alarms as alarm_storage
 
 REDIS = ('127.0.0.1', 6379)
 ENGINE_GROUP = b'heat-watch-engine-alarms'
@@ -241,6 +245,18 @@ def _owner(loop: dict, alarm_name: str) -> base.Daemon:
     return hosts[node]
 
 
+def _record_unsent_action(loop: dict, victim: base.Daemon, alarm_name: str) -> None:
+    """An ALARM action of ``alarm_name`` in the outbox, as ``victim`` records it."""
+    host = '%s-%s' % (loop['deployment'].hostname, victim.name)
+    store = alarm_storage.AlarmStore(loop['watch_db'], host=host)
+    [alarm] = store.find(loop['project'], names=[alarm_name])
+    actions = records.actions_of(alarm)['ALARM']
+    rows = action_outbox.outbox_rows(host, dict(alarm, state='ALARM'), 'OK', actions,
+                                     int(time.time() * 1000))
+    with loop['watch_db'].begin() as conn:
+        store.insert_actions(conn, rows)
+
+
 def test_the_loop_goes_on_when_the_engine_owning_the_alarm_is_killed(loop):
     stack = _Loop(loop)
     assert stack.size() == 1
@@ -293,5 +309,16 @@ def test_the_loop_goes_on_when_the_engine_owning_the_alarm_is_killed(loop):
     # The survivor, not the victim, took the victim's alarm back to OK.
     assert re.search(r'Alarm %s \(\S+\) went from ALARM to OK' % re.escape(high),
                      survivor.output())
+
+    # What the victim would have left had it died between a transition and
+    # its publish: an action recorded under its host name. The survivor owns
+    # the alarm now and sends it; the notifier POSTs it, the group grows.
+    _record_unsent_action(loop, victim, high)
+    base.wait_until(lambda: sum('from 1 to 2' in r for r in stack.signal_reasons('up')) == 2,
+                    STEP_TIMEOUT, 0.5, 'the orphaned action sent by the survivor')
+    assert 'Sent 1 alarm actions recorded by engines no longer running' in survivor.output()
+    with loop['watch_db'].connect() as conn:
+        assert conn.execute(sa.text('SELECT count(*) FROM alarm_action_outbox')).scalar() == 0
+
     print('killed engine replaced within %.1f s (membership timeout %.0f s, period %d s)'
           % (took, MEMBERSHIP_TIMEOUT, PERIOD))
