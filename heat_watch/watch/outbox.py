@@ -99,8 +99,7 @@ class ActionOutbox:
             try:
                 while not self._stop.is_set() and self.send_pending():
                     pass
-                while not self._stop.is_set() and self.send_orphans():
-                    pass
+                self.send_orphans()
             except Exception as error:
                 # A database outage is logged once (db_errors), not as a
                 # traceback every retry.
@@ -177,20 +176,25 @@ class ActionOutbox:
         self._grace_ms = int(grace * 1000)
 
     def send_orphans(self) -> int:
-        """Publish one batch of the orphaned actions this engine adopts;
-        returns how many were published."""
+        """Publish the orphaned actions this engine adopts, page by page (the
+        other engines' shares are left for them); returns how many were published."""
         live = self._live_hosts() if self._live_hosts is not None else None
         if not live:
             return 0  # no coordination (or no members read yet): adopt nothing
-        rows = self._alarms.orphaned_actions(live, self._now_ms() - self._grace_ms, BATCH)
-        mine = [row for row in rows if self._owns(row.alarm_id)]
-        if not mine:
-            return 0
-        published, _failed = self._publish_rows(mine, skipped_are_sent=True)
-        if published:
-            LOG.info('Sent %d alarm actions recorded by engines no longer running',
-                     len(published))
-        return len(published)
+        before, after, sent = self._now_ms() - self._grace_ms, 0, 0
+        while not self._stop.is_set():
+            rows = self._alarms.orphaned_actions(live, before, BATCH, after_id=after)
+            if not rows:
+                break
+            after = rows[-1].id
+            published, failed = self._publish_rows(
+                [row for row in rows if self._owns(row.alarm_id)], skipped_are_sent=True)
+            sent += len(published)
+            if failed:
+                break
+        if sent:
+            LOG.info('Sent %d alarm actions recorded by engines no longer running', sent)
+        return sent
 
     def _remember(self, action_ids: list[str]) -> None:
         for action_id in action_ids:

@@ -36,14 +36,13 @@ def conf(tmp_path):
     connection.dispose_engines()
 
 
-def _dead_engine_left_an_action(conf) -> dict:
+def _dead_engine_left_an_action(conf, name: str = 'high') -> dict:
     """engine-dead records an ALARM transition with one action, sends nothing."""
     store = alarm_storage.AlarmStore(connection.get_engine(conf), host='engine-dead')
     dead = evaluator_mod.AlarmEvaluator(conf, store, Publisher())  # never started
     alarm = support.put(store, support.threshold(
-        'high', actions={'ALARM': ['https://hooks.example.com/up']}))
+        name, actions={'ALARM': ['https://hooks.example.com/%s' % name]}))
     assert dead.change_state(alarm, 'ALARM', 'breach', '{}') is not None
-    assert len(store.pending_actions(10)) == 1
     return alarm
 
 
@@ -81,6 +80,17 @@ def test_an_orphan_is_left_alone_unless_its_engine_is_gone_and_the_alarm_is_ours
     # Still there for whoever may send it.
     assert len(alarm_storage.AlarmStore(store.engine, host='engine-dead')
                .pending_actions(10)) == 1
+
+
+def test_orphans_of_other_owners_do_not_hide_ours_behind_a_full_page(conf, monkeypatch):
+    monkeypatch.setattr(outbox, 'BATCH', 2)
+    others = [_dead_engine_left_an_action(conf, name)['id'] for name in ('a', 'b', 'c')]
+    ours = _dead_engine_left_an_action(conf, 'd')['id']
+    sender, publisher, store = _survivor(conf, owns=lambda alarm_id: alarm_id == ours)
+    assert sender.send_orphans() == 1
+    assert [s[0] for s in publisher.sent] == ['d']
+    left = store.orphaned_actions({'engine-live'}, int(time.time() * 1000) + 1, 10)
+    assert sorted(row.alarm_id for row in left) == sorted(others)
 
 
 def test_the_running_sender_adopts_orphans_on_its_poll(conf):
