@@ -91,6 +91,16 @@ def _require_redis() -> None:
         base.unavailable('Redis not reachable at %s:%d' % REDIS)
 
 
+def _forget_namespace(namespace: str) -> None:
+    """Delete the run's tooz keys (the group outlives its members)."""
+    import redis
+    client = redis.Redis(*REDIS)
+    keys = client.keys(namespace + '*')
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
 def _wait_answering(daemon: base.Daemon, port: int) -> None:
     def answering():
         assert daemon.alive(), daemon.tail()
@@ -112,8 +122,9 @@ def loop(backend, rabbit_url, tmp_path_factory):
     rest_port = base.free_port()
     # A namespace of its own: engines of other runs on this Redis stay out
     # of this run's group.
+    namespace = base.unique_name('asgloop')
     tooz_url = 'redis://%s:%d?namespace=%s&membership_timeout=%s' % (
-        REDIS + (base.unique_name('asgloop'), MEMBERSHIP_TIMEOUT))
+        REDIS + (namespace, MEMBERSHIP_TIMEOUT))
     deployment = base.Deployment(backend, workdir, 'asgloop', extra={
         'orchestration_database': {'connection': backend.url(orch_database)},
         'orchestration': {'topic': orch_topic, 'compute_driver': 'fake',
@@ -152,6 +163,8 @@ def loop(backend, rabbit_url, tmp_path_factory):
         with contextlib.suppress(Exception):
             base.delete_queues([orch_topic, '%s.%s-orchestrator' % (
                 orch_topic, deployment.hostname)])
+        with contextlib.suppress(Exception):
+            _forget_namespace(namespace)
     assert not problems, problems
 
 
