@@ -36,6 +36,7 @@ class Partitioner:
         self._refresh = refresh
         self._coordinator = None
         self._ring: hashring.HashRing | None = None
+        self._members: set[bytes] = set()
         self._read_at = 0.0
         self._lock = threading.Lock()
 
@@ -69,13 +70,21 @@ class Partitioner:
             if self._ring is None or now - self._read_at > self._refresh:
                 try:
                     members = self._coordinator.get_members(self._group).get()
-                    self._ring = hashring.HashRing(members | {self._member})
+                    self._members = members | {self._member}
+                    self._ring = hashring.HashRing(self._members)
                     self._read_at = now
                 except coordination.ToozError:
                     # Keep the last ring: better a stale share than none.
                     LOG.warning('Reading the members of %s failed', self._group.decode(),
                                 exc_info=True)
             return self._ring
+
+    def members(self) -> set[str] | None:
+        """The live members as last read (this one included); None without
+        a backend or before the first read succeeded."""
+        if self._coordinator is None or self._current_ring() is None:
+            return None
+        return {member.decode() for member in self._members}
 
     def owns(self, item: str) -> bool:
         """Whether this member is responsible for ``item``."""

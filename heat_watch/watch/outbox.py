@@ -15,6 +15,8 @@ resent action keeps).
 import collections
 import json
 import threading
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from oslo_log import log
@@ -56,6 +58,11 @@ class ActionOutbox:
         # Actions published lately: a row both read and handed goes out once.
         self._recent: collections.OrderedDict = collections.OrderedDict()
         alarms.on_actions = self.hand
+        # Set by adopt_orphans() when engines share the alarms.
+        self._live_hosts: Callable[[], set[str] | None] | None = None
+        self._owns: Callable[[str], bool] = lambda _alarm_id: True
+        self._grace_ms = 0
+        self._now_ms = lambda: int(time.time() * 1000)
 
     def wake(self) -> None:
         """New actions were recorded: send them now (cheap, never blocks)."""
@@ -92,6 +99,7 @@ class ActionOutbox:
             try:
                 while not self._stop.is_set() and self.send_pending():
                     pass
+                self.send_orphans()
             except Exception as error:
                 # A database outage is logged once (db_errors), not as a
                 # traceback every retry.
@@ -115,6 +123,17 @@ class ActionOutbox:
         """Publish one batch of recorded actions in order; returns how many
         were published (0 when none is left, or when publishing failed)."""
         rows, read = self._next_batch()
+        published, failed = self._publish_rows(rows)
+        if failed or self._stop.is_set():
+            self._backlog = True  # the table has what was not sent
+            self._handed.clear()
+        elif read and len(rows) < BATCH:
+            self._backlog = False
+        return len(published)
+
+    def _publish_rows(self, rows: list, skipped_are_sent: bool = False) -> tuple[list[int], bool]:
+        """Publish rows in order, deleting each published one; returns
+        (the published row ids, whether publishing failed)."""
         published: list[int] = []
         action_ids: list[str] = []
         failed = False
@@ -126,6 +145,8 @@ class ActionOutbox:
                 # Read from the table and handed over too: sent once. (Not by
                 # row id: SQLite gives a deleted row's id to the next one.)
                 if payload.get('action_id') in self._recent:
+                    if skipped_are_sent:
+                        published.append(row.id)
                     continue
                 if not self._publish(row.project_id, payload):
                     failed = True
@@ -135,12 +156,45 @@ class ActionOutbox:
         finally:
             self._alarms.delete_actions(published)
             self._remember(action_ids)
-        if failed or self._stop.is_set():
-            self._backlog = True  # the table has what was not sent
-            self._handed.clear()
-        elif read and len(rows) < BATCH:
-            self._backlog = False
-        return len(published)
+        return published, failed
+
+    # -- the actions of engines that are gone ----------------------------------
+
+    def adopt_orphans(self, live_hosts: Callable[[], set[str] | None],
+                      owns: Callable[[str], bool], grace: float) -> None:
+        """Also send the actions that engines no longer in ``live_hosts()``
+        recorded and did not send, for the alarms this engine ``owns``.
+
+        An engine killed between a transition and its publish, or during a
+        broker outage, left them in the outbox; only a restart under the
+        same host name sent them, so an engine that never came back lost a
+        decided scaling step. ``grace`` seconds keep this engine off the
+        rows of an engine that joined after its last read of the members.
+        """
+        self._live_hosts = live_hosts
+        self._owns = owns
+        self._grace_ms = int(grace * 1000)
+
+    def send_orphans(self) -> int:
+        """Publish the orphaned actions this engine adopts, page by page (the
+        other engines' shares are left for them); returns how many were published."""
+        live = self._live_hosts() if self._live_hosts is not None else None
+        if not live:
+            return 0  # no coordination (or no members read yet): adopt nothing
+        before, after, sent = self._now_ms() - self._grace_ms, 0, 0
+        while not self._stop.is_set():
+            rows = self._alarms.orphaned_actions(live, before, BATCH, after_id=after)
+            if not rows:
+                break
+            after = rows[-1].id
+            published, failed = self._publish_rows(
+                [row for row in rows if self._owns(row.alarm_id)], skipped_are_sent=True)
+            sent += len(published)
+            if failed:
+                break
+        if sent:
+            LOG.info('Sent %d alarm actions recorded by engines no longer running', sent)
+        return sent
 
     def _remember(self, action_ids: list[str]) -> None:
         for action_id in action_ids:

@@ -63,6 +63,11 @@ class WatchEngineService(service.Service):
         self.evaluator = evaluator.AlarmEvaluator(
             conf, self.alarms, notifier_client.AlarmActionSender(conf),
             owns=self.partitioner.owns)
+        # Actions a killed engine recorded and never sent: the owner of the
+        # alarm sends them (an engine's own restart did, alone, before).
+        self.evaluator.outbox.adopt_orphans(
+            self.partitioner.members, self.partitioner.owns,
+            grace=conf.coordination.membership_refresh + conf.watch_engine.outbox_poll_interval)
         self.writer = ingest.IngestWriter(
             self.store.write_metrics, on_committed=self.evaluator.metrics_written,
             max_batch_datapoints=conf.watch_engine.ingest_max_batch_datapoints,

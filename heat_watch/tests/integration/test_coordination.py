@@ -60,3 +60,14 @@ def test_without_a_backend_one_engine_owns_everything():
     alone.start()
     assert alone.owns(str(uuid.uuid4()))
     alone.stop()
+
+
+def test_members_name_the_live_engines_and_drop_one_that_left(group):
+    first, second = _member(group, 'engine-a'), _member(group, 'engine-b')
+    try:
+        assert first.members() == {'engine-a', 'engine-b'}
+        second.stop()
+        first._read_at = 0.0  # read the membership again now
+        assert first.members() == {'engine-a'}
+    finally:
+        first.stop()

@@ -70,6 +70,18 @@ class OutboxMixin:
         with self.engine.connect() as conn:
             return list(conn.execute(query))
 
+    def orphaned_actions(self, live_hosts: set[str], before_ms: int, limit: int,
+                         after_id: int = 0) -> list[sa.Row]:
+        """Unpublished actions that engines other than ``live_hosts``
+        recorded before ``before_ms``, oldest first from ``after_id`` on."""
+        query = (sa.select(OUTBOX.c.id, OUTBOX.c.alarm_id, OUTBOX.c.project_id,
+                           OUTBOX.c.payload)
+                 .where(OUTBOX.c.engine.not_in(sorted(live_hosts | {self.host})),
+                        OUTBOX.c.created_at < before_ms, OUTBOX.c.id > after_id)
+                 .order_by(OUTBOX.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query))
+
     def delete_actions(self, ids: list[int]) -> None:
         """Forget published actions."""
         if ids:
