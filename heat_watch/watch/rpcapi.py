@@ -103,13 +103,15 @@ class WatchEngineClient:
             prepared = self._prepared[version] = self._client.prepare(version=version)
         return prepared
 
-    def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> None:
-        """Store points of the caller's project; returns once committed.
-        Over a broker, concurrent calls share one put_metric_batch."""
+    def put_metric_data(self, ctxt, namespace: str, metrics: list[list]) -> int:
+        """Store points of the caller's project; returns, once committed, how
+        many were stored. Over a broker, concurrent calls share one
+        put_metric_batch."""
         if self._puts is None:
-            self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace, metrics=metrics)
-            return
+            return self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace,
+                              metrics=metrics)
         self._puts.submit([rpc.project_of(ctxt), namespace, metrics], self._put_timeout)
+        return points.count(metrics)
 
     def put_metric_batch(self, ctxt, items: list[list],
                          timeout: float | None = None) -> list[Exception | None]:
