@@ -328,9 +328,10 @@ def _put_text(row: dict) -> str:
     per = ('%6.2f us/dp' % row['us_per_datapoint'] if row['batch'] > 1 and
            row['us_per_datapoint'] else '%7.0f us/req' % (row['us_per_request'] or 0))
     return ('batch %4d x %2d clients: %9.0f dp/s %7.0f req/s  %s  (service %.2f, broker '
-            '%.2f, db %.2f CPU s)  errors %d' % (
+            '%.2f, db %.2f CPU s)  errors %d  load %.2f' % (
                 row['batch'], row['clients'], row['datapoints_per_s'], row['requests_per_s'],
-                per, cpu['service'], cpu['broker'], cpu['db'], row['errors']))
+                per, cpu['service'], cpu['broker'], cpu['db'], row['errors'],
+                row.get('loadavg_1m', 0.0)))
 
 
 def summary(rows: list[dict]) -> list[str]:
