@@ -238,7 +238,9 @@ def put_line(target, bodies: list[leanclient.Prepared], batch: int, clients: int
             'cpu_s': cpu, 'cpu_all_s': all_cpu,
             'us_per_datapoint': all_cpu * 1e6 / total.datums if total.datums else None,
             'us_per_request': all_cpu * 1e6 / total.ok if total.ok else None,
-            'latency_p95_ms': loadgen.percentile(total.latencies, 95) * 1e3}
+            'latency_p95_ms': loadgen.percentile(total.latencies, 95) * 1e3,
+            # Other work on the machine moves every figure: kept beside each line.
+            'loadavg_1m': round(os.getloadavg()[0], 2)}
 
 
 def _read_bodies(now: float) -> dict[str, leanclient.Prepared]:
@@ -311,8 +313,10 @@ def measure(target, settings: argparse.Namespace, bodies: dict[int, list],
             rows.append(row)
         if settings.reads and not scale_only:
             for row in read_lines(target, settings.read_calls):
-                print('   %-20s p95 %7.2f ms (p50 %.2f)' % (row['operation'], row['p95_ms'],
-                                                           row['p50_ms']), flush=True)
+                row['loadavg_1m'] = round(os.getloadavg()[0], 2)
+                print('   %-20s p95 %7.2f ms (p50 %.2f)  load %.2f' % (
+                    row['operation'], row['p95_ms'], row['p50_ms'], row['loadavg_1m']),
+                    flush=True)
                 rows.append(row)
     finally:
         target.stop()
@@ -324,9 +328,10 @@ def _put_text(row: dict) -> str:
     per = ('%6.2f us/dp' % row['us_per_datapoint'] if row['batch'] > 1 and
            row['us_per_datapoint'] else '%7.0f us/req' % (row['us_per_request'] or 0))
     return ('batch %4d x %2d clients: %9.0f dp/s %7.0f req/s  %s  (service %.2f, broker '
-            '%.2f, db %.2f CPU s)  errors %d' % (
+            '%.2f, db %.2f CPU s)  errors %d  load %.2f' % (
                 row['batch'], row['clients'], row['datapoints_per_s'], row['requests_per_s'],
-                per, cpu['service'], cpu['broker'], cpu['db'], row['errors']))
+                per, cpu['service'], cpu['broker'], cpu['db'], row['errors'],
+                row.get('loadavg_1m', 0.0)))
 
 
 def summary(rows: list[dict]) -> list[str]:

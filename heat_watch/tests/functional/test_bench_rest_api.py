@@ -58,3 +58,24 @@ def _served():
     from heat_watch.api import openapi
     from heat_watch.api.controllers import root
     return openapi.normalised(openapi.served_routes(root.RootController()))
+
+
+def test_aodh_fill_copies_the_api_made_row_with_new_ids_and_names(tmp_path):
+    # Aodh's own table is made by aodh-dbsync in the bench; here a table of the
+    # same shape stands in, as the fill reads its columns from the row itself.
+    import sqlite3
+    server = bench_rest_api.AodhRest(str(tmp_path), venv=str(tmp_path / 'venv'))
+    db = sqlite3.connect(server.database)
+    db.execute('CREATE TABLE alarm (alarm_id VARCHAR(128) PRIMARY KEY, name TEXT, '
+               'project_id TEXT, rule TEXT, severity TEXT)')
+    db.execute("INSERT INTO alarm VALUES ('model', 'f-0', 'p', '{\"query\": \"q\"}', 'low')")
+    db.commit()
+    db.close()
+    assert server.fill_direct('model', ['f-1', 'f-2']) == 2
+    db = sqlite3.connect(server.database)
+    rows = db.execute('SELECT alarm_id, name, project_id, rule, severity FROM alarm '
+                      'ORDER BY name').fetchall()
+    db.close()
+    assert [r[1] for r in rows] == ['f-0', 'f-1', 'f-2']
+    assert len({r[0] for r in rows}) == 3
+    assert {r[2:] for r in rows} == {('p', '{"query": "q"}', 'low')}
