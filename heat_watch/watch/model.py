@@ -17,6 +17,7 @@ Every record converts to and from plain JSON-able dicts in one place:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from heat_watch.common import alarms as hw_alarms
@@ -34,8 +35,13 @@ def percentile_name(p: float) -> str:
     return 'p%d' % p if float(p).is_integer() else 'p%s' % repr(float(p))
 
 
+@functools.cache
+def _field_names(record_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(record_type))
+
+
 def _fields(record) -> dict[str, Any]:
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 @dataclasses.dataclass(frozen=True)
