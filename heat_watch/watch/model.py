@@ -162,7 +162,7 @@ class AlarmDefinition:
     @classmethod
     def from_wire(cls, data: dict) -> AlarmDefinition:
         """From :meth:`to_wire`'s form."""
-        fields = {f.name for f in dataclasses.fields(cls)}
+        fields = _field_names(cls)
         values = {k: v for k, v in data.items() if k in fields}
         values['rule'] = RULES[data['type']].from_wire(data['rule'])
         return cls(**values)
