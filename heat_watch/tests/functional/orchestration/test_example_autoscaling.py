@@ -79,6 +79,20 @@ def test_the_example_scales_out_under_load_and_back_in_without(running):
     identity = client.create_stack(ctxt, 'cpu', _example('autoscaling-cpu.json'),
                                    params=PARAMS)
     stack_id = identity['stack_id']
+    try:
+        _scale_out_and_in(running, client, ctxt, project, stack_id)
+    finally:
+        # Deleting the stack ends its instances (local processes outlive
+        # heat-watch-all, as servers outlive Heat).
+        client.delete_stack(ctxt, stack_id)
+        support.wait_for(lambda: client.show_stack(ctxt, stack_id)['status'] != 'IN_PROGRESS',
+                         timeout=60)
+    assert client.show_stack(ctxt, stack_id)['stack_status'] == 'DELETE_COMPLETE'
+    servers = os.path.join(running.conf.state_path, 'servers')
+    assert not os.path.exists(servers) or os.listdir(servers) == []
+
+
+def _scale_out_and_in(running, client, ctxt, project: str, stack_id: str) -> None:
     support.wait_for(lambda: client.show_stack(ctxt, stack_id)['status'] != 'IN_PROGRESS',
                      timeout=60)
     shown = client.show_stack(ctxt, stack_id)
