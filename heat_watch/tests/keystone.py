@@ -285,7 +285,13 @@ class Keystone:
 
     def register_endpoint(self, service_type: str, url: str) -> None:
         """Put ``url`` in the catalog as the public endpoint of a new service
-        of ``service_type`` (as devstack registers an API)."""
+        of ``service_type`` (as devstack registers an API), in place of any
+        earlier one: the Keystone lives for the whole session, and a client
+        takes the first endpoint of a type (another module's, long stopped)."""
+        for old in self._admin('GET', '/services', params={'type': service_type})['services']:
+            self._admin('DELETE', '/services/%s' % old['id'])  # its endpoints go with it
+        # A token carries the catalog it was issued with: cached ones are stale now.
+        self._tokens.clear()
         service = self._admin('POST', '/services', json={'service': {
             'type': service_type, 'name': 'heat-watch-%s' % service_type}})['service']
         self._admin('POST', '/endpoints', json={'endpoint': {

@@ -143,8 +143,10 @@ def _session(keystone, account) -> ks_session.Session:
 
 @pytest.fixture(scope='module')
 def catalogued(keystone, api) -> str:
-    """The API registered in Keystone's catalog as the metering service."""
+    """The API registered in Keystone's catalog as the metering and alarming
+    services (python-ceilometerclient sends alarm calls to the alarming one)."""
     keystone.register_endpoint('metering', api)
+    keystone.register_endpoint('alarming', api)
     return api
 
 
