@@ -42,13 +42,15 @@ def list_opts():
 
 
 def _keystone_plugin_opts():
-    """What the service user's keystoneauth plugins read, for the sample
-    configuration (loading the plugin reads the entry points' cache)."""
+    """What the service user's keystoneauth plugin reads, for the sample
+    configuration only: loading the plugin writes stevedore's entry-point
+    cache under HOME, which register_all must not do."""
     return itertools.chain(ks_loading.get_auth_common_conf_options(),
                            ks_loading.get_auth_plugin_conf_options('password'))
 
 
 def _own_opts():
+    """(group, options) of heat_watch's own lists, oslo.db's included."""
     return [
         ('DEFAULT', config.OPTS),
         (api.GROUP, api.OPTS),
