@@ -250,6 +250,17 @@ def _history_items(ctxt) -> list[model.HistoryItem]:
     return items
 
 
+def _authorized_query(fields, rule: str):
+    """(the POSTed query, the context it acts in), once the policy allows ``rule``."""
+    request = pecan.request
+    if request.method != 'POST':
+        raise Refused('Use POST.', 405)
+    query = Query(alarm_requests.body(), fields)
+    ctxt = query.context()
+    policy.authorize(request.conf, ctxt, rule, {'project_id': ctxt.project_id})
+    return query, ctxt
+
+
 class AlarmHistoryQueryController:
     """POST /v2/query/alarms/history."""
 
@@ -257,13 +268,7 @@ class AlarmHistoryQueryController:
     @answers
     def index(self):
         """History rows of the caller's project matching the query."""
-        request = pecan.request
-        if request.method != 'POST':
-            raise Refused('Use POST.', 405)
-        query = Query(alarm_requests.body(), HISTORY_FIELDS)
-        ctxt = query.context()
-        policy.authorize(request.conf, ctxt, alarm_policies.QUERY_ALARM_HISTORY,
-                         {'project_id': ctxt.project_id})
+        query, ctxt = _authorized_query(HISTORY_FIELDS, alarm_policies.QUERY_ALARM_HISTORY)
         items = _history_items(ctxt)
         definitions = [d for d in map(alarms.history_definition, items) if d]
         ids_of = alarms.ids_of_children(ctxt, definitions)
@@ -279,13 +284,7 @@ class AlarmQueryController:
     @answers
     def index(self):
         """Alarms of the caller's project matching the query."""
-        request = pecan.request
-        if request.method != 'POST':
-            raise Refused('Use POST.', 405)
-        query = Query(alarm_requests.body(), ALARM_FIELDS)
-        ctxt = query.context()
-        policy.authorize(request.conf, ctxt, alarm_policies.QUERY_ALARMS,
-                         {'project_id': ctxt.project_id})
+        query, ctxt = _authorized_query(ALARM_FIELDS, alarm_policies.QUERY_ALARMS)
         found = list(alarms.iter_alarms(ctxt, model.AlarmFilter(name=query.name)))
         return query.answer(alarms.documents(ctxt, found))
 
