@@ -57,6 +57,17 @@ def metric_params(namespace: str, data: list[dict]) -> dict[str, str]:
     return params
 
 
+_QUERY = re.compile(r'\?[^\s\'"]*')
+
+
+def _unreachable(what: str, url: str, error: Exception) -> AgentError:
+    """Why ``url`` could not be reached, without its query: a pre-signed
+    URL's signature is a secret, and requests puts the URL in its errors
+    (which end up in the instance's console log)."""
+    return AgentError('cannot reach %s at %s: %s' % (what, url.split('?')[0],
+                                                     _QUERY.sub('?...', str(error))))
+
+
 def put_metric_data(endpoint: str, access: str, secret: str, namespace: str,
                     data: list[dict]) -> None:
     """All of ``data`` in one PutMetricData request."""
@@ -64,7 +75,7 @@ def put_metric_data(endpoint: str, access: str, secret: str, namespace: str,
     try:
         response = requests.post(endpoint, data=form, timeout=TIMEOUT)
     except requests.RequestException as error:
-        raise AgentError('cannot reach the CloudWatch API at %s: %s' % (endpoint, error))
+        raise _unreachable('the CloudWatch API', endpoint, error) from None
     if response.status_code != 200:
         raise AgentError('PutMetricData refused: %s' % _aws_error(response))
 
@@ -75,7 +86,7 @@ def get_metadata(url: str, access: str, secret: str) -> object:
     try:
         response = requests.get(signed, timeout=TIMEOUT)
     except requests.RequestException as error:
-        raise AgentError('cannot reach the REST API at %s: %s' % (url, error))
+        raise _unreachable('the REST API', url, error) from None
     try:
         body = response.json()
     except ValueError:
@@ -94,7 +105,7 @@ def post_signal(url: str, body: dict) -> dict:
                                  headers={'Content-Type': 'application/json'},
                                  timeout=TIMEOUT)
     except requests.RequestException as error:
-        raise AgentError('cannot reach %s: %s' % (url.split('?')[0], error))
+        raise _unreachable('the signal URL', url, error) from None
     if response.status_code >= 300:
         raise AgentError('the signal was refused: HTTP %d %s' % (response.status_code,
                                                                response.text[:300]))

@@ -151,3 +151,15 @@ def test_push_stats_without_an_endpoint_says_so(tmp_path, capsys):
     assert code == 1
     assert 'no CloudWatch endpoint' in capsys.readouterr().err
     assert isinstance(push_stats.parser().parse_args([]), argparse.Namespace)
+
+
+def test_an_unreachable_signed_url_is_reported_without_its_signature():
+    from heat_watch.identity import signing
+    from heat_watch.tests import services
+    url = signing.presign_url('POST', 'http://127.0.0.1:%d/v1/p/stacks/s/i/resources/h/signal'
+                              % services.free_port(), 'AKID', 'secret')
+    with pytest.raises(client.AgentError) as caught:
+        client.post_signal(url, {'Status': 'SUCCESS'})
+    message = str(caught.value)
+    assert 'cannot reach the signal URL at http://127.0.0.1' in message
+    assert 'Signature' not in message and 'AKID' not in message
