@@ -644,6 +644,31 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
         time.sleep(interval)
 
 
+def wait_rest_api(daemon: Daemon, port: int, timeout: float = START_TIMEOUT) -> None:
+    """Poll until heat-watch-api answers GET / on ``port`` and says it serves
+    there (another process might hold the port: the answer must be ours)."""
+    def answering():
+        assert daemon.alive(), daemon.tail()
+        try:
+            ok = requests.get('http://127.0.0.1:%d/' % port, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+        return ok and 'serving on http://127.0.0.1:%d' % port in daemon.output()
+    wait_until(answering, timeout, 0.1, 'heat-watch-api answering on port %d' % port)
+
+
+def orchestrator_conf(rabbit_url: str, topic: str):
+    """A configuration for an OrchestratorClient of the test to the
+    orchestrators listening on ``topic`` over RabbitMQ."""
+    from oslo_config import cfg
+    conf = opts.register_all(cfg.ConfigOpts())
+    conf([], default_config_files=[])
+    conf.set_override('transport_url', rabbit_url)
+    conf.set_override('topic', topic, group='orchestration')
+    conf.set_override('rpc_timeout', RPC_TIMEOUT, group='orchestration')
+    return conf
+
+
 def head_revision() -> str:
     """The newest revision of the watch database's migrations."""
     import alembic.config

@@ -28,7 +28,6 @@ import time
 import uuid
 
 import pytest
-import requests
 import sqlalchemy as sa
 from heatclient import client as heat_client
 from keystoneauth1 import session as ks_session
@@ -101,17 +100,6 @@ def _forget_namespace(namespace: str) -> None:
     client.close()
 
 
-def _wait_answering(daemon: base.Daemon, port: int) -> None:
-    def answering():
-        assert daemon.alive(), daemon.tail()
-        try:
-            ok = requests.get('http://127.0.0.1:%d/' % port, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-        return ok and 'serving on http://127.0.0.1:%d' % port in daemon.output()
-    base.wait_until(answering, START_TIMEOUT, 0.1, 'heat-watch-api answering')
-
-
 @pytest.fixture(scope='module')
 def loop(backend, rabbit_url, tmp_path_factory):
     """Every daemon a process; yields what the test drives them with."""
@@ -151,7 +139,7 @@ def loop(backend, rabbit_url, tmp_path_factory):
             daemon.wait_for_output(r'Watch engine \S+ listening on topic', START_TIMEOUT)
         notifier.wait_for_output(r'Notifier \S+ listening for alarm actions', START_TIMEOUT)
         orchestrator.wait_for_output(r'Orchestrator \S+ listening on topic', START_TIMEOUT)
-        _wait_answering(rest_api, rest_port)
+        base.wait_rest_api(rest_api, rest_port, START_TIMEOUT)
         watch_db = sa.create_engine(backend.url(deployment.database))
         yield {'deployment': deployment, 'engines': engines, 'project': project,
                'creds': creds, 'rest': 'http://127.0.0.1:%d' % rest_port,

@@ -2,10 +2,8 @@
 heat-watch-engine -> MariaDB / PostgreSQL (every test on both), noauth."""
 
 import datetime
-import time
 
 import pytest
-import requests
 
 from heat_watch.tests.functional.api.conftest import RestClient, query, unique
 from heat_watch.tests.integration import base
@@ -22,27 +20,13 @@ def deployment(backend, rabbit_url, tmp_path_factory):
         yield running
 
 
-def _wait_answering(daemon: base.Daemon, url: str, port: int) -> None:
-    deadline = time.monotonic() + base.START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert daemon.alive(), daemon.tail()
-        try:
-            if requests.get(url, timeout=2).status_code == 200 and \
-                    'serving on http://127.0.0.1:%d' % port in daemon.output():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError('heat-watch-api did not answer:\n' + daemon.tail())
-
-
 @pytest.fixture(scope='module')
 def rest(deployment) -> str:
     port = base.free_port()
     daemon = deployment.spawn('rest-api', 'heat-watch-api', {'api': {
         'bind_host': '127.0.0.1', 'bind_port': port, 'auth_strategy': 'noauth'}})
     url = 'http://127.0.0.1:%d' % port
-    _wait_answering(daemon, url + '/', port)
+    base.wait_rest_api(daemon, port)
     return url
 
 

@@ -29,9 +29,7 @@ import uuid
 import pytest
 import requests
 import sqlalchemy as sa
-from oslo_config import cfg
 
-from heat_watch import opts
 from heat_watch.common import context, db, exceptions, rpc
 from heat_watch.orchestration import rpcapi
 from heat_watch.tests.integration import base
@@ -63,17 +61,6 @@ def _values_template(value: str, count: int = 3, wait: float = 0) -> dict:
             'resources': {'r%d' % i: {'type': 'OS::Heat::TestResource',
                                       'properties': dict(props)} for i in range(count)},
             'outputs': {'value': {'value': {'get_attr': ['r0', 'output']}}}}
-
-
-def _wait_answering(daemon: base.Daemon, port: int) -> None:
-    def answering():
-        assert daemon.alive(), daemon.tail()
-        try:
-            ok = requests.get('http://127.0.0.1:%d/' % port, timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-        return ok and 'serving on http://127.0.0.1:%d' % port in daemon.output()
-    base.wait_until(answering, START_TIMEOUT, 0.1, 'heat-watch-api answering')
 
 
 @pytest.fixture(scope='module')
@@ -110,12 +97,8 @@ def cluster(backend, rabbit_url, tmp_path_factory):
         engine_daemon.wait_for_output(r'Watch engine \S+ listening on topic', START_TIMEOUT)
         for daemon in orchestrators:
             daemon.wait_for_output(r'Orchestrator \S+ listening on topic', START_TIMEOUT)
-        _wait_answering(api, api_port)
-        conf = opts.register_all(cfg.ConfigOpts())
-        conf([], default_config_files=[])
-        conf.set_override('transport_url', rabbit_url)
-        conf.set_override('topic', topic, group='orchestration')
-        conf.set_override('rpc_timeout', base.RPC_TIMEOUT, group='orchestration')
+        base.wait_rest_api(api, api_port, START_TIMEOUT)
+        conf = base.orchestrator_conf(rabbit_url, topic)
         engine = sa.create_engine(backend.url(orch_database))
         yield {'client': rpcapi.OrchestratorClient(conf), 'orchestrators': orchestrators,
                'db': engine, 'deployment': deployment,

@@ -11,9 +11,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from oslo_config import cfg
 
-from heat_watch import opts
 from heat_watch.common import context, db, exceptions, rpc
 from heat_watch.orchestration import rpcapi
 from heat_watch.tests.integration import base
@@ -57,12 +55,7 @@ def cluster(backend, rabbit_url, tmp_path_factory):
                    for i in (1, 2)]
         for daemon in daemons:
             daemon.wait_for_output(r'Orchestrator \S+ listening on topic')
-        conf = cfg.ConfigOpts()
-        opts.register_all(conf)
-        conf([], default_config_files=[])
-        conf.set_override('transport_url', rabbit_url)
-        conf.set_override('topic', topic, group='orchestration')
-        conf.set_override('rpc_timeout', base.RPC_TIMEOUT, group='orchestration')
+        conf = base.orchestrator_conf(rabbit_url, topic)
         engine = sa.create_engine(backend.url(orch_database))
         yield {'client': rpcapi.OrchestratorClient(conf), 'daemons': daemons,
                'db': engine, 'deployment': deployment}
