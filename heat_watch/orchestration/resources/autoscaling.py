@@ -23,6 +23,8 @@ from heat_watch.orchestration.storage.util import now_ms
 
 GROUP_NAME_KEY = 'AutoScalingGroupName'
 LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancing::LoadBalancer'
+# A policy remembers this many alarm action ids to take each one once.
+RECENT_ACTIONS_KEPT = 32
 
 
 def _tags(values: list) -> dict:
@@ -355,10 +357,16 @@ class ScalingPolicy(signed.SignedResource):
     def handle_signal(self, details: Any) -> tuple[str, list[resource.Resource]]:
         """Adjust the group; returns the reason (for the event) and the
         resources whose data changed."""
-        group = self._group()
-        result = group.adjust(*self.policy())
         alarm = details.get('alarm_name') if isinstance(details, dict) else None
         cause = ' (alarm %s)' % alarm if alarm else ''
+        action_id = details.get('action_id') if isinstance(details, dict) else None
+        if self._already_handled(action_id):
+            # The watch engine's outbox may send one action twice (a crash
+            # between delivery and its record); one alarm run is one step.
+            return 'Signal ignored: alarm action %s was already handled%s' % (
+                action_id, cause), []
+        group = self._group()
+        result = group.adjust(*self.policy())
         if result is None:
             return 'Signal ignored: group %s is in cooldown%s' % (group.name, cause), []
         before, after = result
@@ -368,6 +376,18 @@ class ScalingPolicy(signed.SignedResource):
         verb = 'up' if after > before else 'down'
         return ('Scaled group %s %s from %d to %d member(s)%s'
                 % (group.name, verb, before, after, cause), [group])
+
+
+    def _already_handled(self, action_id: Any) -> bool:
+        """Whether ``action_id`` is among the last ones this policy took;
+        remembers it (in the policy's data, stored with the signal) if not."""
+        if not isinstance(action_id, str) or not action_id:
+            return False
+        recent = list(self.data.get('recent_action_ids') or ())
+        if action_id in recent:
+            return True
+        self.data['recent_action_ids'] = (recent + [action_id])[-RECENT_ACTIONS_KEPT:]
+        return False
 
 
 class HeatScalingPolicy(ScalingPolicy):
