@@ -1,12 +1,14 @@
 """The watch engine's own records: typed, protocol-neutral, JSON on the wire.
 
-These are the alarm records the engine's RPC contract carries (see
-:mod:`heat_watch.watch.rpcapi`) and every API renders in its own dialect: the
-CloudWatch API as AWS shapes (ARNs, Describe shapes, StateReasonData), the
-REST API as Ceilometer/Aodh alarms. Field names are the engine's; the
-enumerated values of a threshold rule (statistic, comparison, missing-data
-and low-sample-count policies) use the engine's evaluation vocabulary,
-which is CloudWatch's (``GreaterThanThreshold``, ``Average``,
+These are the records the engine's RPC contract carries (see
+:mod:`heat_watch.watch.rpcapi`): alarms, their history, and the answers of
+metric reads (statistics, series, listings); every API renders them in its
+own dialect: the CloudWatch API as AWS shapes (ARNs, Describe shapes,
+StateReasonData, Datapoints, NextToken), the REST API as Ceilometer/Aodh.
+Field names are the engine's; the enumerated values of a threshold rule
+(statistic, comparison, missing-data and low-sample-count policies) and of
+a metric query's statistic use the engine's evaluation vocabulary, which
+is CloudWatch's (``GreaterThanThreshold``, ``Average``,
 ``notBreaching``): an API speaking another dialect maps them (Aodh's ``gt``,
 ``avg``) with :data:`COMPARISONS` and :data:`STATISTICS` below.
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from heat_watch.common import alarms as hw_alarms
 
@@ -319,3 +321,104 @@ class AlarmFilter:
     def from_wire(cls, data: dict | None) -> AlarmFilter:
         """From :meth:`to_wire`'s form; unknown filters are refused."""
         return cls(**(data or {}))
+
+
+# -- metric reads ------------------------------------------------------------------------
+
+
+class StatisticsPoint(NamedTuple):
+    """The statistics of one period (and unit) of a metric.
+
+    A named tuple: a result holds up to 1,440 of them, and its wire form is
+    the tuple itself (a JSON array). ``percentiles`` holds one value per
+    percentile the query asked for, in its order (None where it cannot be
+    computed: statistic sets, negative values).
+    """
+
+    timestamp: int
+    unit: str | None
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+    average: float
+    percentiles: list[float | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class StatisticsResult:
+    """The statistics of one metric per period with data, oldest first."""
+
+    percentiles: list[float]
+    points: list[StatisticsPoint]
+
+    def to_wire(self) -> dict:
+        """Plain JSON (each point an array in its fields' order)."""
+        return {'percentiles': list(self.percentiles), 'points': list(self.points)}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> StatisticsResult:
+        """From :meth:`to_wire`'s form."""
+        point = StatisticsPoint._make
+        return cls(data['percentiles'], [point(p) for p in data['points']])
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricQuery:
+    """One series to read: a metric's ``statistic`` (one of :data:`STATISTICS`)
+    or ``percentile`` per ``period`` seconds from ``start`` (epoch ms).
+    The selector's unit, when set, keeps only the datapoints of that unit."""
+
+    id: str
+    metric: MetricSelector
+    period: int
+    start: int
+    statistic: str | None = None
+    percentile: float | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return dict(_fields(self), metric=self.metric.to_wire())
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricQuery:
+        """From :meth:`to_wire`'s form."""
+        return cls(**dict(data, metric=MetricSelector.from_wire(data['metric'])))
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricDataResult:
+    """The series of one :class:`MetricQuery`, or the part of it that fitted
+    the page: ``complete`` is False when the rest follows the continuation."""
+
+    id: str
+    timestamps: list[int]
+    values: list[float]
+    complete: bool = True
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return _fields(self)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricDataResult:
+        """From :meth:`to_wire`'s form."""
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricData:
+    """The series of several queries, paged by a budget of values across them;
+    ``marker`` continues it (None: nothing more)."""
+
+    results: list[MetricDataResult]
+    marker: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return {'results': [r.to_wire() for r in self.results], 'marker': self.marker}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricData:
+        """From :meth:`to_wire`'s form."""
+        return cls([MetricDataResult.from_wire(r) for r in data['results']], data.get('marker'))
