@@ -97,24 +97,26 @@ class WatchEngineManager:
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,
                      ids: list[int] | None = None) -> list[dict]:
-        """Metrics matching filters (2.1); project_id None: every project (admin)."""
+        """MetricInfos matching filters (2.1; records since 3.0); project_id
+        None: every project (admin)."""
         meter_reads.check_scope(ctxt, project_id)
-        return meter_reads.find_metrics(self.store, project_id, namespace, name,
-                                        dimensions, limit, ids)
+        return [m.to_wire() for m in meter_reads.find_metrics(
+            self.store, project_id, namespace, name, dimensions, limit, ids)]
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,
                           descending: bool = True) -> list[list]:
-        """Datapoint rows of several metrics (2.1)."""
+        """Datapoints of several metrics (2.1), arrays in their fields' order."""
         meter_reads.check_scope(ctxt, project_id)
         return meter_reads.datapoints(self.store, project_id, metric_ids, start, end, limit,
                                       descending)
 
     def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
                        start: int | None, end: int | None, period: int | None) -> dict:
-        """Per-metric, per-period aggregates of several metrics (2.1)."""
+        """Per-metric, per-period aggregates of several metrics (2.1): Buckets."""
         meter_reads.check_scope(ctxt, project_id)
-        return meter_reads.buckets(self.store, project_id, metric_ids, start, end, period)
+        return meter_reads.buckets(self.store, project_id, metric_ids, start, end,
+                                   period).to_wire()
 
 
 def _query(data) -> model.MetricQuery:

@@ -422,3 +422,78 @@ class MetricData:
     def from_wire(cls, data: dict) -> MetricData:
         """From :meth:`to_wire`'s form."""
         return cls([MetricDataResult.from_wire(r) for r in data['results']], data.get('marker'))
+
+
+# -- reads across metrics by filters (the REST API's meters, samples, statistics) ---------
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricInfo:
+    """A metric found by filters: its identity and owner, when points were
+    last put to it, and the unit of its newest datapoint."""
+
+    id: int
+    project_id: str
+    namespace: str
+    name: str
+    dimensions: list[list[str]]
+    last_put_at: int | None = None
+    unit: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return _fields(self)
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricInfo:
+        """From :meth:`to_wire`'s form."""
+        return cls(**data)
+
+
+class Datapoint(NamedTuple):
+    """One stored datapoint (an aggregate of the samples of one put) of a metric."""
+
+    metric_id: int
+    timestamp: int
+    unit: str | None
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+
+
+class Bucket(NamedTuple):
+    """The aggregate of a metric's datapoints of one unit in one period
+    starting at ``start``, with the times of its first and last datapoint."""
+
+    metric_id: int
+    start: int
+    unit: str | None
+    sample_count: float
+    sum: float
+    minimum: float
+    maximum: float
+    first_timestamp: int
+    last_timestamp: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Buckets:
+    """Aggregates of several metrics per period over [start, end) (those of
+    the data when not asked), oldest first; ``period`` in milliseconds."""
+
+    start: int | None
+    end: int | None
+    period: int | None
+    rows: list[Bucket]
+
+    def to_wire(self) -> dict:
+        """Plain JSON (each row an array in its fields' order)."""
+        return {'start': self.start, 'end': self.end, 'period': self.period,
+                'rows': list(self.rows)}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> Buckets:
+        """From :meth:`to_wire`'s form."""
+        bucket = Bucket._make
+        return cls(data['start'], data['end'], data['period'], [bucket(r) for r in data['rows']])

@@ -28,8 +28,11 @@ API version history:
   arguments instead of CloudWatch requests: metric_statistics (a
   StatisticsResult), metric_data (MetricQuery records in, a MetricData out)
   and list_metrics (a Page of MetricSelectors, its marker opaque) replace
-  get_metric_statistics, get_metric_data and list_metrics(args). Every
-  other method is as in 2.2, asked for at 3.0.
+  get_metric_statistics, get_metric_data and list_metrics(args).
+  find_metrics, metric_datapoints and metric_buckets take the same
+  arguments as in 2.1 and answer the same JSON, read by the client as
+  records (MetricInfo, Datapoint, Buckets). Every other method is as in
+  2.2, asked for at 3.0.
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -243,30 +246,33 @@ class WatchEngineClient:
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,
-                     ids: list[int] | None = None) -> list[dict]:
+                     ids: list[int] | None = None) -> list[model.MetricInfo]:
         """Metrics matching every filter (and among ``ids`` when given), each
-        with its latest unit: a list of {id, project_id, namespace, name,
-        dimensions, last_put_at, unit}. ``project_id`` None reads every
-        project (admin contexts only)."""
-        return self._call(ctxt, 'find_metrics', '3.0', project_id=project_id, namespace=namespace,
-                          name=name, dimensions=dimensions, limit=limit, ids=ids)
+        with its latest unit, in creation order. ``project_id`` None reads
+        every project (admin contexts only)."""
+        info = model.MetricInfo.from_wire
+        return [info(m) for m in self._call(
+            ctxt, 'find_metrics', '3.0', project_id=project_id, namespace=namespace, name=name,
+            dimensions=dimensions, limit=limit, ids=ids)]
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,
-                          descending: bool = True) -> list[list]:
-        """Datapoint rows [metric_id, timestamp, unit, sample_count, sum,
-        minimum, maximum] of metrics found by find_metrics."""
-        return self._call(ctxt, 'metric_datapoints', '3.0', project_id=project_id,
-                          metric_ids=metric_ids, start=start, end=end, limit=limit,
-                          descending=descending)
+                          descending: bool = True) -> list[model.Datapoint]:
+        """Datapoints of metrics found by find_metrics, newest first unless
+        ``descending`` is false."""
+        point = model.Datapoint._make
+        return [point(row) for row in self._call(
+            ctxt, 'metric_datapoints', '3.0', project_id=project_id, metric_ids=metric_ids,
+            start=start, end=end, limit=limit, descending=descending)]
 
     def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
-                       start: int | None, end: int | None, period: int | None) -> dict:
-        """Aggregates per metric and period: {start, end, period, rows}, a row
-        [metric_id, bucket, unit, sample_count, sum, minimum, maximum,
-        first_timestamp, last_timestamp]; None bounds: those of the data."""
-        return self._call(ctxt, 'metric_buckets', '3.0', project_id=project_id,
-                          metric_ids=metric_ids, start=start, end=end, period=period)
+                       start: int | None, end: int | None,
+                       period: int | None) -> model.Buckets:
+        """Aggregates per metric and period (ms); None bounds: those of the
+        data; no period: the whole range is one."""
+        return model.Buckets.from_wire(self._call(
+            ctxt, 'metric_buckets', '3.0', project_id=project_id, metric_ids=metric_ids,
+            start=start, end=end, period=period))
 
 
 def _put_batch(client: WatchEngineClient, items: list[list],
