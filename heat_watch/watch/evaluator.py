@@ -275,8 +275,7 @@ class AlarmEvaluator:
             children = self.alarms.find(alarm['project_id'], names=sorted(rule.alarm_names()),
                                         types=(alarm_storage.METRIC, alarm_storage.COMPOSITE))
             by_name = {c['name']: composite.ChildState(
-                c['state'], None,
-                metric_storage_time(c['state_transitioned_at'])) for c in children}
+                c['state'], metric_storage_time(c['state_transitioned_at'])) for c in children}
             state, reason, data = composite.evaluate_composite(rule, by_name.get)
             if state != alarm['state']:
                 self.change_state(alarm, state, reason, json.dumps(data))
