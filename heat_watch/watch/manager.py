@@ -84,8 +84,8 @@ class WatchEngineManager:
     def list_metrics(self, ctxt, namespace: str | None = None, metric_name: str | None = None,
                      dimensions: list[list] | None = None, recently_active: bool = False,
                      marker: str | None = None) -> dict:
-        """A Page of MetricSelectors of the caller's project (3.0); a
-        dimension filter [name, None] matches any value of that name."""
+        """A MetricListing of the caller's project (3.0); a dimension filter
+        [name, None] matches any value of that name."""
         dimensions = dimensions or []
         _check(isinstance(dimensions, list) and all(
             isinstance(d, list) and len(d) == 2 and isinstance(d[0], str) for d in dimensions),

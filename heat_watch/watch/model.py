@@ -363,6 +363,35 @@ class StatisticsResult:
         return cls(data['percentiles'], [point(p) for p in data['points']])
 
 
+class ListedMetric(NamedTuple):
+    """A metric of a listing: namespace, name and canonical dimensions
+    ([[name, value], ...] sorted by name). A named tuple: a listing holds up
+    to 500, and its wire form is the tuple itself."""
+
+    namespace: str
+    metric_name: str
+    dimensions: list[list[str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricListing:
+    """A page of metrics in creation order; ``marker`` continues it (None:
+    the last page)."""
+
+    metrics: list[ListedMetric]
+    marker: str | None = None
+
+    def to_wire(self) -> dict:
+        """Plain JSON (each metric an array in its fields' order)."""
+        return {'metrics': list(self.metrics), 'marker': self.marker}
+
+    @classmethod
+    def from_wire(cls, data: dict) -> MetricListing:
+        """From :meth:`to_wire`'s form."""
+        listed = ListedMetric._make
+        return cls([listed(m) for m in data['metrics']], data.get('marker'))
+
+
 @dataclasses.dataclass(frozen=True)
 class MetricQuery:
     """One series to read: a metric's ``statistic`` (one of :data:`STATISTICS`)

@@ -182,17 +182,17 @@ def metric_data(store: metric_storage.MetricStore, project_id: str,
 
 def list_metrics(store: metric_storage.MetricStore, project_id: str, namespace: str | None,
                  metric_name: str | None, dimensions: list[list], recently_active: bool,
-                 marker: str | None, now_ms: int) -> model.Page:
-    """A page of 500 metrics (MetricSelectors) in creation order; a dimension
-    filter [name, None] matches any value."""
+                 marker: str | None, now_ms: int) -> model.MetricListing:
+    """A page of 500 metrics in creation order; a dimension filter
+    [name, None] matches any value."""
     after = decode_token(marker, 'after').get('after', 0)
     active_since = now_ms - RECENTLY_ACTIVE_MS if recently_active else None
     rows = store.list_metrics(project_id, namespace, metric_name,
                               [(name, value) for name, value in dimensions or []],
                               active_since, after, LIST_METRICS_PAGE + 1)
     page = rows[:LIST_METRICS_PAGE]
-    selector = model.MetricSelector
-    items = [selector(r.namespace, r.metric_name, tuple(map(tuple, json.loads(r.dimensions))))
-             for r in page]
-    return model.Page(items, encode_token({'after': page[-1].id})
-                      if len(rows) > LIST_METRICS_PAGE else None)
+    listed = model.ListedMetric
+    # Stored dimensions are canonical already.
+    metrics = [listed(r.namespace, r.metric_name, json.loads(r.dimensions)) for r in page]
+    return model.MetricListing(metrics, encode_token({'after': page[-1].id})
+                               if len(rows) > LIST_METRICS_PAGE else None)

@@ -27,7 +27,7 @@ API version history:
   instead of CloudWatch result shapes, and take records and plain
   arguments instead of CloudWatch requests: metric_statistics (a
   StatisticsResult), metric_data (MetricQuery records in, a MetricData out)
-  and list_metrics (a Page of MetricSelectors, its marker opaque) replace
+  and list_metrics (a MetricListing, its marker opaque) replace
   get_metric_statistics, get_metric_data and list_metrics(args).
   find_metrics, metric_datapoints and metric_buckets take the same
   arguments as in 2.1 and answer the same JSON, read by the client as
@@ -158,13 +158,12 @@ class WatchEngineClient:
 
     def list_metrics(self, ctxt, namespace: str | None = None, metric_name: str | None = None,
                      dimensions: list[list] | None = None, recently_active: bool = False,
-                     marker: str | None = None) -> model.Page:
-        """A page of the caller's metrics (MetricSelectors) in creation order;
-        a dimension filter [name, None] matches any value of that name."""
-        return model.Page.from_wire(self._call(
+                     marker: str | None = None) -> model.MetricListing:
+        """A page of the caller's metrics in creation order; a dimension
+        filter [name, None] matches any value of that name."""
+        return model.MetricListing.from_wire(self._call(
             ctxt, 'list_metrics', '3.0', namespace=namespace, metric_name=metric_name,
-            dimensions=dimensions or [], recently_active=recently_active, marker=marker),
-            model.MetricSelector)
+            dimensions=dimensions or [], recently_active=recently_active, marker=marker))
 
     def put_alarm(self, ctxt, definition: model.AlarmDefinition) -> tuple[model.Alarm, bool]:
         """Create or replace an alarm by name (replacing keeps its state);

@@ -316,10 +316,9 @@ def list_metrics(ctxt, engine, data: dict) -> dict:
             data.get('Dimensions'), 'Dimensions', limit=10, value_required=False)],
         v.choice(data, 'RecentlyActive', 'RecentlyActive', ('PT3H',)) is not None,
         data.get('NextToken'))
-    answer = {'Metrics': [{'Namespace': m.namespace, 'MetricName': m.metric_name,
-                           'Dimensions': [{'Name': n, 'Value': value}
-                                          for n, value in m.dimensions]}
-                          for m in page.items]}
+    answer = {'Metrics': [{'Namespace': namespace, 'MetricName': name,
+                           'Dimensions': [{'Name': n, 'Value': value} for n, value in dims]}
+                          for namespace, name, dims in page.metrics]}
     if page.marker is not None:
         answer['NextToken'] = page.marker
     return answer

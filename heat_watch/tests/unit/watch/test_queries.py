@@ -167,3 +167,15 @@ def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(stor
             need_raw=q.percentile is not None), q)
         assert got[q.id] == list(reversed(alone)) and alone
     assert got['qx'] == []
+
+
+def test_list_metrics_pages_of_500_with_a_marker(store):
+    store.write([('p', 'ns', [{'n': 'm%03d' % i, 'd': [['Host', 'h%d' % (i % 2)]], 't': 10,
+                               'v': 1.0} for i in range(501)])])
+    first = queries.list_metrics(store, 'p', 'ns', None, [], False, None, 1000)
+    assert len(first.metrics) == 500 and first.marker
+    assert first.metrics[0] == model.ListedMetric('ns', 'm000', [['Host', 'h0']])
+    second = queries.list_metrics(store, 'p', 'ns', None, [['Host', None]], False,
+                                  first.marker, 1000)
+    assert second == model.MetricListing([model.ListedMetric('ns', 'm500', [['Host', 'h0']])])
+    assert model.MetricListing.from_wire(json.loads(json.dumps(first.to_wire()))) == first

@@ -21,8 +21,8 @@ class Engine:
         self.target = messaging.Target(version=version)
 
     def list_metrics(self, ctxt, namespace, metric_name, dimensions, recently_active, marker):
-        metric = model.MetricSelector(namespace, 'm', (('Host', 'h1'),))
-        return model.Page([metric], marker='after-' + marker).to_wire()
+        metric = model.ListedMetric(namespace, 'm', [['Host', 'h1']])
+        return model.MetricListing([metric], marker='after-' + marker).to_wire()
 
     def get_alarm(self, ctxt, alarm_id):
         definition = model.AlarmDefinition(project_id=ctxt.project_id, name='n', id=alarm_id,
@@ -61,7 +61,8 @@ CTXT = context.RequestContext(project_id='p1')
 def test_an_engine_at_3_1_serves_the_methods_a_client_asks_at_3_0(serve):
     client = serve('3.1')
     page = client.list_metrics(CTXT, 'ns', marker='m1')
-    assert page == model.Page([model.MetricSelector('ns', 'm', (('Host', 'h1'),))], 'after-m1')
+    assert page == model.MetricListing([model.ListedMetric('ns', 'm', [['Host', 'h1']])],
+                                       'after-m1')
     alarm = client.get_alarm(CTXT, 'a1')
     assert isinstance(alarm, model.Alarm) and alarm.definition.id == 'a1'
     assert alarm.definition.project_id == 'p1' and alarm.state.state == 'OK'
