@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from heat_watch.common import alarms as hw_alarms
@@ -332,7 +333,8 @@ class StatisticsPoint(NamedTuple):
     A named tuple: a result holds up to 1,440 of them, and its wire form is
     the tuple itself (a JSON array). ``percentiles`` holds one value per
     percentile the query asked for, in its order (None where it cannot be
-    computed: statistic sets, negative values).
+    computed: statistic sets, negative values); without percentiles asked,
+    the engine gives every point one shared empty tuple.
     """
 
     timestamp: int
@@ -342,7 +344,7 @@ class StatisticsPoint(NamedTuple):
     minimum: float
     maximum: float
     average: float
-    percentiles: list[float | None]
+    percentiles: Sequence[float | None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,8 +361,14 @@ class StatisticsResult:
     @classmethod
     def from_wire(cls, data: dict) -> StatisticsResult:
         """From :meth:`to_wire`'s form."""
-        point = StatisticsPoint._make
-        return cls(data['percentiles'], [point(p) for p in data['points']])
+        points = data['points']
+        # The in-process transport hands the engine's points over as they
+        # are; only arrays from a broker need making into points (0.5 ms of
+        # 1,440, a tenth of such a call's CPU).
+        if points and type(points[0]) is not StatisticsPoint:
+            point = StatisticsPoint._make
+            points = [point(p) for p in points]
+        return cls(data['percentiles'], points)
 
 
 class ListedMetric(NamedTuple):

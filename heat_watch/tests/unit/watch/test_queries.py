@@ -31,7 +31,7 @@ def _put(store, name: str, datums: list[dict]) -> int:
 def _point(bucket: int, unit: str, stat: statistics.StatSet,
            percentiles: list | None = None) -> model.StatisticsPoint:
     return model.StatisticsPoint(bucket, unit, stat.sample_count, stat.sum, stat.minimum,
-                                 stat.maximum, stat.average, percentiles or [])
+                                 stat.maximum, stat.average, percentiles or ())
 
 
 def test_simple_points_by_bucket_and_unit():
@@ -39,9 +39,9 @@ def test_simple_points_by_bucket_and_unit():
             (7, 0, 'Percent', 1.0, 3.0, 3.0, 3.0, None),
             (7, 0, 'Count', 4.0, 10.0, 1.0, 4.0, None)]
     assert queries.simple_points(rows) == [
-        model.StatisticsPoint(0, 'Count', 4.0, 10.0, 1.0, 4.0, 2.5, []),
-        model.StatisticsPoint(0, 'Percent', 1.0, 3.0, 3.0, 3.0, 3.0, []),
-        model.StatisticsPoint(2 * MINUTE, 'Count', 2.0, 5.0, 1.0, 4.0, 2.5, []),
+        model.StatisticsPoint(0, 'Count', 4.0, 10.0, 1.0, 4.0, 2.5, ()),
+        model.StatisticsPoint(0, 'Percent', 1.0, 3.0, 3.0, 3.0, 3.0, ()),
+        model.StatisticsPoint(2 * MINUTE, 'Count', 2.0, 5.0, 1.0, 4.0, 2.5, ()),
     ]
 
 
@@ -130,6 +130,13 @@ def test_statistics_result_crosses_the_wire_as_json(store):
     answer = queries.metric_statistics(store, 'p', METRIC, 0, 10 * MINUTE, 60, [99.9])
     wire = json.loads(json.dumps(answer.to_wire()))
     assert model.StatisticsResult.from_wire(wire) == answer
+    # Handed over by reference (the in-process transport), the points are kept.
+    simple = queries.metric_statistics(store, 'p', METRIC, 0, 10 * MINUTE, 60)
+    kept = model.StatisticsResult.from_wire(simple.to_wire())
+    assert kept == simple and all(type(p) is model.StatisticsPoint for p in kept.points)
+    made = model.StatisticsResult.from_wire(json.loads(json.dumps(simple.to_wire())))
+    assert [p.sum for p in made.points] == [p.sum for p in simple.points]
+    assert all(type(p) is model.StatisticsPoint for p in made.points)
 
 
 def test_metric_data_reads_queries_alike_together_and_answers_as_one_by_one(store):
