@@ -396,8 +396,11 @@ class MetricListing:
     @classmethod
     def from_wire(cls, data: dict) -> MetricListing:
         """From :meth:`to_wire`'s form."""
-        listed = ListedMetric._make
-        return cls([listed(m) for m in data['metrics']], data.get('marker'))
+        metrics = data['metrics']
+        if metrics and type(metrics[0]) is not ListedMetric:  # arrays from a broker
+            listed = ListedMetric._make
+            metrics = [listed(m) for m in metrics]
+        return cls(metrics, data.get('marker'))
 
 
 @dataclasses.dataclass(frozen=True)
