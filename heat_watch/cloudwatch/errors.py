@@ -53,7 +53,6 @@ InternalFailure = _error('InternalFailure', 500, sender=False)
 ServiceUnavailable = _error('ServiceUnavailable', 503, sender=False)
 
 _FROM_PROJECT = (
-    (exc.InvalidNextToken, InvalidNextToken),
     (exc.InvalidParameterCombination, InvalidParameterCombination),
     (exc.MissingParameter, MissingParameter),
     (exc.LimitExceeded, LimitExceeded),
@@ -72,6 +71,9 @@ _FROM_PROJECT = (
 
 def from_project_error(error: exc.HeatWatchError) -> AWSError:
     """The AWS error a client sees for one of heat_watch's own exceptions."""
+    if isinstance(error, exc.InvalidNextToken):
+        # The engine speaks of markers; AWS's clients of NextToken.
+        return InvalidNextToken('The NextToken is invalid or has expired.')
     for project_class, aws_class in _FROM_PROJECT:
         if isinstance(error, project_class):
             return aws_class(str(error))

@@ -59,9 +59,9 @@ class InvalidParameterCombination(Invalid):
 
 
 class InvalidNextToken(Invalid):
-    """A pagination token that this service did not hand out."""
+    """A pagination token (marker) that this service did not hand out."""
 
-    msg_fmt = 'The NextToken is invalid or has expired.'
+    msg_fmt = 'The pagination marker is invalid or has expired.'
 
 
 class LimitExceeded(Invalid):

@@ -157,17 +157,17 @@ def metadata_of(dimensions: list[list[str]]) -> dict[str, str]:
             if name != RESOURCE_DIMENSION}
 
 
-def visible(metrics: list[dict]) -> list[dict]:
-    """The metrics /v2 shows: all but the per-group aggregates this API
+def visible(metrics: list) -> list:
+    """The metrics (MetricInfo records) /v2 shows: all but the per-group aggregates this API
     writes beside each resource's metric."""
     per_resource = set()
     for metric in metrics:
-        dims = metric['dimensions']
+        dims = metric.dimensions
         if any(name == RESOURCE_DIMENSION for name, _ in dims):
             rest = tuple(tuple(d) for d in dims if d[0] != RESOURCE_DIMENSION)
             if rest:
-                per_resource.add((metric['project_id'], metric['namespace'], metric['name'],
+                per_resource.add((metric.project_id, metric.namespace, metric.name,
                                   rest))
     return [metric for metric in metrics
-            if (metric['project_id'], metric['namespace'], metric['name'],
-                tuple(tuple(d) for d in metric['dimensions'])) not in per_resource]
+            if (metric.project_id, metric.namespace, metric.name,
+                tuple(tuple(d) for d in metric.dimensions)) not in per_resource]

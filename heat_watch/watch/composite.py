@@ -53,7 +53,6 @@ class ChildState:
     """What ``state_of`` may return instead of a bare state, for richer reasons."""
 
     state: str | None
-    arn: str | None = None
     timestamp: datetime.datetime | None = None  # when the child entered ``state``
 
 
@@ -380,7 +379,7 @@ def evaluate_composite(rule: Rule, state_of: StateLookup) -> tuple[str, str, dic
     triggering: dict[str, tuple[str, ChildState]] = {}
     for check in checks:
         child = lookup(check.name)
-        triggering.setdefault(check.name, (child.arn or check.reference, child))
+        triggering.setdefault(check.name, (check.reference, child))
     ordered = sorted(triggering.values(), key=lambda item: _utc(item[1].timestamp),
                      reverse=True)
     data = {'kind': 'composite', 'holds': holds, 'triggering': [

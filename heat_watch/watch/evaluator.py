@@ -222,14 +222,17 @@ class AlarmEvaluator:
         rows = store.bucket_aggregates(list(key_of), start_ms, end_ms, period_ms, unit)
         raws = store.raw_values(list(key_of), start_ms, end_ms, period_ms, unit) if raw else {}
         result: dict[str, dict[int, statistics.StatSet]] = defaultdict(dict)
-        for row in rows:
+        # Rows unpacked as tuples: a Row's attribute access costs ~0.4 us per
+        # column, and a sweep reads several rows per alarm (the open period's
+        # too, since evaluate_open_period).
+        stat_set = statistics.StatSet
+        for metric_id, bucket_ms, row_unit, count, total, low, high, no_raw in rows:
             values = None
-            if raw and not row.no_raw:
-                values = raws.get((row.metric_id, row.bucket, row.unit), [])
-            stat = statistics.StatSet(row.sample_count, row.sum, row.minimum, row.maximum,
-                                      values)
-            series = result[key_of[row.metric_id]]
-            bucket = row.bucket // 1000
+            if raw and not no_raw:
+                values = raws.get((metric_id, bucket_ms, row_unit), [])
+            stat = stat_set(count, total, low, high, values)
+            series = result[key_of[metric_id]]
+            bucket = bucket_ms // 1000
             series[bucket] = series[bucket].merge(stat) if bucket in series else stat
         return result
 
@@ -275,8 +278,7 @@ class AlarmEvaluator:
             children = self.alarms.find(alarm['project_id'], names=sorted(rule.alarm_names()),
                                         types=(alarm_storage.METRIC, alarm_storage.COMPOSITE))
             by_name = {c['name']: composite.ChildState(
-                c['state'], None,
-                metric_storage_time(c['state_transitioned_at'])) for c in children}
+                c['state'], metric_storage_time(c['state_transitioned_at'])) for c in children}
             state, reason, data = composite.evaluate_composite(rule, by_name.get)
             if state != alarm['state']:
                 self.change_state(alarm, state, reason, json.dumps(data))

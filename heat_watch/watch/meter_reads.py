@@ -2,9 +2,11 @@
 one metric's exact identity (the REST API's meters, samples and statistics).
 
 Protocol-neutral: metrics are found by project, namespace, name and
-dimension equalities; datapoints come back as rows of the datapoints table;
-buckets are aggregated per metric, and the caller merges them as its
-protocol wants (by resource, by project, over everything).
+dimension equalities (:class:`~heat_watch.watch.model.MetricInfo`);
+datapoints come back as :class:`~heat_watch.watch.model.Datapoint` rows;
+buckets are aggregated per metric (:class:`~heat_watch.watch.model.Buckets`),
+and the caller merges them as its protocol wants (by resource, by project,
+over everything).
 
 A ``project_id`` of None reads every project: only an admin context may ask
 for it, and a non-admin context may read only its own project, whatever the
@@ -16,6 +18,7 @@ import json
 import sqlalchemy as sa
 
 from heat_watch.common import exceptions
+from heat_watch.watch import model
 from heat_watch.watch.storage import metrics as metric_storage
 
 METRICS = metric_storage.METRICS
@@ -38,7 +41,7 @@ def check_scope(ctxt, project_id: str | None) -> None:
 def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
                  namespace: str | None, name: str | None,
                  dimensions: list[list[str]], limit: int,
-                 ids: list[int] | None = None) -> list[dict]:
+                 ids: list[int] | None = None) -> list[model.MetricInfo]:
     """Metrics matching every filter (each dimension [name, value] must be
     one of the metric's; among ``ids`` when given), in creation order; each
     with its latest unit."""
@@ -72,9 +75,9 @@ def find_metrics(store: metric_storage.MetricStore, project_id: str | None,
         query = query.where(METRICS.c.id.in_(having))
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [{'id': row[0], 'project_id': row[1], 'namespace': row[2], 'name': row[3],
-             'dimensions': json.loads(row[4]), 'last_put_at': row[5],
-             'unit': _newest_unit(row[6:])} for row in rows]
+    info = model.MetricInfo
+    return [info(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5],
+                 _newest_unit(row[6:])) for row in rows]
 
 
 def _newest_unit(pairs: tuple) -> str | None:
@@ -100,10 +103,9 @@ def _owned(store: metric_storage.MetricStore, project_id: str | None,
 
 def datapoints(store: metric_storage.MetricStore, project_id: str | None,
                metric_ids: list[int], start_ms: int | None, end_ms: int | None,
-               limit: int, descending: bool = True) -> list[list]:
-    """Datapoint rows of these metrics in [start, end), newest first unless
-    ``descending`` is false: [metric_id, timestamp, unit, sample_count, sum,
-    minimum, maximum]."""
+               limit: int, descending: bool = True) -> list[model.Datapoint]:
+    """Datapoints of these metrics in [start, end), newest first unless
+    ``descending`` is false."""
     metric_ids = _owned(store, project_id, metric_ids)
     limit = min(limit, MAX_DATAPOINTS)
     if not metric_ids or limit <= 0:
@@ -122,30 +124,28 @@ def datapoints(store: metric_storage.MetricStore, project_id: str | None,
             rows.extend(conn.execute(query.order_by(order).limit(limit)).all())
     # One order across both tables of SQLite (the buffer holds the newest rows).
     rows.sort(key=lambda row: (row[1], row[0]), reverse=descending)
-    return [list(row) for row in rows[:limit]]
+    return [model.Datapoint._make(row) for row in rows[:limit]]
 
 
 def buckets(store: metric_storage.MetricStore, project_id: str | None,
             metric_ids: list[int], start_ms: int | None, end_ms: int | None,
-            period_ms: int | None) -> dict:
+            period_ms: int | None) -> model.Buckets:
     """Aggregates per metric and period over [start, end).
 
     Without ``start_ms``/``end_ms`` the range is that of the data; without
-    ``period_ms`` the whole range is one period. Returns {'start', 'end',
-    'period', 'rows'}, each row [metric_id, bucket_start, unit, sample_count,
-    sum, minimum, maximum, first_timestamp, last_timestamp].
+    ``period_ms`` the whole range is one period.
     """
     metric_ids = _owned(store, project_id, metric_ids)
     if not metric_ids:
-        return {'start': start_ms, 'end': end_ms, 'period': period_ms, 'rows': []}
+        return model.Buckets(start_ms, end_ms, period_ms, [])
     if start_ms is None or end_ms is None:
         low, high = _time_range(store, metric_ids)
         if low is None:
-            return {'start': start_ms, 'end': end_ms, 'period': period_ms, 'rows': []}
+            return model.Buckets(start_ms, end_ms, period_ms, [])
         start_ms = low if start_ms is None else start_ms
         end_ms = high + 1 if end_ms is None else end_ms
     if end_ms <= start_ms:
-        return {'start': start_ms, 'end': end_ms, 'period': period_ms, 'rows': []}
+        return model.Buckets(start_ms, end_ms, period_ms, [])
     period = period_ms or (end_ms - start_ms)
     if (end_ms - start_ms) // period > MAX_BUCKETS:
         raise exceptions.InvalidParameterValue(
@@ -165,7 +165,7 @@ def buckets(store: metric_storage.MetricStore, project_id: str | None,
                 found[7] = min(found[7], row[7])
                 found[8] = max(found[8], row[8])
     rows = sorted(merged.values(), key=lambda row: (row[1], row[0], row[2] or ''))
-    return {'start': start_ms, 'end': end_ms, 'period': period, 'rows': rows}
+    return model.Buckets(start_ms, end_ms, period, [model.Bucket._make(row) for row in rows])
 
 
 def _bucket_rows(store, table: sa.Table, metric_ids: list[int], start_ms: int, end_ms: int,

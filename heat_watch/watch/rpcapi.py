@@ -23,12 +23,23 @@ API version history:
   project) in one call, failures answered per item. Over a broker the
   client coalesces concurrent put_metric_data calls into it
   (:mod:`heat_watch.common.coalescing`).
+* 3.0 - metric reads answer the engine's records (:mod:`heat_watch.watch.model`)
+  instead of CloudWatch result shapes, and take records and plain
+  arguments instead of CloudWatch requests: metric_statistics (a
+  StatisticsResult), metric_data (MetricQuery records in, a MetricData out)
+  and list_metrics (a MetricListing, its marker opaque) replace
+  get_metric_statistics, get_metric_data and list_metrics(args).
+  find_metrics, metric_datapoints and metric_buckets take the same
+  arguments as in 2.1 and answer the same JSON, read by the client as
+  records (MetricInfo, Datapoint, Buckets). Every other method is as in
+  2.2, asked for at 3.0.
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
 form it sends, so a newer client keeps working with an older engine for
-every method the older one has; an engine at 2.x serves every 2.y <= x
-(a new major version, as 2.0, is a break: APIs and engines upgrade together).
+every method the older one has; an engine at 3.x serves every 3.y <= x
+(a new major version, as 2.0 and 3.0, is a break: APIs and engines upgrade
+together).
 Records cross the wire as plain JSON (their ``to_wire``/``from_wire``);
 this module and :mod:`heat_watch.watch.model` are the whole contract.
 """
@@ -43,7 +54,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.watch import model, points
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '2.2'
+RPC_API_VERSION = '3.0'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -108,7 +119,7 @@ class WatchEngineClient:
         many were stored. Over a broker, concurrent calls share one
         put_metric_batch."""
         if self._puts is None:
-            return self._call(ctxt, 'put_metric_data', '2.0', namespace=namespace,
+            return self._call(ctxt, 'put_metric_data', '3.0', namespace=namespace,
                               metrics=metrics)
         self._puts.submit([rpc.project_of(ctxt), namespace, metrics], self._put_timeout)
         return points.count(metrics)
@@ -119,85 +130,102 @@ class WatchEngineClient:
         ``timeout`` seconds when given); per item, None once committed or
         the error that item alone met."""
         outcomes: list[Exception | None] = [None] * len(items)
-        client = self._for('2.2') if timeout is None else \
-            self._client.prepare(version='2.2', timeout=timeout)
+        client = self._for('3.0') if timeout is None else \
+            self._client.prepare(version='3.0', timeout=timeout)
         for index, name, message in client.call(ctxt, 'put_metric_batch', items=items):
             outcomes[index] = _rebuilt(name, message)
         return outcomes
 
-    def get_metric_statistics(self, ctxt, args: dict) -> dict:
-        """GetMetricStatistics of the caller's project."""
-        return self._call(ctxt, 'get_metric_statistics', '2.0', args=args)
+    def metric_statistics(self, ctxt, metric: model.MetricSelector, start: int, end: int,
+                          period: int, percentiles: list[float] | None = None
+                          ) -> model.StatisticsResult:
+        """The statistics of one metric of the caller's project per ``period``
+        seconds (and unit) with data in [start, end), with the percentiles
+        (0..100) asked for; the selector's unit, when set, filters."""
+        return model.StatisticsResult.from_wire(self._call(
+            ctxt, 'metric_statistics', '3.0', metric=metric.to_wire(), start=start, end=end,
+            period=period, percentiles=list(percentiles or [])))
 
-    def get_metric_data(self, ctxt, args: dict) -> dict:
-        """GetMetricData of the caller's project."""
-        return self._call(ctxt, 'get_metric_data', '2.0', args=args)
+    def metric_data(self, ctxt, queries: list[model.MetricQuery], end: int,
+                    ascending: bool = False, max_datapoints: int | None = None,
+                    marker: str | None = None) -> model.MetricData:
+        """The series of each query up to ``end``, newest first unless
+        ``ascending``, at most ``max_datapoints`` values across them;
+        ``marker`` is the previous answer's."""
+        return model.MetricData.from_wire(self._call(
+            ctxt, 'metric_data', '3.0', metric_queries=[q.to_wire() for q in queries], end=end,
+            ascending=ascending, max_datapoints=max_datapoints, marker=marker))
 
-    def list_metrics(self, ctxt, args: dict) -> dict:
-        """ListMetrics of the caller's project."""
-        return self._call(ctxt, 'list_metrics', '2.0', args=args)
+    def list_metrics(self, ctxt, namespace: str | None = None, metric_name: str | None = None,
+                     dimensions: list[list] | None = None, recently_active: bool = False,
+                     marker: str | None = None) -> model.MetricListing:
+        """A page of the caller's metrics in creation order; a dimension
+        filter [name, None] matches any value of that name."""
+        return model.MetricListing.from_wire(self._call(
+            ctxt, 'list_metrics', '3.0', namespace=namespace, metric_name=metric_name,
+            dimensions=dimensions or [], recently_active=recently_active, marker=marker))
 
     def put_alarm(self, ctxt, definition: model.AlarmDefinition) -> tuple[model.Alarm, bool]:
         """Create or replace an alarm by name (replacing keeps its state);
         evaluated at once. Returns (alarm, created)."""
-        answer = self._call(ctxt, 'put_alarm', '2.0', definition=definition.to_wire())
+        answer = self._call(ctxt, 'put_alarm', '3.0', definition=definition.to_wire())
         return model.Alarm.from_wire(answer['alarm']), answer['created']
 
     def delete_alarms(self, ctxt, names: list[str]) -> None:
         """Delete alarms by name: every name must exist, else none is deleted."""
-        return self._call(ctxt, 'delete_alarms', '2.0', names=names)
+        return self._call(ctxt, 'delete_alarms', '3.0', names=names)
 
     def set_alarm_state(self, ctxt, name: str, state: str, reason: str,
                         reason_data: dict | None = None) -> model.AlarmState:
         """A real transition of the named alarm (history, actions)."""
         return model.AlarmState.from_wire(self._call(
-            ctxt, 'set_alarm_state', '2.0', name=name, state=state, reason=reason,
+            ctxt, 'set_alarm_state', '3.0', name=name, state=state, reason=reason,
             reason_data=reason_data))
 
     def set_alarm_actions(self, ctxt, names: list[str], enabled: bool) -> None:
         """Enable or disable the actions of named alarms (unknown names ignored)."""
-        return self._call(ctxt, 'set_alarm_actions', '2.0', names=names, enabled=enabled)
+        return self._call(ctxt, 'set_alarm_actions', '3.0', names=names, enabled=enabled)
 
     def record_action_result(self, ctxt, alarm_id: str, result: dict) -> None:
         """Cast by the notifier after each delivery attempt of an alarm
         action: ``result`` holds action_id, url (secrets redacted), attempt,
         outcome ('delivered' | 'retrying' | 'failed'), status and error."""
-        self._for('2.0').cast(ctxt, 'record_action_result', alarm_id=alarm_id, result=result)
+        self._for('3.0').cast(ctxt, 'record_action_result', alarm_id=alarm_id, result=result)
 
     # -- alarms by id -------------------------------------------------------------------
 
     def create_alarm(self, ctxt, definition: model.AlarmDefinition) -> model.Alarm:
         """Create an alarm (a taken name is a Conflict); evaluated at once."""
-        return model.Alarm.from_wire(self._call(ctxt, 'create_alarm', '2.0',
+        return model.Alarm.from_wire(self._call(ctxt, 'create_alarm', '3.0',
                                                 definition=definition.to_wire()))
 
     def get_alarm(self, ctxt, alarm_id: str) -> model.Alarm:
         """One alarm of the caller's project (AlarmNotFound otherwise)."""
-        return model.Alarm.from_wire(self._call(ctxt, 'get_alarm', '2.0', alarm_id=alarm_id))
+        return model.Alarm.from_wire(self._call(ctxt, 'get_alarm', '3.0', alarm_id=alarm_id))
 
     def list_alarms(self, ctxt, filters: model.AlarmFilter | None = None,
                     marker: str | None = None, limit: int = 100, sort_key: str = 'name',
                     sort_dir: str = 'asc') -> model.Page:
         """A page of alarms; ``marker`` is the last alarm id of the previous page."""
         return model.Page.from_wire(self._call(
-            ctxt, 'list_alarms', '2.0', filters=(filters or model.AlarmFilter()).to_wire(),
+            ctxt, 'list_alarms', '3.0', filters=(filters or model.AlarmFilter()).to_wire(),
             marker=marker, limit=limit, sort_key=sort_key, sort_dir=sort_dir), model.Alarm)
 
     def update_alarm(self, ctxt, alarm_id: str,
                      definition: model.AlarmDefinition) -> model.Alarm:
         """Replace an alarm's whole definition (its state stays)."""
-        return model.Alarm.from_wire(self._call(ctxt, 'update_alarm', '2.0', alarm_id=alarm_id,
+        return model.Alarm.from_wire(self._call(ctxt, 'update_alarm', '3.0', alarm_id=alarm_id,
                                                 definition=definition.to_wire()))
 
     def delete_alarm(self, ctxt, alarm_id: str) -> None:
         """Delete one alarm."""
-        self._call(ctxt, 'delete_alarm', '2.0', alarm_id=alarm_id)
+        self._call(ctxt, 'delete_alarm', '3.0', alarm_id=alarm_id)
 
     def set_alarm_state_by_id(self, ctxt, alarm_id: str, state: str, reason: str,
                               reason_data: dict | None = None) -> model.AlarmState:
         """A real transition (history, actions); returns the new state."""
         return model.AlarmState.from_wire(self._call(
-            ctxt, 'set_alarm_state_by_id', '2.0', alarm_id=alarm_id, state=state,
+            ctxt, 'set_alarm_state_by_id', '3.0', alarm_id=alarm_id, state=state,
             reason=reason, reason_data=reason_data))
 
     def get_alarm_history(self, ctxt, alarm_id: str | None = None,
@@ -209,7 +237,7 @@ class WatchEngineClient:
         """A page of history items of the project, or of one alarm by id or
         name (types among model.HISTORY_TYPES; times epoch ms, inclusive)."""
         return model.Page.from_wire(self._call(
-            ctxt, 'get_alarm_history', '2.0', alarm_id=alarm_id, types=types, start=start,
+            ctxt, 'get_alarm_history', '3.0', alarm_id=alarm_id, types=types, start=start,
             end=end, marker=marker, limit=limit, ascending=ascending, alarm_name=alarm_name,
             alarm_types=alarm_types), model.HistoryItem)
 
@@ -217,30 +245,33 @@ class WatchEngineClient:
 
     def find_metrics(self, ctxt, project_id: str | None, namespace: str | None,
                      name: str | None, dimensions: list[list[str]], limit: int,
-                     ids: list[int] | None = None) -> list[dict]:
+                     ids: list[int] | None = None) -> list[model.MetricInfo]:
         """Metrics matching every filter (and among ``ids`` when given), each
-        with its latest unit: a list of {id, project_id, namespace, name,
-        dimensions, last_put_at, unit}. ``project_id`` None reads every
-        project (admin contexts only)."""
-        return self._call(ctxt, 'find_metrics', '2.1', project_id=project_id, namespace=namespace,
-                          name=name, dimensions=dimensions, limit=limit, ids=ids)
+        with its latest unit, in creation order. ``project_id`` None reads
+        every project (admin contexts only)."""
+        info = model.MetricInfo.from_wire
+        return [info(m) for m in self._call(
+            ctxt, 'find_metrics', '3.0', project_id=project_id, namespace=namespace, name=name,
+            dimensions=dimensions, limit=limit, ids=ids)]
 
     def metric_datapoints(self, ctxt, project_id: str | None, metric_ids: list[int],
                           start: int | None, end: int | None, limit: int,
-                          descending: bool = True) -> list[list]:
-        """Datapoint rows [metric_id, timestamp, unit, sample_count, sum,
-        minimum, maximum] of metrics found by find_metrics."""
-        return self._call(ctxt, 'metric_datapoints', '2.1', project_id=project_id,
-                          metric_ids=metric_ids, start=start, end=end, limit=limit,
-                          descending=descending)
+                          descending: bool = True) -> list[model.Datapoint]:
+        """Datapoints of metrics found by find_metrics, newest first unless
+        ``descending`` is false."""
+        point = model.Datapoint._make
+        return [point(row) for row in self._call(
+            ctxt, 'metric_datapoints', '3.0', project_id=project_id, metric_ids=metric_ids,
+            start=start, end=end, limit=limit, descending=descending)]
 
     def metric_buckets(self, ctxt, project_id: str | None, metric_ids: list[int],
-                       start: int | None, end: int | None, period: int | None) -> dict:
-        """Aggregates per metric and period: {start, end, period, rows}, a row
-        [metric_id, bucket, unit, sample_count, sum, minimum, maximum,
-        first_timestamp, last_timestamp]; None bounds: those of the data."""
-        return self._call(ctxt, 'metric_buckets', '2.1', project_id=project_id,
-                          metric_ids=metric_ids, start=start, end=end, period=period)
+                       start: int | None, end: int | None,
+                       period: int | None) -> model.Buckets:
+        """Aggregates per metric and period (ms); None bounds: those of the
+        data; no period: the whole range is one."""
+        return model.Buckets.from_wire(self._call(
+            ctxt, 'metric_buckets', '3.0', project_id=project_id, metric_ids=metric_ids,
+            start=start, end=end, period=period))
 
 
 def _put_batch(client: WatchEngineClient, items: list[list],

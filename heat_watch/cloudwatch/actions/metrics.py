@@ -1,7 +1,8 @@
 """Metric actions: PutMetricData, GetMetricStatistics, GetMetricData, ListMetrics.
 
-Each action validates its input as AWS documents it, turns times into epoch
-milliseconds, calls the watch engine, and shapes the answer.
+Each action validates its input as AWS documents it, turns it into the
+engine's records (times in epoch milliseconds), calls the watch engine, and
+renders the engine's answer (:mod:`heat_watch.watch.model`) as AWS shapes.
 """
 
 import re
@@ -9,7 +10,7 @@ import time
 
 from heat_watch.cloudwatch import errors
 from heat_watch.cloudwatch import validation as v
-from heat_watch.watch import points
+from heat_watch.watch import model, points
 
 MAX_METRIC_DATA = 1000
 MAX_VALUES = 150
@@ -175,28 +176,67 @@ def _round_start(start: int, period: int, now: int) -> int:
     return start - start % step
 
 
+def _selector(namespace: str, name: str, dimensions: list[dict] | None,
+              unit: str | None = None) -> model.MetricSelector:
+    """The engine's selector of an AWS metric (Namespace, MetricName, Dimensions)."""
+    return model.MetricSelector.from_wire({
+        'namespace': namespace, 'metric_name': name, 'unit': unit,
+        'dimensions': [[d['Name'], d['Value']] for d in dimensions or []]})
+
+
+def _percentile(name: str) -> float:
+    """The percentile of a validated extended statistic ('p99.9' -> 99.9)."""
+    return float(name[1:])
+
+
+# The position of each AWS statistic in a StatisticsPoint (read by index:
+# up to 1,440 points a call).
+_POINT_FIELDS = {aws: model.StatisticsPoint._fields.index(field) for aws, field in (
+    ('SampleCount', 'sample_count'), ('Sum', 'sum'), ('Minimum', 'minimum'),
+    ('Maximum', 'maximum'), ('Average', 'average'))}
+_PERCENTILES = model.StatisticsPoint._fields.index('percentiles')
+
+
+def datapoints(result: model.StatisticsResult, wanted: list[str],
+               extended: list[str]) -> list[dict]:
+    """GetMetricStatistics Datapoints of the engine's statistics, with the
+    statistics asked for (protocols write members in their shape's order,
+    not the dict's); a percentile that cannot be computed is left out, as
+    AWS leaves it."""
+    fields = [(name, _POINT_FIELDS[name]) for name in wanted]
+    from_ms = v.from_ms
+    rendered = []
+    for point in result.points:
+        datapoint = {'Timestamp': from_ms(point[0]), 'Unit': point[1]}
+        for name, field in fields:
+            datapoint[name] = point[field]
+        if extended:
+            datapoint['ExtendedStatistics'] = {
+                name: value for name, value in zip(extended, point[_PERCENTILES], strict=True)
+                if value is not None}
+        rendered.append(datapoint)
+    return rendered
+
+
 def get_metric_statistics(ctxt, engine, data: dict) -> dict:
     """GetMetricStatistics: at most 1,440 datapoints per call."""
-    args = {'Namespace': _namespace(data),
-            'MetricName': v.string(data, 'MetricName', 'MetricName', required=True),
-            'Dimensions': v.dimensions(data.get('Dimensions'), 'Dimensions'),
-            'Period': v.period(data, 'Period', 'Period'),
-            'Unit': v.unit(data, 'Unit', 'Unit')}
-    args['Statistics'], args['ExtendedStatistics'] = _statistics(data)
+    namespace = _namespace(data)
+    name = v.string(data, 'MetricName', 'MetricName', required=True)
+    dimensions = v.dimensions(data.get('Dimensions'), 'Dimensions')
+    period = v.period(data, 'Period', 'Period')
+    unit = v.unit(data, 'Unit', 'Unit')
+    wanted, extended = _statistics(data)
     start, end = _time_range(data)
-    period_ms = args['Period'] * 1000
-    start = _round_start(start, args['Period'], int(time.time() * 1000))
-    requested = -(-(end - start) // period_ms)
+    start = _round_start(start, period, int(time.time() * 1000))
+    requested = -(-(end - start) // (period * 1000))
     if requested > MAX_STATISTIC_DATAPOINTS:
         raise errors.InvalidParameterCombination(
             f'You have requested up to {requested:,} datapoints, which exceeds the limit of '
             f'{MAX_STATISTIC_DATAPOINTS:,}. You may reduce the datapoints requested by '
             'increasing Period, or decreasing the time range.')
-    args['StartTime'], args['EndTime'] = start, end
-    result = engine.get_metric_statistics(ctxt, args)
-    for point in result['Datapoints']:
-        point['Timestamp'] = v.from_ms(point['Timestamp'])
-    return result
+    result = engine.metric_statistics(ctxt, _selector(namespace, name, dimensions, unit),
+                                      start, end, period, [_percentile(p) for p in extended])
+    return {'Label': name, 'Datapoints': datapoints(result, wanted, extended)}
 
 
 def _metric_query(query: dict, index: int, start: int, end: int, ids: set,
@@ -214,20 +254,26 @@ def _metric_query(query: dict, index: int, start: int, end: int, ids: set,
                         'Metric math expressions are not supported by this service.')
     stat = v.require(query, 'MetricStat', name + '.MetricStat')
     metric = v.require(stat, 'Metric', name + '.MetricStat.Metric')
-    _namespace(metric, name=name + '.MetricStat.Metric.Namespace')
-    v.string(metric, 'MetricName', name + '.MetricStat.Metric.MetricName', required=True)
-    v.dimensions(metric.get('Dimensions'), name + '.MetricStat.Metric.Dimensions')
+    namespace = _namespace(metric, name=name + '.MetricStat.Metric.Namespace')
+    metric_name = v.string(metric, 'MetricName', name + '.MetricStat.Metric.MetricName',
+                           required=True)
+    dimensions = v.dimensions(metric.get('Dimensions'), name + '.MetricStat.Metric.Dimensions')
     period = v.period(stat, 'Period', name + '.MetricStat.Period')
-    v.statistic_or_percentile(v.require(stat, 'Stat', name + '.MetricStat.Stat'),
-                              name + '.MetricStat.Stat')
-    if stat.get('Unit') is not None:
-        stat = dict(stat, Unit=v.unit(stat, 'Unit', name + '.MetricStat.Unit'))
+    stat_name = v.statistic_or_percentile(v.require(stat, 'Stat', name + '.MetricStat.Stat'),
+                                          name + '.MetricStat.Stat')
+    unit = v.unit(stat, 'Unit', name + '.MetricStat.Unit') if stat.get('Unit') is not None \
+        else None
     start = _round_start(start, period, now)
     if (end - start) // (period * 1000) > MAX_QUERY_DATAPOINTS:
         raise errors.InvalidParameterCombination(
             'The query %s requests more than %d datapoints.' % (query_id, MAX_QUERY_DATAPOINTS))
-    return {'Id': query_id, 'MetricStat': stat, 'Label': query.get('Label'),
-            'ReturnData': query.get('ReturnData', True), 'StartTime': start}
+    simple = stat_name in v.STATISTICS
+    return {'Id': query_id, 'Label': query.get('Label') or metric_name,
+            'ReturnData': query.get('ReturnData', True),
+            'query': model.MetricQuery(
+                query_id, _selector(namespace, metric_name, dimensions, unit), period, start,
+                statistic=stat_name if simple else None,
+                percentile=None if simple else _percentile(stat_name))}
 
 
 def get_metric_data(ctxt, engine, data: dict) -> dict:
@@ -239,28 +285,43 @@ def get_metric_data(ctxt, engine, data: dict) -> dict:
     start, end = _time_range(data)
     ids: set[str] = set()
     now = int(time.time() * 1000)
-    args = {'MetricDataQueries': [_metric_query(q, i, start, end, ids, now)
-                                  for i, q in enumerate(queries)],
-            'StartTime': start, 'EndTime': end,
-            'ScanBy': v.choice(data, 'ScanBy', 'ScanBy',
-                               ('TimestampDescending', 'TimestampAscending')),
-            'MaxDatapoints': v.integer(data, 'MaxDatapoints', 'MaxDatapoints', 1),
-            'NextToken': data.get('NextToken')}
-    result = engine.get_metric_data(ctxt, args)
-    for series in result['MetricDataResults']:
-        series['Timestamps'] = [v.from_ms(t) for t in series['Timestamps']]
-    return result
+    asked = [_metric_query(q, i, start, end, ids, now) for i, q in enumerate(queries)]
+    # AWS's default order is newest first.
+    scan_by = v.choice(data, 'ScanBy', 'ScanBy', ('TimestampDescending', 'TimestampAscending'))
+    returned = [q for q in asked if q['ReturnData'] is not False]
+    answer = engine.metric_data(
+        ctxt, [q['query'] for q in returned], end, ascending=scan_by == 'TimestampAscending',
+        max_datapoints=v.integer(data, 'MaxDatapoints', 'MaxDatapoints', 1),
+        marker=data.get('NextToken'))
+    rendered = {'MetricDataResults': [_series_result(q['Label'], series) for q, series in zip(
+        returned, answer.results, strict=True)], 'Messages': []}
+    if answer.marker is not None:
+        rendered['NextToken'] = answer.marker
+    return rendered
+
+
+def _series_result(label: str, series: model.MetricDataResult) -> dict:
+    """One MetricDataResult as AWS shapes it."""
+    from_ms = v.from_ms
+    return {'Id': series.id, 'Label': label, 'Timestamps': [from_ms(t) for t in series.timestamps],
+            'Values': series.values,
+            'StatusCode': 'Complete' if series.complete else 'PartialData'}
 
 
 def list_metrics(ctxt, engine, data: dict) -> dict:
     """ListMetrics: pages of 500 with NextToken."""
-    args = {'Namespace': _namespace(data, required=False),
-            'MetricName': v.string(data, 'MetricName', 'MetricName'),
-            'Dimensions': v.dimensions(data.get('Dimensions'), 'Dimensions', limit=10,
-                                       value_required=False),
-            'RecentlyActive': v.choice(data, 'RecentlyActive', 'RecentlyActive', ('PT3H',)),
-            'NextToken': data.get('NextToken')}
-    return engine.list_metrics(ctxt, args)
+    page = engine.list_metrics(
+        ctxt, _namespace(data, required=False), v.string(data, 'MetricName', 'MetricName'),
+        [[d['Name'], d.get('Value')] for d in v.dimensions(
+            data.get('Dimensions'), 'Dimensions', limit=10, value_required=False)],
+        v.choice(data, 'RecentlyActive', 'RecentlyActive', ('PT3H',)) is not None,
+        data.get('NextToken'))
+    answer = {'Metrics': [{'Namespace': namespace, 'MetricName': name,
+                           'Dimensions': [{'Name': n, 'Value': value} for n, value in dims]}
+                          for namespace, name, dims in page.metrics]}
+    if page.marker is not None:
+        answer['NextToken'] = page.marker
+    return answer
 
 
 ACTIONS = {

@@ -177,7 +177,7 @@ def test_a_definition_of_the_wrong_shape_is_invalid_not_a_server_error(
         engine, ctxt, namespace, change):
     wire = change(_threshold(_name('bad'), namespace).to_wire())
     with pytest.raises(exceptions.InvalidParameterValue):
-        engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+        engine._call(ctxt, 'create_alarm', '3.0', definition=wire)
 
 
 @pytest.mark.parametrize('period, evaluation_periods', [(60, 1441), (3600, 169),
@@ -189,13 +189,13 @@ def test_an_evaluation_window_past_cloudwatchs_bound_is_refused_by_the_engine(
     wire = _threshold(_name('long'), namespace).to_wire()
     wire['rule'] = dict(wire['rule'], period=period, evaluation_periods=evaluation_periods)
     with pytest.raises(exceptions.InvalidParameterValue, match='evaluation'):
-        engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+        engine._call(ctxt, 'create_alarm', '3.0', definition=wire)
     wire['rule'] = dict(wire['rule'], evaluation_periods=86400 // period if period < 3600
                         else 604800 // period)
-    assert engine._call(ctxt, 'create_alarm', '2.0', definition=wire)
+    assert engine._call(ctxt, 'create_alarm', '3.0', definition=wire)
 
 
 def test_a_malformed_dimension_filter_is_invalid(engine, ctxt):
     with pytest.raises(exceptions.InvalidParameterValue):
-        engine._call(ctxt, 'list_alarms', '2.0', filters={'dimensions': [['only-a-name']]},
+        engine._call(ctxt, 'list_alarms', '3.0', filters={'dimensions': [['only-a-name']]},
                      marker=None, limit=10, sort_key='name', sort_dir='asc')

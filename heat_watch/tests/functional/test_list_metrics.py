@@ -114,9 +114,11 @@ def test_recently_active_other_than_pt3h_is_rejected(lenient, namespace):
 
 def test_bad_next_token_is_rejected(lenient, namespace):
     for token in ('garbage', 'eyJvZmZzZXQiOjN9', '%%%'):
-        code, status, _ = support.aws_error(lenient.list_metrics, Namespace=namespace,
-                                            NextToken=token)
+        code, status, message = support.aws_error(lenient.list_metrics, Namespace=namespace,
+                                                  NextToken=token)
         assert (code, status) == ('InvalidNextToken', 400), token
+        # Worded as AWS words it (the engine speaks of markers).
+        assert message == 'The NextToken is invalid or has expired.'
 
 
 def test_more_than_ten_dimension_filters_are_rejected(lenient, namespace):

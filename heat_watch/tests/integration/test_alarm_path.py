@@ -278,12 +278,10 @@ def test_alarm_loop_through_the_engine_rpc_api(deployment, engine_client, receiv
 
     # The data went in over RPC too: the engine's statistics see both values.
     now_ms = int(time.time() * 1000)
-    stats = engine_client.get_metric_statistics(ctxt, {
-        'Namespace': namespace, 'MetricName': 'Load', 'Dimensions': [
-            {'Name': 'Group', 'Value': 'g1'}],
-        'StartTime': now_ms - 120 * 1000, 'EndTime': now_ms, 'Period': PERIOD,
-        'Statistics': ['SampleCount', 'Maximum']})
-    assert sorted((p['SampleCount'], p['Maximum']) for p in stats['Datapoints']) == [
+    stats = engine_client.metric_statistics(
+        ctxt, model.MetricSelector(namespace, 'Load', (('Group', 'g1'),)),
+        now_ms - 120 * 1000, now_ms, PERIOD)
+    assert sorted((p.sample_count, p.maximum) for p in stats.points) == [
         (1.0, 10.0), (1.0, 90.0)]
 
     def history():

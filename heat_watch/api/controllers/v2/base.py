@@ -13,6 +13,7 @@ from heat_watch.api import policy
 from heat_watch.api.policies import base as base_policies
 from heat_watch.api.wsme_glue import client_error
 from heat_watch.common import exceptions, meter_mapping
+from heat_watch.watch import model
 
 OPERATORS = ('eq', 'ne', 'lt', 'le', 'gt', 'ge')
 # Metrics one request reads at most.
@@ -75,7 +76,7 @@ class Selection:
     start: int | None = None
     end: int | None = None
 
-    def metrics(self, engine, ctxt, complete: bool = False) -> list[dict]:
+    def metrics(self, engine, ctxt, complete: bool = False) -> list[model.MetricInfo]:
         """The visible metrics of the selection (see meter_mapping), at most
         MAX_METRICS; with ``complete``, more is a 400 rather than an answer
         computed over part of them (statistics, newest samples)."""
@@ -97,7 +98,7 @@ class Selection:
         found = meter_mapping.visible(found)
         if self.resource_id is not None:
             found = [m for m in found
-                     if meter_mapping.resource_of(m['dimensions']) == self.resource_id]
+                     if meter_mapping.resource_of(m.dimensions) == self.resource_id]
         return found
 
 

@@ -15,7 +15,7 @@ from heat_watch.api.policies import base as base_policies
 from heat_watch.api.policies import meters as meter_policies
 from heat_watch.api.wsme_glue import Boolean, client_error, unset_to_none, wsexpose
 from heat_watch.common import meter_mapping
-from heat_watch.watch import points
+from heat_watch.watch import model, points
 
 MAX_POST_SAMPLES = 1000
 DEFAULT_LIMIT = 100
@@ -52,45 +52,46 @@ class OldSample(wtypes.Base):
     resource_metadata = {wtypes.text: wtypes.text}
 
 
-def meter_of(metric: dict) -> Meter:
+def meter_of(metric: model.MetricInfo) -> Meter:
     """The Meter of an engine metric record."""
-    resource_id = meter_mapping.resource_of(metric['dimensions'])
-    return Meter(name=metric['name'], type='gauge',
-                 unit=meter_mapping.ceilometer_unit(metric['unit']),
-                 resource_id=resource_id, project_id=metric['project_id'], user_id=None,
-                 source=metric['namespace'],
-                 meter_id=base64.b64encode(('%s+%s' % (resource_id, metric['name']))
+    resource_id = meter_mapping.resource_of(metric.dimensions)
+    return Meter(name=metric.name, type='gauge',
+                 unit=meter_mapping.ceilometer_unit(metric.unit),
+                 resource_id=resource_id, project_id=metric.project_id, user_id=None,
+                 source=metric.namespace,
+                 meter_id=base64.b64encode(('%s+%s' % (resource_id, metric.name))
                                            .encode()).decode())
 
 
-def sample_rows(selection: base.Selection, limit: int) -> list[tuple[dict, list]]:
+def sample_rows(selection: base.Selection,
+                limit: int) -> list[tuple[model.MetricInfo, model.Datapoint]]:
     """(metric, datapoint row) pairs of a selection, newest first."""
     request = pecan.request
     metrics = selection.metrics(request.engine, request.context, complete=True)
     if not metrics:
         return []
-    by_id = {metric['id']: metric for metric in metrics}
+    by_id = {metric.id: metric for metric in metrics}
     rows = request.engine.metric_datapoints(request.context, selection.project_id,
                                             list(by_id), selection.start, selection.end,
                                             limit)
-    return [(by_id[row[0]], row) for row in rows if row[0] in by_id]
+    return [(by_id[row.metric_id], row) for row in rows if row.metric_id in by_id]
 
 
-def volume(row: list) -> float:
+def volume(row: model.Datapoint) -> float:
     """A datapoint's value as one sample: its average."""
     _id, _stamp, _unit, count, total, _low, _high = row
     return total / count if count else total
 
 
-def _old_sample(metric: dict, row: list) -> OldSample:
+def _old_sample(metric: model.MetricInfo, row: model.Datapoint) -> OldSample:
     return OldSample(
-        counter_name=metric['name'], counter_type='gauge',
-        counter_unit=meter_mapping.ceilometer_unit(row[2]), counter_volume=volume(row),
-        user_id=None, project_id=metric['project_id'],
-        resource_id=meter_mapping.resource_of(metric['dimensions']),
-        timestamp=base.from_ms(row[1]), recorded_at=None, source=metric['namespace'],
-        message_id='%d.%d' % (row[0], row[1]),
-        resource_metadata=meter_mapping.metadata_of(metric['dimensions']))
+        counter_name=metric.name, counter_type='gauge',
+        counter_unit=meter_mapping.ceilometer_unit(row.unit), counter_volume=volume(row),
+        user_id=None, project_id=metric.project_id,
+        resource_id=meter_mapping.resource_of(metric.dimensions),
+        timestamp=base.from_ms(row.timestamp), recorded_at=None, source=metric.namespace,
+        message_id='%d.%d' % (row.metric_id, row.timestamp),
+        resource_metadata=meter_mapping.metadata_of(metric.dimensions))
 
 
 class StatisticsController(rest.RestController):

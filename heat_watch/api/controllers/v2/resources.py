@@ -39,36 +39,36 @@ def resources_of(chosen: base.Selection, meter_links: bool = True) -> list[Resou
     metrics = chosen.metrics(request.engine, request.context)
     if not metrics:
         return []
-    by_id = {metric['id']: metric for metric in metrics}
+    by_id = {metric.id: metric for metric in metrics}
     answer = request.engine.metric_buckets(request.context, chosen.project_id, list(by_id),
                                            chosen.start, chosen.end, None)
     ranges: dict[int, tuple[int, int]] = {}
-    for metric_id, _bucket, _unit, _count, _sum, _low, _high, first, last in answer['rows']:
+    for metric_id, _bucket, _unit, _count, _sum, _low, _high, first, last in answer.rows:
         low, high = ranges.get(metric_id, (first, last))
         ranges[metric_id] = (min(low, first), max(high, last))
     found: dict[tuple, Resource] = {}
     for metric in metrics:
-        if metric['id'] not in ranges:
+        if metric.id not in ranges:
             continue
-        first, last = ranges[metric['id']]
-        resource_id = meter_mapping.resource_of(metric['dimensions'])
-        key = (metric['project_id'], resource_id)
+        first, last = ranges[metric.id]
+        resource_id = meter_mapping.resource_of(metric.dimensions)
+        key = (metric.project_id, resource_id)
         resource = found.get(key)
         if resource is None:
             resource = found[key] = Resource(
-                resource_id=resource_id, project_id=metric['project_id'], user_id=None,
-                source=metric['namespace'], first_sample_timestamp=base.from_ms(first),
+                resource_id=resource_id, project_id=metric.project_id, user_id=None,
+                source=metric.namespace, first_sample_timestamp=base.from_ms(first),
                 last_sample_timestamp=base.from_ms(last),
-                metadata=meter_mapping.metadata_of(metric['dimensions']), links=[])
+                metadata=meter_mapping.metadata_of(metric.dimensions), links=[])
         else:
             resource.first_sample_timestamp = min(resource.first_sample_timestamp,
                                                   base.from_ms(first))
             resource.last_sample_timestamp = max(resource.last_sample_timestamp,
                                                  base.from_ms(last))
         if meter_links:
-            resource.links.append(Link(rel=metric['name'], href='%s/v2/meters/%s?q.field='
+            resource.links.append(Link(rel=metric.name, href='%s/v2/meters/%s?q.field='
                                        'resource_id&q.value=%s' % (
-                                           pecan.request.host_url, metric['name'],
+                                           pecan.request.host_url, metric.name,
                                            resource_id)))
     return list(found.values())
 

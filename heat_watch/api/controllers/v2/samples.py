@@ -11,6 +11,7 @@ from heat_watch.api.controllers.v2 import base, meters
 from heat_watch.api.policies import meters as meter_policies
 from heat_watch.api.wsme_glue import Boolean, client_error, wsexpose
 from heat_watch.common import meter_mapping
+from heat_watch.watch import model
 
 
 class Sample(wtypes.Base):
@@ -30,14 +31,14 @@ class Sample(wtypes.Base):
     metadata = {wtypes.text: wtypes.text}
 
 
-def _sample(metric: dict, row: list) -> Sample:
-    return Sample(id='%d.%d' % (row[0], row[1]), meter=metric['name'], type='gauge',
-                  unit=meter_mapping.ceilometer_unit(row[2]), volume=meters.volume(row),
-                  user_id=None, project_id=metric['project_id'],
-                  resource_id=meter_mapping.resource_of(metric['dimensions']),
-                  timestamp=base.from_ms(row[1]), recorded_at=None,
-                  source=metric['namespace'],
-                  metadata=meter_mapping.metadata_of(metric['dimensions']))
+def _sample(metric: model.MetricInfo, row: model.Datapoint) -> Sample:
+    return Sample(id='%d.%d' % (row.metric_id, row.timestamp), meter=metric.name, type='gauge',
+                  unit=meter_mapping.ceilometer_unit(row.unit), volume=meters.volume(row),
+                  user_id=None, project_id=metric.project_id,
+                  resource_id=meter_mapping.resource_of(metric.dimensions),
+                  timestamp=base.from_ms(row.timestamp), recorded_at=None,
+                  source=metric.namespace,
+                  metadata=meter_mapping.metadata_of(metric.dimensions))
 
 
 class SamplesController(rest.RestController):

@@ -10,6 +10,7 @@ from wsme import types as wtypes
 from heat_watch.api.controllers.v2 import base
 from heat_watch.api.wsme_glue import client_error
 from heat_watch.common import meter_mapping
+from heat_watch.watch import model
 
 AGGREGATES = ('max', 'min', 'avg', 'sum', 'count')
 GROUPBY_FIELDS = ('resource_id', 'project_id', 'source')
@@ -58,16 +59,16 @@ def _check(groupby: list[str], period, aggregates: list[Aggregate]) -> None:
                                % (aggregate.func, ', '.join(AGGREGATES)))
 
 
-def _group_of(metric: dict, groupby: list[str]) -> tuple:
-    dimensions = dict(metric['dimensions'])
+def _group_of(metric: model.MetricInfo, groupby: list[str]) -> tuple:
+    dimensions = dict(metric.dimensions)
     values = []
     for field in groupby:
         if field == 'resource_id':
-            values.append(meter_mapping.resource_of(metric['dimensions']))
+            values.append(meter_mapping.resource_of(metric.dimensions))
         elif field == 'project_id':
-            values.append(metric['project_id'])
+            values.append(metric.project_id)
         elif field == 'source':
-            values.append(metric['namespace'])
+            values.append(metric.namespace)
         else:
             values.append(dimensions.get(base.metadata_dimension(field)))
     return tuple(values)
@@ -80,12 +81,12 @@ def compute(chosen: base.Selection, groupby: list[str], period, aggregates: list
     metrics = chosen.metrics(request.engine, request.context, complete=True)
     if not metrics:
         return []
-    by_id = {metric['id']: metric for metric in metrics}
+    by_id = {metric.id: metric for metric in metrics}
     answer = request.engine.metric_buckets(request.context, chosen.project_id, list(by_id),
                                            chosen.start, chosen.end,
                                            period * 1000 if period else None)
     merged: dict[tuple, list] = {}
-    for metric_id, bucket, unit, count, total, low, high, first, last in answer['rows']:
+    for metric_id, bucket, unit, count, total, low, high, first, last in answer.rows:
         key = (bucket, _group_of(by_id[metric_id], groupby), unit or '')
         found = merged.get(key)
         if found is None:
@@ -97,8 +98,8 @@ def compute(chosen: base.Selection, groupby: list[str], period, aggregates: list
             found[3] = max(found[3], high)
             found[4] = min(found[4], first)
             found[5] = max(found[5], last)
-    period_ms = answer['period']
-    return [_statistics(key, values, groupby, period, period_ms, answer['end'], aggregates)
+    period_ms = answer.period
+    return [_statistics(key, values, groupby, period, period_ms, answer.end, aggregates)
             for key, values in sorted(merged.items(), key=lambda item: (
                 item[0][0], [v or '' for v in item[0][1]], item[0][2]))]
 

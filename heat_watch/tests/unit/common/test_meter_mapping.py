@@ -4,6 +4,7 @@ import pytest
 
 from heat_watch.common import exceptions
 from heat_watch.common import meter_mapping as mapping
+from heat_watch.watch import model
 
 
 @pytest.mark.parametrize('ceilometer,cloudwatch', [
@@ -52,7 +53,7 @@ def test_resource_and_metadata_read_back_from_dimensions():
 
 
 def _metric(dims, project='p', name='cpu'):
-    return {'project_id': project, 'namespace': 'openstack', 'name': name, 'dimensions': dims}
+    return model.MetricInfo(1, project, 'openstack', name, dims)
 
 
 def test_the_group_metric_written_beside_a_resource_is_hidden():

@@ -165,7 +165,7 @@ def test_each_child_state_is_looked_up_once():
 
 def _child(name, state, minute):
     stamp = datetime.datetime(2020, 12, 4, 19, minute, 10, 148000, tzinfo=UTC)
-    return composite.ChildState(state, ARN + name, stamp)
+    return composite.ChildState(state, stamp)
 
 
 CHILDREN = {'cpu': _child('cpu', 'ALARM', 34), 'disk': _child('disk', 'ALARM', 40),
@@ -186,7 +186,8 @@ def test_composite_state_names_the_triggering_children(text, state, triggering):
     result_state, _reason, data = composite.evaluate_composite(
         composite.parse(text), CHILDREN.get)
     assert result_state == state
-    assert [entry['name'] for entry in data['triggering']] == [ARN + n for n in triggering]
+    # Named as the rule names them: an ARN is the CloudWatch API's to write.
+    assert [entry['name'] for entry in data['triggering']] == triggering
 
 
 OUR_ARN = 'arn:openstack:cloudwatch:RegionOne:p1:alarm:'
@@ -204,13 +205,13 @@ def test_composite_reason_and_data_are_worded_like_aws():
     reason, data = _aws(reason, data)
     assert state == 'ALARM'
     assert reason == (
-        f'{ARN}disk transitioned to ALARM at Friday 04 December, 2020 19:40:10 UTC; '
-        f'{ARN}cpu transitioned to ALARM at Friday 04 December, 2020 19:34:10 UTC')
+        f'{OUR_ARN}disk transitioned to ALARM at Friday 04 December, 2020 19:40:10 UTC; '
+        f'{OUR_ARN}cpu transitioned to ALARM at Friday 04 December, 2020 19:34:10 UTC')
     assert data == {'triggeringAlarms': [
-        {'arn': ARN + 'disk', 'state': {'value': 'ALARM',
-                                        'timestamp': '2020-12-04T19:40:10.148+0000'}},
-        {'arn': ARN + 'cpu', 'state': {'value': 'ALARM',
-                                       'timestamp': '2020-12-04T19:34:10.148+0000'}}]}
+        {'arn': OUR_ARN + 'disk', 'state': {'value': 'ALARM',
+                                            'timestamp': '2020-12-04T19:40:10.148+0000'}},
+        {'arn': OUR_ARN + 'cpu', 'state': {'value': 'ALARM',
+                                           'timestamp': '2020-12-04T19:34:10.148+0000'}}]}
 
 
 @pytest.mark.parametrize('states, text, reason', [

@@ -1,5 +1,5 @@
 """The watch engine's RPC contract is versioned per method: each client method
-asks for the lowest version it needs, and an engine at 1.x serves 1.y <= x."""
+asks for the lowest version it needs, and an engine at 3.x serves 3.y <= x."""
 
 import inspect
 import re
@@ -20,8 +20,9 @@ class Engine:
     def __init__(self, version: str):
         self.target = messaging.Target(version=version)
 
-    def list_metrics(self, ctxt, args):
-        return {'Metrics': [], 'asked': args}
+    def list_metrics(self, ctxt, namespace, metric_name, dimensions, recently_active, marker):
+        metric = model.ListedMetric(namespace, 'm', [['Host', 'h1']])
+        return model.MetricListing([metric], marker='after-' + marker).to_wire()
 
     def get_alarm(self, ctxt, alarm_id):
         definition = model.AlarmDefinition(project_id=ctxt.project_id, name='n', id=alarm_id,
@@ -57,17 +58,19 @@ def serve():
 CTXT = context.RequestContext(project_id='p1')
 
 
-def test_an_engine_at_2_1_serves_the_methods_a_client_asks_at_2_0(serve):
-    client = serve('2.1')
-    assert client.list_metrics(CTXT, {'Namespace': 'ns'})['asked'] == {'Namespace': 'ns'}
+def test_an_engine_at_3_1_serves_the_methods_a_client_asks_at_3_0(serve):
+    client = serve('3.1')
+    page = client.list_metrics(CTXT, 'ns', marker='m1')
+    assert page == model.MetricListing([model.ListedMetric('ns', 'm', [['Host', 'h1']])],
+                                       'after-m1')
     alarm = client.get_alarm(CTXT, 'a1')
     assert isinstance(alarm, model.Alarm) and alarm.definition.id == 'a1'
     assert alarm.definition.project_id == 'p1' and alarm.state.state == 'OK'
 
 
 def test_an_engine_of_the_previous_major_version_refuses_every_call(serve):
-    client = serve('1.3')
-    for call in (lambda: client.get_alarm(CTXT, 'a1'), lambda: client.list_metrics(CTXT, {})):
+    client = serve('2.2')
+    for call in (lambda: client.get_alarm(CTXT, 'a1'), lambda: client.list_metrics(CTXT)):
         with pytest.raises(messaging.UnsupportedVersion):
             call()
 
