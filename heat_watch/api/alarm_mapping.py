@@ -80,12 +80,16 @@ def invalid(field: str, reason: str) -> exceptions.InvalidParameterValue:
     return exceptions.InvalidParameterValue(name=field, reason=reason)
 
 
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def iso(stamp_ms: int | None) -> str | None:
     """Ceilometer's timestamp text (naive UTC) of epoch milliseconds."""
     if stamp_ms is None:
         return None
-    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC).replace(
-        tzinfo=None).isoformat()
+    # Exact for integer milliseconds, and faster than fromtimestamp (a large
+    # listing writes two times per alarm).
+    return (_EPOCH + datetime.timedelta(milliseconds=stamp_ms)).isoformat()
 
 
 # -- REST -> engine ---------------------------------------------------------------------

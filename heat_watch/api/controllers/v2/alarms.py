@@ -8,16 +8,19 @@ in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them, and
 :mod:`heat_watch.api.alarm_mapping_render` writes the answers.
 """
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pecan
 import webob
+from oslo_utils import strutils
 from pecan import rest
 from wsme import exc as wsme_exc
 
 from heat_watch.api import alarm_mapping, policy
 from heat_watch.api import alarm_mapping_render as alarm_render
+from heat_watch.api import alarm_mapping_rows as alarm_rows
 from heat_watch.api.controllers.v2 import base
 from heat_watch.api.controllers.v2.alarm_requests import (
     MAX_ALARMS,
@@ -35,7 +38,7 @@ from heat_watch.api.policies import alarms as alarm_policies
 from heat_watch.api.policies import base as base_policies
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
-from heat_watch.watch import model
+from heat_watch.watch import model, rows
 
 ENGINE_PAGE = 1000
 SORT_KEYS = {'name': 'name', 'alarm_id': 'id', 'state': 'state',
@@ -61,6 +64,48 @@ def iter_alarms(ctxt, filters: model.AlarmFilter, sort_key: str = 'name',
         if page.marker is None:
             return
         marker = page.marker
+
+
+def alarm_rows_of(ctxt, project_id: str | None, filters: model.AlarmFilter,
+                  sort_key: str, sort_dir: str, marker: str | None,
+                  keep: Callable[[list, dict[str, int]], bool], enough: int) -> rows.RowPage:
+    """The rows of the alarms of ``project_id`` (None: every project)
+    matching ``filters`` that ``keep`` keeps, page after page until
+    ``enough`` are kept or MAX_ALARMS read."""
+    engine = pecan.request.engine
+    found: rows.RowPage | None = None
+    read = 0
+    while True:
+        page = engine.list_alarm_rows(ctxt, project_id, filters, marker=marker,
+                                      limit=ENGINE_PAGE, sort_key=sort_key, sort_dir=sort_dir)
+        at = page.index()
+        kept = [row for row in page.rows if keep(row, at)]
+        if found is None:
+            found = rows.RowPage(page.columns, kept)
+        else:
+            # Pages of two engines of different versions may order their
+            # columns differently.
+            found.rows.extend(kept if page.columns == found.columns else
+                              [[row[at[c]] for c in found.columns] for row in kept])
+        read += len(page.rows)
+        if page.marker is None or read >= MAX_ALARMS or len(found.rows) >= enough:
+            return found
+        marker = page.marker
+
+
+def ids_of_children_rows(ctxt, page: rows.RowPage, project_id: str | None) -> dict:
+    """project id -> {child alarm name: id} for the combination rules of
+    a page of alarm rows."""
+    names = sorted(set(alarm_rows.child_names(page)))
+    if not names:
+        return {}
+    children = alarm_rows_of(ctxt, project_id, model.AlarmFilter(names=names), 'name', 'asc',
+                             None, lambda _row, _at: True, MAX_ALARMS)
+    at = children.index()
+    ids: dict[str, dict[str, str]] = {}
+    for row in children.rows:
+        ids.setdefault(row[at['project_id']], {})[row[at['name']]] = row[at['id']]
+    return ids
 
 
 def ids_of_children(ctxt, definitions: list[model.AlarmDefinition]) -> dict[str, str]:
@@ -172,6 +217,53 @@ def listing_filters(q: list[dict]) -> tuple[str, model.AlarmFilter, dict[str, st
     return project_id, model.AlarmFilter(**engine), late
 
 
+def all_projects_of(q: list[dict]) -> tuple[list[dict], bool]:
+    """(the other q filters, whether all projects are asked): all_projects=true
+    as a parameter or, as Aodh reads it, as q.field=all_projects."""
+    asked = pecan.request.GET.get('all_projects', '')
+    others = []
+    for query in q:
+        if query['field'] == 'all_projects':
+            if query['op'] != 'eq':
+                raise Refused('q.field=all_projects takes only the operator eq.')
+            asked = query['value']
+        else:
+            others.append(query)
+    if not asked:
+        return others, False
+    try:
+        # As the meters read it (the OpenAPI description's BooleanText).
+        return others, strutils.bool_from_string(asked, strict=True)
+    except ValueError:
+        raise Refused('all_projects takes true or false.') from None
+
+
+def listing_scope(project_id: str, everywhere: bool) -> tuple[Any, str | None]:
+    """(context, project read: None for every project) of a listing,
+    authorized: every project as heat_watch:get_alarms:all_projects allows
+    (administrators), another project as heat_watch:all_projects does."""
+    request = pecan.request
+    if everywhere:
+        ctxt = request.context
+        policy.authorize(request.conf, ctxt, alarm_policies.GET_ALL_ALARMS,
+                         {'project_id': ctxt.project_id})
+        return ctxt, None
+    ctxt = context_for(project_id)
+    policy.authorize(request.conf, ctxt, alarm_policies.GET_ALARMS,
+                     {'project_id': project_id})
+    return ctxt, project_id
+
+
+def row_filter(late: dict[str, str]) -> Callable[[list, dict[str, int]], bool]:
+    """Whether an alarm row passes the filters no engine filter answers."""
+    alarm_id, user_id = late.get('alarm_id'), late.get('user_id')
+
+    def keep(row: list, at: dict[str, int]) -> bool:
+        return (alarm_id is None or row[at['id']] == alarm_id) and \
+            (user_id is None or row[at['user_id']] == user_id)
+    return keep
+
+
 # -- controllers ------------------------------------------------------------------------
 
 
@@ -250,12 +342,12 @@ class AlarmController(rest.RestController):
         types, start, end = history_filters(queries())
         _key, direction = sort_param({'timestamp': 'timestamp'}, 'timestamp')
         direction = direction if request.GET.getall('sort') else 'desc'
-        page = request.engine.get_alarm_history(
-            ctxt, alarm_id=self.alarm_id, types=types, start=start, end=end,
-            marker=request.GET.get('marker') or None, limit=limit_param(1000, 1000),
-            ascending=direction == 'asc')
-        ids_of = ids_of_children(ctxt, [d for d in map(history_definition, page.items) if d])
-        return [alarm_render.history_doc(item, ids_of) for item in page.items]
+        page = request.engine.alarm_history_rows(
+            ctxt, ctxt.project_id, alarm_id=self.alarm_id, types=types, start=start,
+            end=end, marker=request.GET.get('marker') or None,
+            limit=limit_param(1000, 1000), ascending=direction == 'asc')
+        return alarm_rows.json_response(alarm_rows.history_docs(
+            page, functools.partial(ids_of_children, ctxt)))
 
 
 def history_definition(item: model.HistoryItem) -> model.AlarmDefinition | None:
@@ -307,31 +399,24 @@ class AlarmsController(rest.RestController):
     @pecan.expose('json')
     @answers
     def get_all(self, **_params):
-        """Alarms matching the q filters (limit, marker, sort=key:dir)."""
+        """Alarms matching the q filters (limit, marker, sort=key:dir); an
+        administrator's all_projects=true (or q.field=all_projects) lists
+        every project's."""
         request = pecan.request
-        if request.GET.get('all_projects', '').lower() in ('true', '1', 'yes'):
-            raise Refused('all_projects is not supported on alarms: name the project '
-                          'with q.field=project_id.')
-        project_id, filters, late = listing_filters(queries())
-        ctxt = context_for(project_id)
-        policy.authorize(request.conf, ctxt, alarm_policies.GET_ALARMS,
-                         {'project_id': project_id})
+        q, everywhere = all_projects_of(queries())
+        project_id, filters, late = listing_filters(q)
+        ctxt, scope = listing_scope(project_id, everywhere and not any(
+            query['field'] in ('project_id', 'project') for query in q))
         limit = limit_param()
         sort_key, direction = sort_param(SORT_KEYS, 'name')
-        found = []
-        for alarm in iter_alarms(ctxt, filters, sort_key, direction,
-                                 request.GET.get('marker') or None):
-            if 'alarm_id' in late and alarm.definition.id != late['alarm_id']:
-                continue
-            if 'user_id' in late and alarm.definition.user_id != late['user_id']:
-                continue
-            found.append(alarm)
-            if len(found) >= limit and 'type' not in late:
-                break
-        docs = documents(ctxt, found)
+        found = alarm_rows_of(ctxt, scope, filters, sort_key, direction,
+                              request.GET.get('marker') or None, row_filter(late),
+                              MAX_ALARMS if 'type' in late else limit)
+        found.rows = found.rows[:MAX_ALARMS if 'type' in late else limit]
+        docs = alarm_rows.alarm_docs(found, ids_of_children_rows(ctxt, found, scope))
         if 'type' in late:
             docs = [d for d in docs if d['type'] == late['type']]
-        return docs[:limit]
+        return alarm_rows.json_response(docs[:limit])
 
     @pecan.expose('json')
     @answers
