@@ -48,13 +48,14 @@ class HistoryMixin:
                 conn.execute(sa.insert(HISTORY), items)
 
     def history(self, project_id: str | None, *, name: str | None, types: tuple[str, ...],
-                item_type: str | None, start: int | None, end: int | None,
+                item_type: str | tuple[str, ...] | None, start: int | None, end: int | None,
                 ascending: bool, after_id: int | None, limit: int,
                 alarm_id: str | None = None, narrow: bool = False) -> list[sa.Row]:
-        """History items of a project (None: of every project), newest first
-        unless ``ascending``; with ``narrow``, only NARROW_COLUMNS, in their
-        order (read by position: a 1,000-row page spent more time reading
-        rows' attributes by name than SQLite spent finding them)."""
+        """History items of a project (None: of every project), of the stored
+        ``item_type`` (or types) given, newest first unless ``ascending``;
+        with ``narrow``, only NARROW_COLUMNS, in their order (read by
+        position: a 1,000-row page spent more time reading rows' attributes
+        by name than SQLite spent finding them)."""
         query = (_NARROW if narrow else sa.select(HISTORY)).where(
             HISTORY.c.alarm_type.in_(types))
         if project_id is not None:
@@ -63,8 +64,10 @@ class HistoryMixin:
             query = query.where(HISTORY.c.alarm_name == name)
         if alarm_id:
             query = query.where(HISTORY.c.alarm_id == alarm_id)
-        if item_type:
+        if isinstance(item_type, str):
             query = query.where(HISTORY.c.item_type == item_type)
+        elif item_type:
+            query = query.where(HISTORY.c.item_type.in_(item_type))
         if start is not None:
             query = query.where(HISTORY.c.timestamp >= start)
         if end is not None:
