@@ -35,9 +35,10 @@ def listed() -> webob.Response:
     """The answer to GET /v2/alarms."""
     request = pecan.request
     q, everywhere = all_projects_of(queries())
-    project_id, filters, late = listing_filters(q)
-    ctxt, scope = listing_scope(project_id, everywhere and not any(
-        query['field'] in ('project_id', 'project') for query in q))
+    everywhere = everywhere and not any(
+        query['field'] in ('project_id', 'project') for query in q)
+    project_id, filters, late = listing_filters(q, everywhere)
+    ctxt, scope = listing_scope(project_id, everywhere)
     limit = limit_param()
     sort_key, direction = sort_param(SORT_KEYS, 'name')
     enough = MAX_ALARMS if 'type' in late else limit
@@ -95,9 +96,13 @@ def ids_of_children_rows(ctxt, page: rows.RowPage, project_id: str | None) -> di
 # -- listing filters --------------------------------------------------------------------
 
 
-def listing_filters(q: list[dict]) -> tuple[str, model.AlarmFilter, dict[str, str]]:
-    """(project, engine filters, filters applied to the documents) of q."""
-    project_id = own_context().project_id
+def listing_filters(q: list[dict], everywhere: bool = False,
+                    ) -> tuple[str | None, model.AlarmFilter, dict[str, str]]:
+    """(project, engine filters, filters applied to the documents) of q;
+    the project is the one q names, else the caller's: 403 for a token
+    scoped to none (system scope), unless it reads ``everywhere``."""
+    project_id = pecan.request.context.project_id if everywhere \
+        else own_context().project_id
     engine: dict[str, Any] = {}
     late: dict[str, str] = {}
     for query in q:
