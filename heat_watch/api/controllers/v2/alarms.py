@@ -5,7 +5,9 @@ Bodies are read and written as plain JSON rather than WSME types: both
 clients send back every field GET returns (they update by GET, merge,
 PUT), the state is a bare JSON string, and each refusal must name the field
 in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them, and
-:mod:`heat_watch.api.alarm_mapping_render` writes the answers.
+:mod:`heat_watch.api.alarm_mapping_render` writes the answers. The two long
+answers, the listing (:mod:`.alarm_listing`) and the history, are written
+from the engine's rows by :mod:`heat_watch.api.alarm_mapping_rows`.
 """
 
 import functools
