@@ -34,6 +34,7 @@ PUT: a PUT replaces only what this dialect says.
 """
 
 import datetime
+import functools
 import math
 import re
 from typing import Any
@@ -80,12 +81,23 @@ def invalid(field: str, reason: str) -> exceptions.InvalidParameterValue:
     return exceptions.InvalidParameterValue(name=field, reason=reason)
 
 
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def iso(stamp_ms: int | None) -> str | None:
     """Ceilometer's timestamp text (naive UTC) of epoch milliseconds."""
     if stamp_ms is None:
         return None
-    return datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC).replace(
-        tzinfo=None).isoformat()
+    # A large listing writes two times per alarm, mostly within a few
+    # seconds of each other: each second's text is made once.
+    seconds, millis = divmod(stamp_ms, 1000)
+    text = _second(seconds)
+    return '%s.%03d000' % (text, millis) if millis else text
+
+
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return (_EPOCH + datetime.timedelta(seconds=seconds)).isoformat()
 
 
 # -- REST -> engine ---------------------------------------------------------------------

@@ -13,13 +13,19 @@ from heat_watch.watch import model
 
 def query_of_metric(metric: model.MetricSelector, project_id: str) -> list[dict]:
     """The threshold_rule query of a metric (the reverse of metric_of_query)."""
+    return query_of(metric.namespace, metric.dimensions, project_id)
+
+
+def query_of(namespace: str, dimensions, project_id: str) -> list[dict]:
+    """The threshold_rule query of a metric's namespace and canonical
+    dimensions ([name, value] pairs)."""
     query = []
-    for name, value in metric.dimensions:
+    for name, value in dimensions:
         field = 'resource_id' if name == meter_mapping.RESOURCE_DIMENSION \
             else 'metadata.user_metadata.%s' % name
         query.append({'field': field, 'op': 'eq', 'value': value, 'type': 'string'})
-    if metric.namespace != meter_mapping.DEFAULT_SOURCE:
-        query.append({'field': 'source', 'op': 'eq', 'value': metric.namespace,
+    if namespace != meter_mapping.DEFAULT_SOURCE:
+        query.append({'field': 'source', 'op': 'eq', 'value': namespace,
                       'type': 'string'})
     query.append({'field': 'project_id', 'op': 'eq', 'value': project_id, 'type': 'string'})
     return query

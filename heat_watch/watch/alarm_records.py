@@ -15,7 +15,7 @@ import oslo_messaging as messaging
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, rpc
 from heat_watch.notifier import netpolicy
-from heat_watch.watch import composite, evaluator, model, rpcapi, rules
+from heat_watch.watch import composite, evaluator, meter_reads, model, rows, rpcapi, rules
 from heat_watch.watch.storage import alarms as alarm_storage
 from heat_watch.watch.storage import records
 
@@ -36,6 +36,21 @@ def _late_match(alarm: model.Alarm, filters: model.AlarmFilter) -> bool:
     return filters.dimensions is None or (metric is not None and [
         list(d) for d in metric.dimensions] == hw_alarms.canonical_dimensions(
         filters.dimensions))
+
+
+def _checked_filters(filters: dict | None, sort_key: str, sort_dir: str) -> model.AlarmFilter:
+    """The AlarmFilter of a listing's wire filters, its sort checked."""
+    try:
+        wanted = model.AlarmFilter.from_wire(filters)
+        hw_alarms.canonical_dimensions(wanted.dimensions or [])
+    except (TypeError, ValueError) as exc:
+        raise exceptions.InvalidParameterValue(name='filters', reason=str(exc)) from None
+    if sort_key not in SORT_KEYS or sort_dir not in ('asc', 'desc'):
+        raise exceptions.InvalidParameterValue(
+            name='sort', reason='sort by one of %s, asc or desc.' % ', '.join(SORT_KEYS))
+    if wanted.type is not None and wanted.type not in hw_alarms.TYPES:
+        raise exceptions.InvalidParameterValue(name='type', reason='unknown alarm type.')
+    return wanted
 
 
 def limited(limit) -> int:
@@ -212,18 +227,29 @@ class AlarmRecordManager:
         state_timestamp, updated_at) ``asc`` or ``desc``, after the alarm id
         ``marker``; the page's marker continues the listing."""
         project_id = rpc.project_of(ctxt)
-        try:
-            wanted = model.AlarmFilter.from_wire(filters)
-            hw_alarms.canonical_dimensions(wanted.dimensions or [])
-        except (TypeError, ValueError) as exc:
-            raise exceptions.InvalidParameterValue(name='filters', reason=str(exc)) from None
-        if sort_key not in SORT_KEYS or sort_dir not in ('asc', 'desc'):
-            raise exceptions.InvalidParameterValue(
-                name='sort', reason='sort by one of %s, asc or desc.' % ', '.join(SORT_KEYS))
-        if wanted.type is not None and wanted.type not in hw_alarms.TYPES:
-            raise exceptions.InvalidParameterValue(name='type', reason='unknown alarm type.')
+        wanted = _checked_filters(filters, sort_key, sort_dir)
         return self.writes.listing(project_id, wanted, marker, limited(limit), sort_key,
                                    sort_dir == 'desc').to_wire()
+
+    def list_alarm_rows(self, ctxt, project_id: str | None, filters: dict | None = None,
+                        marker: str | None = None, limit: int = 1000, sort_key: str = 'name',
+                        sort_dir: str = 'asc') -> dict:
+        """As list_alarms, as a RowPage of rows.ALARM_COLUMNS, of ``project_id``
+        (None: of every project; another project or all: admin contexts
+        only); only the filters held in columns (not dimensions,
+        action_prefix, children_of, parents_of) (2.3)."""
+        meter_reads.check_scope(ctxt, project_id)
+        wanted = _checked_filters(filters, sort_key, sort_dir)
+        if any(v is not None for v in (wanted.dimensions, wanted.action_prefix,
+                                       wanted.children_of, wanted.parents_of)):
+            raise exceptions.InvalidParameterValue(
+                name='filters', reason='rows are filtered by columns only: use list_alarms.')
+        limit = limited(limit)
+        found = self.writes.alarms.listing_rows(
+            project_id, wanted, sort_key=SORT_KEYS[sort_key], descending=sort_dir == 'desc',
+            marker=marker, limit=limit + 1)
+        return rows.RowPage(list(rows.ALARM_COLUMNS), found[:limit], found[limit - 1][0]
+                            if len(found) > limit else None).to_wire()
 
     def update_alarm(self, ctxt, alarm_id: str, definition: dict) -> dict:
         """Replace an alarm's whole definition (PUT); its state stays, the
@@ -258,29 +284,71 @@ class AlarmRecordManager:
         unless ``ascending``; ``types`` among model.HISTORY_TYPES,
         ``alarm_types`` among threshold and composite, ``start``/``end``
         epoch ms (inclusive)."""
-        project_id = rpc.project_of(ctxt)
+        limit = limited(limit)
+        found = [records.history_of(row) for row in self._history(
+            rpc.project_of(ctxt), alarm_id, types, start, end, marker, limit, ascending,
+            alarm_name, alarm_types, narrow=False)]
+        return model.Page(found[:limit], str(found[limit - 1].id)
+                          if len(found) > limit else None).to_wire()
+
+    def alarm_history_rows(self, ctxt, project_id: str | None, alarm_id: str | None = None,
+                           types: list[str] | None = None, start: int | None = None,
+                           end: int | None = None, marker: str | None = None,
+                           limit: int = 1000, ascending: bool = False,
+                           alarm_name: str | None = None,
+                           alarm_types: list[str] | None = None) -> dict:
+        """As get_alarm_history, as a RowPage of rows.HISTORY_COLUMNS (each
+        detail the stored JSON text), of ``project_id`` (None: of every
+        project; another project or all: admin contexts only) (2.3)."""
+        meter_reads.check_scope(ctxt, project_id)
+        limit = limited(limit)
+        found = self._history(project_id, alarm_id, types, start, end, marker, limit,
+                              ascending, alarm_name, alarm_types, narrow=True)
+        return rows.RowPage(list(rows.HISTORY_COLUMNS), found[:limit], str(found[limit - 1][0])
+                            if len(found) > limit else None).to_wire()
+
+    def _history(self, project_id: str | None, alarm_id: str | None, types: list[str] | None,
+                 start: int | None, end: int | None, marker: str | None, limit: int,
+                 ascending: bool, alarm_name: str | None, alarm_types: list[str] | None,
+                 narrow: bool) -> list:
+        """Up to limit + 1 of the items asked: stored rows, or with ``narrow``
+        rows of rows.HISTORY_COLUMNS."""
         kinds = set(types or model.HISTORY_TYPES)
         if not kinds <= set(model.HISTORY_TYPES):
             raise exceptions.InvalidParameterValue(
                 name='types', reason='must be among %s.' % ', '.join(model.HISTORY_TYPES))
-        stored_kinds = {records.STORED_HISTORY_TYPES[k] for k in kinds}
-        item_type = next(iter(stored_kinds)) if len(stored_kinds) == 1 else None
-        limit = limited(limit)
+        # Read only the stored types asked for (a REST history page asks for
+        # no action items: an alarm with actions has as many as transitions).
+        stored_kinds = tuple(sorted({records.STORED_HISTORY_TYPES[k] for k in kinds}))
         try:
             after = None if marker is None else int(marker)
         except (TypeError, ValueError):
             raise exceptions.InvalidNextToken() from None
-        found: list[model.HistoryItem] = []
+        found: list = []
         while len(found) <= limit:
-            rows = self.writes.alarms.history(
+            stored = self.writes.alarms.history(
                 project_id, name=alarm_name, alarm_id=alarm_id,
-                types=tuple(alarm_types or hw_alarms.TYPES), item_type=item_type,
-                start=start, end=end, ascending=ascending, after_id=after, limit=limit + 1)
-            if not rows:
+                types=tuple(alarm_types or hw_alarms.TYPES), item_type=stored_kinds,
+                start=start, end=end, ascending=ascending, after_id=after, limit=limit + 1,
+                narrow=narrow)
+            if not stored:
                 break
-            after = rows[-1].id
-            found.extend(i for i in map(records.history_of, rows) if i.type in kinds)
-            if len(rows) <= limit:
+            after = stored[-1][0]
+            found.extend(_kept(stored, kinds, narrow))
+            if len(stored) <= limit:
                 break
-        return model.Page(found[:limit], str(found[limit - 1].id)
-                          if len(found) > limit else None).to_wire()
+        return found
+
+
+def _kept(stored: list, kinds: set[str], narrow: bool) -> list:
+    """The stored history rows of the types wanted (with ``narrow``, as rows
+    of rows.HISTORY_COLUMNS: item_type replaced by the type it tells)."""
+    kind_of = records.history_kind
+    if not narrow:
+        return [row for row in stored if kind_of(row.item_type, row.data) in kinds]
+    kept = []
+    for row in stored:
+        kind = kind_of(row[6], row[7])
+        if kind in kinds:
+            kept.append([row[0], row[1], row[2], row[3], row[4], row[5], kind, row[7]])
+    return kept

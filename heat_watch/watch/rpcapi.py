@@ -33,6 +33,9 @@ API version history:
   arguments as in 2.1 and answer the same JSON, read by the client as
   records (MetricInfo, Datapoint, Buckets). Every other method is as in
   2.2, asked for at 3.0.
+* 3.1 - list_alarm_rows, alarm_history_rows: alarms and history items as
+  compact rows (:mod:`heat_watch.watch.rows`) for the REST API's large
+  listings, of one project or (admin contexts) of every project.
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -41,7 +44,8 @@ every method the older one has; an engine at 3.x serves every 3.y <= x
 (a new major version, as 2.0 and 3.0, is a break: APIs and engines upgrade
 together).
 Records cross the wire as plain JSON (their ``to_wire``/``from_wire``);
-this module and :mod:`heat_watch.watch.model` are the whole contract.
+this module, :mod:`heat_watch.watch.model` and :mod:`heat_watch.watch.rows`
+are the whole contract.
 """
 
 import functools
@@ -51,10 +55,10 @@ from oslo_config import cfg
 
 from heat_watch.common import coalescing, exceptions, rpc
 from heat_watch.common import context as hw_context
-from heat_watch.watch import model, points
+from heat_watch.watch import model, points, rows
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '3.0'
+RPC_API_VERSION = '3.1'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -240,6 +244,32 @@ class WatchEngineClient:
             ctxt, 'get_alarm_history', '3.0', alarm_id=alarm_id, types=types, start=start,
             end=end, marker=marker, limit=limit, ascending=ascending, alarm_name=alarm_name,
             alarm_types=alarm_types), model.HistoryItem)
+
+    # -- 2.3: large alarm listings as rows (the REST API) --------------------------------
+
+    def list_alarm_rows(self, ctxt, project_id: str | None,
+                        filters: model.AlarmFilter | None = None, marker: str | None = None,
+                        limit: int = 1000, sort_key: str = 'name',
+                        sort_dir: str = 'asc') -> rows.RowPage:
+        """A page of alarms as rows.ALARM_COLUMNS rows, as list_alarms sorts
+        and filters them (column filters only); ``project_id`` None: every
+        project (admin contexts only, as another project)."""
+        return rows.RowPage.from_wire(self._call(
+            ctxt, 'list_alarm_rows', '3.1', project_id=project_id,
+            filters=(filters or model.AlarmFilter()).to_wire(), marker=marker, limit=limit,
+            sort_key=sort_key, sort_dir=sort_dir))
+
+    def alarm_history_rows(self, ctxt, project_id: str | None, alarm_id: str | None = None,
+                           types: list[str] | None = None, start: int | None = None,
+                           end: int | None = None, marker: str | None = None,
+                           limit: int = 1000, ascending: bool = False) -> rows.RowPage:
+        """A page of history items as rows.HISTORY_COLUMNS rows (details as
+        stored JSON texts), as get_alarm_history selects them; ``project_id``
+        None: every project (admin contexts only, as another project)."""
+        return rows.RowPage.from_wire(self._call(
+            ctxt, 'alarm_history_rows', '3.1', project_id=project_id, alarm_id=alarm_id,
+            types=types, start=start, end=end, marker=marker, limit=limit,
+            ascending=ascending))
 
     # -- 2.1: reads across metrics (the REST API) --------------------------------------
 

@@ -234,6 +234,13 @@ def run_clients(server: RestServer, clients: int, work: list[tuple[str, str, byt
                 ok: tuple) -> dict:
     """``work`` split over ``clients`` threads (a Session each); wall, CPU, rates."""
     counted = Counted()
+    wall, cpu = _run(server, clients, work, ok, counted)
+    return _summary(counted, wall, cpu)
+
+
+def _run(server: RestServer, clients: int, work: list[tuple[str, str, bytes | None]],
+         ok: tuple, counted: Counted) -> tuple[float, float]:
+    """(wall, server CPU) seconds of ``work`` split over ``clients`` threads."""
     shares = [work[i::clients] for i in range(clients)]
     sessions = [server.session() for _ in range(clients)]
     # One kept-alive connection each before the clock starts.
@@ -253,6 +260,10 @@ def run_clients(server: RestServer, clients: int, work: list[tuple[str, str, byt
     wall, cpu = time.perf_counter() - wall0, server.cpu_seconds() - cpu0
     for session in sessions:
         session.close()
+    return wall, cpu
+
+
+def _summary(counted: Counted, wall: float, cpu: float) -> dict:
     done = len(counted.latencies)
     return {'requests': done, 'seconds': round(wall, 3),
             'per_second': round(done / wall, 1) if wall else None,
@@ -274,6 +285,16 @@ def serves_alarms(server: RestServer) -> bool:
 
 def alarm_lines(server: RestServer, args) -> dict:
     """Alarm create/s (empty, full), list p95, history p95, query by name p95."""
+    prepared = prepare_alarms(server, args)
+    if 'not_served' in prepared:
+        return prepared
+    interleaved([(server, prepared)], rounds=1)
+    return prepared['lines']
+
+
+def prepare_alarms(server: RestServer, args) -> dict:
+    """The create lines measured, the project filled, the history made:
+    {'lines': the lines so far, 'reads': the work of each read line}."""
     if not serves_alarms(server):
         return {'not_served': 'GET /v2/alarms is not served by this build'}
     lines = {}
@@ -301,13 +322,6 @@ def alarm_lines(server: RestServer, args) -> dict:
     lines['create_full'] = run_clients(server, 1, creates, (201,))
     # Alarms the project holds now (a failed fill request made none).
     held = 2 * args.creates + filled['requests'] - filled['failures']
-    lines['list'] = run_clients(server, 1, [('GET', '/v2/alarms', None)] * args.list_calls,
-                                (200,))
-    lines['list']['alarms'] = held
-    lines['query_by_name'] = run_clients(server, 1, [
-        ('POST', '/v2/query/alarms',
-         _body({'filter': json.dumps({'=': {'name': 'f-%s-%d' % (tag, i * 7 % fill)}})}))
-        for i in range(args.calls)], (200,))
     session = server.session()
     alarm = session.post(server.endpoint + '/v2/alarms',
                          data=_body(server.alarm_body('h-%s' % tag)), timeout=60).json()
@@ -318,10 +332,42 @@ def alarm_lines(server: RestServer, args) -> dict:
     rows = session.get(server.endpoint + path + '/history', timeout=60,
                        params={'limit': args.history * 2}).json()
     session.close()
-    lines['history'] = run_clients(server, 1, [('GET', path + '/history', None)] * args.calls,
-                                   (200,))
-    lines['history']['rows'] = len(rows) if isinstance(rows, list) else rows
-    return lines
+    # The history alarm is listed too.
+    lines['list'] = {'alarms': held + 1}
+    lines['history'] = {'rows': len(rows) if isinstance(rows, list) else rows}
+    lines['query_by_name'] = {}
+    reads = {
+        'list': [('GET', '/v2/alarms', None)] * args.list_calls,
+        'query_by_name': [
+            ('POST', '/v2/query/alarms',
+             _body({'filter': json.dumps({'=': {'name': 'f-%s-%d' % (tag, i * 7 % fill)}})}))
+            for i in range(args.calls)],
+        'history': [('GET', path + '/history', None)] * args.calls}
+    return {'lines': lines, 'reads': reads}
+
+
+def interleaved(prepared: list[tuple[RestServer, dict]], rounds: int) -> None:
+    """The read lines of every server, in ``rounds`` rounds: each round runs
+    a share of every line on one server, then on the next (the order turns
+    each round), so that the servers meet the same load on the machine.
+    Each line's figures go into its server's lines."""
+    tallies = {(server.name, line): [Counted(), 0.0, 0.0]
+               for server, p in prepared for line in p['reads']}
+    for index in range(rounds):
+        order = prepared if index % 2 == 0 else prepared[::-1]
+        for server, p in order:
+            for line, work in p['reads'].items():
+                share = work[index * len(work) // rounds:(index + 1) * len(work) // rounds]
+                if share:
+                    tally = tallies[(server.name, line)]
+                    wall, cpu = _run(server, 1, share, (200,), tally[0])
+                    tally[1] += wall
+                    tally[2] += cpu
+    for server, p in prepared:
+        for line in p['reads']:
+            counted, wall, cpu = tallies[(server.name, line)]
+            p['lines'][line].update(_summary(counted, wall, cpu))
+        p['lines']['read_rounds'] = rounds
 
 
 def _samples(meter: str, batch: int, index: int) -> bytes:
@@ -378,6 +424,7 @@ def render(results: dict) -> str:
             ('GET /v2/alarms p95 ms', 'alarms', 'list', 'p95_ms'),
             ('GET /v2/alarms CPU ms', 'alarms', 'list', 'cpu_ms_per_request'),
             ('history p95 ms', 'alarms', 'history', 'p95_ms'),
+            ('history CPU ms', 'alarms', 'history', 'cpu_ms_per_request'),
             ('query by name p95 ms', 'alarms', 'query_by_name', 'p95_ms'),
             ('query by name CPU ms', 'alarms', 'query_by_name', 'cpu_ms_per_request')]
     for label, part, line, key in rows:
@@ -391,8 +438,10 @@ def render(results: dict) -> str:
             pass
         out.append('%-36s ' % label + ' '.join('%28s' % c for c in cells) + '  ' + ratio)
     for name in names:
-        out.append('%s: load average (1, 5, 15 min) before %s, after %s' % (
-            name, results['servers'][name].get('loadavg', [])[:3],
+        out.append('%s: load average (1, 5, 15 min) filling %s -> %s, reading %s -> %s' % (
+            name, results['servers'][name].get('loadavg_prepare', [])[:3],
+            results['servers'][name].get('loadavg_prepare', [])[3:],
+            results['servers'][name].get('loadavg', [])[:3],
             results['servers'][name].get('loadavg', [])[3:]))
         alarms = results['servers'][name].get('alarms', {})
         if 'not_served' in alarms:
@@ -429,6 +478,9 @@ def parse_args(argv=None):
     parser.add_argument('--fill-clients', type=int, default=8)
     parser.add_argument('--calls', type=int, default=200, help='calls per p95 line')
     parser.add_argument('--list-calls', type=int, default=20)
+    parser.add_argument('--rounds', type=int, default=10,
+                        help='the read lines (list, history, query by name) of both '
+                             'servers run interleaved, in this many rounds')
     parser.add_argument('--samples', type=int, default=20_000,
                         help='samples per POST line')
     parser.add_argument('--batches', default='1,100')
@@ -448,6 +500,33 @@ def parse_args(argv=None):
     return args
 
 
+def measure(started: list[RestServer], args, results: dict) -> None:
+    """Every line of the started servers: each prepares its alarms (create
+    lines, filling, history), then the read lines of all run interleaved,
+    then heat_watch's meter lines."""
+    prepared = []
+    for server in started:
+        load_before = os.getloadavg()
+        lines = prepare_alarms(server, args)
+        results['servers'][server.name] = {
+            'alarms': lines.get('lines', lines),
+            'loadavg_prepare': [round(x, 2) for x in load_before + os.getloadavg()]}
+        if 'reads' in lines:
+            prepared.append((server, lines))
+    load_before = os.getloadavg()
+    print('  reading: %d rounds over %s' % (args.rounds, ', '.join(
+        server.name for server, _lines in prepared)), flush=True)
+    interleaved(prepared, args.rounds)
+    load_after = os.getloadavg()
+    for server in started:
+        measured = results['servers'][server.name]
+        measured['loadavg'] = [round(x, 2) for x in load_before + load_after]
+        if isinstance(server, HeatWatchRest) and not args.no_meters:
+            measured['meters'] = meter_lines(server, args)
+        measured['rss_mb'] = round(server.rss_mb(), 1)
+        measured['log_problems'] = server.log_problems()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     speed = calibrate.machine_speed()
@@ -460,25 +539,21 @@ def main(argv=None) -> int:
         chosen.append(HeatWatchRest(os.path.join(workdir, 'heat_watch')))
     if args.only in (None, 'aodh'):
         chosen.append(AodhRest(os.path.join(workdir, 'aodh'), args.aodh_venv))
-    for server in chosen:
-        print('%s: starting' % server.name, flush=True)
-        try:
-            server.start()
-        except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
-            results['servers'][server.name] = {'error': str(error)[:2000],
-                                               'log': server.log_problems()}
-            print('%s: could not start: %s' % (server.name, error), flush=True)
-            continue
-        try:
-            load_before = os.getloadavg()
-            measured = {'alarms': alarm_lines(server, args)}
-            if isinstance(server, HeatWatchRest) and not args.no_meters:
-                measured['meters'] = meter_lines(server, args)
-            measured['loadavg'] = [round(x, 2) for x in load_before + os.getloadavg()]
-            measured['rss_mb'] = round(server.rss_mb(), 1)
-            measured['log_problems'] = server.log_problems()
-            results['servers'][server.name] = measured
-        finally:
+    started = []
+    try:
+        for server in chosen:
+            print('%s: starting' % server.name, flush=True)
+            try:
+                server.start()
+            except (RuntimeError, subprocess.CalledProcessError, OSError) as error:
+                results['servers'][server.name] = {'error': str(error)[:2000],
+                                                   'log': server.log_problems()}
+                print('%s: could not start: %s' % (server.name, error), flush=True)
+                continue
+            started.append(server)
+        measure(started, args, results)
+    finally:
+        for server in started:
             server.stop()
     results['machine']['speed_after'] = calibrate.describe(calibrate.machine_speed())
     os.makedirs(RESULTS, exist_ok=True)

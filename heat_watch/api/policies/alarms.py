@@ -2,12 +2,15 @@
 
 A member reaches the alarms of its own project; an administrator reaches
 another project's by naming it (q.field=project_id, or project_id in a
-complex query's filter), as heat_watch:all_projects allows.
+complex query's filter), as heat_watch:all_projects allows, and lists every
+project's alarms (all_projects=true) as heat_watch:get_alarms:all_projects
+allows (Aodh's telemetry:get_alarms:all_projects).
 """
 
 from oslo_policy import policy
 
 GET_ALARMS = 'heat_watch:get_alarms'
+GET_ALL_ALARMS = 'heat_watch:get_alarms:all_projects'
 GET_ALARM = 'heat_watch:get_alarm'
 CREATE_ALARM = 'heat_watch:create_alarm'
 CHANGE_ALARM = 'heat_watch:change_alarm'
@@ -22,6 +25,9 @@ _ONE = '/v2/alarms/{alarm_id}'
 
 RULES = [
     policy.DocumentedRuleDefault(GET_ALARMS, 'rule:admin_or_owner', 'List alarms.',
+                                 [{'path': '/v2/alarms', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(GET_ALL_ALARMS, 'rule:context_is_admin',
+                                 'List the alarms of every project (all_projects=true).',
                                  [{'path': '/v2/alarms', 'method': 'GET'}]),
     policy.DocumentedRuleDefault(GET_ALARM, 'rule:admin_or_owner', 'Read an alarm.',
                                  [{'path': _ONE, 'method': 'GET'}]),

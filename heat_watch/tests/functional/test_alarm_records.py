@@ -199,3 +199,51 @@ def test_a_malformed_dimension_filter_is_invalid(engine, ctxt):
     with pytest.raises(exceptions.InvalidParameterValue):
         engine._call(ctxt, 'list_alarms', '3.0', filters={'dimensions': [['only-a-name']]},
                      marker=None, limit=10, sort_key='name', sort_dir='asc')
+
+
+def test_rows_list_what_records_list_page_by_page(engine, ctxt, namespace):
+    names = sorted(_name('row') for _ in range(3))
+    for name in names:
+        engine.create_alarm(ctxt, _threshold(name, namespace))
+    wanted = model.AlarmFilter(namespace=namespace)
+    records = engine.list_alarms(ctxt, wanted, limit=100).items
+    first = engine.list_alarm_rows(ctxt, ctxt.project_id, wanted, limit=2)
+    rest = engine.list_alarm_rows(ctxt, ctxt.project_id, wanted, marker=first.marker)
+    assert rest.marker is None
+    at = first.index()
+    listed = [(r[at['id']], r[at['name']], r[at['dimensions']], r[at['actions']]['ALARM'],
+               r[at['state']]) for r in first.rows + rest.rows]
+    assert listed == [(a.definition.id, a.definition.name, [['host', 'web-1']],
+                       a.definition.actions['ALARM'], a.state.state) for a in records]
+    history = engine.alarm_history_rows(ctxt, ctxt.project_id,
+                                        alarm_id=records[0].definition.id)
+    at = history.index()
+    assert [(r[at['type']], r[at['alarm_name']]) for r in history.rows] == [
+        ('creation', names[0])]
+    assert '"definition"' in history.rows[0][at['detail']]
+
+
+def test_rows_of_another_project_or_of_all_are_an_admins_only(engine, ctxt, other, namespace):
+    mine = engine.create_alarm(ctxt, _threshold(_name('mine'), namespace))
+    theirs = engine.create_alarm(other, _threshold(_name('theirs'), namespace))
+    wanted = model.AlarmFilter(namespace=namespace)
+    for project_id in (None, other.project_id):
+        with pytest.raises(exceptions.NotFound):
+            engine.list_alarm_rows(ctxt, project_id, wanted)
+        with pytest.raises(exceptions.NotFound):
+            engine.alarm_history_rows(ctxt, project_id, alarm_id=theirs.definition.id)
+    assert engine.alarm_history_rows(ctxt, ctxt.project_id,
+                                     alarm_id=theirs.definition.id).rows == []
+    admin = context.RequestContext(project_id='admin', is_admin=True)
+    page = engine.list_alarm_rows(admin, None, wanted)
+    at = page.index()
+    assert {(r[at['id']], r[at['project_id']]) for r in page.rows} == {
+        (mine.definition.id, ctxt.project_id), (theirs.definition.id, other.project_id)}
+    history = engine.alarm_history_rows(admin, None, alarm_id=theirs.definition.id)
+    assert [r[history.index()['project_id']] for r in history.rows] == [other.project_id]
+
+
+def test_rows_refuse_the_filters_no_column_holds(engine, ctxt):
+    with pytest.raises(exceptions.InvalidParameterValue):
+        engine.list_alarm_rows(ctxt, ctxt.project_id,
+                               model.AlarmFilter(action_prefix='https://'))

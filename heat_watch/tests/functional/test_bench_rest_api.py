@@ -43,10 +43,11 @@ def test_a_tiny_run_against_heat_watch(tmp_path):
     if 'not_served' in alarms:
         assert ('POST', '/v2/alarms') not in _served()
     else:
-        assert alarms['list']['alarms'] == 2 * 3 + 9
+        assert alarms['list']['alarms'] == 2 * 3 + 9 + 1  # and the history alarm
         assert alarms['history']['rows'] >= 4
         for name in ('create_empty', 'create_full', 'list', 'query_by_name', 'history'):
             assert alarms[name]['failures'] == 0, (name, alarms[name])
+    assert alarms['read_rounds'] == 1 and alarms['history']['cpu_ms_per_request'] > 0
     report = bench_rest_api.render({'machine': {'speed': 's', 'speed_after': 's'},
                                     'servers': {'heat_watch': {'alarms': alarms,
                                                                'meters': meters}}})

@@ -185,3 +185,32 @@ def test_ceilometer_cli_with_keystone_credentials(catalogued, keystone, accounts
     listed = run('sample-list', '-m', meter)
     assert '2048.0' in listed and 'vm-1' in listed
     assert meter in run('meter-list')
+
+
+def _alarm(name: str) -> dict:
+    return {'name': name, 'type': 'threshold', 'severity': 'low',
+            'threshold_rule': {'meter_name': 'cpu_util', 'threshold': 70.0,
+                               'comparison_operator': 'gt', 'statistic': 'avg',
+                               'period': 60, 'evaluation_periods': 1}}
+
+
+def test_alarms_of_every_project_only_for_an_admin_asking(api, keystone, accounts):
+    token_a, token_b, token_admin = (keystone.account_token(accounts[n])
+                                     for n in ('a', 'b', 'admin'))
+    name = unique('ks-alarm')
+    made = _post(api, '/v2/alarms', token_b, _alarm(name))
+    assert made.status_code == 201, made.text
+    for params in ({'all_projects': 'true'}, query(all_projects='true')):
+        refused = _get(api, '/v2/alarms', token_a, params=params)
+        assert refused.status_code == 403 and name not in refused.text, refused.text
+    assert name not in _get(api, '/v2/alarms', token_admin).text
+    everything = _get(api, '/v2/alarms', token_admin,
+                      params=dict(query(name=name), all_projects='true'))
+    assert [(a['name'], a['project_id']) for a in everything.json()] == [
+        (name, accounts['b'].project_id)]
+    system = keystone.system_token()
+    assert _get(api, '/v2/alarms', system).status_code == 403
+    listed = _get(api, '/v2/alarms', system, params=dict(query(name=name),
+                                                        all_projects='true'))
+    assert listed.status_code == 200, listed.text
+    assert [a['project_id'] for a in listed.json()] == [accounts['b'].project_id]

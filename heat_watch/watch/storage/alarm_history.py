@@ -9,6 +9,11 @@ from heat_watch.watch.storage import models
 from heat_watch.watch.storage.metrics import now_ms
 
 HISTORY = models.AlarmHistory.__table__
+# The columns history(narrow=True) reads, in this order: those of
+# rows.HISTORY_COLUMNS, but item_type in place of the type it tells.
+NARROW_COLUMNS = ('id', 'alarm_id', 'alarm_name', 'alarm_type', 'project_id', 'timestamp',
+                  'item_type', 'data')
+_NARROW = sa.select(*(HISTORY.c[c] for c in NARROW_COLUMNS))
 
 
 def history_item(alarm: dict, item_type: str, summary: str, data: dict | str,
@@ -42,19 +47,27 @@ class HistoryMixin:
             with self.engine.begin() as conn:
                 conn.execute(sa.insert(HISTORY), items)
 
-    def history(self, project_id: str, *, name: str | None, types: tuple[str, ...],
-                item_type: str | None, start: int | None, end: int | None,
+    def history(self, project_id: str | None, *, name: str | None, types: tuple[str, ...],
+                item_type: str | tuple[str, ...] | None, start: int | None, end: int | None,
                 ascending: bool, after_id: int | None, limit: int,
-                alarm_id: str | None = None) -> list[sa.Row]:
-        """History items of a project, newest first unless ``ascending``."""
-        query = sa.select(HISTORY).where(HISTORY.c.project_id == project_id,
-                                         HISTORY.c.alarm_type.in_(types))
+                alarm_id: str | None = None, narrow: bool = False) -> list[sa.Row]:
+        """History items of a project (None: of every project), of the stored
+        ``item_type`` (or types) given, newest first unless ``ascending``;
+        with ``narrow``, only NARROW_COLUMNS, in their order (read by
+        position: a 1,000-row page spent more time reading rows' attributes
+        by name than SQLite spent finding them)."""
+        query = (_NARROW if narrow else sa.select(HISTORY)).where(
+            HISTORY.c.alarm_type.in_(types))
+        if project_id is not None:
+            query = query.where(HISTORY.c.project_id == project_id)
         if name:
             query = query.where(HISTORY.c.alarm_name == name)
         if alarm_id:
             query = query.where(HISTORY.c.alarm_id == alarm_id)
-        if item_type:
+        if isinstance(item_type, str):
             query = query.where(HISTORY.c.item_type == item_type)
+        elif item_type:
+            query = query.where(HISTORY.c.item_type.in_(item_type))
         if start is not None:
             query = query.where(HISTORY.c.timestamp >= start)
         if end is not None:
@@ -68,7 +81,7 @@ class HistoryMixin:
                 query = query.where(HISTORY.c.id < after_id)
             query = query.order_by(HISTORY.c.timestamp.desc(), HISTORY.c.id.desc())
         with self.engine.connect() as conn:
-            return list(conn.execute(query.limit(limit)))
+            return conn.execute(query.limit(limit)).all()
 
     def expire_history(self, before_ms: int, batch: int = 10_000) -> int:
         """Delete history items older than ``before_ms``, in batches."""

@@ -11,12 +11,13 @@ Reads return flat dicts: the definition's columns and the state's.
 import json
 from typing import NamedTuple
 
+import orjson
 import sqlalchemy as sa
 from oslo_db import exception as db_exc
 
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions, ids
-from heat_watch.watch import model
+from heat_watch.watch import model, rows
 from heat_watch.watch.storage import action_outbox, alarm_history, models, records
 from heat_watch.watch.storage import metrics as metric_storage
 from heat_watch.watch.storage.metrics import now_ms
@@ -42,6 +43,15 @@ _CAS_UPDATE = (sa.update(STATES)
 _SELECT = (sa.select(ALARMS, *(STATES.c[c] for c in _CAS_COLUMNS))
            .join(STATES, STATES.c.alarm_id == ALARMS.c.id))
 
+# An alarm as listing_rows returns it: the columns of rows.ALARM_COLUMNS, in order.
+_ROW_SOURCES = {'type': ALARMS.c.alarm_type, 'expression': ALARMS.c.rule,
+                'updated_at': ALARMS.c.configuration_updated_at}
+_ROWS_SELECT = (sa.select(*(_ROW_SOURCES.get(c, STATES.c[c] if c in STATES.c else
+                                             ALARMS.c.get(c)).label(c)
+                            for c in rows.ALARM_COLUMNS))
+                .join_from(ALARMS, STATES, STATES.c.alarm_id == ALARMS.c.id))
+# Where the two JSON columns of a row are.
+_ROW_JSON = (rows.ALARM_COLUMNS.index('dimensions'), rows.ALARM_COLUMNS.index('actions'))
 
 class _SomeLost(Exception):
     """A batch compare-and-set found an alarm changed by another writer."""
@@ -84,6 +94,51 @@ class Transition(NamedTuple):
 def record(row: sa.Row) -> dict:
     """An alarm row (definition and state columns) as a dict."""
     return dict(row._mapping)
+
+
+def _listing_query(conn, select: sa.Select, project_id: str | None,
+                   filters: model.AlarmFilter, sort_key: str, descending: bool,
+                   marker: str | None) -> sa.Select:
+    """``select`` narrowed to the alarms of a project (None: of every
+    project) matching the filters held in columns, ordered by (sort_key, id),
+    after the alarm ``marker``."""
+    column = STATES.c[sort_key] if sort_key in STATES.c else ALARMS.c[sort_key]
+    query = select
+    if project_id is not None:
+        query = query.where(ALARMS.c.project_id == project_id)
+    if filters.name is not None:
+        query = query.where(ALARMS.c.name == filters.name)
+    if filters.names is not None:
+        query = query.where(ALARMS.c.name.in_(filters.names))
+    if filters.name_prefix:
+        query = query.where(ALARMS.c.name.startswith(filters.name_prefix, autoescape=True))
+    if filters.state is not None:
+        query = query.where(STATES.c.state == filters.state)
+    if filters.type is not None:
+        query = query.where(ALARMS.c.alarm_type == filters.type)
+    if filters.enabled is not None:
+        query = query.where(ALARMS.c.actions_enabled == filters.enabled)
+    for column_name in ('severity', 'namespace', 'metric_name'):
+        if getattr(filters, column_name) is not None:
+            query = query.where(ALARMS.c[column_name] == getattr(filters, column_name))
+    if project_id is not None and None not in (filters.namespace, filters.metric_name,
+                                               filters.dimensions):
+        # The exact metric: its digest is indexed.
+        query = query.where(ALARMS.c.metric_key == metric_storage.metric_key(
+            project_id, filters.namespace, filters.metric_name,
+            hw_alarms.canonical_dimensions(filters.dimensions)))
+    if marker is not None:
+        chosen = _SELECT.with_only_columns(column).where(ALARMS.c.id == marker)
+        if project_id is not None:
+            chosen = chosen.where(ALARMS.c.project_id == project_id)
+        after = conn.execute(chosen).first()
+        if after is None:
+            raise exceptions.InvalidNextToken()
+        position = sa.tuple_(column, ALARMS.c.id)
+        bound = sa.tuple_(sa.literal(after[0]), sa.literal(marker))
+        query = query.where(position < bound if descending else position > bound)
+    order = (column.desc(), ALARMS.c.id.desc()) if descending else (column, ALARMS.c.id)
+    return query.order_by(*order)
 
 
 class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
@@ -250,39 +305,29 @@ class AlarmStore(alarm_history.HistoryMixin, action_outbox.OutboxMixin):
                 descending: bool, marker: str | None, limit: int) -> list[dict]:
         """Alarms of a project matching the filters held in columns, in
         (sort_key, id) order after the alarm ``marker`` (an id)."""
-        column = STATES.c[sort_key] if sort_key in STATES.c else ALARMS.c[sort_key]
-        query = _SELECT.where(ALARMS.c.project_id == project_id)
-        if filters.name is not None:
-            query = query.where(ALARMS.c.name == filters.name)
-        if filters.names is not None:
-            query = query.where(ALARMS.c.name.in_(filters.names))
-        if filters.name_prefix:
-            query = query.where(ALARMS.c.name.startswith(filters.name_prefix, autoescape=True))
-        if filters.state is not None:
-            query = query.where(STATES.c.state == filters.state)
-        if filters.type is not None:
-            query = query.where(ALARMS.c.alarm_type == filters.type)
-        if filters.enabled is not None:
-            query = query.where(ALARMS.c.actions_enabled == filters.enabled)
-        for column_name in ('severity', 'namespace', 'metric_name'):
-            if getattr(filters, column_name) is not None:
-                query = query.where(ALARMS.c[column_name] == getattr(filters, column_name))
-        if None not in (filters.namespace, filters.metric_name, filters.dimensions):
-            # The exact metric: its digest is indexed.
-            query = query.where(ALARMS.c.metric_key == metric_storage.metric_key(
-                project_id, filters.namespace, filters.metric_name,
-                hw_alarms.canonical_dimensions(filters.dimensions)))
         with self.engine.connect() as conn:
-            if marker is not None:
-                after = conn.execute(_SELECT.with_only_columns(column).where(
-                    ALARMS.c.project_id == project_id, ALARMS.c.id == marker)).first()
-                if after is None:
-                    raise exceptions.InvalidNextToken()
-                position = sa.tuple_(column, ALARMS.c.id)
-                bound = sa.tuple_(sa.literal(after[0]), sa.literal(marker))
-                query = query.where(position < bound if descending else position > bound)
-            order = (column.desc(), ALARMS.c.id.desc()) if descending else (column, ALARMS.c.id)
-            return [record(r) for r in conn.execute(query.order_by(*order).limit(limit))]
+            query = _listing_query(conn, _SELECT, project_id, filters, sort_key, descending,
+                                   marker)
+            return [record(r) for r in conn.execute(query.limit(limit))]
+
+    def listing_rows(self, project_id: str | None, filters: model.AlarmFilter, *,
+                     sort_key: str, descending: bool, marker: str | None,
+                     limit: int) -> list[list]:
+        """As :meth:`listing` (``project_id`` None: every project), each alarm
+        a list of the values of :data:`heat_watch.watch.rows.ALARM_COLUMNS`:
+        no dict, no record, the JSON columns read with orjson."""
+        with self.engine.connect() as conn:
+            query = _listing_query(conn, _ROWS_SELECT, project_id, filters, sort_key,
+                                   descending, marker)
+            found = conn.execute(query.limit(limit)).all()
+        dimensions, actions = _ROW_JSON
+        listed = []
+        for row in found:
+            values = list(row)
+            values[dimensions] = orjson.loads(values[dimensions]) if values[dimensions] else None
+            values[actions] = orjson.loads(values[actions])
+            listed.append(values)
+        return listed
 
     def for_metric_keys(self, keys) -> list[dict]:
         """Metric alarms watching any of these metrics (the fast path)."""

@@ -121,3 +121,11 @@ def history_of(row) -> model.HistoryItem:
         id=row.id, alarm_id=row.alarm_id, alarm_name=row.alarm_name,
         alarm_type=row.alarm_type, project_id=row.project_id,
         timestamp=row.timestamp, type=kind, summary=row.summary, detail=detail)
+
+
+def history_kind(item_type: str, data: str) -> str:
+    """The HistoryItem.type of a stored history row's item_type and data (a
+    configuration item's data is read for it; the others' are not)."""
+    if item_type != 'ConfigurationUpdate':
+        return _HISTORY_TYPES.get((item_type, None), 'action')
+    return _HISTORY_TYPES.get((item_type, _loads(data).get('type')), 'action')

@@ -5,9 +5,12 @@ Bodies are read and written as plain JSON rather than WSME types: both
 clients send back every field GET returns (they update by GET, merge,
 PUT), the state is a bare JSON string, and each refusal must name the field
 in this dialect's words; :mod:`heat_watch.api.alarm_mapping` checks them, and
-:mod:`heat_watch.api.alarm_mapping_render` writes the answers.
+:mod:`heat_watch.api.alarm_mapping_render` writes the answers. The two long
+answers, the listing (:mod:`.alarm_listing`) and the history, are written
+from the engine's rows by :mod:`heat_watch.api.alarm_mapping_rows`.
 """
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +21,13 @@ from wsme import exc as wsme_exc
 
 from heat_watch.api import alarm_mapping, policy
 from heat_watch.api import alarm_mapping_render as alarm_render
-from heat_watch.api.controllers.v2 import base
+from heat_watch.api import alarm_mapping_rows as alarm_rows
+from heat_watch.api.controllers.v2 import alarm_listing, base
 from heat_watch.api.controllers.v2.alarm_requests import (
     MAX_ALARMS,
     Refused,
     answers,
     body,
-    boolean,
     context_for,
     limit_param,
     own_context,
@@ -33,13 +36,10 @@ from heat_watch.api.controllers.v2.alarm_requests import (
 )
 from heat_watch.api.policies import alarms as alarm_policies
 from heat_watch.api.policies import base as base_policies
-from heat_watch.common import alarms as hw_alarms
 from heat_watch.common import exceptions
 from heat_watch.watch import model
 
-ENGINE_PAGE = 1000
-SORT_KEYS = {'name': 'name', 'alarm_id': 'id', 'state': 'state',
-             'state_timestamp': 'state_timestamp', 'timestamp': 'updated_at'}
+ENGINE_PAGE = alarm_listing.ENGINE_PAGE
 HISTORY_TYPES = ('creation', 'rule change', 'state transition', 'deletion')
 _TIME_OPS = ('lt', 'le', 'gt', 'ge', 'eq')
 
@@ -129,49 +129,6 @@ def set_state(ctxt, alarm_id: str, state: Any, reason: str) -> model.AlarmState:
         {'source': 'REST API', 'state': state})
 
 
-# -- listing filters --------------------------------------------------------------------
-
-
-def listing_filters(q: list[dict]) -> tuple[str, model.AlarmFilter, dict[str, str]]:
-    """(project, engine filters, filters applied to the documents) of q."""
-    project_id = own_context().project_id
-    engine: dict[str, Any] = {}
-    late: dict[str, str] = {}
-    for query in q:
-        field, op, value = query['field'], query['op'], query['value']
-        if op != 'eq':
-            raise Refused('q.field=%s: only the operator eq is supported on alarms.' % field)
-        if field in ('project_id', 'project'):
-            project_id = value
-        elif field == 'name':
-            engine['name'] = value
-        elif field == 'state':
-            if value not in alarm_mapping.ENGINE_STATES:
-                raise Refused('q.field=state takes one of %s.'
-                              % ', '.join(alarm_mapping.ENGINE_STATES))
-            engine['state'] = alarm_mapping.ENGINE_STATES[value]
-        elif field == 'enabled':
-            engine['enabled'] = boolean(field, value)
-        elif field == 'severity':
-            if value not in hw_alarms.SEVERITIES:
-                raise Refused('q.field=severity takes one of %s.'
-                              % ', '.join(hw_alarms.SEVERITIES))
-            engine['severity'] = value
-        elif field == 'type':
-            if value not in alarm_mapping.TYPES:
-                raise Refused('q.field=type takes one of %s.' % ', '.join(alarm_mapping.TYPES))
-            engine['type'] = 'threshold' if value == 'threshold' else 'composite'
-            late['type'] = value
-        elif field in ('meter', 'threshold_rule.meter_name'):
-            engine['metric_name'] = value
-        elif field in ('alarm_id', 'user_id'):
-            late[field] = value
-        else:
-            raise Refused('q.field=%s is not supported on alarms; use name, state, enabled, '
-                          'severity, type, meter, alarm_id, user_id or project_id.' % field)
-    return project_id, model.AlarmFilter(**engine), late
-
-
 # -- controllers ------------------------------------------------------------------------
 
 
@@ -250,12 +207,12 @@ class AlarmController(rest.RestController):
         types, start, end = history_filters(queries())
         _key, direction = sort_param({'timestamp': 'timestamp'}, 'timestamp')
         direction = direction if request.GET.getall('sort') else 'desc'
-        page = request.engine.get_alarm_history(
-            ctxt, alarm_id=self.alarm_id, types=types, start=start, end=end,
-            marker=request.GET.get('marker') or None, limit=limit_param(1000, 1000),
-            ascending=direction == 'asc')
-        ids_of = ids_of_children(ctxt, [d for d in map(history_definition, page.items) if d])
-        return [alarm_render.history_doc(item, ids_of) for item in page.items]
+        page = request.engine.alarm_history_rows(
+            ctxt, ctxt.project_id, alarm_id=self.alarm_id, types=types, start=start,
+            end=end, marker=request.GET.get('marker') or None,
+            limit=limit_param(1000, 1000), ascending=direction == 'asc')
+        return alarm_rows.json_response(alarm_rows.history_docs(
+            page, functools.partial(ids_of_children, ctxt)))
 
 
 def history_definition(item: model.HistoryItem) -> model.AlarmDefinition | None:
@@ -307,31 +264,10 @@ class AlarmsController(rest.RestController):
     @pecan.expose('json')
     @answers
     def get_all(self, **_params):
-        """Alarms matching the q filters (limit, marker, sort=key:dir)."""
-        request = pecan.request
-        if request.GET.get('all_projects', '').lower() in ('true', '1', 'yes'):
-            raise Refused('all_projects is not supported on alarms: name the project '
-                          'with q.field=project_id.')
-        project_id, filters, late = listing_filters(queries())
-        ctxt = context_for(project_id)
-        policy.authorize(request.conf, ctxt, alarm_policies.GET_ALARMS,
-                         {'project_id': project_id})
-        limit = limit_param()
-        sort_key, direction = sort_param(SORT_KEYS, 'name')
-        found = []
-        for alarm in iter_alarms(ctxt, filters, sort_key, direction,
-                                 request.GET.get('marker') or None):
-            if 'alarm_id' in late and alarm.definition.id != late['alarm_id']:
-                continue
-            if 'user_id' in late and alarm.definition.user_id != late['user_id']:
-                continue
-            found.append(alarm)
-            if len(found) >= limit and 'type' not in late:
-                break
-        docs = documents(ctxt, found)
-        if 'type' in late:
-            docs = [d for d in docs if d['type'] == late['type']]
-        return docs[:limit]
+        """Alarms matching the q filters (limit, marker, sort=key:dir); an
+        administrator's all_projects=true (or q.field=all_projects) lists
+        every project's."""
+        return alarm_listing.listed()
 
     @pecan.expose('json')
     @answers

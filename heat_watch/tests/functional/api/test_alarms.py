@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from heat_watch.tests.functional.api.conftest import query, unique
+from heat_watch.tests.functional.api.conftest import RestClient, query, unique
 
 GROUP_FIELD = 'metadata.user_metadata.AutoScalingGroupName'
 
@@ -176,7 +176,8 @@ def test_unknown_alarm_is_404_and_wrong_method_405(project_a):
 
 def test_bad_q_filters_are_400(project_a):
     for params in (query(name=('lt', 'x')), query(flavor='x'), query(state='on fire'),
-                   {'sort': 'colour:asc'}, {'limit': '0'}, {'all_projects': 'true'}):
+                   {'sort': 'colour:asc'}, {'limit': '0'}, {'all_projects': 'maybe'},
+                   query(all_projects=('ne', 'true'))):
         fault(project_a.get('/v2/alarms', params=params), 400)
 
 
@@ -220,3 +221,48 @@ def test_capabilities_say_what_alarms_support(project_a):
     api = project_a.get('/v2/capabilities').json()['api']
     assert api['alarms:query:simple'] and api['alarms:query:complex']
     assert api['alarms:history:query:complex']
+
+
+def test_listing_renders_every_alarm_as_reading_it_does(rest_endpoint):
+    # The listing renders the engine's rows, reading one alarm its records:
+    # every kind of alarm must come out the same both ways.
+    client = RestClient(rest_endpoint, unique('render'), 'user-r')
+    first = create(client, threshold_alarm('a-' + unique('plain')))
+    second = create(client, threshold_alarm('b-' + unique('other'), statistic='max', query=[
+        {'field': 'resource_id', 'op': 'eq', 'value': 'vm-1'},
+        {'field': 'source', 'op': 'eq', 'value': 'MyApp'}], comparison_operator='le'))
+    create(client, dict(threshold_alarm('c-' + unique('quiet')), enabled=False,
+                        description='says something \u00e9', repeat_actions=True,
+                        severity='critical', ok_actions=['log://ok'],
+                        insufficient_data_actions=['log://none']))
+    create(client, {'name': 'd-' + unique('both'), 'type': 'combination',
+                    'combination_rule': {'operator': 'or', 'alarm_ids': [
+                        first['alarm_id'], second['alarm_id']]}})
+    create(client, {'name': 'e-' + unique('expr'), 'type': 'composite',
+                    'composite_rule': {'expression': 'ALARM("%s") AND NOT ALARM("gone")'
+                                       % first['name']}})
+    client.request('PUT', '/v2/alarms/%s/state' % second['alarm_id'], json='alarm')
+    listed = client.get('/v2/alarms')
+    assert listed.status_code == 200, listed.text
+    assert listed.headers['Content-Type'].startswith('application/json')
+    read = [client.get('/v2/alarms/%s' % a['alarm_id']).json() for a in listed.json()]
+    assert listed.json() == read
+    assert [a['type'] for a in read] == ['threshold', 'threshold', 'threshold',
+                                         'combination', 'composite']
+
+
+def test_history_renders_every_item_as_the_complex_query_does(project_a):
+    # GET .../history renders the engine's rows, the complex query its records.
+    made = create(project_a, threshold_alarm(unique('hist')))
+    path = '/v2/alarms/%s' % made['alarm_id']
+    for state in ('alarm', 'ok', 'alarm'):
+        project_a.request('PUT', path + '/state', json=state)
+    project_a.request('PUT', path, json=dict(made, description='changed'))
+    project_a.request('DELETE', path)
+    got = project_a.get(path + '/history').json()
+    queried = project_a.post('/v2/query/alarms/history', json={
+        'filter': json.dumps({'=': {'alarm_id': made['alarm_id']}}),
+        'orderby': json.dumps([{'timestamp': 'desc'}])}).json()
+    assert len(got) >= 6
+    assert [dict(h, detail=json.loads(h['detail'])) for h in got] == [
+        dict(h, detail=json.loads(h['detail'])) for h in queried]

@@ -1,6 +1,6 @@
 """Project A never lists, reads, changes or deletes project B's alarms or
 their history, through any endpoint or query filter; an admin reaches
-another project's alarms only by naming it."""
+another project's alarms only by naming it or by asking for every project."""
 
 import json
 
@@ -74,3 +74,33 @@ def test_admin_reads_b_only_when_naming_it(admin, b_alarm):
     found = admin.post('/v2/query/alarms', json={'filter': json.dumps(
         {'and': [{'=': {'project_id': 'project-b'}}, {'=': {'name': b_alarm['name']}}]})})
     assert [a['alarm_id'] for a in found.json()] == [b_alarm['alarm_id']]
+
+
+@pytest.mark.parametrize('params', [{'all_projects': 'true'},
+                                    query(all_projects='true'),
+                                    dict(query(name='x'), all_projects='1')])
+def test_a_asking_for_every_project_is_403_and_sees_nothing(project_a, b_alarm, params):
+    refused = project_a.get('/v2/alarms', params=params)
+    assert refused.status_code == 403, refused.text
+    assert b_alarm['alarm_id'] not in refused.text
+
+
+def test_admin_lists_every_project_when_asking(admin, project_a, b_alarm):
+    mine = create(project_a, threshold_alarm(unique('a-visible')))
+    for params in ({'all_projects': 'true'}, query(all_projects='true')):
+        listed = admin.get('/v2/alarms', params=params)
+        assert listed.status_code == 200, listed.text
+        found = {a['alarm_id']: a['project_id'] for a in listed.json()}
+        assert (found[b_alarm['alarm_id']], found[mine['alarm_id']]) == (
+            'project-b', 'project-a')
+    named = admin.get('/v2/alarms', params=dict(query(name=b_alarm['name']),
+                                                all_projects='true')).json()
+    assert [(a['alarm_id'], a['state']) for a in named] == [(b_alarm['alarm_id'], 'alarm')]
+    # A project named as well narrows the listing to it.
+    only_a = admin.get('/v2/alarms', params=dict(query(project_id='project-a'),
+                                                 all_projects='true')).json()
+    assert {a['project_id'] for a in only_a} == {'project-a'}
+    assert mine['alarm_id'] in {a['alarm_id'] for a in only_a}
+    # all_projects=false is the admin's own project, as without it.
+    own = admin.get('/v2/alarms', params={'all_projects': 'false'}).json()
+    assert {a['project_id'] for a in own} <= {'admin'}

@@ -1,6 +1,7 @@
 """The Ceilometer/Aodh alarm <-> engine alarm mapping, both ways, and what
 it refuses rather than change silently."""
 
+import datetime
 import json
 
 import pytest
@@ -158,3 +159,12 @@ def test_rule_change_detail_holds_the_changed_fields():
     detail = json.loads(alarm_render.history_doc(change, {})['detail'])
     assert sorted(detail) == ['rule', 'threshold_rule']
     assert detail['threshold_rule']['threshold'] == detail['rule']['threshold'] == 90.0
+
+
+@pytest.mark.parametrize('stamp_ms', [0, 1, 999, 1_000, 1_796_466_826_128, 1_796_466_826_000,
+                                      4_102_444_799_999])
+def test_iso_writes_the_time_fromtimestamp_does(stamp_ms):
+    expected = datetime.datetime.fromtimestamp(stamp_ms / 1000, datetime.UTC).replace(
+        tzinfo=None).isoformat()
+    assert alarm_mapping.iso(stamp_ms) == expected
+    assert alarm_mapping.iso(None) is None

@@ -166,3 +166,23 @@ def test_a_listing_filters_on_typed_columns(store):
 ])
 def test_json_texts_are_spliced_into_a_detail_as_values(data, raw, expected):
     assert json.loads(alarm_history.with_json(data, **raw)) == expected
+
+
+def test_history_reads_only_the_stored_types_asked_in_narrow_rows(store):
+    alarm, _ = store.put(_definition(), 'key')
+    moved = store.transition(alarm, 'ALARM', 'because', None, run_actions=False)
+    store.add_history([alarm_history.history_item(moved, 'Action', 'Delivered',
+                                                  {'outcome': 'delivered'})])
+    rows = store.history('p1', name=None, alarm_id=alarm['id'],
+                         types=(alarm_storage.METRIC,),
+                         item_type=('ConfigurationUpdate', 'StateUpdate'), start=None,
+                         end=None, ascending=True, after_id=None, limit=10, narrow=True)
+    # id, alarm_id, alarm_name, alarm_type, project_id, timestamp, item_type, data
+    assert [(r[1], r[2], r[4], r[6]) for r in rows] == [
+        (alarm['id'], 'high-cpu', 'p1', 'ConfigurationUpdate'),
+        (alarm['id'], 'high-cpu', 'p1', 'StateUpdate')]
+    assert json.loads(rows[1][7])['state'] == 'ALARM'
+    everything = store.history(None, name='high-cpu', types=(alarm_storage.METRIC,),
+                               item_type=None, start=None, end=None, ascending=True,
+                               after_id=None, limit=10)
+    assert [r.item_type for r in everything][-1] == 'Action'
