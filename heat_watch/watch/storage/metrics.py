@@ -35,6 +35,7 @@ from oslo_log import log
 from heat_watch.common import alarms as hw_alarms
 from heat_watch.watch import points, statistics
 from heat_watch.watch.storage import models
+from heat_watch.watch.storage import raw_values as raw_reads
 
 LOG = log.getLogger(__name__)
 
@@ -682,39 +683,9 @@ class MetricStore:
                    ) -> dict[tuple, statistics.RawValues]:
         """(metric_id, bucket, unit) -> the raw values of its rows, for
         percentiles; buckets aligned on ``start_ms`` as in
-        :meth:`bucket_aggregates`.
-
-        A percentile of a busy metric reads every datapoint of the window
-        (thousands a bucket): the rows come straight off the DBAPI cursor,
-        the bucket computed by the database, and plain values (count 1, the
-        usual datum) go into a list of floats (see
-        :class:`heat_watch.watch.statistics.RawValues`). SQLAlchemy's row
-        objects and a pair per value cost three times the CPU.
-        """
-        sql, names = _raw_values_statement(self.engine.dialect, self._tables(),
-                                           len(metric_ids), bool(unit))
-        values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit}
-        values.update(('id%d' % i, metric_id) for i, metric_id in enumerate(metric_ids))
-        params = [values[name] for name in names] if names is not None else values
-        return _raw_values_by_bucket(self._fetch_all(sql, params))
-
-    def _fetch_all(self, sql: str, params) -> list[tuple]:
-        """The rows of one read statement, through a pooled DBAPI connection
-        (dropped from the pool on any error: it may be the link that broke)."""
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            try:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-            finally:
-                cursor.close()
-        except Exception:
-            with contextlib.suppress(Exception):
-                raw.invalidate()
-            raise
-        finally:
-            raw.close()
+        :meth:`bucket_aggregates`. See :mod:`heat_watch.watch.storage.raw_values`."""
+        return raw_reads.raw_values(self.engine, self._tables(), metric_ids, start_ms, end_ms,
+                                    period_ms, unit)
 
     def list_metrics(self, project_id: str, namespace: str | None, name: str | None,
                      dimensions: list[tuple[str, str | None]], active_since_ms: int | None,
@@ -820,59 +791,6 @@ def _aggregate_statement(tables: tuple[sa.Table, ...], single: bool, by_unit: bo
             query = query.where(table.c.unit == sa.bindparam('unit'))
         parts.append(query.group_by(*keys, bucket, table.c.unit))
     return parts[0] if len(parts) == 1 else sa.union_all(*parts)
-
-
-@functools.lru_cache(maxsize=256)
-def _raw_values_statement(dialect: sa.Dialect, tables: tuple[sa.Table, ...], count: int,
-                          by_unit: bool) -> tuple[str, tuple[str, ...] | None]:
-    """raw_values' SQL for ``count`` metric ids, compiled once per shape,
-    and the names of its positional parameters in order (None when the
-    driver takes them by name): start, end, period, unit and id0, id1...
-
-    Rows: metric_id, bucket, unit, value (minimum), sample_count,
-    raw_values; only rows whose raw values are known. On SQLite both tables
-    in one statement (one snapshot: a row moving from the buffer is seen
-    once).
-    """
-    start, period = (sa.bindparam('start', type_=sa.BigInteger),
-                     sa.bindparam('period', type_=sa.BigInteger))
-    ids = [sa.bindparam('id%d' % i, type_=sa.BigInteger) for i in range(count)]
-    parts = []
-    for table in tables:
-        ts = table.c.timestamp
-        query = sa.select(table.c.metric_id, ts - (ts - start) % period, table.c.unit,
-                          table.c.minimum, table.c.sample_count, table.c.raw_values).where(
-            table.c.metric_id.in_(ids), ts >= start, ts < sa.bindparam('end'),
-            table.c.has_raw.is_(True))
-        if by_unit:
-            query = query.where(table.c.unit == sa.bindparam('unit'))
-        parts.append(query)
-    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-    compiled = statement.compile(dialect=dialect)
-    return str(compiled), (tuple(compiled.positiontup) if dialect.positional else None)
-
-
-def _raw_values_by_bucket(rows: list[tuple]) -> dict[tuple, statistics.RawValues]:
-    """raw_values' rows grouped by (metric_id, bucket, unit); one pass, the
-    least work per row (a plain value is one append)."""
-    plain: dict[tuple, list[float]] = {}
-    weighted: dict[tuple, list] = {}
-    for metric_id, bucket, unit, value, count, raw in rows:
-        key = (metric_id, bucket, unit)
-        if count == 1.0 and raw is None:
-            found = plain.get(key)
-            if found is None:
-                plain[key] = [value]
-            else:
-                found.append(value)
-        else:
-            pairs = weighted.setdefault(key, [])
-            if raw:
-                pairs.extend((float(v), float(c)) for v, c in json.loads(raw))
-            else:
-                pairs.append((value, count))
-    return {key: statistics.RawValues(plain.get(key), weighted.get(key))
-            for key in itertools.chain(plain, (k for k in weighted if k not in plain))}
 
 
 class _Bucket(collections.namedtuple('_Bucket', 'metric_id bucket unit sample_count sum '

@@ -1,0 +1,200 @@
+"""Raw values of datapoints, read for exact percentiles.
+
+A percentile of a busy metric reads every datapoint of its window: some
+6,000 a minute-long bucket in tools/bench/bench_mixed_load.py. What such a
+read costs is mostly per row, and on SQLite per row *returned*: the driver
+gives up Python's GIL around each step of a statement, and under load
+winning it back can take a switch interval. So:
+
+* on SQLite, the database groups the plain values (count 1, no JSON: nearly
+  every datum) of each (metric, bucket, unit) into one text column, each
+  value printed with 18 significant digits (``printf('%!.18g')``, exact
+  where the conversion is checked to be, see :func:`text_is_exact`); the
+  other rows come one by one in the same statement (one snapshot);
+* elsewhere, every row comes straight off the DBAPI cursor (no SQLAlchemy
+  row objects), the bucket computed by the database;
+* plain values go into a list of floats, not a pair each (see
+  :class:`heat_watch.watch.statistics.RawValues`).
+"""
+
+import contextlib
+import functools
+import itertools
+import json
+import random
+import struct
+import threading
+
+import sqlalchemy as sa
+from oslo_log import log
+
+from heat_watch.watch import statistics
+
+LOG = log.getLogger(__name__)
+
+# Enough digits that SQLite's conversion (long double arithmetic) gives
+# back the very double: 17 would be for an exact conversion, and SQLite's
+# is not (one value in a thousand came back a unit in the last place off).
+TEXT_FORMAT = '%!.18g'
+# Values the conversion is checked with, in batches (older SQLite allows
+# 999 parameters a statement).
+CHECK_VALUES = 4000
+CHECK_BATCH = 500
+
+
+def raw_values(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_ids: list[int],
+               start_ms: int, end_ms: int, period_ms: int,
+               unit: str | None) -> dict[tuple, statistics.RawValues]:
+    """(metric_id, bucket, unit) -> the raw values of the rows of ``tables``
+    with known raw values; buckets aligned on ``start_ms``."""
+    grouped = engine.dialect.name == 'sqlite' and text_is_exact(engine)
+    sql, names = _statement(engine.dialect, tables, len(metric_ids), bool(unit), grouped)
+    values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit}
+    values.update(('id%d' % i, metric_id) for i, metric_id in enumerate(metric_ids))
+    params = [values[name] for name in names] if names is not None else values
+    return _by_bucket(_fetch_all(engine, sql, params), grouped)
+
+
+def _fetch_all(engine: sa.Engine, sql: str, params) -> list[tuple]:
+    """The rows of one read statement, through a pooled DBAPI connection
+    (dropped from the pool on any error: it may be the link that broke)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    except Exception:
+        with contextlib.suppress(Exception):
+            raw.invalidate()
+        raise
+    finally:
+        raw.close()
+
+
+def _plain(table: sa.Table):
+    """The condition of a row of one plain value (see the module's docstring)."""
+    return sa.and_(table.c.sample_count == sa.literal_column('1.0'),
+                   table.c.raw_values.is_(None))
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(dialect: sa.Dialect, tables: tuple[sa.Table, ...], count: int, by_unit: bool,
+               grouped: bool) -> tuple[str, tuple[str, ...] | None]:
+    """The SQL for ``count`` metric ids, compiled once per shape, and the
+    names of its positional parameters in order (None when the driver takes
+    them by name): start, end, period, unit and id0, id1...
+
+    Rows: metric_id, bucket, unit, value (minimum), sample_count,
+    raw_values; ``grouped``: first the plain values of each bucket as text
+    in the value column (count and raw NULL), then the other rows. Both
+    tables in one statement (one snapshot: a row moving from the buffer is
+    seen once).
+    """
+    start, period = (sa.bindparam('start', type_=sa.BigInteger),
+                     sa.bindparam('period', type_=sa.BigInteger))
+    ids = [sa.bindparam('id%d' % i, type_=sa.BigInteger) for i in range(count)]
+
+    def rows(table: sa.Table, *columns, plain: bool | None = None) -> sa.Select:
+        ts = table.c.timestamp
+        query = sa.select(table.c.metric_id, (ts - (ts - start) % period).label('bucket'),
+                          table.c.unit, *columns).where(
+            table.c.metric_id.in_(ids), ts >= start, ts < sa.bindparam('end'),
+            table.c.has_raw.is_(True))
+        if plain is not None:
+            query = query.where(_plain(table) if plain else sa.not_(_plain(table)))
+        return query.where(table.c.unit == sa.bindparam('unit')) if by_unit else query
+
+    def columns(table: sa.Table) -> tuple:
+        return table.c.minimum, table.c.sample_count, table.c.raw_values
+
+    if not grouped:
+        parts = [rows(table, *columns(table)) for table in tables]
+    else:
+        plain = sa.union_all(*[rows(table, table.c.minimum.label('value'), plain=True)
+                               for table in tables]).subquery()
+        text = sa.func.group_concat(sa.func.printf(sa.literal_column("'%s'" % TEXT_FORMAT),
+                                                   plain.c.value))
+        parts = [sa.select(plain.c.metric_id, plain.c.bucket, plain.c.unit, text,
+                           sa.null(), sa.null()).group_by(
+            plain.c.metric_id, plain.c.bucket, plain.c.unit)]
+        parts += [rows(table, *columns(table), plain=False) for table in tables]
+    statement = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), (tuple(compiled.positiontup) if dialect.positional else None)
+
+
+def _by_bucket(rows: list[tuple], grouped: bool) -> dict[tuple, statistics.RawValues]:
+    """Rows grouped by (metric_id, bucket, unit); one pass, the least work
+    per row (a plain value is one append, a bucket's text one split)."""
+    plain: dict[tuple, list[float]] = {}
+    weighted: dict[tuple, list] = {}
+    for metric_id, bucket, unit, value, count, raw in rows:
+        key = (metric_id, bucket, unit)
+        if grouped and count is None:
+            plain[key] = list(map(float, value.split(',')))
+        elif not grouped and count == 1.0 and raw is None:
+            found = plain.get(key)
+            if found is None:
+                plain[key] = [value]
+            else:
+                found.append(value)
+        else:
+            pairs = weighted.setdefault(key, [])
+            if raw:
+                pairs.extend((float(v), float(c)) for v, c in json.loads(raw))
+            else:
+                pairs.append((value, count))
+    return {key: statistics.RawValues(plain.get(key), weighted.get(key))
+            for key in itertools.chain(plain, (k for k in weighted if k not in plain))}
+
+
+_CHECKED: dict[str, bool] = {}
+_CHECK_LOCK = threading.Lock()
+
+
+def text_is_exact(engine: sa.Engine) -> bool:
+    """Whether this SQLite prints doubles as text that Python reads back as
+    the very same doubles (checked once per database URL, with values from
+    the whole range of doubles and the edges of CloudWatch's)."""
+    key = str(engine.url)
+    found = _CHECKED.get(key)
+    if found is None:
+        with _CHECK_LOCK:
+            found = _CHECKED.get(key)
+            if found is None:
+                found = _CHECKED[key] = _check_text(engine)
+    return found
+
+
+def check_values() -> list[float]:
+    """The doubles :func:`text_is_exact` tries: awkward decimals, the
+    edges of CloudWatch's range and of the doubles, and random bit patterns."""
+    rng = random.Random(13)
+    # No -0.0: SQLite stores it as 0 (it never reads one back either way).
+    values = [0.0, 0.1 + 0.2, 1 / 3, 2 / 3, 5e-324, 2.2250738585072014e-308,
+              1.7976931348623157e308, 8.515920e-109, -8.515920e-109, 1.174271e+108,
+              -1.174271e+108, 1.0881404045319998e+102, 1.2903473020367327e+303]
+    while len(values) < CHECK_VALUES:
+        value = struct.unpack('<d', struct.pack('<Q', rng.getrandbits(64)))[0]
+        if value == value and abs(value) != float('inf'):
+            values.append(value)
+            values.append(rng.uniform(0, 100))
+    return values
+
+
+def _check_text(engine: sa.Engine) -> bool:
+    values = check_values()
+    printed: list[float] = []
+    for start in range(0, len(values), CHECK_BATCH):
+        batch = values[start:start + CHECK_BATCH]
+        sql = "WITH v(x) AS (VALUES %s) SELECT printf('%s', x) FROM v" % (
+            ', '.join(['(?)'] * len(batch)), TEXT_FORMAT)
+        printed += [float(text) for text, in _fetch_all(engine, sql, batch)]
+    exact = printed == values
+    if not exact:
+        LOG.warning('This SQLite does not print doubles exactly: percentiles read every '
+                    'datapoint row by row, at a higher cost')
+    return exact
