@@ -2,12 +2,15 @@
 samples, bucket by bucket, whichever table holds them and whatever kind of
 datum brought them, and the same percentiles as the samples give."""
 
+import math
 import random
+import struct
 
 import pytest
 
 from heat_watch.watch import queries, statistics
 from heat_watch.watch.storage import metrics as metric_storage
+from heat_watch.watch.storage import raw_values as raw_reads
 
 MINUTE = 60_000
 DIMS = [['Host', 'h1']]
@@ -102,3 +105,90 @@ def test_raw_values_of_several_metrics_and_a_unit(store):
                           (second, 0, 'Count'): [(9.0, 1.0)]}
     counted = store.raw_values([first, second], 0, 2 * MINUTE, MINUTE, unit='Count')
     assert set(counted) == {(first, 0, 'Count'), (first, MINUTE, 'Count'), (second, 0, 'Count')}
+
+
+def _awkward_doubles(rng: random.Random, count: int) -> list[float]:
+    """Non-negative doubles from the whole range (random bit patterns) and
+    decimals that print awkwardly."""
+    values = [0.0, 0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, 8.515920e-109]
+    while len(values) < count:
+        value = struct.unpack('<d', struct.pack('<Q', rng.getrandbits(63)))[0]
+        if math.isfinite(value):
+            values.append(value)
+            values.append(round(rng.uniform(0, 100), rng.randrange(6)))
+    return values
+
+
+def test_grouped_text_and_row_by_row_reads_give_the_very_same_values(store):
+    """Where SQLite's text of a double is exact (checked at first use), the
+    values grouped as text are the doubles the rows hold, to the last bit."""
+    rng = random.Random(14)
+    values = _awkward_doubles(rng, 6000)
+    datums = [{'t': rng.randrange(5 * MINUTE), 'v': v} for v in values]
+    datums += [{'t': rng.randrange(5 * MINUTE), 'vs': [1.5, 7.25], 'cs': [2.0, 1.0]}
+               for _ in range(20)]
+    metric_id = _write(store, 'm', datums[:3000])
+    store.move_buffer()
+    _write(store, 'm', datums[3000:])
+    assert raw_reads.text_is_exact(store.engine)
+    args = (store.engine, store.datapoint_tables(), [metric_id], 0, 5 * MINUTE, MINUTE, None)
+    rows = raw_reads.raw_values(*args, how=raw_reads.ROWS)
+    for how in (raw_reads.GROUPED, raw_reads.PER_BUCKET):
+        _assert_same_values(raw_reads.raw_values(*args, how=how), rows, weighted=True)
+    grouped = raw_reads.raw_values(*args, how=raw_reads.GROUPED)
+    assert sorted(v for found in grouped.values() for v in found.plain) == sorted(values)
+
+
+def _assert_same_values(grouped: dict, rows: dict, weighted: bool) -> None:
+    assert set(grouped) == set(rows) and len(grouped) == 5
+    for key, found in grouped.items():
+        assert sorted(found.plain) == sorted(rows[key].plain)
+        assert [struct.pack('<d', v) for v in sorted(found.plain)] == [
+            struct.pack('<d', v) for v in sorted(rows[key].plain)]
+        assert sorted(found.weighted) == sorted(rows[key].weighted)
+        assert bool(found.weighted) == weighted
+        assert statistics.percentiles(statistics.StatSet(1, 1, 1, 1, found), PERCENTILES) == \
+            statistics.percentiles(statistics.StatSet(1, 1, 1, 1, rows[key]), PERCENTILES)
+
+
+@pytest.mark.parametrize('unit', [None, 'Count'])
+def test_values_read_per_bucket_equal_those_read_row_by_row_in_both_tables(store, unit):
+    """The read of the index per bucket (plain values of one unit in both
+    tables, a bucket split between them) gives every value once."""
+    rng = random.Random(15)
+    values = _awkward_doubles(rng, 3000)
+    datums = [{'t': rng.randrange(5 * MINUTE), 'v': v, 'u': 'Count'} for v in values]
+    metric_id = _write(store, 'm', datums[:2000])
+    other = _write(store, 'o', datums[:10])
+    store.move_buffer()
+    _write(store, 'm', datums[2000:])
+    args = (store.engine, store.datapoint_tables(), [metric_id, other], 0, 5 * MINUTE,
+            MINUTE, unit)
+    per_bucket = raw_reads.raw_values(*args, how=raw_reads.PER_BUCKET)
+    assert per_bucket == raw_reads.raw_values(*args)  # the default here
+    rows = raw_reads.raw_values(*args, how=raw_reads.ROWS)
+    assert set(per_bucket) == set(rows)
+    assert sum(len(found) for found in per_bucket.values()) == 3010
+    for key, found in per_bucket.items():
+        assert sorted(found.plain) == sorted(rows[key].plain) and not found.weighted
+
+
+def test_a_bucket_of_mixed_units_or_weighted_rows_is_read_the_general_way(store):
+    metric_id = _write(store, 'm', [{'t': 1, 'v': 2.0, 'u': 'Count'}, {'t': 2, 'v': 1.0},
+                                    {'t': MINUTE, 'v': 4.0}, {'t': MINUTE + 1, 'v': 3.0}])
+    store.move_buffer()
+    args = (store.engine, store.datapoint_tables(), [metric_id], 0, 2 * MINUTE, MINUTE, None)
+    expected = {(metric_id, 0, 'Count'): [(2.0, 1.0)], (metric_id, 0, 'None'): [(1.0, 1.0)],
+                (metric_id, MINUTE, 'None'): [(4.0, 1.0), (3.0, 1.0)]}
+    assert raw_reads.raw_values(*args, how=raw_reads.PER_BUCKET) == expected
+    _write(store, 'm', [{'t': MINUTE + 2, 's': [2.0, 10.0, 5.0, 5.0]}])
+    store.move_buffer()
+    expected[(metric_id, MINUTE, 'None')] = [(4.0, 1.0), (3.0, 1.0), (5.0, 2.0)]
+    assert raw_reads.raw_values(*args, how=raw_reads.PER_BUCKET) == expected
+
+
+def test_the_text_check_tries_the_edges_of_the_doubles():
+    values = raw_reads.check_values()
+    assert len(values) >= raw_reads.CHECK_VALUES
+    assert {5e-324, 1.7976931348623157e308, 8.515920e-109, 1.174271e+108} <= set(values)
+    assert all(math.isfinite(v) for v in values)
