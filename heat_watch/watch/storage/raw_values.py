@@ -17,6 +17,7 @@ winning it back can take a switch interval. So:
   :class:`heat_watch.watch.statistics.RawValues`).
 """
 
+import collections
 import contextlib
 import functools
 import itertools
@@ -287,3 +288,72 @@ def _check_text(engine: sa.Engine) -> bool:
         LOG.warning('This SQLite does not print doubles exactly: percentiles read every '
                     'datapoint row by row, at a higher cost')
     return exact
+
+
+# -- aggregates per bucket ------------------------------------------------------
+
+AGGREGATE_FIELDS = 'metric_id bucket unit sample_count sum minimum maximum no_raw'
+
+
+class Bucket(collections.namedtuple('Bucket', AGGREGATE_FIELDS)):
+    """One (metric, bucket, unit) of MetricStore.bucket_aggregates."""
+
+
+def bucket_aggregates(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_ids: list[int],
+                      start_ms: int, end_ms: int, period_ms: int, unit: str | None,
+                      count_raw: bool) -> list[Bucket] | None:
+    """SQLite: count, sum, minimum, maximum (and rows without raw values,
+    if ``count_raw``) of each (metric, bucket, unit), the indexed table read
+    by a walk of its index range per bucket as :func:`_per_bucket` does,
+    the buffer by a GROUP BY; one statement. A bucket found in both tables
+    comes twice (the caller merges them). None when this way does not
+    apply: too many buckets, a bucket of mixed units, or a SQLite whose
+    text of a double is not exact."""
+    buckets = -(-(end_ms - start_ms) // period_ms)
+    if buckets * len(metric_ids) > MAX_BUCKET_SCANS or not text_is_exact(engine):
+        return None
+    values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit}
+    values.update(('id%d' % i, metric_id) for i, metric_id in enumerate(metric_ids))
+    sql, names = _aggregates_statement(tables, len(metric_ids), bool(unit))
+    found = []
+    for row in _fetch_all(engine, sql, [values[name] for name in names]):
+        if row[7] != -1:  # the buffer's
+            found.append(Bucket(*row[:7], row[7] if count_raw else None))
+            continue
+        if row[3] is None:  # an empty bucket
+            continue
+        low, high, count, total, minimum, maximum, no_raw = row[3].split('\x1f')
+        if low != high:
+            return None
+        found.append(Bucket(row[0], row[1], low, float(count), float(total), float(minimum),
+                            float(maximum), int(no_raw) if count_raw else None))
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _aggregates_statement(tables: tuple[sa.Table, ...], count: int,
+                          by_unit: bool) -> tuple[str, tuple[str, ...]]:
+    unit_filter = ' AND d.unit = ?' if by_unit else ''
+    no_raw = 'sum(CASE WHEN d.has_raw THEN 0 ELSE 1 END)'
+    text = ("CASE WHEN count(*) THEN printf('%%s\x1f%%s\x1f%(f)s\x1f%(f)s\x1f%(f)s\x1f%(f)s"
+            "\x1f%%d', min(d.unit), max(d.unit), sum(d.sample_count), sum(d.sum), "
+            "min(d.minimum), max(d.maximum), %(no_raw)s) END"
+            % {'f': TEXT_FORMAT, 'no_raw': no_raw})
+    sql = ('WITH RECURSIVE buckets(start) AS (SELECT ? UNION ALL SELECT start + ? FROM '
+           'buckets WHERE start + ? < ?), ids(id) AS (VALUES %s) '
+           'SELECT ids.id, buckets.start, NULL, (SELECT %s FROM %s AS d '
+           'WHERE d.metric_id = ids.id AND d.timestamp >= buckets.start '
+           'AND d.timestamp < buckets.start + ? AND d.timestamp < ?%s), '
+           'NULL, NULL, NULL, -1 FROM ids, buckets'
+           % (', '.join(['(?)'] * count), text, tables[0].name, unit_filter))
+    names = ('start', 'period', 'period', 'end', *('id%d' % i for i in range(count)),
+             'period', 'end', *(('unit',) if by_unit else ()))
+    for table in tables[1:]:
+        sql += (' UNION ALL SELECT d.metric_id, d.timestamp - (d.timestamp - ?) %% ?, d.unit, '
+                'sum(d.sample_count), sum(d.sum), min(d.minimum), max(d.maximum), %s '
+                'FROM %s AS d WHERE d.metric_id IN (%s) AND d.timestamp >= ? '
+                'AND d.timestamp < ?%s GROUP BY 1, 2, 3'
+                % (no_raw, table.name, ', '.join(['?'] * count), unit_filter))
+        names += ('start', 'period', *('id%d' % i for i in range(count)), 'start', 'end',
+                  *(('unit',) if by_unit else ()))
+    return sql, names

@@ -192,3 +192,56 @@ def test_the_text_check_tries_the_edges_of_the_doubles():
     assert len(values) >= raw_reads.CHECK_VALUES
     assert {5e-324, 1.7976931348623157e308, 8.515920e-109, 1.174271e+108} <= set(values)
     assert all(math.isfinite(v) for v in values)
+
+
+def _group_by_aggregates(store, metric_ids, unit, count_raw) -> list[tuple]:
+    """bucket_aggregates as the GROUP BY of each table gives them."""
+    query = metric_storage._aggregate_statement(store.datapoint_tables(),
+                                                len(metric_ids) == 1, bool(unit), count_raw)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query, {'ids': metric_ids, 'start': 0, 'end': 10 * MINUTE,
+                                    'period': MINUTE, 'unit': unit,
+                                    'metric': metric_ids[0]}).all()
+    return sorted(tuple(row) for row in metric_storage._merge_buckets(rows))
+
+
+@pytest.mark.parametrize('unit, count_raw', [(None, True), (None, False), ('Count', True)])
+def test_aggregates_per_bucket_equal_those_of_the_group_by_to_the_last_bit(store, unit,
+                                                                          count_raw):
+    rng = random.Random(16)
+    datums = []
+    for _ in range(4000):
+        value = rng.uniform(0, 1e6) * 10 ** rng.randrange(-6, 6)
+        datums.append({'t': rng.randrange(10 * MINUTE), 'v': value, 'u': 'Count'})
+    datums += [{'t': rng.randrange(10 * MINUTE), 's': [3.0, 7.5, 0.5, 4.0], 'u': 'Count'}
+               for _ in range(40)]
+    first = _write(store, 'a', datums[:2500])
+    second = _write(store, 'b', datums[:300])
+    store.move_buffer()
+    _write(store, 'a', datums[2500:])
+    ids = [first, second]
+    args = (store.engine, store.datapoint_tables(), ids, 0, 10 * MINUTE, MINUTE, unit, count_raw)
+    per_bucket = raw_reads.bucket_aggregates(*args)
+    assert per_bucket is not None
+    found = sorted(tuple(row) for row in metric_storage._merge_buckets(per_bucket))
+    assert found == _group_by_aggregates(store, ids, unit, count_raw)
+    assert len(found) == 20
+    assert sorted(tuple(row) for row in store.bucket_aggregates(ids, 0, 10 * MINUTE, MINUTE,
+                                                                unit, count_raw)) == found
+    if count_raw:
+        assert sum(row[7] for row in found) == 40  # the statistic sets, no raw values
+
+
+def test_aggregates_of_a_bucket_of_mixed_units_or_too_many_buckets_use_the_group_by(store):
+    metric_id = _write(store, 'm', [{'t': 1, 'v': 2.0, 'u': 'Count'}, {'t': 2, 'v': 1.0}])
+    store.move_buffer()
+    args = (store.engine, store.datapoint_tables(), [metric_id])
+    assert raw_reads.bucket_aggregates(*args, 0, MINUTE, MINUTE, None, True) is None
+    assert raw_reads.bucket_aggregates(*args, 0, MINUTE, MINUTE, 'Count', True) == [
+        (metric_id, 0, 'Count', 1.0, 2.0, 2.0, 2.0, 0)]
+    many = (raw_reads.MAX_BUCKET_SCANS + 1) * 1000
+    assert raw_reads.bucket_aggregates(*args, 0, many, 1000, None, True) is None
+    rows = store.bucket_aggregates([metric_id], 0, MINUTE, MINUTE)
+    assert sorted(tuple(row) for row in rows) == [(metric_id, 0, 'Count', 1.0, 2.0, 2.0, 2.0, 0),
+                                                  (metric_id, 0, 'None', 1.0, 1.0, 1.0, 1.0, 0)]
+    assert rows[0].metric_id == metric_id  # read by name too (the evaluator does)
