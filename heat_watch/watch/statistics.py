@@ -45,10 +45,12 @@ class RawValues(collections.abc.Sequence):
     __slots__ = ('plain', 'weighted', '_sorted')
 
     def __init__(self, plain: list[float] | None = None,
-                 weighted: list[tuple[float, float]] | None = None):
+                 weighted: list[tuple[float, float]] | None = None, ordered: bool = False):
+        """``ordered``: ``plain`` is sorted already (and may be shared: it
+        is never modified then)."""
         self.plain = plain if plain is not None else []
         self.weighted = weighted if weighted is not None else []
-        self._sorted = False
+        self._sorted = ordered
 
     def __len__(self) -> int:
         return len(self.plain) + len(self.weighted)

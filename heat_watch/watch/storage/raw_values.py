@@ -31,6 +31,7 @@ from oslo_log import log
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from heat_watch.watch import statistics
+from heat_watch.watch.storage import bucket_cache
 
 LOG = log.getLogger(__name__)
 
@@ -66,12 +67,14 @@ def raw_values(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_ids: list
         how = ROWS
         if engine.dialect.name == 'sqlite' and text_is_exact(engine):
             buckets = -(-(end_ms - start_ms) // period_ms)
-            how = PER_BUCKET if buckets * len(metric_ids) <= MAX_BUCKET_SCANS else GROUPED
+            # The bucket cache knows a database by its file's URL.
+            on_file = engine.url.database not in (None, '', ':memory:')
+            how = (PER_BUCKET if on_file and buckets * len(metric_ids) <= MAX_BUCKET_SCANS
+                   else GROUPED)
     values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit}
     values.update(('id%d' % i, metric_id) for i, metric_id in enumerate(metric_ids))
     if how == PER_BUCKET:
-        found = _by_bucket(_fetch_all(engine, *_per_bucket(tables, len(metric_ids),
-                                                           bool(unit), values)), True)
+        found = _per_bucket(engine, tables, metric_ids, start_ms, end_ms, period_ms, unit)
         if found is not None:
             return found
     grouped = how != ROWS
@@ -151,70 +154,49 @@ def _statement(dialect: sa.Dialect, tables: tuple[sa.Table, ...], count: int, by
     return str(compiled), (tuple(compiled.positiontup) if dialect.positional else None)
 
 
-def _per_bucket(tables: tuple[sa.Table, ...], count: int, by_unit: bool,
-                values: dict) -> tuple[str, list]:
+def _per_bucket(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_ids: list[int],
+                start_ms: int, end_ms: int, period_ms: int, unit: str | None,
+                cache: bucket_cache.BucketCache = bucket_cache.CACHE
+                ) -> dict[tuple, statistics.RawValues] | None:
     """SQLite: the plain values of each (metric, bucket) of the indexed
-    table read by a range of its index each, and the buffer (if any) as
-    :func:`_statement` reads it; one statement, so one snapshot.
-
-    A GROUP BY sorts every row of the window by its bucket: two thirds of
-    what the read costs SQLite. A subquery per bucket walks the index range
-    of that bucket instead and needs no sort. Each gives one text,
-    ``low unit, high unit, rows not plain, plain values`` (separated by
-    \\x1f): a bucket of mixed units or with other rows makes the caller
-    read the window the general way (:func:`_by_bucket` returns None).
-    Rows: metric_id, bucket, NULL, that text (NULL: no rows), -1, NULL; then
-    the buffer's.
-    """
-    sql, names = _per_bucket_statement(tables, count, by_unit)
-    return sql, [values[name] for name in names]
-
-
-@functools.lru_cache(maxsize=256)
-def _per_bucket_statement(tables: tuple[sa.Table, ...], count: int,
-                          by_unit: bool) -> tuple[str, tuple[str, ...]]:
-    indexed = tables[0].name
-    unit_filter = ' AND d.unit = ?' if by_unit else ''
-    plain = "d.sample_count = 1.0 AND d.raw_values IS NULL"
-    text = ("min(d.unit) || char(31) || max(d.unit) || char(31) || "
-            "sum(CASE WHEN %s THEN 0 ELSE 1 END) || char(31) || "
-            "coalesce(group_concat(CASE WHEN %s THEN printf('%s', d.minimum) END), '')"
-            % (plain, plain, TEXT_FORMAT))
-    sql = ('WITH RECURSIVE buckets(start) AS (SELECT ? UNION ALL SELECT start + ? FROM '
-           'buckets WHERE start + ? < ?), ids(id) AS (VALUES %s) '
-           'SELECT ids.id, buckets.start, NULL, (SELECT %s FROM %s AS d '
-           'WHERE d.metric_id = ids.id AND d.timestamp >= buckets.start '
-           'AND d.timestamp < buckets.start + ? AND d.timestamp < ? AND d.has_raw IS 1%s), '
-           '-1, NULL FROM ids, buckets' % (', '.join(['(?)'] * count), text, indexed,
-                                        unit_filter))
-    names = ('start', 'period', 'period', 'end', *('id%d' % i for i in range(count)),
-             'period', 'end', *(('unit',) if by_unit else ()))
-    if len(tables) > 1:
-        rest, rest_names = _statement(sqlite_dialect.dialect(), tables[1:], count, by_unit,
-                                      True)
-        sql, names = '%s UNION ALL %s' % (sql, rest), names + rest_names
-    return sql, names
+    table by a walk of its index range each (no sort of the window), only
+    the rows new since the last read of the bucket read from the table (see
+    :mod:`heat_watch.watch.storage.bucket_cache`), and the buffer's rows as
+    :func:`_statement` reads them; one statement, so one snapshot. None
+    when a bucket holds other rows or several units."""
+    read = bucket_cache.read(functools.partial(_fetch_all, engine), str(engine.url), tables,
+                             metric_ids, start_ms, end_ms, period_ms, unit, TEXT_FORMAT,
+                             _buffer_statement, cache)
+    if read is None:
+        return None
+    cached, buffer_rows = read
+    buffered = _by_bucket(buffer_rows, True)
+    found = {key: statistics.RawValues(values, ordered=True) for key, values in cached.items()}
+    for key, extra in buffered.items():
+        known = cached.get(key)
+        found[key] = extra if known is None else statistics.RawValues(
+            known + extra.plain, extra.weighted)
+    return found
 
 
-def _by_bucket(rows: list[tuple], grouped: bool) -> dict[tuple, statistics.RawValues] | None:
+def _buffer_statement(tables: tuple[sa.Table, ...], count: int,
+                      by_unit: bool) -> tuple[str, tuple[str, ...]]:
+    """The grouped statement of the unindexed ``tables`` (the buffer)."""
+    return _statement(_SQLITE, tables, count, by_unit, True)
+
+
+_SQLITE = sqlite_dialect.dialect()
+
+
+def _by_bucket(rows: list[tuple], grouped: bool) -> dict[tuple, statistics.RawValues]:
     """Rows grouped by (metric_id, bucket, unit); one pass, the least work
     per row (a plain value is one append, a bucket's text one split).
-    None when a per-bucket text (see :func:`_per_bucket`) is not all plain
-    values of one unit."""
+    """
     plain: dict[tuple, list[float]] = {}
     weighted: dict[tuple, list] = {}
     for metric_id, bucket, unit, value, count, raw in rows:
         key = (metric_id, bucket, unit)
-        if count == -1:
-            if value is None:  # an empty bucket (filtered here: SQLite would read it twice)
-                continue
-            low, high, others, text = value.split('\x1f')
-            if low != high or others != '0':
-                return None
-            key = (metric_id, bucket, low)
-            if text:
-                _extend(plain, key, list(map(float, text.split(','))))
-        elif grouped and count is None:
+        if grouped and count is None:
             _extend(plain, key, list(map(float, value.split(','))))
         elif not grouped and count == 1.0 and raw is None:
             found = plain.get(key)

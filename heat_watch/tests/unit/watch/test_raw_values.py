@@ -9,6 +9,7 @@ import struct
 import pytest
 
 from heat_watch.watch import queries, statistics
+from heat_watch.watch.storage import bucket_cache
 from heat_watch.watch.storage import metrics as metric_storage
 from heat_watch.watch.storage import raw_values as raw_reads
 
@@ -245,3 +246,70 @@ def test_aggregates_of_a_bucket_of_mixed_units_or_too_many_buckets_use_the_group
     assert sorted(tuple(row) for row in rows) == [(metric_id, 0, 'Count', 1.0, 2.0, 2.0, 2.0, 0),
                                                   (metric_id, 0, 'None', 1.0, 1.0, 1.0, 1.0, 0)]
     assert rows[0].metric_id == metric_id  # read by name too (the evaluator does)
+
+
+def _plain_by_key(found: dict) -> dict:
+    return {key: (sorted(values.plain), sorted(values.weighted)) for key, values in found.items()}
+
+
+def test_cached_buckets_read_only_new_rows_and_stay_exact_through_late_data_and_expiry(store):
+    """Rounds of writes (late ones into cached buckets, some beyond the
+    window's end), buffer moves and an expiry, each followed by a read
+    through the cache and one row by row: always the same values."""
+    cache = bucket_cache.BucketCache()
+    rng = random.Random(17)
+    first = _write(store, 'a', [{'t': 0, 'v': 1.0}])
+    second = _write(store, 'b', [{'t': 0, 'v': 2.0}])
+    tables = store.datapoint_tables()
+    reads = 0
+    for round_ in range(12):
+        end = (round_ + 3) * 20_000 + rng.randrange(1000)
+        datums = [{'t': rng.randrange(end + 30_000), 'v': float(rng.randrange(1000)) / 8}
+                  for _ in range(rng.randrange(1, 200))]
+        _write(store, rng.choice('ab'), datums)
+        if round_ % 3 == 1:
+            store.move_buffer()
+        if round_ == 7:
+            store.expire(30_000, 0)  # rows of cached buckets deleted
+        args = (store.engine, tables, [first, second], 0, end, 20_000, None)
+        rows = raw_reads.raw_values(*args, how=raw_reads.ROWS)
+        read = raw_reads._per_bucket(*args[:-1], None, cache=cache)
+        if read is None:  # the expiry: read the general way, the entries dropped
+            assert round_ == 7
+            read = raw_reads.raw_values(*args, how=raw_reads.GROUPED)
+        else:
+            reads += 1
+        assert _plain_by_key(read) == _plain_by_key(rows)
+        for key, values in read.items():
+            assert statistics.percentiles(statistics.StatSet(1, 1, 1, 1, values),
+                                          PERCENTILES) == statistics.percentiles(
+                statistics.StatSet(1, 1, 1, 1, rows[key]), PERCENTILES)
+    assert reads == 11 and len(cache) > 0
+
+
+def test_a_cached_bucket_is_read_again_whole_when_its_unit_changes(store):
+    cache = bucket_cache.BucketCache()
+    metric_id = _write(store, 'm', [{'t': 1, 'v': 2.0, 'u': 'Count'}])
+    store.move_buffer()
+    args = (store.engine, store.datapoint_tables(), [metric_id], 0, MINUTE, MINUTE)
+    assert raw_reads._per_bucket(*args, None, cache=cache) == {
+        (metric_id, 0, 'Count'): [(2.0, 1.0)]}
+    _write(store, 'm', [{'t': 2, 'v': 1.0}])
+    store.move_buffer()
+    assert raw_reads._per_bucket(*args, None, cache=cache) is None
+    assert raw_reads.raw_values(*args, None) == {(metric_id, 0, 'Count'): [(2.0, 1.0)],
+                                                 (metric_id, 0, 'None'): [(1.0, 1.0)]}
+    assert raw_reads._per_bucket(*args, 'Count', cache=cache) == {
+        (metric_id, 0, 'Count'): [(2.0, 1.0)]}
+
+
+def test_the_bucket_cache_keeps_at_most_its_number_of_values_least_recently_used_out():
+    cache = bucket_cache.BucketCache(max_values=5)
+    entry = bucket_cache._Entry(1, 1, 10, 'None', [1.0, 2.0])
+    cache.put('a', entry)
+    cache.put('b', entry)
+    assert cache.get('a') is entry  # now the most recently used
+    cache.put('c', entry)
+    assert (cache.get('a'), cache.get('b'), cache.get('c')) == (entry, None, entry)
+    cache.put('d', bucket_cache._Entry(1, 1, 10, 'None', [0.0] * 6))  # too big to keep
+    assert cache.get('d') is None and len(cache) == 2
