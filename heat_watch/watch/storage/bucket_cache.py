@@ -82,6 +82,41 @@ class BucketCache:
 CACHE = BucketCache()
 
 
+class LruCache:
+    """At most ``max_items`` entries, least recently used out first."""
+
+    def __init__(self, max_items: int):
+        self.max_items = max_items
+        self._entries: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            if len(self._entries) > self.max_items:
+                self._entries.popitem(last=False)
+
+    def forget(self, key: tuple) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# Aggregates of buckets with their fingerprints (see
+# heat_watch.watch.storage.raw_values.bucket_aggregates): ~200 bytes each.
+AGGREGATES = LruCache(200_000)
+
+
 def read(fetch_all, database: str, tables: tuple[sa.Table, ...], metric_ids: list[int],
          start_ms: int, end_ms: int, period_ms: int, unit: str | None, text_format: str,
          buffer_statement, cache: BucketCache = CACHE):

@@ -43,6 +43,7 @@ TEXT_FORMAT = '%!.18g'
 # 999 parameters a statement).
 CHECK_VALUES = 4000
 CHECK_BATCH = 500
+SEP = '\x1f'
 # Above this many (metric, bucket) pairs, a read of SQLite's index range per
 # bucket (see _per_bucket) gives way to one GROUP BY: a long window of short
 # periods has mostly empty buckets, each a seek for nothing.
@@ -283,18 +284,38 @@ class Bucket(collections.namedtuple('Bucket', AGGREGATE_FIELDS)):
 
 def bucket_aggregates(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_ids: list[int],
                       start_ms: int, end_ms: int, period_ms: int, unit: str | None,
-                      count_raw: bool) -> list[Bucket] | None:
+                      count_raw: bool,
+                      cache: bucket_cache.LruCache = bucket_cache.AGGREGATES
+                      ) -> list[Bucket] | None:
     """SQLite: count, sum, minimum, maximum (and rows without raw values,
     if ``count_raw``) of each (metric, bucket, unit), the indexed table read
     by a walk of its index range per bucket as :func:`_per_bucket` does,
     the buffer by a GROUP BY; one statement. A bucket found in both tables
     comes twice (the caller merges them). None when this way does not
     apply: too many buckets, a bucket of mixed units, or a SQLite whose
-    text of a double is not exact."""
+    text of a double is not exact.
+
+    Without a unit asked, a bucket's aggregates are kept with the count and
+    highest id of its rows (its fingerprint): while a walk of the index
+    alone finds the same, the table is not read (a bucket that received a
+    row is aggregated again whole, so its sums are the very sums of a full
+    read; see :mod:`heat_watch.watch.storage.bucket_cache`).
+    """
     buckets = -(-(end_ms - start_ms) // period_ms)
     if buckets * len(metric_ids) > MAX_BUCKET_SCANS or not text_is_exact(engine):
         return None
-    values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit}
+    cached = not unit and engine.url.database not in (None, '', ':memory:')
+    database, known, passed = str(engine.url), [], {}
+    if cached:
+        for metric_id in metric_ids:
+            for bucket in range(start_ms, end_ms, period_ms):
+                entry = cache.get((database, metric_id, bucket, period_ms,
+                                   min(bucket + period_ms, end_ms)))
+                if entry is not None:
+                    known.append([metric_id, bucket, entry[0]])
+                    passed[(metric_id, bucket)] = entry[1]
+    values = {'start': start_ms, 'end': end_ms, 'period': period_ms, 'unit': unit,
+              'known': json.dumps(known)}
     values.update(('id%d' % i, metric_id) for i, metric_id in enumerate(metric_ids))
     sql, names = _aggregates_statement(tables, len(metric_ids), bool(unit))
     found = []
@@ -302,34 +323,53 @@ def bucket_aggregates(engine: sa.Engine, tables: tuple[sa.Table, ...], metric_id
         if row[7] != -1:  # the buffer's
             found.append(Bucket(*row[:7], row[7] if count_raw else None))
             continue
-        if row[3] is None:  # an empty bucket
+        key = (database, row[0], row[1], period_ms, min(row[1] + period_ms, end_ms))
+        if row[3] == 'same':
+            bucket = passed[(row[0], row[1])]
+        elif row[3] is None:  # an empty bucket
+            cache.forget(key)
             continue
-        low, high, count, total, minimum, maximum, no_raw = row[3].split('\x1f')
-        if low != high:
-            return None
-        found.append(Bucket(row[0], row[1], low, float(count), float(total), float(minimum),
-                            float(maximum), int(no_raw) if count_raw else None))
+        else:
+            low, high, count, total, minimum, maximum, no_raw, fingerprint = row[3].split(SEP)
+            if low != high:
+                return None
+            bucket = Bucket(row[0], row[1], low, float(count), float(total), float(minimum),
+                            float(maximum), int(no_raw))
+            if cached:
+                cache.put(key, (fingerprint, bucket))
+        found.append(bucket if count_raw else bucket._replace(no_raw=None))
     return found
 
 
 @functools.lru_cache(maxsize=256)
 def _aggregates_statement(tables: tuple[sa.Table, ...], count: int,
                           by_unit: bool) -> tuple[str, tuple[str, ...]]:
+    """Per (metric, bucket) of the indexed table: 'same' where the bucket's
+    fingerprint is the one known, else the text of its aggregates and its
+    fingerprint (NULL: no rows); then the buffer's rows by a GROUP BY."""
     unit_filter = ' AND d.unit = ?' if by_unit else ''
     no_raw = 'sum(CASE WHEN d.has_raw THEN 0 ELSE 1 END)'
-    text = ("CASE WHEN count(*) THEN printf('%%s\x1f%%s\x1f%(f)s\x1f%(f)s\x1f%(f)s\x1f%(f)s"
-            "\x1f%%d', min(d.unit), max(d.unit), sum(d.sample_count), sum(d.sum), "
-            "min(d.minimum), max(d.maximum), %(no_raw)s) END"
-            % {'f': TEXT_FORMAT, 'no_raw': no_raw})
-    sql = ('WITH RECURSIVE buckets(start) AS (SELECT ? UNION ALL SELECT start + ? FROM '
-           'buckets WHERE start + ? < ?), ids(id) AS (VALUES %s) '
-           'SELECT ids.id, buckets.start, NULL, (SELECT %s FROM %s AS d '
-           'WHERE d.metric_id = ids.id AND d.timestamp >= buckets.start '
-           'AND d.timestamp < buckets.start + ? AND d.timestamp < ?%s), '
-           'NULL, NULL, NULL, -1 FROM ids, buckets'
-           % (', '.join(['(?)'] * count), text, tables[0].name, unit_filter))
-    names = ('start', 'period', 'period', 'end', *('id%d' % i for i in range(count)),
-             'period', 'end', *(('unit',) if by_unit else ()))
+    fingerprint = "count(*) || ':' || coalesce(max(d.id), 0)"
+    text = ("CASE WHEN count(*) THEN printf('%%s\x1f%%s\x1f%(f)s\x1f%(f)s\x1f%(f)s"
+            "\x1f%(f)s\x1f%%d', min(d.unit), max(d.unit), sum(d.sample_count), sum(d.sum), "
+            "min(d.minimum), max(d.maximum), %(no_raw)s) || char(31) || %(fingerprint)s END"
+            % {'f': TEXT_FORMAT, 'no_raw': no_raw, 'fingerprint': fingerprint})
+    in_bucket = ('d.metric_id = ids.id AND d.timestamp >= buckets.start '
+                 'AND d.timestamp < buckets.start + ? AND d.timestamp < ?')
+    sql = ("WITH RECURSIVE buckets(start) AS (SELECT ? UNION ALL SELECT start + ? FROM "
+           "buckets WHERE start + ? < ?), ids(id) AS (VALUES %(ids)s), "
+           "known(id, start, fingerprint) AS (SELECT json_extract(value, '$[0]'), "
+           "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
+           "SELECT ids.id, buckets.start, NULL, CASE WHEN k.fingerprint IS NOT NULL AND "
+           "(SELECT %(fingerprint)s FROM %(table)s AS d WHERE %(in_bucket)s) = k.fingerprint "
+           "THEN 'same' ELSE (SELECT %(text)s FROM %(table)s AS d WHERE %(in_bucket)s"
+           "%(unit_filter)s) END, NULL, NULL, NULL, -1 "
+           "FROM ids CROSS JOIN buckets LEFT JOIN known AS k "
+           "ON k.id = ids.id AND k.start = buckets.start"
+           % {'ids': ', '.join(['(?)'] * count), 'fingerprint': fingerprint, 'text': text,
+              'table': tables[0].name, 'in_bucket': in_bucket, 'unit_filter': unit_filter})
+    names = ('start', 'period', 'period', 'end', *('id%d' % i for i in range(count)), 'known',
+             'period', 'end', 'period', 'end', *(('unit',) if by_unit else ()))
     for table in tables[1:]:
         sql += (' UNION ALL SELECT d.metric_id, d.timestamp - (d.timestamp - ?) %% ?, d.unit, '
                 'sum(d.sample_count), sum(d.sum), min(d.minimum), max(d.maximum), %s '

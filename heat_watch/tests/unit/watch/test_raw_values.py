@@ -313,3 +313,34 @@ def test_the_bucket_cache_keeps_at_most_its_number_of_values_least_recently_used
     assert (cache.get('a'), cache.get('b'), cache.get('c')) == (entry, None, entry)
     cache.put('d', bucket_cache._Entry(1, 1, 10, 'None', [0.0] * 6))  # too big to keep
     assert cache.get('d') is None and len(cache) == 2
+
+
+def test_cached_aggregates_equal_a_full_read_bit_for_bit_through_late_data_and_expiry(store):
+    """Rounds of writes (late ones into kept buckets), buffer moves and an
+    expiry: the aggregates kept per bucket and checked by fingerprint are
+    always those of the GROUP BY of every row, to the last bit."""
+    cache = bucket_cache.LruCache(1000)
+    rng = random.Random(18)
+    first = _write(store, 'a', [{'t': 0, 'v': 1.0}])
+    second = _write(store, 'b', [{'t': 0, 'v': 2.0}])
+    tables = store.datapoint_tables()
+    for round_ in range(12):
+        end = (round_ + 3) * MINUTE + rng.randrange(1000)
+        datums = [{'t': rng.randrange(end + 30_000), 'v': rng.uniform(0, 1e6) / 7}
+                  for _ in range(rng.randrange(1, 300))]
+        if round_ % 4 == 2:  # a statistic set without raw values
+            datums.append({'t': rng.randrange(end), 's': [2.0, 3.0, 1.0, 2.0]})
+        _write(store, rng.choice('ab'), datums)
+        if round_ % 3 == 1:
+            store.move_buffer()
+        if round_ == 7:
+            store.expire(90_000, 0)
+        kept = raw_reads.bucket_aggregates(store.engine, tables, [first, second], 0, end,
+                                           MINUTE, None, True, cache=cache)
+        found = sorted(tuple(row) for row in metric_storage._merge_buckets(kept))
+        query = metric_storage._aggregate_statement(tables, False, False, True)
+        with store.engine.connect() as conn:
+            rows = conn.execute(query, {'ids': [first, second], 'start': 0, 'end': end,
+                                        'period': MINUTE, 'unit': None, 'metric': None}).all()
+        assert found == sorted(tuple(row) for row in metric_storage._merge_buckets(rows))
+    assert len(cache) > 0
