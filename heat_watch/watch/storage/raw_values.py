@@ -1,4 +1,5 @@
-"""Raw values of datapoints, read for exact percentiles.
+"""Datapoints read by bucket: raw values for exact percentiles, and (on
+SQLite) the aggregates of each bucket.
 
 A percentile of a busy metric reads every datapoint of its window: some
 6,000 a minute-long bucket in tools/bench/bench_mixed_load.py. What such a
@@ -11,10 +12,17 @@ winning it back can take a switch interval. So:
   value printed with 18 significant digits (``printf('%!.18g')``, exact
   where the conversion is checked to be, see :func:`text_is_exact`); the
   other rows come one by one in the same statement (one snapshot);
+* there, each bucket is read by a walk of its range of the (metric_id,
+  timestamp) index rather than by a GROUP BY that sorts the window, and only
+  what a bucket received since the last read is read from the table (see
+  :mod:`heat_watch.watch.storage.bucket_cache`); the aggregates likewise
+  (:func:`bucket_aggregates`);
 * elsewhere, every row comes straight off the DBAPI cursor (no SQLAlchemy
   row objects), the bucket computed by the database;
 * plain values go into a list of floats, not a pair each (see
   :class:`heat_watch.watch.statistics.RawValues`).
+
+doc/source/storage.rst says what each step saved and what the cache holds.
 """
 
 import collections
@@ -23,6 +31,7 @@ import functools
 import itertools
 import json
 import random
+import sqlite3
 import struct
 import threading
 
@@ -231,7 +240,8 @@ _CHECK_LOCK = threading.Lock()
 def text_is_exact(engine: sa.Engine) -> bool:
     """Whether this SQLite prints doubles as text that Python reads back as
     the very same doubles (checked once per database URL, with values from
-    the whole range of doubles and the edges of CloudWatch's)."""
+    the whole range of doubles and the edges of CloudWatch's), and has the
+    JSON functions the per-bucket reads use."""
     key = str(engine.url)
     found = _CHECKED.get(key)
     if found is None:
@@ -270,7 +280,14 @@ def _check_text(engine: sa.Engine) -> bool:
     if not exact:
         LOG.warning('This SQLite does not print doubles exactly: percentiles read every '
                     'datapoint row by row, at a higher cost')
-    return exact
+        return False
+    try:  # the per-bucket reads pass what they know as JSON (json_each)
+        _fetch_all(engine, "SELECT count(*) FROM json_each('[1]')", ())
+    except sqlite3.OperationalError:
+        LOG.warning('This SQLite has no JSON functions: percentiles and statistics read '
+                    'their whole windows every time, at a higher cost')
+        return False
+    return True
 
 
 # -- aggregates per bucket ------------------------------------------------------
