@@ -27,6 +27,8 @@ import collections
 import functools
 import json
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -90,14 +92,14 @@ class LruCache:
         self._entries: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple):
+    def get(self, key: tuple) -> Any:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry) -> None:
+    def put(self, key: tuple, entry: Any) -> None:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -117,9 +119,15 @@ class LruCache:
 AGGREGATES = LruCache(200_000)
 
 
-def read(fetch_all, database: str, tables: tuple[sa.Table, ...], metric_ids: list[int],
-         start_ms: int, end_ms: int, period_ms: int, unit: str | None, text_format: str,
-         buffer_statement, cache: BucketCache = CACHE):
+Statement = tuple[str, tuple[str, ...]]  # SQL and its parameters' names
+
+
+def read(fetch_all: Callable[[str, list], list[tuple]], database: str,
+         tables: tuple[sa.Table, ...], metric_ids: list[int], start_ms: int, end_ms: int,
+         period_ms: int, unit: str | None, text_format: str,
+         buffer_statement: Callable[[tuple[sa.Table, ...], int, bool], Statement],
+         cache: BucketCache = CACHE
+         ) -> tuple[dict[tuple, list[float]], list[tuple]] | None:
     """The plain values of each (metric, bucket) of ``datapoints`` from the
     cache and what the buckets received since, and the rows of the buffer
     (read by ``buffer_statement``, as raw_values' grouped statement).
