@@ -8,6 +8,7 @@ for the rank rule.
 """
 
 import bisect
+import collections.abc
 import dataclasses
 import functools
 import itertools
@@ -27,6 +28,63 @@ _PERCENTILE_RE = re.compile(r'p(100|[1-9]?[0-9])(\.[0-9]{1,2})?')
 _SUM_TOLERANCE = 1e-9
 
 
+class RawValues(collections.abc.Sequence):
+    """The raw values of one bucket as the storage reads them.
+
+    ``plain`` holds the values of count 1 (nearly every datum: one Value),
+    ``weighted`` the (value, count) pairs of the others. A read of a busy
+    metric's bucket carries thousands of values: kept as plain floats, they
+    need no pair each, and their percentiles need no cumulative counts
+    (see :func:`percentiles`).
+
+    A sequence of (value, count) pairs, plain values first, like the lists
+    :class:`StatSet` takes; equal to any such sequence holding the same pairs
+    in any order.
+    """
+
+    __slots__ = ('plain', 'weighted', '_sorted')
+
+    def __init__(self, plain: list[float] | None = None,
+                 weighted: list[tuple[float, float]] | None = None, ordered: bool = False):
+        """``ordered``: ``plain`` is sorted already (and may be shared: it
+        is never modified then)."""
+        self.plain = plain if plain is not None else []
+        self.weighted = weighted if weighted is not None else []
+        self._sorted = ordered
+
+    def __len__(self) -> int:
+        return len(self.plain) + len(self.weighted)
+
+    def __getitem__(self, index):
+        return list(self)[index]
+
+    def __iter__(self):
+        for value in self.plain:
+            yield (value, 1.0)
+        yield from self.weighted
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, collections.abc.Iterable) or isinstance(other, str):
+            return NotImplemented
+        return _pair_counts(self) == _pair_counts(other)
+
+    __hash__ = None  # mutable, like the lists it stands for
+
+    def __repr__(self) -> str:
+        return 'RawValues(%r, %r)' % (self.plain, self.weighted)
+
+    def sorted_plain(self) -> list[float]:
+        """``plain`` in ascending order (sorted in place, once)."""
+        if not self._sorted:
+            self.plain.sort()
+            self._sorted = True
+        return self.plain
+
+
+def _pair_counts(pairs: Iterable) -> collections.Counter:
+    return collections.Counter((float(v), float(c)) for v, c in pairs)
+
+
 @dataclasses.dataclass
 class StatSet:
     """Aggregated datapoints of one bucket (one period), or one stored datum."""
@@ -41,14 +99,11 @@ class StatSet:
 
     def merge(self, other: 'StatSet') -> 'StatSet':
         """A new StatSet aggregating both; raw values survive only if both have them."""
-        values = None
-        if self.values is not None and other.values is not None:
-            values = list(self.values) + list(other.values)
         return StatSet(sample_count=self.sample_count + other.sample_count,
                        sum=self.sum + other.sum,
                        minimum=min(self.minimum, other.minimum),
                        maximum=max(self.maximum, other.maximum),
-                       values=values)
+                       values=_merged_values([self.values, other.values]))
 
     @property
     def average(self) -> float:
@@ -64,17 +119,22 @@ def merge_all(stats: Iterable[StatSet]) -> StatSet | None:
     stats = list(stats)
     if not stats:
         return None
-    values: list | None = []
-    for stat in stats:
-        if stat.values is None:
-            values = None
-            break
-        values.extend(stat.values)
     return StatSet(sample_count=math.fsum(s.sample_count for s in stats),
                    sum=math.fsum(s.sum for s in stats),
                    minimum=min(s.minimum for s in stats),
                    maximum=max(s.maximum for s in stats),
-                   values=values)
+                   values=_merged_values([s.values for s in stats]))
+
+
+def _merged_values(parts: list) -> list | RawValues | None:
+    """The raw values of merged StatSets: None if any lacks them; a
+    RawValues if all are (their plain values stay plain), else a list."""
+    if any(part is None for part in parts):
+        return None
+    if all(isinstance(part, RawValues) for part in parts):
+        return RawValues(list(itertools.chain.from_iterable(p.plain for p in parts)),
+                         list(itertools.chain.from_iterable(p.weighted for p in parts)))
+    return list(itertools.chain.from_iterable(parts))
 
 
 def _check_finite(name: str, *numbers: float) -> None:
@@ -206,6 +266,8 @@ def percentiles(stat: StatSet, ps: Iterable[float]) -> dict[float, float | None]
     ps = list(ps)
     for p in ps:
         _check_percentile(p)
+    if isinstance(stat.values, RawValues) and not stat.values.weighted:
+        return _plain_percentiles(stat.values.sorted_plain(), ps)
     pairs = sorted(((float(v), float(c)) for v, c in stat.values or () if c > 0),
                    key=operator.itemgetter(0))
     if not pairs or pairs[0][0] < 0:
@@ -218,6 +280,25 @@ def percentiles(stat: StatSet, ps: Iterable[float]) -> dict[float, float | None]
         target = _decimal(p) * total / 100
         index = bisect.bisect_left(cumulative, float_at_least(target)) if target > 0 else 0
         result[p] = ordered[min(index, len(ordered) - 1)]
+    return result
+
+
+def _plain_percentiles(ordered: list[float], ps: list[float]) -> dict[float, float | None]:
+    """:func:`percentiles` of values of count 1, ``ordered`` ascending.
+
+    The cumulative count of the i-th value (from 0) is i + 1, so the
+    smallest index whose count reaches the rank target is ceil(target) - 1:
+    the same value the bisection of the general case finds, without the
+    cumulative list.
+    """
+    if not ordered or ordered[0] < 0:
+        return dict.fromkeys(ps)
+    total = len(ordered)
+    result: dict[float, float | None] = {}
+    for p in ps:
+        target = _decimal(p) * total / 100
+        index = math.ceil(target) - 1 if target > 0 else 0
+        result[p] = ordered[min(index, total - 1)]
     return result
 
 

@@ -136,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             sampler = threading.Thread(target=_wal_sampler, args=(wal, stop, sizes))
             sampler.start()
             load = Load(server, args.clients, time.monotonic() + args.seconds)
+            cpu_before = server.cpu_seconds()
             load.run()
+            cpu = server.cpu_seconds() - cpu_before
+            load_average = os.getloadavg()
             stop.set()
             sampler.join()
             database = os.path.getsize(os.path.join(server.state_path, 'watch.sqlite'))
@@ -150,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         print('%-20s %8d %9.1f %9.1f %9.1f' % (
             name, len(load.latencies.get(name, [])), percentile(values, 50) * 1000,
             percentile(values, 95) * 1000, percentile(values, 99) * 1000))
+    calls = sum(len(v) for v in load.latencies.values())
+    print('server CPU: %.1f s, %.1f ms per call (%d calls); load average %.2f %.2f %.2f'
+          % (cpu, cpu * 1000 / max(calls, 1), calls, *load_average))
     print('write-ahead log: largest %.1f MB, last %.1f MB; database %.1f MB'
           % (max(sizes or [0]) / 1e6, (sizes or [0])[-1] / 1e6, database / 1e6))
     if load.errors:

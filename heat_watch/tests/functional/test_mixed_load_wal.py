@@ -1,8 +1,10 @@
 """Under a mixed load of writes and reads, SQLite's write-ahead log stays
 bounded: the engine's TRUNCATE checkpoints empty it while the load runs,
-and it is empty shortly after the load stops."""
+and it is empty shortly after the load stops. The percentiles read during
+and after the load are exact."""
 
 import datetime
+import math
 import os
 import threading
 import time
@@ -33,6 +35,7 @@ class _Load:
         self.stop = threading.Event()
         self.errors: list[Exception] = []
         self.calls = 0
+        self.sent: list[tuple[str, int, float]] = []  # (metric, minute, value) stored
         self.threads = [threading.Thread(target=self._loop, args=(work,), daemon=True)
                         for work in (self._put, self._put, self._statistics, self._data,
                                      self._alarms)]
@@ -58,13 +61,15 @@ class _Load:
                 self.errors.append(error)
             step += 1
 
-    @staticmethod
-    def _put(client, step: int) -> None:
-        now = datetime.datetime.now(datetime.UTC)
-        client.put_metric_data(Namespace='Mixed', MetricData=[
-            {'MetricName': 'm%d' % (i % 20), 'Value': float(step + i), 'Timestamp': now,
-             'Dimensions': [{'Name': 'Host', 'Value': 'h%d' % (i % 5)}]}
-            for i in range(200)])
+    def _put(self, client, step: int) -> None:
+        # Whole seconds: the test knows each value's minute exactly.
+        now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        data = [{'MetricName': 'm%d' % (i % 20), 'Value': float(step + i) + i / 7,
+                 'Timestamp': now, 'Dimensions': [{'Name': 'Host', 'Value': 'h%d' % (i % 5)}]}
+                for i in range(200)]
+        client.put_metric_data(Namespace='Mixed', MetricData=data)
+        self.sent.extend((d['MetricName'], int(now.timestamp()) // 60, d['Value'])
+                         for d in data)
 
     @staticmethod
     def _window() -> dict:
@@ -118,3 +123,31 @@ def test_the_write_ahead_log_is_emptied_during_and_after_a_mixed_load(running):
     # ... and empty once one checkpoint interval has passed after it.
     time.sleep(3 * CHECKPOINT_SECONDS + 1.5)
     assert _wal_size(state) == 0
+    _assert_exact_percentiles(clients.boto3_client(running.endpoint, creds['access'],
+                                                   creds['secret']), load.sent)
+
+
+def _assert_exact_percentiles(client, sent: list[tuple[str, int, float]]) -> None:
+    """The p90 of every minute of the metrics GetMetricData read during the
+    load (each read after the first only what its buckets received since) is
+    the nearest-rank p90 of the values put."""
+    by_minute: dict[tuple[str, int], list[float]] = {}
+    for name, minute, value in sent:
+        by_minute.setdefault((name, minute), []).append(value)
+    end = datetime.datetime.now(datetime.UTC)
+    answer = client.get_metric_data(
+        MetricDataQueries=[{'Id': 'q%d' % i, 'MetricStat': {
+            'Metric': {'Namespace': 'Mixed', 'MetricName': 'm%d' % i,
+                       'Dimensions': [{'Name': 'Host', 'Value': 'h%d' % (i % 5)}]},
+            'Period': 60, 'Stat': 'p90'}} for i in range(5)],
+        StartTime=end - datetime.timedelta(minutes=10), EndTime=end,
+        ScanBy='TimestampAscending')
+    for i, result in enumerate(answer['MetricDataResults']):
+        found = {int(t.timestamp()) // 60: v
+                 for t, v in zip(result['Timestamps'], result['Values'], strict=True)}
+        expected = {}
+        for (name, minute), values in by_minute.items():
+            if name == 'm%d' % i:
+                ordered = sorted(values)
+                expected[minute] = ordered[math.ceil(len(ordered) * 9 / 10) - 1]
+        assert found == expected, 'm%d' % i

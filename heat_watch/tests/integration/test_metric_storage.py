@@ -1,12 +1,16 @@
 """Ingestion commits on MariaDB and PostgreSQL: multi-row INSERT chunks with
-each driver's parameter style, on the writer's own connection."""
+each driver's parameter style, on the writer's own connection; and the raw
+values percentiles read, off each driver's cursor."""
 
 import json
+import math
+import random
 
 import pytest
 import sqlalchemy as sa
 
 from heat_watch.tests.integration import base
+from heat_watch.watch import statistics
 from heat_watch.watch.storage import metrics as metric_storage
 
 
@@ -70,3 +74,29 @@ def test_a_refused_batch_writes_none_of_its_rows(store):
     store._writer.insert(metric_storage.DATAPOINTS, good)  # the writer recovers
     assert len(_stored(store, 434343)) == 10
     store.release_connection()
+
+
+def test_raw_values_read_off_the_cursor_are_the_values_stored(store):
+    """Percentiles' read through each driver's DBAPI cursor (its parameter
+    style, the bucket computed by the database): every value exact, plain
+    ones as floats, the others as pairs, by metric, bucket and unit."""
+    rng = random.Random(21)
+    values = [0.0, 0.1 + 0.2, 1 / 3, 8.515920e-109, 1.174271e+108, 123456.789]
+    values += [rng.uniform(0, 1e6) * 10 ** rng.randrange(-30, 30) for _ in range(300)]
+    datums = [{'t': 60_000 + i * 300, 'v': v} for i, v in enumerate(values)]
+    datums.append({'t': 60_500, 'vs': [1.5, 2.5], 'cs': [2.0, 1.0], 'u': 'Count'})
+    store.write([('raw', 'ns', [dict(d, n='m', d=[]) for d in datums])])
+    metric_id = store.find_metric_id('raw', 'ns', 'm', [])
+    found = store.raw_values([metric_id], 60_000, 180_000, 60_000)
+    assert sorted(found) == [(metric_id, 60_000, 'Count'), (metric_id, 60_000, 'None'),
+                             (metric_id, 120_000, 'None')]
+    plain = found[(metric_id, 60_000, 'None')].plain + found[(metric_id, 120_000, 'None')].plain
+    assert sorted(plain) == sorted(values)
+    assert found[(metric_id, 60_000, 'Count')] == [(1.5, 2.0), (2.5, 1.0)]
+    stat = statistics.StatSet(1, 1, 1, 1, found[(metric_id, 120_000, 'None')])
+    ordered = sorted(values[200:])
+    assert statistics.percentiles(stat, [50, 90]) == {
+        50: ordered[math.ceil(len(ordered) / 2) - 1],
+        90: ordered[math.ceil(len(ordered) * 0.9) - 1]}
+    assert set(store.raw_values([metric_id], 60_000, 180_000, 60_000, unit='Count')) == {
+        (metric_id, 60_000, 'Count')}

@@ -33,8 +33,9 @@ from oslo_db import exception as db_exc
 from oslo_log import log
 
 from heat_watch.common import alarms as hw_alarms
-from heat_watch.watch import points
+from heat_watch.watch import points, statistics
 from heat_watch.watch.storage import models
+from heat_watch.watch.storage import raw_values as raw_reads
 
 LOG = log.getLogger(__name__)
 
@@ -665,10 +666,17 @@ class MetricStore:
         on ``start_ms``.
 
         On SQLite each table is aggregated on its own, in one statement
-        (one snapshot), and a bucket found in both is merged here: an
+        (one snapshot; the indexed table a bucket at a time where that
+        applies, see :func:`heat_watch.watch.storage.raw_values.bucket_aggregates`),
+        and a bucket found in both is merged here: an
         aggregate over a UNION ALL of the rows would pass every row through
         a subquery, a fifth more time for a week of datapoints.
         """
+        if self._sqlite:
+            rows = raw_reads.bucket_aggregates(self.engine, self._tables(), metric_ids,
+                                               start_ms, end_ms, period_ms, unit, count_raw)
+            if rows is not None:
+                return _merge_buckets(rows)
         single = len(metric_ids) == 1
         query = _aggregate_statement(self._tables(), single, bool(unit), count_raw)
         params = {'ids': metric_ids, 'start': start_ms, 'end': end_ms, 'period': period_ms,
@@ -678,27 +686,13 @@ class MetricStore:
         return _merge_buckets(rows) if self._sqlite else rows
 
     def raw_values(self, metric_ids: list[int], start_ms: int, end_ms: int,
-                   period_ms: int, unit: str | None = None) -> dict[tuple, list]:
-        """(metric_id, bucket, unit) -> [(value, count), ...] for percentiles."""
-        parts = []
-        for table in self._tables():
-            query = sa.select(table.c.metric_id, table.c.timestamp, table.c.unit,
-                              table.c.minimum, table.c.sample_count, table.c.raw_values)
-            query = self._in_range(query, table, metric_ids, start_ms, end_ms, unit)
-            parts.append(query.where(table.c.has_raw.is_(True)))
-        query = parts[0] if len(parts) == 1 else sa.union_all(*parts)
-        result: dict[tuple, list] = {}
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        # Unpacked as tuples: a Row's attribute access costs ~0.4 us per column.
-        for metric_id, timestamp, row_unit, minimum, sample_count, raw in rows:
-            bucket = timestamp - (timestamp - start_ms) % period_ms
-            pairs = result.setdefault((metric_id, bucket, row_unit), [])
-            if raw:
-                pairs.extend(json.loads(raw))
-            else:
-                pairs.append((minimum, sample_count))
-        return result
+                   period_ms: int, unit: str | None = None
+                   ) -> dict[tuple, statistics.RawValues]:
+        """(metric_id, bucket, unit) -> the raw values of its rows, for
+        percentiles; buckets aligned on ``start_ms`` as in
+        :meth:`bucket_aggregates`. See :mod:`heat_watch.watch.storage.raw_values`."""
+        return raw_reads.raw_values(self.engine, self._tables(), metric_ids, start_ms, end_ms,
+                                    period_ms, unit)
 
     def list_metrics(self, project_id: str, namespace: str | None, name: str | None,
                      dimensions: list[tuple[str, str | None]], active_since_ms: int | None,

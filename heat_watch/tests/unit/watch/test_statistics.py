@@ -264,3 +264,61 @@ def test_percentiles_with_inexact_counts_match_a_fraction_bisection(seed):
     ps = [0, 0.01, 1, 10, 25, 33.33, 50, 66.67, 75, 90, 95, 99, 99.9, 99.99, 100]
     assert statistics.percentiles(stat, ps) == {
         p: _fraction_bisect_percentile(stat, p) for p in ps}
+
+
+PERCENTILES = [0, 0.01, 1, 10, 25, 30, 33.33, 50, 66.67, 75, 90, 95, 99, 99.9, 99.99, 100]
+
+
+def _raw_and_pairs(rng: random.Random, plain: int, weighted: int):
+    """The same samples as the storage reads them (RawValues) and as pairs."""
+    values = [round(rng.uniform(0, 1000), rng.choice([0, 1, 3])) for _ in range(plain)]
+    pairs = [(round(rng.uniform(0, 1000), 1), rng.choice([0.5, 1.0, 2.0, 3.0]))
+             for _ in range(weighted)]
+    rng.shuffle(values)
+    raw = statistics.RawValues(list(values), list(pairs))
+    return raw, [(v, 1.0) for v in values] + pairs
+
+
+@pytest.mark.parametrize('seed, plain, weighted', [
+    (1, 1, 0), (2, 10, 0), (3, 999, 0), (4, 4321, 0), (5, 200, 3), (6, 0, 50), (7, 1, 1)])
+def test_percentiles_of_raw_values_equal_those_of_the_same_pairs(seed, plain, weighted):
+    raw, pairs = _raw_and_pairs(random.Random(seed), plain, weighted)
+    fast = statistics.percentiles(statistics.StatSet(1, 1, 1, 1, raw), PERCENTILES)
+    general = statistics.percentiles(statistics.StatSet(1, 1, 1, 1, pairs), PERCENTILES)
+    assert fast == general
+    if not weighted:
+        samples = [v for v, _ in pairs]
+        assert fast == {p: nearest_rank(samples, p) for p in PERCENTILES}
+
+
+def test_percentiles_of_raw_values_are_unavailable_with_a_negative_value_or_none():
+    for raw in (statistics.RawValues([3.0, -1.0, 2.0]), statistics.RawValues([]),
+                statistics.RawValues([1.0], [(-2.0, 2.0)])):
+        assert statistics.percentiles(statistics.StatSet(1, 1, 1, 1, raw), [0, 50]) == {
+            0: None, 50: None}
+
+
+def test_raw_values_read_as_pairs_and_equal_the_same_pairs_in_any_order():
+    raw = statistics.RawValues([2.0, 1.0], [(5.0, 3.0)])
+    assert list(raw) == [(2.0, 1.0), (1.0, 1.0), (5.0, 3.0)]
+    assert len(raw) == 3 and raw[2] == (5.0, 3.0)
+    assert raw == [[5.0, 3.0], (1.0, 1.0), (2.0, 1.0)]
+    assert raw != [(5.0, 3.0), (1.0, 1.0)]
+    assert raw != [(5.0, 3.0), (1.0, 1.0), (2.0, 1.0), (2.0, 1.0)]
+
+
+def test_merging_raw_values_keeps_plain_values_plain_and_all_samples():
+    rng = random.Random(8)
+    parts = [_raw_and_pairs(rng, 300, weighted) for weighted in (0, 0, 4)]
+    stats = [statistics.StatSet(1, 1, 1, 1, raw) for raw, _ in parts]
+    merged = statistics.merge_all(stats)
+    chained = stats[0].merge(stats[1])
+    assert isinstance(merged.values, statistics.RawValues)
+    assert isinstance(chained.values, statistics.RawValues) and not chained.values.weighted
+    samples = [pair for _, pairs in parts for pair in pairs]
+    assert merged.values == samples
+    assert statistics.percentiles(merged, PERCENTILES) == statistics.percentiles(
+        statistics.StatSet(1, 1, 1, 1, samples), PERCENTILES)
+    # A merge with a list of pairs gives the pairs of both.
+    mixed = stats[0].merge(statistics.from_values([7.0, 8.0]))
+    assert mixed.values == list(parts[0][1]) + [(7.0, 1.0), (8.0, 1.0)]

@@ -90,6 +90,11 @@ def _run(engine, checkpoint_seconds: float) -> tuple[int, int]:
     writer.start()
     with _OverlappingReaders(engine) as readers:
         _write(writer)
+        # On an idle machine the writes take less time than ten reads: the
+        # readers overlap on until they have done more (the assertion below).
+        overlap_until = time.monotonic() + 10.0
+        while readers.reads <= 10 and time.monotonic() < overlap_until:
+            time.sleep(0.02)
         largest = _wal_size(engine)
         # A few checkpoint intervals (longer on a loaded machine), or 0.2 s.
         deadline = time.monotonic() + (5.0 if checkpoint_seconds else 0.2)
