@@ -5,6 +5,10 @@ SQLite's write-ahead log over the run (it must stay bounded: see
 doc/source/storage.rst).
 
     python tools/bench/bench_mixed_load.py --clients 16 --seconds 120
+
+With ``--reads-after SECONDS`` the same clients then go on for that long
+without PutMetricData, over the data the first phase stored: the reads'
+latency with ingestion running beside that without it.
 """
 
 from __future__ import annotations
@@ -78,14 +82,17 @@ def _describe(client, step: int) -> None:
 MIX = [('PutMetricData', _put)] * 4 + [('GetMetricStatistics', _statistics),
                                        ('GetMetricData', _data), ('PutMetricAlarm', _alarm),
                                        ('DescribeAlarms', _describe)]
+WITHOUT_PUTS = [entry for entry in MIX if entry[0] != 'PutMetricData']
 
 
 class Load:
     """Client threads running MIX until ``deadline``; latencies per operation."""
 
-    def __init__(self, server: servers.HeatWatchServer, clients: int, deadline: float):
+    def __init__(self, server: servers.HeatWatchServer, clients: int, deadline: float,
+                 mix: list = MIX):
         self.server = server
         self.deadline = deadline
+        self.mix = mix
         self.latencies: dict[str, list[float]] = collections.defaultdict(list)
         self.errors: collections.Counter = collections.Counter()
         self.threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
@@ -100,7 +107,7 @@ class Load:
         client = _client(self.server)
         step = index
         while time.monotonic() < self.deadline:
-            name, work = MIX[step % len(MIX)]
+            name, work = self.mix[step % len(self.mix)]
             started = time.perf_counter()
             try:
                 work(client, step)
@@ -121,11 +128,41 @@ def _wal_sampler(path: str, stop: threading.Event, sizes: list[int]) -> None:
         sizes.append(os.path.getsize(path) if os.path.exists(path) else 0)
 
 
+def _phase(server: servers.HeatWatchServer, clients: int, seconds: float,
+           mix: list) -> tuple[Load, float, tuple]:
+    """Run ``mix`` for ``seconds``; the load, the server's CPU seconds and
+    the load average at the end."""
+    load = Load(server, clients, time.monotonic() + seconds, mix)
+    cpu_before = server.cpu_seconds()
+    load.run()
+    return load, server.cpu_seconds() - cpu_before, os.getloadavg()
+
+
+def _report(title: str, load: Load, cpu: float, load_average: tuple) -> None:
+    print(title)
+    print('%-20s %8s %9s %9s %9s' % ('operation', 'calls', 'p50 ms', 'p95 ms', 'p99 ms'))
+    for name in OPERATIONS:
+        if name not in load.latencies:
+            continue
+        values = load.latencies[name]
+        print('%-20s %8d %9.1f %9.1f %9.1f' % (
+            name, len(values), percentile(values, 50) * 1000,
+            percentile(values, 95) * 1000, percentile(values, 99) * 1000))
+    calls = sum(len(v) for v in load.latencies.values())
+    print('server CPU: %.1f s, %.1f ms per call (%d calls); load average %.2f %.2f %.2f'
+          % (cpu, cpu * 1000 / max(calls, 1), calls, *load_average))
+    if load.errors:
+        print('errors: %s' % dict(load.errors))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--clients', type=int, default=16)
     parser.add_argument('--seconds', type=float, default=120.0)
+    parser.add_argument('--reads-after', type=float, default=0.0,
+                        help='then this many seconds of the same mix without puts')
     args = parser.parse_args(argv)
+    phases = []
     with tempfile.TemporaryDirectory(prefix='bench-mixed-') as workdir:
         server = servers.HeatWatchServer(workdir)
         server.start()
@@ -135,33 +172,23 @@ def main(argv: list[str] | None = None) -> int:
             stop = threading.Event()
             sampler = threading.Thread(target=_wal_sampler, args=(wal, stop, sizes))
             sampler.start()
-            load = Load(server, args.clients, time.monotonic() + args.seconds)
-            cpu_before = server.cpu_seconds()
-            load.run()
-            cpu = server.cpu_seconds() - cpu_before
-            load_average = os.getloadavg()
+            phases.append(('mixed load: %d boto3 clients, %.0f s, heat-watch-all on SQLite'
+                           % (args.clients, args.seconds),
+                           *_phase(server, args.clients, args.seconds, MIX)))
             stop.set()
             sampler.join()
+            if args.reads_after > 0:
+                phases.append(('then without PutMetricData: %.0f s over the same data'
+                               % args.reads_after,
+                               *_phase(server, args.clients, args.reads_after, WITHOUT_PUTS)))
             database = os.path.getsize(os.path.join(server.state_path, 'watch.sqlite'))
         finally:
             server.stop()
-    print('mixed load: %d boto3 clients, %.0f s, heat-watch-all on SQLite'
-          % (args.clients, args.seconds))
-    print('%-20s %8s %9s %9s %9s' % ('operation', 'calls', 'p50 ms', 'p95 ms', 'p99 ms'))
-    for name in OPERATIONS:
-        values = load.latencies.get(name) or [0.0]
-        print('%-20s %8d %9.1f %9.1f %9.1f' % (
-            name, len(load.latencies.get(name, [])), percentile(values, 50) * 1000,
-            percentile(values, 95) * 1000, percentile(values, 99) * 1000))
-    calls = sum(len(v) for v in load.latencies.values())
-    print('server CPU: %.1f s, %.1f ms per call (%d calls); load average %.2f %.2f %.2f'
-          % (cpu, cpu * 1000 / max(calls, 1), calls, *load_average))
-    print('write-ahead log: largest %.1f MB, last %.1f MB; database %.1f MB'
+    for phase in phases:
+        _report(*phase)
+    print('write-ahead log (mixed load): largest %.1f MB, last %.1f MB; database %.1f MB'
           % (max(sizes or [0]) / 1e6, (sizes or [0])[-1] / 1e6, database / 1e6))
-    if load.errors:
-        print('errors: %s' % dict(load.errors))
-    return 1 if load.errors else 0
-
+    return 1 if any(phase[1].errors for phase in phases) else 0
 
 if __name__ == '__main__':
     sys.exit(main())
