@@ -65,6 +65,11 @@ OPTS = [
     cfg.IntOpt('coalesce_max_datapoints', default=20000, min=1,
                help='Most datapoints one coalesced put RPC carries (a single '
                     'larger request still goes alone).'),
+    cfg.FloatOpt('coalesce_linger', default=0.002, min=0.0, max=0.1,
+                 help='Seconds (at most) a coalesced put RPC waits to be sent '
+                      'while fewer requests are queued than were lately under way '
+                      'at once, so that a client answered a moment ago rides it '
+                      'too. A lone client never waits; 0 sends at once.'),
 ]
 
 
@@ -87,7 +92,8 @@ class WatchEngineClient:
                 functools.partial(_put_batch, self),
                 max_in_flight=conf.watch_engine.coalesce_max_in_flight,
                 max_size=conf.watch_engine.coalesce_max_datapoints,
-                size=lambda item: points.count(item[2]), timed_out=_put_timed_out)
+                size=lambda item: points.count(item[2]), timed_out=_put_timed_out,
+                linger=conf.watch_engine.coalesce_linger)
         self._put_timeout = conf.watch_engine.rpc_timeout
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
