@@ -23,6 +23,10 @@ API version history:
   project) in one call, failures answered per item. Over a broker the
   client coalesces concurrent put_metric_data calls into it
   (:mod:`heat_watch.common.coalescing`).
+* 2.3 - put_metric_batch takes ``packed``: the same items as one JSON text
+  (msgspec-encoded), which oslo.messaging's JSON serializer copies as a
+  string instead of walking nine fields per point (47% of the API's CPU at
+  batch 1000, and the engine's decode, were that walk).
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -35,6 +39,7 @@ this module and :mod:`heat_watch.watch.model` are the whole contract.
 
 import functools
 
+import msgspec
 import oslo_messaging as messaging
 from oslo_config import cfg
 
@@ -43,7 +48,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.watch import model, points
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '2.2'
+RPC_API_VERSION = '2.3'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -125,9 +130,10 @@ class WatchEngineClient:
         ``timeout`` seconds when given); per item, None once committed or
         the error that item alone met."""
         outcomes: list[Exception | None] = [None] * len(items)
-        client = self._for('2.2') if timeout is None else \
-            self._client.prepare(version='2.2', timeout=timeout)
-        for index, name, message in client.call(ctxt, 'put_metric_batch', items=items):
+        client = self._for('2.3') if timeout is None else \
+            self._client.prepare(version='2.3', timeout=timeout)
+        packed = _ENCODER.encode(items).decode('utf-8')
+        for index, name, message in client.call(ctxt, 'put_metric_batch', packed=packed):
             outcomes[index] = _rebuilt(name, message)
         return outcomes
 
@@ -247,6 +253,9 @@ class WatchEngineClient:
         first_timestamp, last_timestamp]; None bounds: those of the data."""
         return self._call(ctxt, 'metric_buckets', '2.1', project_id=project_id,
                           metric_ids=metric_ids, start=start, end=end, period=period)
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def _put_batch(client: WatchEngineClient, items: list[list],
