@@ -41,6 +41,7 @@ import loadgen
 import psutil
 import report
 import servers
+import threadcpu
 import workloads
 
 sys.path.insert(0, servers.REPO)
@@ -106,6 +107,10 @@ class Embedded:
 
     def cpu(self) -> dict[str, float]:
         return {'service': self.server.cpu_seconds(), 'broker': 0.0, 'db': 0.0}
+
+    def processes(self) -> dict[str, list[int]]:
+        """The server processes whose threads the per-stage split counts."""
+        return {self.label: [self.server.proc.pid]} if self.server.proc else {}
 
     def stop(self) -> None:
         self.server.stop()
@@ -200,6 +205,20 @@ class MultiProcess:
         return {'service': sum(servers.tree_cpu_seconds(pid) for pid in pids),
                 'broker': _server_cpu(EXTERNAL['broker']), 'db': db}
 
+    def processes(self) -> dict[str, list[int]]:
+        """The API (every uwsgi worker), engine and notifier processes."""
+        named: dict[str, list[int]] = {}
+        for daemon in self.deployment.daemons:
+            if daemon.alive():
+                named.setdefault(daemon.name, []).append(daemon.pid)
+        if self.uwsgi is not None:
+            try:
+                workers = psutil.Process(self.uwsgi.pid).children()
+            except psutil.Error:
+                workers = []
+            named['api'] = [worker.pid for worker in workers]
+        return named
+
     def stop(self) -> None:
         if self.uwsgi is not None:
             self.uwsgi.terminate()
@@ -222,9 +241,13 @@ def put_line(target, bodies: list[leanclient.Prepared], batch: int, clients: int
     join = loadgen.start_clients('thread', lambda: target.client(60.0), bodies, clients,
                                  window)
     loadgen.sleep_until(window.t0)
+    processes = target.processes() if settings.stages else {}
+    threads_before = {pid: threadcpu.snapshot(pid) for pids in processes.values()
+                      for pid in pids}
     before = target.cpu()
     loadgen.sleep_until(window.t1)
     after = target.cpu()
+    threads_after = {pid: threadcpu.snapshot(pid) for pid in threads_before}
     total = loadgen.ClientResult()
     for result in join(70.0):
         total.merge(result)
@@ -234,13 +257,42 @@ def put_line(target, bodies: list[leanclient.Prepared], batch: int, clients: int
             'requests_ok': total.ok, 'errors': total.errors,
             'error_samples': total.error_samples,
             'datapoints_per_s': total.datums / settings.duration,
+            'window_s': settings.duration,
             'requests_per_s': total.ok / settings.duration,
             'cpu_s': cpu, 'cpu_all_s': all_cpu,
             'us_per_datapoint': all_cpu * 1e6 / total.datums if total.datums else None,
             'us_per_request': all_cpu * 1e6 / total.ok if total.ok else None,
             'latency_p95_ms': loadgen.percentile(total.latencies, 95) * 1e3,
+            'stages': _stages(processes, threads_before, threads_after),
             # Other work on the machine moves every figure: kept beside each line.
             'loadavg_1m': round(os.getloadavg()[0], 2)}
+
+
+def _stages(processes: dict[str, list[int]], before: dict[int, dict],
+            after: dict[int, dict]) -> dict[str, list]:
+    """CPU seconds per thread role of each process over the window."""
+    stages = {}
+    for name, pids in processes.items():
+        roles: dict[str, float] = {}
+        for pid in pids:
+            names = threadcpu.thread_names(pid)
+            for role, cpu in threadcpu.split(before.get(pid, {}), after.get(pid, {}), names):
+                roles[role] = roles.get(role, 0.0) + cpu
+        stages[name] = sorted(roles.items(), key=lambda item: -item[1])
+    return stages
+
+
+def _stages_text(row: dict) -> list[str]:
+    batch = row['batch']
+    per, unit = ((row['datapoints_per_s'] * row['window_s'], 'us/dp') if batch > 1
+                 else (row['requests_ok'], 'us/req'))
+    if not per:
+        return []
+    lines = [threadcpu.text(name, parts, per, unit) for name, parts in row['stages'].items()
+             if name != 'notifier']
+    lines.append('broker %.1f, db %.1f %s' % (row['cpu_s']['broker'] * 1e6 / per,
+                                              row['cpu_s']['db'] * 1e6 / per, unit))
+    return lines
 
 
 def _read_bodies(now: float) -> dict[str, leanclient.Prepared]:
@@ -308,6 +360,8 @@ def measure(target, settings: argparse.Namespace, bodies: dict[int, list],
         for batch, clients in lines:
             row = put_line(target, bodies[batch], batch, clients, settings)
             print('   ' + _put_text(row), flush=True)
+            for line in _stages_text(row):
+                print('      ' + line, flush=True)
             rows.append(row)
         if settings.reads and not scale_only:
             for row in read_lines(target, read_calls or settings.read_calls):
@@ -376,6 +430,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--moto-read-calls', type=int, default=5,
                         help="calls per read line for moto (5: its ListMetrics takes ~20 s)")
     parser.add_argument('--no-reads', dest='reads', action='store_false')
+    parser.add_argument('--no-stages', dest='stages', action='store_false',
+                        help="skip each put line's CPU per thread role of every process "
+                             '(threadcpu.py; thread names need py-spy)')
     parser.add_argument('--no-scale', dest='scale', action='store_false')
     parser.add_argument('--profile', action='store_true',
                         help='then profile the API and engine of PostgreSQL (cProfile, '
