@@ -293,7 +293,7 @@ def _stages_text(row: dict) -> list[str]:
     batch = row['batch']
     per, unit = ((row['datapoints_per_s'] * row['window_s'], 'us/dp') if batch > 1
                  else (row['requests_ok'], 'us/req'))
-    if not per:
+    if not per or not row['stages']:  # --no-stages
         return []
     lines = [threadcpu.text(name, parts, per, unit) for name, parts in row['stages'].items()
              if name != 'notifier']
