@@ -15,6 +15,14 @@ per item, so one item's error is raised to its caller only. A failed send
 caller returns only when the send carrying its item answered, so nothing
 is acknowledged before the receiving side says it is done.
 
+A sender may linger (``linger`` seconds, at most) before it takes its
+batch, while fewer items are queued than callers were lately under way at
+once: with a few closed-loop clients, the caller answered last comes back
+a fraction of a millisecond later, and without the pause every other send
+would carry it alone (PostgreSQL's commit_delay and commit_siblings, on
+the API's side). A lone caller never waits: the recent peak of callers
+under way is then one.
+
 A caller may give a timeout: the whole of its wait, queue included. An item
 still queued at its deadline leaves the queue unsent (``timed_out()`` is
 raised to its caller); a send is given the earliest remaining time of the
@@ -29,6 +37,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 MIN_SEND_SECONDS = 0.1
+# The peak of callers under way counts over this many seconds (two windows,
+# so it forgets a burst within two).
+PEAK_WINDOW = 1.0
 
 
 class _Waiter:
@@ -66,8 +77,10 @@ class Coalescer:
     def __init__(self, send: Callable[[list, float | None], Sequence[Any]],
                  max_in_flight: int = 1, max_size: int = 20000,
                  size: Callable[[Any], int] = lambda item: 1,
-                 timed_out: Callable[[], BaseException] = TimeoutError):
+                 timed_out: Callable[[], BaseException] = TimeoutError,
+                 linger: float = 0.0):
         self._send = send
+        self._linger = linger
         self._timed_out = timed_out
         self._max_in_flight = max_in_flight
         self._max_size = max_size
@@ -75,6 +88,10 @@ class Coalescer:
         self._lock = threading.Lock()
         self._waiting: collections.deque[_Waiter] = collections.deque()
         self._in_flight = 0
+        self._arrived = threading.Condition(self._lock)  # an item was queued
+        self._active = 0  # callers inside submit
+        self._sending = 0  # items carried by sends under way
+        self._peak = (0.0, 0, 0)  # window start, its peak, the previous window's
 
     def submit(self, item: Any, timeout: float | None = None) -> Any:
         """Send ``item`` with whatever else is queued; its own result, or
@@ -83,9 +100,29 @@ class Coalescer:
         waiter = _Waiter(item, self._size(item), deadline)
         with self._lock:
             self._waiting.append(waiter)
+            self._active += 1
+            self._note_peak()
             if self._in_flight < self._max_in_flight:
                 self._in_flight += 1
                 waiter.lead = True
+            elif self._linger:
+                self._arrived.notify()
+        try:
+            return self._await(waiter)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def _note_peak(self) -> None:
+        """With the lock held: count the callers now under way into the peak."""
+        began, peak, previous = self._peak
+        now = time.monotonic()
+        if now - began >= PEAK_WINDOW:
+            began, previous, peak = now, (peak if now - began < 2 * PEAK_WINDOW else 0), 0
+        self._peak = (began, max(peak, self._active), previous)
+
+    def _await(self, waiter: _Waiter) -> Any:
+        """Wait for ``waiter``'s outcome, sending when offered a slot."""
         while True:
             # Cleared before looking: a finish or an offered slot after this
             # point sets it again, so the wait below cannot miss it.
@@ -124,8 +161,28 @@ class Coalescer:
                 if own.finished or not self._waiting:
                     self._pass_slot()
                     return
+                if self._linger:
+                    self._await_siblings()
                 batch = self._take_batch()
-            self._send_batch(batch)
+                self._sending += len(batch)
+            try:
+                self._send_batch(batch)
+            finally:
+                with self._lock:
+                    self._sending -= len(batch)
+
+    def _await_siblings(self) -> None:
+        """With the lock held: linger while fewer items are queued than
+        callers were lately under way (less those riding other sends)."""
+        _began, peak, previous = self._peak
+        expected = max(peak, previous) - self._sending
+        deadline = None
+        while self._waiting and len(self._waiting) < expected:
+            now = time.monotonic()
+            deadline = deadline or now + self._linger
+            if now >= deadline:
+                return
+            self._arrived.wait(deadline - now)
 
     def _pass_slot(self) -> None:
         """With the lock held, as a sender stops sending: offer its slot to

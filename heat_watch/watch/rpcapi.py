@@ -36,6 +36,10 @@ API version history:
 * 3.1 - list_alarm_rows, alarm_history_rows: alarms and history items as
   compact rows (:mod:`heat_watch.watch.rows`) for the REST API's large
   listings, of one project or (admin contexts) of every project.
+* 3.2 - put_metric_batch takes ``packed``: the same items as one JSON text
+  (msgspec-encoded), which oslo.messaging's JSON serializer copies as a
+  string instead of walking nine fields per point (47% of the API's CPU at
+  batch 1000, and the engine's decode, were that walk).
 
 Versions are per method, as Heat does it: each client method asks (with
 ``prepare(version=...)``) for the lowest version that has the method in the
@@ -50,6 +54,7 @@ are the whole contract.
 
 import functools
 
+import msgspec
 import oslo_messaging as messaging
 from oslo_config import cfg
 
@@ -58,7 +63,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.watch import model, points, rows
 
 TOPIC = 'heat-watch-engine'
-RPC_API_VERSION = '3.1'
+RPC_API_VERSION = '3.2'
 
 GROUP = 'watch_engine'
 OPTS = [
@@ -80,6 +85,11 @@ OPTS = [
     cfg.IntOpt('coalesce_max_datapoints', default=20000, min=1,
                help='Most datapoints one coalesced put RPC carries (a single '
                     'larger request still goes alone).'),
+    cfg.FloatOpt('coalesce_linger', default=0.002, min=0.0, max=0.1,
+                 help='Seconds (at most) a coalesced put RPC waits to be sent '
+                      'while fewer requests are queued than were lately under way '
+                      'at once, so that a client answered a moment ago rides it '
+                      'too. A lone client never waits; 0 sends at once.'),
 ]
 
 
@@ -102,7 +112,8 @@ class WatchEngineClient:
                 functools.partial(_put_batch, self),
                 max_in_flight=conf.watch_engine.coalesce_max_in_flight,
                 max_size=conf.watch_engine.coalesce_max_datapoints,
-                size=lambda item: points.count(item[2]), timed_out=_put_timed_out)
+                size=lambda item: points.count(item[2]), timed_out=_put_timed_out,
+                linger=conf.watch_engine.coalesce_linger)
         self._put_timeout = conf.watch_engine.rpc_timeout
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, version: str,
@@ -134,9 +145,10 @@ class WatchEngineClient:
         ``timeout`` seconds when given); per item, None once committed or
         the error that item alone met."""
         outcomes: list[Exception | None] = [None] * len(items)
-        client = self._for('3.0') if timeout is None else \
-            self._client.prepare(version='3.0', timeout=timeout)
-        for index, name, message in client.call(ctxt, 'put_metric_batch', items=items):
+        client = self._for('3.2') if timeout is None else \
+            self._client.prepare(version='3.2', timeout=timeout)
+        packed = _ENCODER.encode(items).decode('utf-8')
+        for index, name, message in client.call(ctxt, 'put_metric_batch', packed=packed):
             outcomes[index] = _rebuilt(name, message)
         return outcomes
 
@@ -245,7 +257,7 @@ class WatchEngineClient:
             end=end, marker=marker, limit=limit, ascending=ascending, alarm_name=alarm_name,
             alarm_types=alarm_types), model.HistoryItem)
 
-    # -- 2.3: large alarm listings as rows (the REST API) --------------------------------
+    # -- 3.1: large alarm listings as rows (the REST API) --------------------------------
 
     def list_alarm_rows(self, ctxt, project_id: str | None,
                         filters: model.AlarmFilter | None = None, marker: str | None = None,
@@ -302,6 +314,9 @@ class WatchEngineClient:
         return model.Buckets.from_wire(self._call(
             ctxt, 'metric_buckets', '3.0', project_id=project_id, metric_ids=metric_ids,
             start=start, end=end, period=period))
+
+
+_ENCODER = msgspec.json.Encoder()
 
 
 def _put_batch(client: WatchEngineClient, items: list[list],

@@ -41,6 +41,7 @@ import loadgen
 import psutil
 import report
 import servers
+import threadcpu
 import workloads
 
 sys.path.insert(0, servers.REPO)
@@ -48,6 +49,7 @@ from heat_watch.tests.integration import base  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, 'results')
+START_TIMEOUT = 120.0
 EXTERNAL = {'broker': ('beam.smp', 'erl_child_setup', 'epmd', 'inet_gethost'),
             'db': ('postgres', 'mariadbd', 'mysqld')}
 
@@ -107,6 +109,10 @@ class Embedded:
     def cpu(self) -> dict[str, float]:
         return {'service': self.server.cpu_seconds(), 'broker': 0.0, 'db': 0.0}
 
+    def processes(self) -> dict[str, list[int]]:
+        """The server processes whose threads the per-stage split counts."""
+        return {self.label: [self.server.proc.pid]} if self.server.proc else {}
+
     def stop(self) -> None:
         self.server.stop()
 
@@ -124,8 +130,12 @@ class MultiProcess:
         self.vhost = 'hwbench_%s' % uuid.uuid4().hex[:10]
         backend = _SQLite(workdir) if database == 'sqlite' else base.BACKENDS[database]
         url = base.RABBIT_URL.rstrip('/') + '/' + self.vhost
-        self.deployment = base.Deployment(backend, workdir, 'bench_%s' % database,
-                                          extra={'DEFAULT': {'transport_url': url}})
+        # With several engines, each API process keeps one coalesced RPC
+        # under way per engine, as doc/source/benchmarks.rst advises.
+        self.deployment = base.Deployment(
+            backend, workdir, 'bench_%s' % database,
+            extra={'DEFAULT': {'transport_url': url},
+                   'watch_engine': {'coalesce_max_in_flight': engines}})
         self.uwsgi: subprocess.Popen | None = None
         self.access = self.secret = ''
         # cProfile of the API and the engine (profile_server.py), one file each.
@@ -170,9 +180,11 @@ class MultiProcess:
             dep.wait_api(api)
         else:
             self._start_uwsgi()
+        # Several daemons importing at once on a busy machine take longer
+        # than the tests' 30 s.
         for engine in engines:
-            dep.wait_engine(engine)
-        dep.wait_notifier(notifier)
+            engine.wait_for_output(r'Watch engine \S+ listening on topic', START_TIMEOUT)
+        notifier.wait_for_output(r'Notifier \S+ listening for alarm actions', START_TIMEOUT)
 
     def _start_uwsgi(self) -> None:
         dep = self.deployment
@@ -200,6 +212,20 @@ class MultiProcess:
         return {'service': sum(servers.tree_cpu_seconds(pid) for pid in pids),
                 'broker': _server_cpu(EXTERNAL['broker']), 'db': db}
 
+    def processes(self) -> dict[str, list[int]]:
+        """The API (every uwsgi worker), engine and notifier processes."""
+        named: dict[str, list[int]] = {}
+        for daemon in self.deployment.daemons:
+            if daemon.alive():
+                named.setdefault(daemon.name, []).append(daemon.pid)
+        if self.uwsgi is not None:
+            try:
+                workers = psutil.Process(self.uwsgi.pid).children()
+            except psutil.Error:
+                workers = []
+            named['api'] = [worker.pid for worker in workers]
+        return named
+
     def stop(self) -> None:
         if self.uwsgi is not None:
             self.uwsgi.terminate()
@@ -222,9 +248,13 @@ def put_line(target, bodies: list[leanclient.Prepared], batch: int, clients: int
     join = loadgen.start_clients('thread', lambda: target.client(60.0), bodies, clients,
                                  window)
     loadgen.sleep_until(window.t0)
+    processes = target.processes() if settings.stages else {}
+    threads_before = {pid: threadcpu.snapshot(pid) for pids in processes.values()
+                      for pid in pids}
     before = target.cpu()
     loadgen.sleep_until(window.t1)
     after = target.cpu()
+    threads_after = {pid: threadcpu.snapshot(pid) for pid in threads_before}
     total = loadgen.ClientResult()
     for result in join(70.0):
         total.merge(result)
@@ -234,13 +264,42 @@ def put_line(target, bodies: list[leanclient.Prepared], batch: int, clients: int
             'requests_ok': total.ok, 'errors': total.errors,
             'error_samples': total.error_samples,
             'datapoints_per_s': total.datums / settings.duration,
+            'window_s': settings.duration,
             'requests_per_s': total.ok / settings.duration,
             'cpu_s': cpu, 'cpu_all_s': all_cpu,
             'us_per_datapoint': all_cpu * 1e6 / total.datums if total.datums else None,
             'us_per_request': all_cpu * 1e6 / total.ok if total.ok else None,
             'latency_p95_ms': loadgen.percentile(total.latencies, 95) * 1e3,
+            'stages': _stages(processes, threads_before, threads_after),
             # Other work on the machine moves every figure: kept beside each line.
             'loadavg_1m': round(os.getloadavg()[0], 2)}
+
+
+def _stages(processes: dict[str, list[int]], before: dict[int, dict],
+            after: dict[int, dict]) -> dict[str, list]:
+    """CPU seconds per thread role of each process over the window."""
+    stages = {}
+    for name, pids in processes.items():
+        roles: dict[str, float] = {}
+        for pid in pids:
+            names = threadcpu.thread_names(pid)
+            for role, cpu in threadcpu.split(before.get(pid, {}), after.get(pid, {}), names):
+                roles[role] = roles.get(role, 0.0) + cpu
+        stages[name] = sorted(roles.items(), key=lambda item: -item[1])
+    return stages
+
+
+def _stages_text(row: dict) -> list[str]:
+    batch = row['batch']
+    per, unit = ((row['datapoints_per_s'] * row['window_s'], 'us/dp') if batch > 1
+                 else (row['requests_ok'], 'us/req'))
+    if not per or not row['stages']:  # --no-stages
+        return []
+    lines = [threadcpu.text(name, parts, per, unit) for name, parts in row['stages'].items()
+             if name != 'notifier']
+    lines.append('broker %.1f, db %.1f %s' % (row['cpu_s']['broker'] * 1e6 / per,
+                                              row['cpu_s']['db'] * 1e6 / per, unit))
+    return lines
 
 
 def _read_bodies(now: float) -> dict[str, leanclient.Prepared]:
@@ -271,8 +330,6 @@ def _call(client: leanclient.LeanClient, prepared: leanclient.Prepared) -> tuple
 def read_lines(target, calls: int) -> list[dict]:
     """p95 of ``calls`` sequential calls of each read, one kept-alive connection."""
     client = target.client(60.0)
-    # Kept alive together: LeanClient caches request heads by id(), which a
-    # temporary's successor could reuse with another body length.
     alarms = [leanclient.prepare('PutMetricAlarm', {
         'AlarmName': 'bench-%02d' % index, 'Namespace': workloads.PUT_NAMESPACE,
         'MetricName': workloads.METRIC_NAMES[index % len(workloads.METRIC_NAMES)],
@@ -300,23 +357,35 @@ def read_lines(target, calls: int) -> list[dict]:
 
 
 def measure(target, settings: argparse.Namespace, bodies: dict[int, list],
-            scale_only: bool = False) -> list[dict]:
+            scale_only: bool = False, read_calls: int | None = None) -> list[dict]:
     """Every line of one deployment, started and stopped here."""
     print('== %s' % target.label, flush=True)
     rows = []
-    target.start()
+    try:
+        target.start()
+    except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
+        # On a loaded machine a daemon can miss its start timeout: the run
+        # goes on with the other deployments and says which line is missing.
+        print('   NOT MEASURED: %s did not start: %s' % (target.label,
+                                                         str(error).splitlines()[0]),
+              flush=True)
+        target.stop()
+        return [{'deployment': target.label, 'line': 'start', 'errors': 1,
+                 'error': str(error)[:2000]}]
     try:
         lines = [(1000, 4), (1, 4), (1, 16)] if not scale_only else [(1000, 4), (1, 16)]
         for batch, clients in lines:
             row = put_line(target, bodies[batch], batch, clients, settings)
             print('   ' + _put_text(row), flush=True)
+            for line in _stages_text(row):
+                print('      ' + line, flush=True)
             rows.append(row)
         if settings.reads and not scale_only:
-            for row in read_lines(target, settings.read_calls):
+            for row in read_lines(target, read_calls or settings.read_calls):
                 row['loadavg_1m'] = round(os.getloadavg()[0], 2)
-                print('   %-20s p95 %7.2f ms (p50 %.2f)  load %.2f' % (
-                    row['operation'], row['p95_ms'], row['p50_ms'], row['loadavg_1m']),
-                    flush=True)
+                print('   %-20s p95 %7.2f ms (p50 %.2f, %d calls)  load %.2f' % (
+                    row['operation'], row['p95_ms'], row['p50_ms'], row['calls'],
+                    row['loadavg_1m']), flush=True)
                 rows.append(row)
     finally:
         target.stop()
@@ -343,6 +412,9 @@ def summary(rows: list[dict]) -> list[str]:
     out = ['', 'Against heat-watch-all (targets: put CPU <= 2.0x, reads p95 <= 1.5x):']
     for row in rows:
         ref = reference.get(_key(row))
+        if row['line'] == 'start':
+            out.append('  %-28s NOT MEASURED (did not start)' % row['deployment'])
+            continue
         if ref is None or row is ref:
             continue
         if row['line'] == 'put':
@@ -362,6 +434,8 @@ def summary(rows: list[dict]) -> list[str]:
 
 
 def _key(row: dict) -> tuple:
+    if row['line'] == 'start':
+        return ('start',)
     if row['line'] == 'put':
         return ('put', row['batch'], row['clients'])
     return ('read', row['operation'])
@@ -373,7 +447,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--duration', type=float, help='measured seconds per line (6)')
     parser.add_argument('--warmup', type=float, default=1.0)
     parser.add_argument('--read-calls', type=int, default=100)
+    # moto's ListMetrics scans every datapoint stored (about 20 s a call after
+    # the put lines): 100 calls would take the run ~40 minutes.
+    parser.add_argument('--moto-read-calls', type=int, default=5,
+                        help="calls per read line for moto (5: its ListMetrics takes ~20 s)")
     parser.add_argument('--no-reads', dest='reads', action='store_false')
+    parser.add_argument('--no-stages', dest='stages', action='store_false',
+                        help="skip each put line's CPU per thread role of every process "
+                             '(threadcpu.py; thread names need py-spy)')
     parser.add_argument('--no-scale', dest='scale', action='store_false')
     parser.add_argument('--profile', action='store_true',
                         help='then profile the API and engine of PostgreSQL (cProfile, '
@@ -413,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
         for target in targets:
             rows += measure(target, settings, bodies)
         if settings.scale:
-            for workers, engines in ((2, 1), (4, 1), (1, 2), (2, 2)):
+            for workers, engines in ((2, 1), (4, 1), (1, 2), (2, 2), (4, 2)):
                 target = MultiProcess(place('scale-%d-%d' % (workers, engines)), 'postgresql',
                                       api_workers=workers, engines=engines)
                 rows += measure(target, settings, bodies, scale_only=True)
@@ -425,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(report.profile_summary(path, top=18))
         if 'moto' in wanted:
             moto = Embedded(servers.MotoServer(place('moto')), 'moto')
-            rows += measure(moto, settings, {1: bodies[1], 1000: bodies[1000][:4]})
+            rows += measure(moto, settings, {1: bodies[1], 1000: bodies[1000][:4]},
+                            read_calls=min(settings.moto_read_calls, settings.read_calls))
     lines = summary(rows)
     print('\n'.join(lines))
     os.makedirs(RESULTS_DIR, exist_ok=True)

@@ -84,8 +84,9 @@ def run(backend_name: str, rows_count: int, batch: int, rounds: int) -> list[str
         rows = _rows(rows_count)
         methods = {'executemany': lambda chunk: _executemany(engine, chunk),
                    'multi-row values': lambda chunk: _multi_row(store, chunk)}
-        if metrics.insert_method(engine.dialect) == 'copy':
-            methods['copy'] = lambda chunk: _store_insert(store, chunk)
+        if metrics.insert_method(engine.dialect) in ('copy', 'literal values'):
+            methods[metrics.insert_method(engine.dialect)] = (
+                lambda chunk: _store_insert(store, chunk))
         for name, method in methods.items():
             best = None
             for _ in range(rounds):

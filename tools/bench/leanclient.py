@@ -165,17 +165,23 @@ class LeanClient:
         self.reconnects = 0
         self._sock: socket.socket | None = None
         self._buf = b''
-        self._heads: dict[int, bytes] = {}  # id(prepared) -> the head's fixed part
+        # id(prepared) -> (prepared, the head's fixed part). The entry holds
+        # the Prepared itself so that its id cannot be reused by another one
+        # (with another Content-Length) while the head stays cached.
+        self._heads: dict[int, tuple[Prepared, bytes]] = {}
 
     def _head(self, prepared: Prepared) -> bytes:
-        head = self._heads.get(id(prepared))
-        if head is None:
-            lines = ['POST %s HTTP/1.1' % self.path, 'Host: %s' % self.host]
-            lines += ['%s: %s' % (name, value) for name, value in prepared.headers.items()
-                      if name not in ('host', 'content-length', 'x-amz-date', 'authorization')]
-            lines.append('Content-Length: %d' % len(prepared.body))
-            head = ('\r\n'.join(lines) + '\r\n').encode('latin-1')
-            self._heads[id(prepared)] = head
+        entry = self._heads.get(id(prepared))
+        if entry is not None and entry[0] is prepared:
+            return entry[1]
+        lines = ['POST %s HTTP/1.1' % self.path, 'Host: %s' % self.host]
+        lines += ['%s: %s' % (name, value) for name, value in prepared.headers.items()
+                  if name not in ('host', 'content-length', 'x-amz-date', 'authorization')]
+        lines.append('Content-Length: %d' % len(prepared.body))
+        head = ('\r\n'.join(lines) + '\r\n').encode('latin-1')
+        if len(self._heads) >= 4096:  # one-off requests must not pile up
+            self._heads.clear()
+        self._heads[id(prepared)] = (prepared, head)
         return head
 
     def call(self, prepared: Prepared) -> tuple[int, bytes]:

@@ -49,14 +49,15 @@ def _stored(store, metric_id: int) -> list[tuple]:
 
 
 def test_each_database_takes_the_batch_insert_it_is_made_for(store):
-    expected = 'copy' if store.engine.dialect.name == 'postgresql' else 'multi-row values'
+    expected = 'copy' if store.engine.dialect.name == 'postgresql' else 'literal values'
     assert metric_storage.insert_method(store.engine.dialect) == expected
 
 
 def test_extreme_values_and_text_needing_escapes_land_exactly(store):
     points = [(10, 'Count', 60, 1.0, 1.7976931348623157e308, -1e-300, 5e-324, True, None),
               (11, None, 1, 2.0, -0.0, 0.1 + 0.2, 1 / 3, False, None),
-              (12, 'odd\tunit\\', 60, 1.0, 2.5, 2.5, 2.5, True, '[[2.5, 1.0]]')]
+              (12, 'odd\tunit\\', 60, 1.0, 2.5, 2.5, 2.5, True, '[[2.5, 1.0]]'),
+              (13, "it's 100%s", 60, 1.0, 3.5, 3.5, 3.5, True, "quote ' percent %% backslash \\")]
     points += [(100 + i, 'Bytes/Second', 60, 1.0, float(i), float(i), float(i), True, None)
                for i in range(1200)]  # more than one INSERT chunk
     rows = [(424242,) + point for point in points]

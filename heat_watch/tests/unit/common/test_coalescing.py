@@ -165,3 +165,82 @@ def test_a_send_gets_the_earliest_time_left_of_the_items_it_carries():
         thread.join(5)
     assert receiver.timeouts[0] is None  # 'a' alone, no timeout given
     assert len(receiver.sends) == 2 and 1.0 < receiver.timeouts[1] <= 2.0
+
+
+class GatedReceiver:
+    """A far side whose first send waits for the test's go-ahead."""
+
+    def __init__(self):
+        self.sends: list[list] = []
+        self.gate = threading.Event()
+
+    def send(self, items: list, timeout: float | None = None) -> list:
+        self.sends.append(list(items))
+        if len(self.sends) == 1:
+            assert self.gate.wait(10)
+        return ['ok'] * len(items)
+
+
+def _until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+
+
+def _two_callers_then_the_first_returns(coalescer, receiver):
+    """Callers 1 and 2 under way at once; 1 rides the first send alone and
+    returns, 2 then leads the next send. The thread of caller 2."""
+    first = threading.Thread(target=coalescer.submit, args=(1,))
+    first.start()
+    _until(lambda: receiver.sends)
+    second = threading.Thread(target=coalescer.submit, args=(2,))
+    second.start()
+    _until(lambda: len(coalescer._waiting) == 1)
+    receiver.gate.set()
+    first.join(5)
+    return second
+
+
+def test_a_send_lingers_for_the_caller_answered_a_moment_ago():
+    receiver = GatedReceiver()
+    coalescer = coalescing.Coalescer(receiver.send, linger=5.0)
+    second = _two_callers_then_the_first_returns(coalescer, receiver)
+    time.sleep(0.05)  # the first caller's client, coming back
+    assert receiver.sends == [[1]]  # 2 is lingering for a sibling
+    began = time.monotonic()
+    coalescer.submit(3)
+    second.join(5)
+    assert receiver.sends == [[1], [2, 3]]
+    assert time.monotonic() - began < 2.0  # the arrival ended the linger
+
+
+def test_without_linger_the_caller_answered_a_moment_ago_rides_alone():
+    receiver = GatedReceiver()
+    coalescer = coalescing.Coalescer(receiver.send)
+    second = _two_callers_then_the_first_returns(coalescer, receiver)
+    second.join(5)
+    coalescer.submit(3)
+    assert receiver.sends == [[1], [2], [3]]
+
+
+def test_a_linger_ends_at_its_bound_when_nobody_comes():
+    receiver = GatedReceiver()
+    coalescer = coalescing.Coalescer(receiver.send, linger=0.2)
+    began = time.monotonic()
+    second = _two_callers_then_the_first_returns(coalescer, receiver)
+    second.join(5)
+    assert not second.is_alive()
+    assert receiver.sends == [[1], [2]]
+    assert 0.2 <= time.monotonic() - began < 2.0
+
+
+def test_a_lone_caller_never_lingers():
+    receiver = GatedReceiver()
+    receiver.gate.set()
+    coalescer = coalescing.Coalescer(receiver.send, linger=5.0)
+    began = time.monotonic()
+    for item in range(5):
+        assert coalescer.submit(item) == 'ok'
+    assert time.monotonic() - began < 1.0
+    assert receiver.sends == [[0], [1], [2], [3], [4]]

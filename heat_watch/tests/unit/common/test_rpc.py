@@ -84,3 +84,22 @@ def test_in_process_calls_are_not_handed_to_another_thread():
         assert not isinstance(client, rpc.BoundedCallClient)
     finally:
         rpc.cleanup(conf)
+
+
+def test_a_deprecated_rabbit_option_set_in_the_configuration_does_not_break_the_driver(
+        tmp_path):
+    # oslo.messaging's list_opts hands out copies; reading a deprecated option
+    # marks the copy as logged, and the rabbit driver registering its own
+    # (unmarked) option then raised DuplicateOptError: no transport at all.
+    from oslo_config import cfg
+    conf_file = tmp_path / 'heat_watch.conf'
+    conf_file.write_text('[oslo_messaging_rabbit]\ndirect_mandatory_flag = false\n')
+    conf = cfg.ConfigOpts()
+    opts.register_all(conf)
+    conf(['--config-file', str(conf_file)], project='heat_watch')
+    assert conf.oslo_messaging_rabbit.direct_mandatory_flag is False
+    transport = messaging.get_rpc_transport(conf, url='rabbit://guest:guest@127.0.0.1:1/')
+    try:
+        assert conf.oslo_messaging_rabbit.direct_mandatory_flag is False
+    finally:
+        transport.cleanup()

@@ -1,6 +1,7 @@
 """put_metric_batch on a real SQLite store: the items of one coalesced RPC
 share a commit, and each item's failure stays its own."""
 
+import msgspec
 import oslo_messaging as messaging
 import pytest
 import sqlalchemy as sa
@@ -23,7 +24,16 @@ def _stored(engine) -> dict:
                 table, table.c.metric_id == registry.c.id))}
 
 
-def test_each_item_of_a_batch_lands_in_its_own_project_or_fails_alone(watch_engine):
+def _call(endpoint, items: list, packed: bool) -> list:
+    """put_metric_batch with ``items`` as 3.0 sends them, or packed as 3.2 does."""
+    if packed:
+        return endpoint.put_metric_batch(context.RequestContext(),
+                                         packed=msgspec.json.encode(items).decode())
+    return endpoint.put_metric_batch(context.RequestContext(), items)
+
+
+@pytest.mark.parametrize('packed', [False, True], ids=['items', 'packed'])
+def test_each_item_of_a_batch_lands_in_its_own_project_or_fails_alone(watch_engine, packed):
     store = metric_storage.MetricStore(watch_engine)
     commits = []
 
@@ -34,14 +44,14 @@ def test_each_item_of_a_batch_lands_in_its_own_project_or_fails_alone(watch_engi
     writer = ingest.IngestWriter(write)
     writer.start()
     endpoint = manager.WatchEngineManager(store, writer)
-    failures = endpoint.put_metric_batch(context.RequestContext(), [
+    failures = _call(endpoint, [
         ['p1', 'ns', _metrics('a', 1.0)],
         ['p2', 'ns', [['b', 'not dimensions', []]]],
         ['p2', 'ns', _metrics('c', 3.0, count=None)],  # refused by NOT NULL
         ['p2', 'ns', _metrics('d', 4.0)],
         [None, 'ns', _metrics('e', 5.0)],
         'not an item',
-    ])
+    ], packed)
     writer.stop()
     assert [(index, name) for index, name, _ in failures] == [
         (1, 'InvalidParameterValue'), (4, 'AuthenticationFailed'),
@@ -84,3 +94,24 @@ def test_a_database_outage_fails_the_whole_call_so_it_is_not_taken_for_a_recover
         assert isinstance(raised.value.exc_info[1], exceptions.DatabaseUnavailable)
     finally:
         writer.stop()
+
+
+def test_packed_values_land_exactly(watch_engine):
+    store = metric_storage.MetricStore(watch_engine)
+    writer = ingest.IngestWriter(store.write_metrics)
+    writer.start()
+    endpoint = manager.WatchEngineManager(store, writer)
+    values = {'tenth': 0.1, 'tiny': 8.515920e-109, 'huge': 1.174271e+108, 'neg': -2.5e-7,
+              'third': 1 / 3}
+    items = [['p1', 'ns', _metrics(name, value)] for name, value in values.items()]
+    assert _call(endpoint, items, packed=True) == []
+    writer.stop()
+    assert _stored(watch_engine) == {('p1', name): value for name, value in values.items()}
+
+
+@pytest.mark.parametrize('packed', ['{"not": "a list"}', '[["p1", "ns", ', '"text"'])
+def test_a_packed_batch_that_is_not_a_json_list_is_invalid(packed):
+    endpoint = manager.WatchEngineManager(None, None)
+    with pytest.raises(messaging.ExpectedException) as raised:
+        endpoint.put_metric_batch(context.RequestContext(), packed=packed)
+    assert isinstance(raised.value.exc_info[1], exceptions.InvalidParameterValue)
