@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from heat_watch.watch import queries, statistics
+from heat_watch.watch import model, queries, statistics
 from heat_watch.watch.storage import bucket_cache
 from heat_watch.watch.storage import metrics as metric_storage
 from heat_watch.watch.storage import raw_values as raw_reads
@@ -82,18 +82,16 @@ def test_percentiles_read_equal_the_nearest_rank_of_the_samples(store):
     _write(store, 'm', datums[:2000])
     store.move_buffer()
     _write(store, 'm', datums[2000:])
-    args = {'Namespace': 'ns', 'MetricName': 'm', 'Dimensions': [{'Name': 'Host', 'Value': 'h1'}],
-            'StartTime': 0, 'EndTime': 10 * MINUTE, 'Period': 60,
-            'ExtendedStatistics': ['p%s' % p for p in PERCENTILES]}
-    answer = queries.metric_statistics(store, 'p', args)
-    for point in answer['Datapoints']:
-        pairs = samples[point['Timestamp']]
+    metric = model.MetricSelector('ns', 'm', (('Host', 'h1'),))
+    answer = queries.metric_statistics(store, 'p', metric, 0, 10 * MINUTE, 60, PERCENTILES)
+    for point in answer.points:
+        pairs = samples[point.timestamp]
         if pairs is None:
-            assert point['ExtendedStatistics'] == {}
+            assert set(point.percentiles) == {None}
             continue
         expected = statistics.percentiles(statistics.StatSet(1, 1, 1, 1, pairs), PERCENTILES)
-        assert point['ExtendedStatistics'] == {'p%s' % p: v for p, v in expected.items()}
-    assert len(answer['Datapoints']) == len(samples)
+        assert list(point.percentiles) == [expected[p] for p in PERCENTILES]
+    assert len(answer.points) == len(samples)
 
 
 def test_raw_values_of_several_metrics_and_a_unit(store):
