@@ -57,7 +57,13 @@ HEAT_VENV = os.environ.get('HEAT_WATCH_HEAT_VENV') or os.path.join(REPO, '.heat-
 HEAT_PACKAGES = ['openstack-heat', 'PyMySQL']
 BIN = os.path.dirname(sys.executable)
 RESULTS = os.path.join(REPO, 'tools', 'bench', 'results')
-POLL = 0.05
+# A status is polled after a pause of POLL_FRACTION of the time elapsed so
+# far, between POLL_MIN and POLL_MAX: the polling adds at most about 1% (or
+# POLL_MIN) to either side's figure, and a long create is not slowed by
+# thousands of stack shows.
+POLL_MIN = 0.002
+POLL_FRACTION = 0.01
+POLL_MAX = 0.5
 RABBIT = ('guest', 'guest', '127.0.0.1', 5672)
 
 # heat-api as Keystone is served in the tests: Heat's WSGI application on a
@@ -260,9 +266,14 @@ class RpcDriver(Driver):
         rpc.cleanup(self.conf)
 
 
-def _wait(driver: Driver, stack_id: str, done: str, timeout: float) -> float:
+def poll_pause(elapsed: float) -> float:
+    """Seconds to sleep before the next status poll, ``elapsed`` seconds in."""
+    return min(POLL_MAX, max(POLL_MIN, POLL_FRACTION * elapsed))
+
+
+def _wait(driver: Driver, stack_id: str, done: str, timeout: float, started: float) -> float:
     """Poll until the stack is ``done`` (DELETE_COMPLETE: or gone)."""
-    deadline = time.monotonic() + timeout
+    deadline = started + timeout
     while True:
         status = driver.status(stack_id)
         if status is None and done == 'DELETE_COMPLETE':
@@ -275,7 +286,7 @@ def _wait(driver: Driver, stack_id: str, done: str, timeout: float) -> float:
         if time.monotonic() > deadline:
             raise RuntimeError('%s: stack %s not %s within %ss (%s)' % (
                 driver.name, stack_id, done, timeout, status))
-        time.sleep(POLL)
+        time.sleep(poll_pause(time.monotonic() - started))
 
 
 def measure(driver: Driver, body: dict, runs: int, timeout: float) -> dict:
@@ -285,10 +296,10 @@ def measure(driver: Driver, body: dict, runs: int, timeout: float) -> dict:
         name = 'bench-%s-%d' % (uuid.uuid4().hex[:6], run)
         started = time.monotonic()
         stack_id = driver.create(name, body)
-        creates.append(_wait(driver, stack_id, 'CREATE_COMPLETE', timeout) - started)
+        creates.append(_wait(driver, stack_id, 'CREATE_COMPLETE', timeout, started) - started)
         started = time.monotonic()
         driver.delete(stack_id)
-        deletes.append(_wait(driver, stack_id, 'DELETE_COMPLETE', timeout) - started)
+        deletes.append(_wait(driver, stack_id, 'DELETE_COMPLETE', timeout, started) - started)
     return {'create': creates, 'delete': deletes}
 
 
@@ -304,10 +315,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def heat_watch_side(args, workdir: str):
     """heat-watch-engine, -orchestrator and -api; yields the driver."""
     run = uuid.uuid4().hex[:8]
-    vhost = 'bench-hw-%s' % run
+    vhost = '%s-hw-%s' % (args.prefix, run)
     url = rabbit_vhost(vhost)
-    watch_db = Database(args.database, 'bench_hw_watch_%s' % run, workdir)
-    orch_db = Database(args.database, 'bench_hw_orch_%s' % run, workdir)
+    watch_db = Database(args.database, '%s_hw_watch_%s' % (args.prefix, run), workdir)
+    orch_db = Database(args.database, '%s_hw_orch_%s' % (args.prefix, run), workdir)
     api_port = base.free_port()
     topic = 'bench-orchestrator-%s' % run
     conf_path = os.path.join(workdir, 'heat_watch.conf')
@@ -380,9 +391,9 @@ def heat_side(args, workdir: str):
     ensure_heat_venv()
     keystone_server.ensure_venv(log)
     run = uuid.uuid4().hex[:8]
-    vhost = 'bench-heat-%s' % run
+    vhost = '%s-heat-%s' % (args.prefix, run)
     url = rabbit_vhost(vhost)
-    heat_db = Database(args.database, 'bench_heat_%s' % run, workdir)
+    heat_db = Database(args.database, '%s_heat_%s' % (args.prefix, run), workdir)
     keystone = keystone_server.Keystone(os.path.join(workdir, 'keystone'))
     os.makedirs(keystone.workdir)
     keystone.start()
@@ -521,6 +532,8 @@ def main() -> int:
                              'against heat-watch-api /v1')
     parser.add_argument('--timeout', type=float, default=1800)
     parser.add_argument('--keep', action='store_true', help='keep the work directory')
+    parser.add_argument('--prefix', default='bench',
+                        help="start of the run's database and vhost names (letters, digits, _)")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C: the finally blocks stop the processes and
     # drop the databases and vhosts.
