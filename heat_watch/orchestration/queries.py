@@ -148,6 +148,16 @@ class Queries:
                                         newest_first=sort_dir == 'desc')
         return [records.event(r, stacks[r.stack_id]) for r in rows]
 
+    def show_event(self, project_id: str, stack_ref: str | dict, event_id: str,
+                   resource_name: str | None = None) -> dict | None:
+        """One event of the stack (of one resource when named) by its id, or
+        None (the caller words the 404)."""
+        record = self.orchestrator.find(project_id, stack_ref)
+        if not isinstance(event_id, str):
+            return None
+        found = self.runtime.events.get(record.id, event_id, resource_name)
+        return None if found is None else records.event(found, record)
+
     def validate(self, body: Any, params: dict | None = None, files: dict | None = None,
                  environment: Any = None) -> dict:
         """Heat's validate answer: Description, Parameters, ParameterGroups."""

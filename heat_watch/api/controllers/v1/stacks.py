@@ -107,14 +107,11 @@ def lookup(tenant_id: str, params: dict, stack_ref: str, *path: str) -> webob.Re
     return base.redirect(location)
 
 
-def identified(ctxt, name: str, stack_id: str) -> str:
-    """The id of the stack the path names (404 when name and id disagree,
-    as Heat answers)."""
-    identity = base.orchestrator().identify_stack(ctxt, stack_id)
-    if name not in (identity['stack_name'], identity['stack_id']):
-        raise base.HTTPError(404, 'The Stack (%s) could not be found.' % name,
-                             'EntityNotFound')
-    return identity['stack_id']
+def identified(ctxt, name: str, stack_id: str) -> dict:
+    """The identity the path names, for the operation's own RPC call: the
+    orchestrator finds the stack of that id and checks its name (404 when
+    they disagree, as Heat answers) in the same call."""
+    return {'stack_name': name, 'stack_id': stack_id}
 
 
 @base.answers_heat_errors

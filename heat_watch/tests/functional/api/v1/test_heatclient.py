@@ -154,6 +154,31 @@ def test_bad_templates_are_refused_by_validate_with_400_naming_the_place(heat_a,
     assert place in str(raised.value), str(raised.value)
 
 
+def test_mark_unhealthy_then_update_replaces_the_resource(heat_a):
+    stack_id = _create(heat_a, unique('sick'))
+    assert wait_for_status(heat_a, stack_id).stack_status == 'CREATE_COMPLETE'
+    before = heat_a.resources.get(stack_id, 'word')
+    heat_a.resources.mark_unhealthy(stack_id, 'word', True, 'disk gone')
+    marked = heat_a.resources.get(stack_id, 'word')
+    assert (marked.resource_status, marked.resource_status_reason) == (
+        'CHECK_FAILED', 'disk gone')
+    last = list(heat_a.events.list(stack_id, resource_name='word'))[-1]
+    assert (last.resource_status, last.resource_status_reason) == ('CHECK_FAILED', 'disk gone')
+    shown = heat_a.events.get(stack_id, 'word', last.id)
+    assert shown.resource_status == 'CHECK_FAILED'
+    heat_a.resources.mark_unhealthy(stack_id, 'word', False, 'back')
+    assert heat_a.resources.get(stack_id, 'word').resource_status == 'CHECK_COMPLETE'
+    heat_a.resources.mark_unhealthy(stack_id, 'word', True, '')
+    # An update with the existing template replaces the unhealthy resource.
+    heat_a.stacks.update(stack_id, existing=True)
+    assert wait_for_status(heat_a, stack_id).stack_status == 'UPDATE_COMPLETE'
+    after = heat_a.resources.get(stack_id, 'word')
+    assert after.resource_status == 'CREATE_COMPLETE'
+    assert after.physical_resource_id != before.physical_resource_id
+    heat_a.stacks.delete(stack_id)
+    assert wait_for_status(heat_a, stack_id).stack_status == 'DELETE_COMPLETE'
+
+
 def test_missing_stack_and_output_are_404(heat_a):
     with pytest.raises(heat_exc.HTTPNotFound) as raised:
         heat_a.stacks.get('no-such-stack')
