@@ -111,8 +111,8 @@ class OrchestratorManager:
 
     def validate_template(self, ctxt, template, params=None, files=None, environment=None):
         """Validate a template; its parameters."""
-        rpc.project_of(ctxt)
-        return self.reads.validate(template, params, files, environment)
+        return self.reads.validate(template, params, files, environment,
+                                   project_id=rpc.project_of(ctxt))
 
     def cancel_stack(self, ctxt, stack_id, engine_id):
         """Stop this orchestrator's operation on a stack (asked by another

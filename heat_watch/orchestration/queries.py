@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, records, resources, sealing, template
+from heat_watch.orchestration import graph, prevalidation, records, resources, sealing, template
 from heat_watch.orchestration.operations import Orchestrator
+from heat_watch.orchestration.stack import Stack
 
 
 def count(name: str, value: object, default: int | None = None) -> int | None:
@@ -159,13 +160,21 @@ class Queries:
         return None if found is None else records.event(found, record)
 
     def validate(self, body: Any, params: dict | None = None, files: dict | None = None,
-                 environment: Any = None) -> dict:
-        """Heat's validate answer: Description, Parameters, ParameterGroups."""
-        parsed = template.parse(body, files or {})
+                 environment: Any = None, project_id: str | None = None) -> dict:
+        """Heat's validate answer: Description, Parameters, ParameterGroups.
+        The resources' properties are checked as create checks them (missing
+        required, unknown, wrongly typed or out-of-constraint literal values:
+        InvalidTemplate naming the resource and property); a value taken from
+        a parameter without a value is not checked."""
+        files = files or {}
+        parsed = template.parse(body, files)
         env = template.parse_environment(environment)
         bound = parsed.bind(params or {}, env, template.StackIdentity(
             'validate', 'None', 'None', self.runtime.region), require_values=False)
-        bound.validate(self.orchestrator.known_type(files or {}))
+        bound.validate(self.orchestrator.known_type(files))
+        record = self.runtime.new_record(project_id or 'None', None, 'validate', parsed.raw,
+                                         {}, files, {}, False, None)
+        prevalidation.validate_properties(Stack(record, bound, env, self.runtime))
         shown = {'Description': parsed.description or 'No description',
                  'Parameters': parsed.parameter_schemas()}
         groups = parsed.parameter_groups()

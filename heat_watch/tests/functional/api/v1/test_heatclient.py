@@ -104,6 +104,18 @@ def test_preview_makes_nothing(heat_a):
     assert list(heat_a.stacks.list()) == []
 
 
+def test_validate_checks_values_given_and_leaves_parameters_without_one(heat_a):
+    body = {'heat_template_version': '2021-04-16',
+            'parameters': {'n': {'type': 'number'}},
+            'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                                 'properties': {'length': {'get_param': 'n'}}}}}
+    assert 'n' in heat_a.stacks.validate(template=body)['Parameters']
+    with pytest.raises(heat_exc.HTTPBadRequest) as raised:
+        heat_a.stacks.validate(template=body, parameters={'n': 999})
+    assert 'resources.pw.properties.length: 999 is out of range (max: 512)' in str(
+        raised.value)
+
+
 def test_validate_answers_the_parameters(heat_a):
     shown = heat_a.stacks.validate(template=TEMPLATE, environment={
         'resource_registry': {'My::Echo': 'echo.yaml'}},
@@ -126,17 +138,33 @@ BAD_TEMPLATES = [
      'resources.x.properties.value.get_attr: The specified reference "y" is incorrect'),
     ({'heat_template_version': '1999-01-01', 'resources': {}},
      '"heat_template_version: 1999-01-01"'),
-]
-
-
-@pytest.mark.parametrize('template, place', BAD_TEMPLATES + [
-    # Property values are checked by create and preview, not by /validate
-    # (the orchestrator's validate binds no parameter values).
+    # Property values, against each resource type's schema.
     ({'heat_template_version': '2021-04-16',
       'resources': {'x': {'type': 'OS::Heat::TestResource',
                           'properties': {'no_such_property': 1}}}},
      'resources.x.properties: Unknown Property no_such_property'),
-])
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'srv': {'type': 'OS::Nova::Server', 'properties': {'image': 'cirros'}}}},
+     'resources.srv.properties.flavor: Property flavor not assigned'),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                           'properties': {'length': 'long'}}}},
+     "resources.pw.properties.length: Value must be an integer, not 'long'"),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString', 'properties': {'length': 0}}}},
+     'resources.pw.properties.length: 0 is out of range (min: 1)'),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                           'properties': {'sequence': 'emoji'}}}},
+     'resources.pw.properties.sequence: "emoji" is not an allowed value'),
+    ({'AWSTemplateFormatVersion': '2010-09-09',
+      'Resources': {'vm': {'Type': 'AWS::EC2::Instance',
+                           'Properties': {'InstanceType': 'm1.tiny'}}}},
+     'Resources.vm.Properties.ImageId: Property ImageId not assigned'),
+]
+
+
+@pytest.mark.parametrize('template, place', BAD_TEMPLATES)
 def test_bad_templates_are_refused_by_create_with_400_naming_the_place(heat_a, template,
                                                                       place):
     for call in (heat_a.stacks.create, heat_a.stacks.preview):
