@@ -371,12 +371,15 @@ class Orchestrator:
         record = self.find(project_id, stack_ref)
         shown = records.stack(record)
         try:
-            stack = self.runtime.load(record)
+            # Without outputs the parameters need the template bound, not
+            # the resources loaded (a status poll of a large stack).
+            stack = self.runtime.load(record) if resolve_outputs else None
+            bound = stack.bound if stack is not None else self.runtime.bind(record)[0]
         except exceptions.HeatWatchError:
             return shown  # a stack whose template no longer binds: no outputs
-        shown['parameters'] = stack.bound.shown_parameters()
-        shown['description'] = stack.bound.template.description
-        if resolve_outputs:
+        shown['parameters'] = bound.shown_parameters()
+        shown['description'] = bound.template.description
+        if stack is not None:
             shown['outputs'] = stack.outputs()
         return shown
 

@@ -609,3 +609,16 @@ def test_paging_arguments_are_checked_and_texts_of_numbers_accepted(engine):
         assert list(bad)[0] in str(raised.value)
     with pytest.raises(exceptions.Invalid):
         engine.queries.list_stacks('p1', limit='lots')
+
+
+def test_show_without_outputs_has_the_same_parameters_and_no_outputs(engine):
+    body = hot({'r': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'v'}}},
+               outputs={'o': {'value': {'get_attr': ['r', 'output']}}},
+               parameters={'p': {'type': 'string', 'default': 'd'}})
+    body['description'] = 'shown'
+    engine.ops.create('p1', None, 'shown', body)
+    full = engine.wait('shown')
+    light = engine.ops.show('p1', 'shown', resolve_outputs=False)
+    assert 'outputs' not in light and full['outputs'][0]['output_value'] == 'v'
+    assert light == {k: v for k, v in full.items() if k != 'outputs'}
+    assert light['parameters']['p'] == 'd' and light['description'] == 'shown'

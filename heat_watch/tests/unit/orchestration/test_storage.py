@@ -124,6 +124,23 @@ def test_resources_keep_their_documents_and_names_are_unique_per_stack(orch_engi
         store.get('s', 'r')
 
 
+def test_a_resource_row_goes_with_its_last_event_only_under_the_holders_lock(orch_engine):
+    stack_store = stacks.StackStore(orch_engine)
+    stack_store.create(_stack())
+    assert locks.LockStore(orch_engine).try_acquire('id-web', 'engine-a')
+    store = resources.ResourceStore(orch_engine)
+    added = store.add(resources.ResourceRecord(stack_id='id-web', name='r', type='T'))
+    last = events.EventRecord('id-web', 'r', 'T', None, states.DELETE, states.COMPLETE, 'x')
+    assert not store.remove(added, 'engine-b', last)
+    assert store.get('id-web', 'r').id == added.id
+    assert events.EventStore(orch_engine).list('id-web') == []
+    assert store.remove(added, 'engine-a', last)
+    with pytest.raises(exceptions.ResourceNotFound):
+        store.get('id-web', 'r')
+    assert [(e.resource_name, e.status) for e in events.EventStore(orch_engine).list(
+        'id-web')] == [('r', 'COMPLETE')]
+
+
 def test_events_list_in_order_by_resource_and_after_a_marker(orch_engine):
     store = events.EventStore(orch_engine)
     made = [store.add(events.EventRecord('s', name, 'T', None, states.CREATE, status, 'why'))
