@@ -204,7 +204,7 @@ class Orchestrator:
             self.runtime.locker.release(stack.id)
         return stack
 
-    def delete(self, project_id: str, stack_ref: str) -> None:
+    def delete(self, project_id: str, stack_ref: str | dict) -> None:
         """Delete a stack (and its nested stacks) in the background; an
         operation still running on it is cancelled first."""
         record = lookup(self.stacks, project_id, stack_ref)
@@ -240,7 +240,7 @@ class Orchestrator:
             stack.operation = parent.operation
             return self.runtime.actions.delete(stack)
 
-    def update(self, project_id: str, stack_ref: str, body: Any = None,
+    def update(self, project_id: str, stack_ref: str | dict, body: Any = None,
                params: dict | None = None, files: dict | None = None,
                environment: Any = None, args: dict | None = None,
                patch: bool = False) -> dict:
@@ -366,7 +366,8 @@ class Orchestrator:
         """A live stack of the project by name or id (see ``lookup``)."""
         return lookup(self.stacks, project_id, stack_ref, show_deleted=True)
 
-    def show(self, project_id: str, stack_ref: str, resolve_outputs: bool = True) -> dict:
+    def show(self, project_id: str, stack_ref: str | dict,
+             resolve_outputs: bool = True) -> dict:
         """A stack with its parameters (hidden ones masked) and outputs."""
         record = self.find(project_id, stack_ref)
         shown = records.stack(record)

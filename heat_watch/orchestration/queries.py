@@ -53,14 +53,14 @@ class Queries:
             project_id, show_nested=show_nested, limit=limit, filters=filters,
             marker=marker, newest_first=sort_dir == 'desc')]
 
-    def list_outputs(self, project_id: str, stack_ref: str) -> list[dict]:
+    def list_outputs(self, project_id: str, stack_ref: str | dict) -> list[dict]:
         """Output keys and descriptions."""
         record = self.orchestrator.find(project_id, stack_ref)
         stack = self.runtime.load(record)
         return [{'output_key': n, 'description': o.description or 'No description given'}
                 for n, o in stack.bound.outputs().items()]
 
-    def show_output(self, project_id: str, stack_ref: str, key: str) -> dict:
+    def show_output(self, project_id: str, stack_ref: str | dict, key: str) -> dict:
         """One output with its value (or its error)."""
         record = self.orchestrator.find(project_id, stack_ref)
         for item in self.runtime.load(record).outputs():
@@ -68,11 +68,11 @@ class Queries:
                 return records.output(item)
         raise exceptions.NotFound(kind='Output', name=key)
 
-    def get_template(self, project_id: str, stack_ref: str) -> dict:
+    def get_template(self, project_id: str, stack_ref: str | dict) -> dict:
         """The stack's template as stored."""
         return self.orchestrator.find(project_id, stack_ref).template
 
-    def get_environment(self, project_id: str, stack_ref: str) -> dict:
+    def get_environment(self, project_id: str, stack_ref: str | dict) -> dict:
         """The stack's environment as stored; hidden parameters' values
         shown as ``******``."""
         shown = dict(self.orchestrator.find(project_id, stack_ref).environment)
@@ -82,7 +82,8 @@ class Queries:
                                   for k, v in shown[section].items()}
         return shown
 
-    def list_resources(self, project_id: str, stack_ref: str, nested_depth: int = 0) -> list[dict]:
+    def list_resources(self, project_id: str, stack_ref: str | dict,
+                       nested_depth: int = 0) -> list[dict]:
         """The stack's resources (and those of nested stacks to ``nested_depth``)."""
         record = self.orchestrator.find(project_id, stack_ref)
         return self._resources(record, count('nested_depth', nested_depth, 0))
@@ -97,7 +98,7 @@ class Queries:
                 shown.extend(self._resources(child, nested_depth - 1))
         return shown
 
-    def show_resource(self, project_id: str, stack_ref: str, name: str,
+    def show_resource(self, project_id: str, stack_ref: str | dict, name: str,
                       with_attr: list[str] | None = None) -> dict:
         """One resource, with its attributes."""
         record = self.orchestrator.find(project_id, stack_ref)
@@ -122,12 +123,12 @@ class Queries:
         shown['attributes'] = attributes
         return shown
 
-    def resource_metadata(self, project_id: str, stack_ref: str, name: str) -> Any:
+    def resource_metadata(self, project_id: str, stack_ref: str | dict, name: str) -> Any:
         """A resource's metadata (what cfn-hup and cfn-init read)."""
         record = self.orchestrator.find(project_id, stack_ref)
         return self.runtime.resources.get(record.id, name, record.name).rsrc_metadata
 
-    def list_events(self, project_id: str, stack_ref: str, resource_name: str | None = None,
+    def list_events(self, project_id: str, stack_ref: str | dict, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
                     sort_dir: str = 'asc', nested_depth: int = 0) -> list[dict]:
         """The stack's events (of one resource when named; with those of
@@ -200,7 +201,7 @@ class Queries:
         """The functions a template version offers."""
         return template.functions(version)
 
-    def signal(self, project_id: str, stack_ref: str, name: str, details: Any) -> None:
+    def signal(self, project_id: str, stack_ref: str | dict, name: str, details: Any) -> None:
         """Keep a signal for a resource (wait conditions and scaling
         policies handle them; see the autoscaling resources)."""
         record = self.orchestrator.find(project_id, stack_ref)
