@@ -58,6 +58,7 @@ def mark_unhealthy(orchestrator: Orchestrator, project_id: str, stack_ref: Any,
     stack = orchestrator.find(project_id, stack_ref)
     runtime = orchestrator.runtime
     record = find_resource(runtime, stack, resource_name)
+    runtime.settle(stack)
     with runtime.locker.held(stack.id, stack.name):
         record = runtime.resources.get(stack.id, record.name, stack.name)  # as locked
         state = new_state(record, mark_unhealthy)

@@ -249,6 +249,7 @@ class Orchestrator:
         disabled."""
         args = check_request(params, files, args)
         record = lookup(self.stacks, project_id, stack_ref)
+        self.runtime.settle(record)
         # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)
         try:

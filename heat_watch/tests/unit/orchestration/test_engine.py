@@ -622,3 +622,36 @@ def test_show_without_outputs_has_the_same_parameters_and_no_outputs(engine):
     assert 'outputs' not in light and full['outputs'][0]['output_value'] == 'v'
     assert light == {k: v for k, v in full.items() if k != 'outputs'}
     assert light['parameters']['p'] == 'd' and light['description'] == 'shown'
+
+
+def _ending_operation(engine, stack_ref, seconds=0.3):
+    """The stack's lock held by an operation of this engine that has written
+    its last state and is still ending (as right after CREATE_COMPLETE)."""
+    record = engine.ops.find('p1', stack_ref)
+    engine.runtime.locker.acquire(record.id, record.name)
+    engine.runtime.submit(record, lambda: time.sleep(seconds))
+    return record
+
+
+def test_a_client_acting_right_after_complete_waits_for_the_ending_operation(engine):
+    engine.ops.create('p1', None, 'quick', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert engine.wait('quick')['stack_status'] == 'CREATE_COMPLETE'
+    _ending_operation(engine, 'quick')
+    engine.ops.update('p1', 'quick', None, patch=True)  # not StackLocked
+    assert engine.wait('quick')['stack_status'] == 'UPDATE_COMPLETE'
+    record = _ending_operation(engine, 'quick')
+    started = time.monotonic()
+    engine.ops.delete('p1', 'quick')
+    # Woken when the operation ended, not after a poll interval of the wait.
+    assert time.monotonic() - started < 0.3 + 0.04
+    assert engine.wait(record.id)['stack_status'] == 'DELETE_COMPLETE'
+
+
+def test_an_update_of_a_stack_still_in_progress_is_refused_at_once(engine):
+    engine.ops.create('p1', None, 'slow', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                      'properties': {'wait_secs': 2}}}))
+    started = time.monotonic()
+    with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
+        engine.ops.update('p1', 'slow', None, patch=True)
+    assert time.monotonic() - started < 1.0
+    assert engine.wait('slow')['stack_status'] == 'CREATE_COMPLETE'
