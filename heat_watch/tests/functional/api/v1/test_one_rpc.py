@@ -100,6 +100,23 @@ def test_the_name_alone_redirects_with_one_rpc(counted, stack_url):
     assert calls == ['identify_stack']
 
 
+def test_a_redirect_by_id_asks_the_orchestrator_once_per_project(counted, stack_url):
+    stack_id = stack_url.rsplit('/', 1)[1]
+    first, calls = _calls(counted, 'get', '/v1/%s/stacks/%s' % (PROJECT, stack_id), status=302)
+    assert calls == ['identify_stack']
+    again, calls = _calls(counted, 'get', '/v1/%s/stacks/%s/events' % (PROJECT, stack_id),
+                          status=302)
+    assert calls == []  # a stack's id names it for good
+    assert again.headers['Location'] == first.headers['Location'] + '/events'
+    # Another project asking for the same id is answered by the orchestrator: 404.
+    app, client = counted
+    client.calls.clear()
+    other = {'X-Project-Id': 'other-project', 'X-User-Id': 'user'}
+    missing = app.get('/v1/other-project/stacks/%s' % stack_id, headers=other, status=404)
+    assert missing.json['error']['type'] == 'EntityNotFound'
+    assert client.calls == ['identify_stack']
+
+
 def test_writes_are_one_rpc_each(counted, stack_url):
     _, calls = _calls(counted, 'patch_json', stack_url + '/resources/r',
                       params={'mark_unhealthy': True}, status=200)
