@@ -87,7 +87,7 @@ def lookup(stacks: StackStore, project_id: str, stack_ref: str | dict,
     if not isinstance(name, str) or not isinstance(stack_id, str):
         raise exceptions.Invalid(reason='a stack identity has a stack_name and a stack_id')
     try:
-        record = stacks.find(project_id, stack_id, show_deleted=show_deleted)
+        record = stacks.find(project_id, stack_id, show_deleted=show_deleted, id_first=True)
     except exceptions.StackNotFound:
         raise exceptions.StackNotFound(stack_name=name) from None
     if name not in (record.name, record.id):

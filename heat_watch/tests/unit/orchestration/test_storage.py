@@ -40,6 +40,11 @@ def test_stack_round_trips_and_is_found_by_name_or_id(orch_engine):
     assert store.find('p1', 'id-web').name == 'web'
     with pytest.raises(exceptions.StackNotFound):
         store.find('p2', 'web')
+    # Id first (a /v1 path's id), the name still found after it.
+    assert store.find('p1', 'id-web', id_first=True).name == 'web'
+    assert store.find('p1', 'web', id_first=True).id == 'id-web'
+    with pytest.raises(exceptions.StackNotFound):
+        store.find('p2', 'id-web', id_first=True)
 
 
 def test_a_second_live_stack_of_the_same_name_is_refused(orch_engine):
