@@ -190,10 +190,20 @@ class StackActions:
             reason = failure_reason(name, error)
             self.set_resource_state(stack, name, rsrc, action, states.FAILED, reason)
             raise ResourceActionError(reason=reason) from error
-        self.set_resource_state(stack, name, rsrc, action, states.COMPLETE, CHANGED)
         if remove_row:
-            self.resources.delete(record.id)
-            del stack.stored[name]
+            self._remove_resource(stack, name, rsrc, action)
+        else:
+            self.set_resource_state(stack, name, rsrc, action, states.COMPLETE, CHANGED)
+
+    def _remove_resource(self, stack: Stack, name: str, rsrc: Resource, action: str) -> None:
+        """A deleted resource's ``<action>_COMPLETE`` event and the removal of
+        its row: one transaction (LockLost when the stack is no longer ours)."""
+        record = stack.stored[name]
+        event = EventRecord(stack.id, name, record.type, rsrc.physical_id, action,
+                            states.COMPLETE, CHANGED)
+        if not self.resources.remove(record, self.runtime.engine_id, event):
+            raise LockLost(stack_id=stack.id)
+        del stack.stored[name]
 
     # -- stack actions --
 

@@ -28,11 +28,13 @@ def acquire_cancelling(runtime: Runtime, record: StackRecord) -> None:
         return
     except exceptions.StackLocked:
         holder = runtime.lock_store.holder(record.id)
+    deadline = time.monotonic() + runtime.cancel_wait
     if holder == runtime.engine_id:
         runtime.cancel(record.id)
+        # Woken as soon as our own operation lets go, not a poll later.
+        runtime.wait_for_operation(record.id, runtime.cancel_wait)
     elif holder is not None:
         request_cancel(runtime, holder, record.id)
-    deadline = time.monotonic() + runtime.cancel_wait
     while True:
         try:
             runtime.locker.acquire(record.id, record.name)

@@ -7,7 +7,7 @@ refused.
 import oslo_messaging as messaging
 
 from heat_watch.common import exceptions, rpc
-from heat_watch.orchestration import operations, queries, records, rpcapi, signals
+from heat_watch.orchestration import health, operations, queries, records, rpcapi, signals
 
 
 @rpc.answers_project_errors
@@ -99,10 +99,20 @@ class OrchestratorManager:
         return self.reads.list_events(rpc.project_of(ctxt), stack_ref, resource_name, marker,
                                       limit, sort_dir, nested_depth)
 
+    def show_event(self, ctxt, stack_ref, event_id, resource_name=None):
+        """One event by its id, or None."""
+        return self.reads.show_event(rpc.project_of(ctxt), stack_ref, event_id, resource_name)
+
+    def resource_mark_unhealthy(self, ctxt, stack_ref, resource_name, mark_unhealthy,
+                                resource_status_reason=None):
+        """Mark a resource CHECK_FAILED (or a CHECK_FAILED one CHECK_COMPLETE)."""
+        health.mark_unhealthy(self.ops, rpc.project_of(ctxt), stack_ref, resource_name,
+                              mark_unhealthy, resource_status_reason)
+
     def validate_template(self, ctxt, template, params=None, files=None, environment=None):
         """Validate a template; its parameters."""
-        rpc.project_of(ctxt)
-        return self.reads.validate(template, params, files, environment)
+        return self.reads.validate(template, params, files, environment,
+                                   project_id=rpc.project_of(ctxt))
 
     def cancel_stack(self, ctxt, stack_id, engine_id):
         """Stop this orchestrator's operation on a stack (asked by another

@@ -28,7 +28,7 @@ from heat_watch.orchestration import (
 from heat_watch.orchestration import properties as props
 from heat_watch.orchestration.runtime import Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
-from heat_watch.orchestration.storage.stacks import StackRecord
+from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 
 LOG = log.getLogger(__name__)
 _STACK_NAME = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
@@ -73,6 +73,26 @@ def check_request(params: Any, files: Any, args: Any) -> dict:
             raise exceptions.Invalid(reason='clear_parameters must be a list of names')
         checked['clear_parameters'] = clear
     return checked
+
+
+def lookup(stacks: StackStore, project_id: str, stack_ref: str | dict,
+           show_deleted: bool = False) -> StackRecord:
+    """The project's stack that ``stack_ref`` names: a name or id, or the
+    identity a /v1 path gives ({'stack_name', 'stack_id'}: the stack of that
+    id, whose name must be the path's, or StackNotFound naming it, as Heat
+    answers), so that the API needs no identify call of its own."""
+    if not isinstance(stack_ref, dict):
+        return stacks.find(project_id, stack_ref, show_deleted=show_deleted)
+    name, stack_id = stack_ref.get('stack_name'), stack_ref.get('stack_id')
+    if not isinstance(name, str) or not isinstance(stack_id, str):
+        raise exceptions.Invalid(reason='a stack identity has a stack_name and a stack_id')
+    try:
+        record = stacks.find(project_id, stack_id, show_deleted=show_deleted, id_first=True)
+    except exceptions.StackNotFound:
+        raise exceptions.StackNotFound(stack_name=name) from None
+    if name not in (record.name, record.id):
+        raise exceptions.StackNotFound(stack_name=name)
+    return record
 
 
 def check_limits(runtime: Runtime, stack: Stack, count_stacks: bool) -> None:
@@ -184,10 +204,10 @@ class Orchestrator:
             self.runtime.locker.release(stack.id)
         return stack
 
-    def delete(self, project_id: str, stack_ref: str) -> None:
+    def delete(self, project_id: str, stack_ref: str | dict) -> None:
         """Delete a stack (and its nested stacks) in the background; an
         operation still running on it is cancelled first."""
-        record = self.stacks.find(project_id, stack_ref)
+        record = lookup(self.stacks, project_id, stack_ref)
         cancelling.acquire_cancelling(self.runtime, record)
         try:
             stack = self._load_for_delete(record)
@@ -220,7 +240,7 @@ class Orchestrator:
             stack.operation = parent.operation
             return self.runtime.actions.delete(stack)
 
-    def update(self, project_id: str, stack_ref: str, body: Any = None,
+    def update(self, project_id: str, stack_ref: str | dict, body: Any = None,
                params: dict | None = None, files: dict | None = None,
                environment: Any = None, args: dict | None = None,
                patch: bool = False) -> dict:
@@ -228,7 +248,8 @@ class Orchestrator:
         not given is kept) in the background; rollback on failure unless
         disabled."""
         args = check_request(params, files, args)
-        record = self.stacks.find(project_id, stack_ref)
+        record = lookup(self.stacks, project_id, stack_ref)
+        self.runtime.settle(record)
         # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)
         try:
@@ -342,21 +363,25 @@ class Orchestrator:
 
     # -- reads --
 
-    def find(self, project_id: str, stack_ref: str) -> StackRecord:
-        """A live stack of the project by name or id."""
-        return self.stacks.find(project_id, stack_ref, show_deleted=True)
+    def find(self, project_id: str, stack_ref: str | dict) -> StackRecord:
+        """A live stack of the project by name or id (see ``lookup``)."""
+        return lookup(self.stacks, project_id, stack_ref, show_deleted=True)
 
-    def show(self, project_id: str, stack_ref: str, resolve_outputs: bool = True) -> dict:
+    def show(self, project_id: str, stack_ref: str | dict,
+             resolve_outputs: bool = True) -> dict:
         """A stack with its parameters (hidden ones masked) and outputs."""
         record = self.find(project_id, stack_ref)
         shown = records.stack(record)
         try:
-            stack = self.runtime.load(record)
+            # Without outputs the parameters need the template bound, not
+            # the resources loaded (a status poll of a large stack).
+            stack = self.runtime.load(record) if resolve_outputs else None
+            bound = stack.bound if stack is not None else self.runtime.bind(record)[0]
         except exceptions.HeatWatchError:
             return shown  # a stack whose template no longer binds: no outputs
-        shown['parameters'] = stack.bound.shown_parameters()
-        shown['description'] = stack.bound.template.description
-        if resolve_outputs:
+        shown['parameters'] = bound.shown_parameters()
+        shown['description'] = bound.template.description
+        if stack is not None:
             shown['outputs'] = stack.outputs()
         return shown
 

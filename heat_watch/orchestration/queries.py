@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from heat_watch.common import exceptions
-from heat_watch.orchestration import graph, records, resources, sealing, template
+from heat_watch.orchestration import graph, prevalidation, records, resources, sealing, template
 from heat_watch.orchestration.operations import Orchestrator
+from heat_watch.orchestration.stack import Stack
 
 
 def count(name: str, value: object, default: int | None = None) -> int | None:
@@ -52,14 +53,14 @@ class Queries:
             project_id, show_nested=show_nested, limit=limit, filters=filters,
             marker=marker, newest_first=sort_dir == 'desc')]
 
-    def list_outputs(self, project_id: str, stack_ref: str) -> list[dict]:
+    def list_outputs(self, project_id: str, stack_ref: str | dict) -> list[dict]:
         """Output keys and descriptions."""
         record = self.orchestrator.find(project_id, stack_ref)
         stack = self.runtime.load(record)
         return [{'output_key': n, 'description': o.description or 'No description given'}
                 for n, o in stack.bound.outputs().items()]
 
-    def show_output(self, project_id: str, stack_ref: str, key: str) -> dict:
+    def show_output(self, project_id: str, stack_ref: str | dict, key: str) -> dict:
         """One output with its value (or its error)."""
         record = self.orchestrator.find(project_id, stack_ref)
         for item in self.runtime.load(record).outputs():
@@ -67,11 +68,11 @@ class Queries:
                 return records.output(item)
         raise exceptions.NotFound(kind='Output', name=key)
 
-    def get_template(self, project_id: str, stack_ref: str) -> dict:
+    def get_template(self, project_id: str, stack_ref: str | dict) -> dict:
         """The stack's template as stored."""
         return self.orchestrator.find(project_id, stack_ref).template
 
-    def get_environment(self, project_id: str, stack_ref: str) -> dict:
+    def get_environment(self, project_id: str, stack_ref: str | dict) -> dict:
         """The stack's environment as stored; hidden parameters' values
         shown as ``******``."""
         shown = dict(self.orchestrator.find(project_id, stack_ref).environment)
@@ -81,7 +82,8 @@ class Queries:
                                   for k, v in shown[section].items()}
         return shown
 
-    def list_resources(self, project_id: str, stack_ref: str, nested_depth: int = 0) -> list[dict]:
+    def list_resources(self, project_id: str, stack_ref: str | dict,
+                       nested_depth: int = 0) -> list[dict]:
         """The stack's resources (and those of nested stacks to ``nested_depth``)."""
         record = self.orchestrator.find(project_id, stack_ref)
         return self._resources(record, count('nested_depth', nested_depth, 0))
@@ -96,7 +98,7 @@ class Queries:
                 shown.extend(self._resources(child, nested_depth - 1))
         return shown
 
-    def show_resource(self, project_id: str, stack_ref: str, name: str,
+    def show_resource(self, project_id: str, stack_ref: str | dict, name: str,
                       with_attr: list[str] | None = None) -> dict:
         """One resource, with its attributes."""
         record = self.orchestrator.find(project_id, stack_ref)
@@ -121,12 +123,12 @@ class Queries:
         shown['attributes'] = attributes
         return shown
 
-    def resource_metadata(self, project_id: str, stack_ref: str, name: str) -> Any:
+    def resource_metadata(self, project_id: str, stack_ref: str | dict, name: str) -> Any:
         """A resource's metadata (what cfn-hup and cfn-init read)."""
         record = self.orchestrator.find(project_id, stack_ref)
         return self.runtime.resources.get(record.id, name, record.name).rsrc_metadata
 
-    def list_events(self, project_id: str, stack_ref: str, resource_name: str | None = None,
+    def list_events(self, project_id: str, stack_ref: str | dict, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
                     sort_dir: str = 'asc', nested_depth: int = 0) -> list[dict]:
         """The stack's events (of one resource when named; with those of
@@ -148,14 +150,32 @@ class Queries:
                                         newest_first=sort_dir == 'desc')
         return [records.event(r, stacks[r.stack_id]) for r in rows]
 
+    def show_event(self, project_id: str, stack_ref: str | dict, event_id: str,
+                   resource_name: str | None = None) -> dict | None:
+        """One event of the stack (of one resource when named) by its id, or
+        None (the caller words the 404)."""
+        record = self.orchestrator.find(project_id, stack_ref)
+        if not isinstance(event_id, str):
+            return None
+        found = self.runtime.events.get(record.id, event_id, resource_name)
+        return None if found is None else records.event(found, record)
+
     def validate(self, body: Any, params: dict | None = None, files: dict | None = None,
-                 environment: Any = None) -> dict:
-        """Heat's validate answer: Description, Parameters, ParameterGroups."""
-        parsed = template.parse(body, files or {})
+                 environment: Any = None, project_id: str | None = None) -> dict:
+        """Heat's validate answer: Description, Parameters, ParameterGroups.
+        The resources' properties are checked as create checks them (missing
+        required, unknown, wrongly typed or out-of-constraint literal values:
+        InvalidTemplate naming the resource and property); a value taken from
+        a parameter without a value is not checked."""
+        files = files or {}
+        parsed = template.parse(body, files)
         env = template.parse_environment(environment)
         bound = parsed.bind(params or {}, env, template.StackIdentity(
             'validate', 'None', 'None', self.runtime.region), require_values=False)
-        bound.validate(self.orchestrator.known_type(files or {}))
+        bound.validate(self.orchestrator.known_type(files))
+        record = self.runtime.new_record(project_id or 'None', None, 'validate', parsed.raw,
+                                         {}, files, {}, False, None)
+        prevalidation.validate_properties(Stack(record, bound, env, self.runtime))
         shown = {'Description': parsed.description or 'No description',
                  'Parameters': parsed.parameter_schemas()}
         groups = parsed.parameter_groups()
@@ -181,7 +201,7 @@ class Queries:
         """The functions a template version offers."""
         return template.functions(version)
 
-    def signal(self, project_id: str, stack_ref: str, name: str, details: Any) -> None:
+    def signal(self, project_id: str, stack_ref: str | dict, name: str, details: Any) -> None:
         """Keep a signal for a resource (wait conditions and scaling
         policies handle them; see the autoscaling resources)."""
         record = self.orchestrator.find(project_id, stack_ref)

@@ -2,7 +2,8 @@
 
 The REST API (/v1, Heat's routes) talks to the orchestrator only through
 :class:`OrchestratorClient`; each method maps one python-heatclient route.
-``stack_ref`` is a stack's name or id. Records are those of
+``stack_ref`` is a stack's name or id, or (1.2) the identity a /v1 path
+names, ``{'stack_name': ..., 'stack_id': ...}``. Records are those of
 :mod:`heat_watch.orchestration.records` (times in epoch ms).
 
 API version history:
@@ -13,6 +14,9 @@ API version history:
 * 1.1 - cancel_stack (between orchestrators: a delete cancels the operation
   another one runs on the stack); list_stacks filters, marker, sort_dir;
   list_events nested_depth.
+* 1.2 - ``stack_ref`` may be the identity a /v1 path names ({'stack_name',
+  'stack_id'}: checked by the call itself, no identify_stack first);
+  show_event; resource_mark_unhealthy.
 """
 
 import oslo_messaging as messaging
@@ -22,7 +26,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 
 TOPIC = 'heat-watch-orchestrator'
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 
 GROUP = 'orchestration'
 OPTS = [
@@ -41,6 +45,8 @@ class OrchestratorClient:
 
     def _call(self, ctxt: hw_context.RequestContext, method: str, version: str = '1.0',
               **kwargs):
+        if isinstance(kwargs.get('stack_ref'), dict):
+            version = '1.2'  # an identity as stack_ref
         return self._client.prepare(version=version).call(ctxt, method, **kwargs)
 
     def list_stacks(self, ctxt, show_nested: bool = False, limit: int | None = None,
@@ -64,7 +70,7 @@ class OrchestratorClient:
         """GET /stacks/{name}: the identity (for the redirect)."""
         return self._call(ctxt, 'identify_stack', stack_ref=stack_ref)
 
-    def show_stack(self, ctxt, stack_ref: str, resolve_outputs: bool = True) -> dict:
+    def show_stack(self, ctxt, stack_ref: str | dict, resolve_outputs: bool = True) -> dict:
         """GET /stacks/{name}/{id}: the stack with parameters and outputs."""
         return self._call(ctxt, 'show_stack', stack_ref=stack_ref,
                           resolve_outputs=resolve_outputs)
@@ -76,7 +82,7 @@ class OrchestratorClient:
         return self._call(ctxt, 'preview_stack', stack_name=stack_name, template=template,
                           params=params, files=files, environment=environment, args=args)
 
-    def update_stack(self, ctxt, stack_ref: str, template=None, params: dict | None = None,
+    def update_stack(self, ctxt, stack_ref: str | dict, template=None, params: dict | None = None,
                      files: dict | None = None, environment=None, args: dict | None = None,
                      patch: bool = False) -> dict:
         """PUT (``patch`` False) or PATCH /stacks/{name}/{id}."""
@@ -84,48 +90,49 @@ class OrchestratorClient:
                           params=params, files=files, environment=environment, args=args,
                           patch=patch)
 
-    def delete_stack(self, ctxt, stack_ref: str) -> None:
+    def delete_stack(self, ctxt, stack_ref: str | dict) -> None:
         """DELETE /stacks/{name}/{id}: starts deleting."""
         return self._call(ctxt, 'delete_stack', stack_ref=stack_ref)
 
-    def get_template(self, ctxt, stack_ref: str) -> dict:
+    def get_template(self, ctxt, stack_ref: str | dict) -> dict:
         """GET /stacks/{name}/{id}/template."""
         return self._call(ctxt, 'get_template', stack_ref=stack_ref)
 
-    def get_environment(self, ctxt, stack_ref: str) -> dict:
+    def get_environment(self, ctxt, stack_ref: str | dict) -> dict:
         """GET /stacks/{name}/{id}/environment."""
         return self._call(ctxt, 'get_environment', stack_ref=stack_ref)
 
-    def list_outputs(self, ctxt, stack_ref: str) -> list:
+    def list_outputs(self, ctxt, stack_ref: str | dict) -> list:
         """GET /stacks/{name}/{id}/outputs."""
         return self._call(ctxt, 'list_outputs', stack_ref=stack_ref)
 
-    def show_output(self, ctxt, stack_ref: str, output_key: str) -> dict:
+    def show_output(self, ctxt, stack_ref: str | dict, output_key: str) -> dict:
         """GET /stacks/{name}/{id}/outputs/{key}."""
         return self._call(ctxt, 'show_output', stack_ref=stack_ref, output_key=output_key)
 
-    def list_resources(self, ctxt, stack_ref: str, nested_depth: int = 0) -> list:
+    def list_resources(self, ctxt, stack_ref: str | dict, nested_depth: int = 0) -> list:
         """GET /stacks/{name}/{id}/resources."""
         return self._call(ctxt, 'list_resources', stack_ref=stack_ref,
                           nested_depth=nested_depth)
 
-    def show_resource(self, ctxt, stack_ref: str, resource_name: str,
+    def show_resource(self, ctxt, stack_ref: str | dict, resource_name: str,
                       with_attr: list | None = None) -> dict:
         """GET /stacks/{name}/{id}/resources/{resource}."""
         return self._call(ctxt, 'show_resource', stack_ref=stack_ref,
                           resource_name=resource_name, with_attr=with_attr)
 
-    def resource_metadata(self, ctxt, stack_ref: str, resource_name: str):
+    def resource_metadata(self, ctxt, stack_ref: str | dict, resource_name: str):
         """GET /stacks/{name}/{id}/resources/{resource}/metadata."""
         return self._call(ctxt, 'resource_metadata', stack_ref=stack_ref,
                           resource_name=resource_name)
 
-    def resource_signal(self, ctxt, stack_ref: str, resource_name: str, details=None) -> None:
+    def resource_signal(self, ctxt, stack_ref: str | dict, resource_name: str,
+                        details=None) -> None:
         """POST /stacks/{name}/{id}/resources/{resource}/signal."""
         return self._call(ctxt, 'resource_signal', stack_ref=stack_ref,
                           resource_name=resource_name, details=details)
 
-    def list_events(self, ctxt, stack_ref: str, resource_name: str | None = None,
+    def list_events(self, ctxt, stack_ref: str | dict, resource_name: str | None = None,
                     marker: str | None = None, limit: int | None = None,
                     sort_dir: str = 'asc', nested_depth: int = 0) -> list:
         """GET /stacks/{name}/{id}/events (and /resources/{resource}/events);
@@ -133,6 +140,24 @@ class OrchestratorClient:
         return self._call(ctxt, 'list_events', version='1.1', stack_ref=stack_ref,
                           resource_name=resource_name, marker=marker, limit=limit,
                           sort_dir=sort_dir, nested_depth=nested_depth)
+
+    def show_event(self, ctxt, stack_ref: str | dict, event_id: str,
+                   resource_name: str | None = None) -> dict | None:
+        """GET /stacks/{name}/{id}[/resources/{resource}]/events/{event}: the
+        event, or None when the stack (resource) has none of this id."""
+        return self._call(ctxt, 'show_event', version='1.2', stack_ref=stack_ref,
+                          event_id=event_id, resource_name=resource_name)
+
+    def resource_mark_unhealthy(self, ctxt, stack_ref: str | dict, resource_name: str,
+                                mark_unhealthy: bool,
+                                resource_status_reason: str | None = None) -> None:
+        """PATCH /stacks/{name}/{id}/resources/{resource}: CHECK_FAILED with
+        the reason when ``mark_unhealthy``; a CHECK_FAILED resource back to
+        CHECK_COMPLETE otherwise."""
+        return self._call(ctxt, 'resource_mark_unhealthy', version='1.2',
+                          stack_ref=stack_ref, resource_name=resource_name,
+                          mark_unhealthy=mark_unhealthy,
+                          resource_status_reason=resource_status_reason)
 
     def cancel_stack(self, ctxt, stack_id: str, engine_id: str, host: str) -> None:
         """Cast to one orchestrator (its own server): stop the operation it

@@ -113,6 +113,8 @@ class Runtime:
         # Set when the orchestrator stops: resources still waiting give up.
         self.stopping = threading.Event()
         self._running: set[concurrent.futures.Future] = set()
+        # The operation running here on each stack (its lock is ours until it ends).
+        self._operations: dict[str, concurrent.futures.Future] = {}
         self._running_lock = threading.Lock()
         self.cancel_wait = options.cancel_wait
         # Stacks whose running operation is asked to stop.
@@ -238,7 +240,8 @@ class Runtime:
         future = self._pool.submit(run)
         with self._running_lock:
             self._running.add(future)
-        future.add_done_callback(self._forget)
+            self._operations[record.id] = future
+        future.add_done_callback(lambda done: self._forget(done, record.id))
 
     def cancel(self, stack_id: str) -> None:
         """Ask the operation running on a stack (here) to stop: resources
@@ -249,9 +252,35 @@ class Runtime:
         """Whether the operation ``stack`` is part of was cancelled."""
         return stack.operation in self._cancelled
 
-    def _forget(self, future: concurrent.futures.Future) -> None:
+    def _forget(self, future: concurrent.futures.Future, stack_id: str) -> None:
         with self._running_lock:
             self._running.discard(future)
+            if self._operations.get(stack_id) is future:
+                del self._operations[stack_id]
+
+    def settle(self, record: StackRecord, timeout: float = 5.0) -> None:
+        """Before taking a stack's lock: when the stored state says that no
+        operation runs but ours is still ending (it wrote its last state and
+        is releasing the lock), wait for it rather than answer busy."""
+        if record.status != states.IN_PROGRESS:
+            self.wait_for_operation(record.id, timeout)
+
+    def wait_for_operation(self, stack_id: str, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) for the operation this engine
+        runs on a stack to end and free its lock; whether none runs now. A
+        client that saw the stack COMPLETE may act on it at once, while the
+        operation that wrote that state is still releasing the lock."""
+        with self._running_lock:
+            future = self._operations.get(stack_id)
+        if future is None:
+            return True
+        try:
+            future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            return False
+        except Exception:  # noqa: BLE001 - the operation logged its own failure
+            pass
+        return True
 
     def fail_quietly(self, record: StackRecord, reason: str) -> None:
         """Mark an operation that broke FAILED (the lock is still ours)."""

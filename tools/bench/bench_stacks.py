@@ -3,7 +3,12 @@
 Each line creates a stack of N resources (OS::Heat::TestResource; and, for
 heat_watch, OS::Nova::Server with the fake compute driver), waits until it
 is CREATE_COMPLETE, deletes it and waits until it is DELETE_COMPLETE; p50
-and p95 of the seconds each took, over ``--runs`` runs.
+and p95 of the seconds each took, over ``--runs`` runs, and of the CPU
+seconds the side's server processes used meanwhile (psutil: steadier than
+latency on a loaded machine). Both sides run at once and each line's runs
+alternate between them, so that both see the same machine; the status is
+polled after a pause of 1% of the time elapsed (2 ms to 0.5 s), the same
+for both, so that the figure is the servers' time, not the polling's.
 
 heat_watch runs as separate processes: heat-watch-orchestrator,
 heat-watch-engine and heat-watch-api, over RabbitMQ (a vhost of the run's
@@ -45,7 +50,6 @@ import tempfile
 import textwrap
 import time
 import uuid
-from collections.abc import Callable
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -57,7 +61,13 @@ HEAT_VENV = os.environ.get('HEAT_WATCH_HEAT_VENV') or os.path.join(REPO, '.heat-
 HEAT_PACKAGES = ['openstack-heat', 'PyMySQL']
 BIN = os.path.dirname(sys.executable)
 RESULTS = os.path.join(REPO, 'tools', 'bench', 'results')
-POLL = 0.05
+# A status is polled after a pause of POLL_FRACTION of the time elapsed so
+# far, between POLL_MIN and POLL_MAX: the polling adds at most about 1% (or
+# POLL_MIN) to either side's figure, and a long create is not slowed by
+# thousands of stack shows.
+POLL_MIN = 0.002
+POLL_FRACTION = 0.01
+POLL_MAX = 0.5
 RABBIT = ('guest', 'guest', '127.0.0.1', 5672)
 
 # heat-api as Keystone is served in the tests: Heat's WSGI application on a
@@ -180,6 +190,9 @@ class Driver:
     when gone; delete(id)."""
 
     name = ''
+    # The side's server processes (with their children): their CPU time is
+    # measured around each create and delete.
+    pids: list[int] = []
 
     def create(self, stack_name: str, body: dict) -> str:
         raise NotImplementedError
@@ -260,9 +273,14 @@ class RpcDriver(Driver):
         rpc.cleanup(self.conf)
 
 
-def _wait(driver: Driver, stack_id: str, done: str, timeout: float) -> float:
+def poll_pause(elapsed: float) -> float:
+    """Seconds to sleep before the next status poll, ``elapsed`` seconds in."""
+    return min(POLL_MAX, max(POLL_MIN, POLL_FRACTION * elapsed))
+
+
+def _wait(driver: Driver, stack_id: str, done: str, timeout: float, started: float) -> float:
     """Poll until the stack is ``done`` (DELETE_COMPLETE: or gone)."""
-    deadline = time.monotonic() + timeout
+    deadline = started + timeout
     while True:
         status = driver.status(stack_id)
         if status is None and done == 'DELETE_COMPLETE':
@@ -275,21 +293,47 @@ def _wait(driver: Driver, stack_id: str, done: str, timeout: float) -> float:
         if time.monotonic() > deadline:
             raise RuntimeError('%s: stack %s not %s within %ss (%s)' % (
                 driver.name, stack_id, done, timeout, status))
-        time.sleep(POLL)
+        time.sleep(poll_pause(time.monotonic() - started))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds so far of these processes and their children."""
+    import psutil
+    total = 0.0
+    for pid in pids:
+        try:
+            parent = psutil.Process(pid)
+            for proc in [parent, *parent.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
 
 
 def measure(driver: Driver, body: dict, runs: int, timeout: float) -> dict:
-    """Seconds of each create and each delete, over ``runs`` stacks."""
-    creates, deletes = [], []
+    """Seconds (and the servers' CPU seconds) of each create and each
+    delete, over ``runs`` stacks."""
+    found: dict[str, list[float]] = {'create': [], 'delete': [], 'create_cpu': [],
+                                     'delete_cpu': []}
     for run in range(runs):
         name = 'bench-%s-%d' % (uuid.uuid4().hex[:6], run)
-        started = time.monotonic()
+        cpu, started = cpu_seconds(driver.pids), time.monotonic()
         stack_id = driver.create(name, body)
-        creates.append(_wait(driver, stack_id, 'CREATE_COMPLETE', timeout) - started)
-        started = time.monotonic()
+        found['create'].append(_wait(driver, stack_id, 'CREATE_COMPLETE', timeout, started)
+                               - started)
+        found['create_cpu'].append(cpu_seconds(driver.pids) - cpu)
+        cpu, started = cpu_seconds(driver.pids), time.monotonic()
         driver.delete(stack_id)
-        deletes.append(_wait(driver, stack_id, 'DELETE_COMPLETE', timeout) - started)
-    return {'create': creates, 'delete': deletes}
+        found['delete'].append(_wait(driver, stack_id, 'DELETE_COMPLETE', timeout, started)
+                               - started)
+        found['delete_cpu'].append(cpu_seconds(driver.pids) - cpu)
+    return found
+
+
+def load_average() -> float:
+    """The 1-minute load average (what ``uptime`` shows first)."""
+    return os.getloadavg()[0]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -304,10 +348,10 @@ def percentile(values: list[float], fraction: float) -> float:
 def heat_watch_side(args, workdir: str):
     """heat-watch-engine, -orchestrator and -api; yields the driver."""
     run = uuid.uuid4().hex[:8]
-    vhost = 'bench-hw-%s' % run
+    vhost = '%s-hw-%s' % (args.prefix, run)
     url = rabbit_vhost(vhost)
-    watch_db = Database(args.database, 'bench_hw_watch_%s' % run, workdir)
-    orch_db = Database(args.database, 'bench_hw_orch_%s' % run, workdir)
+    watch_db = Database(args.database, '%s_hw_watch_%s' % (args.prefix, run), workdir)
+    orch_db = Database(args.database, '%s_hw_orch_%s' % (args.prefix, run), workdir)
     api_port = base.free_port()
     topic = 'bench-orchestrator-%s' % run
     conf_path = os.path.join(workdir, 'heat_watch.conf')
@@ -343,6 +387,7 @@ def heat_watch_side(args, workdir: str):
         else:
             driver = HeatClientDriver('heat_watch', 'http://127.0.0.1:%d/v1/bench' % api_port,
                                       headers={'X-Project-Id': 'bench', 'X-User-Id': 'bench'})
+        driver.pids = [p.popen.pid for p in processes]
         yield driver
     finally:
         if isinstance(driver, RpcDriver):
@@ -380,9 +425,9 @@ def heat_side(args, workdir: str):
     ensure_heat_venv()
     keystone_server.ensure_venv(log)
     run = uuid.uuid4().hex[:8]
-    vhost = 'bench-heat-%s' % run
+    vhost = '%s-heat-%s' % (args.prefix, run)
     url = rabbit_vhost(vhost)
-    heat_db = Database(args.database, 'bench_heat_%s' % run, workdir)
+    heat_db = Database(args.database, '%s_heat_%s' % (args.prefix, run), workdir)
     keystone = keystone_server.Keystone(os.path.join(workdir, 'keystone'))
     os.makedirs(keystone.workdir)
     keystone.start()
@@ -440,7 +485,10 @@ def heat_side(args, workdir: str):
         processes[1].wait_for('heat-api serving')
         time.sleep(3)  # heat-engine's workers join the topic
         token = keystone.account_token(user)
-        yield HeatClientDriver('heat', '%s/%s' % (endpoint, user.project_id), token=token)
+        driver = HeatClientDriver('heat', '%s/%s' % (endpoint, user.project_id), token=token)
+        # heat-engine (and the workers it forks), heat-api and Keystone.
+        driver.pids = [p.popen.pid for p in processes] + [keystone._process.pid]
+        yield driver
     finally:
         for process in reversed(processes):
             process.stop()
@@ -461,49 +509,99 @@ def lines(args) -> list[tuple[str, int, int]]:
     return found
 
 
-def run_side(name: str, side: Callable, args, workdir: str) -> dict:
-    results: dict = {}
-    try:
-        with side(args, workdir) as driver:
-            measure(driver, template('test', 1), 1, args.timeout)  # warm-up, not counted
-            for kind, count, runs in lines(args):
-                if kind == 'server' and name == 'heat':
-                    results['%s/%d' % (kind, count)] = {
-                        'not_run': 'Heat creates OS::Nova::Server through Nova and Glance; '
-                                   'none runs here (heat_watch uses its fake driver)'}
-                    continue
-                log('%s: %d x %s, %d runs' % (name, count, kind, runs))
-                try:
-                    measured = measure(driver, template(kind, count), runs, args.timeout)
-                    results['%s/%d' % (kind, count)] = measured
-                    log('%s: %s/%d create p50 %.3f s, delete p50 %.3f s (runs: %s)' % (
-                        name, kind, count, percentile(measured['create'], 0.5),
-                        percentile(measured['delete'], 0.5), json.dumps(measured)))
-                except Exception as error:  # recorded: the other lines still run
-                    log('%s: %s/%d failed: %s' % (name, kind, count, error))
-                    results['%s/%d' % (kind, count)] = {'error': str(error)[:2000]}
-    except Exception as error:
-        log('%s could not run: %s' % (name, error))
-        results['error'] = str(error)[-3000:]
-    return results
+SIDES = (('heat_watch', 'heat_watch_side'), ('heat', 'heat_side'))
+NOT_RUN_SERVERS = ('Heat creates OS::Nova::Server through Nova and Glance; none runs here '
+                   '(heat_watch uses its fake driver)')
+
+
+def _add(into: dict, measured: dict) -> None:
+    for key, values in measured.items():
+        into.setdefault(key, []).extend(values)
+
+
+def run_line(drivers: dict[str, Driver], kind: str, count: int, runs: int, args,
+             results: dict) -> None:
+    """One line, its runs alternating between the sides (A, B, A, B...), so
+    that both see the same machine; each side's figures go to ``results``."""
+    key = '%s/%d' % (kind, count)
+    sides = [name for name in drivers if not (kind == 'server' and name == 'heat')]
+    if kind == 'server' and 'heat' in drivers:
+        results['heat'][key] = {'not_run': NOT_RUN_SERVERS}
+    body = template(kind, count)
+    for name in sides:
+        results[name][key] = {'load_average': []}
+    for run in range(runs):
+        for name in sides:
+            line = results[name][key]
+            if 'error' in line:
+                continue
+            log('%s: %s, run %d of %d' % (name, key, run + 1, runs))
+            line['load_average'].append(load_average())
+            try:
+                _add(line, measure(drivers[name], body, 1, args.timeout))
+            except Exception as error:  # recorded: the other lines still run
+                log('%s: %s failed: %s' % (name, key, error))
+                line['error'] = str(error)[:2000]
+    for name in sides:
+        line = results[name][key]
+        if line.get('create'):
+            log('%s: %s create p50 %.3f s (cpu %.3f s), delete p50 %.3f s (cpu %.3f s), '
+                'load average %s' % (
+                    name, key, percentile(line['create'], 0.5),
+                    percentile(line['create_cpu'], 0.5), percentile(line['delete'], 0.5),
+                    percentile(line['delete_cpu'], 0.5),
+                    ' '.join('%.1f' % v for v in line['load_average'])))
+
+
+def run_all(args, workdir: str, found: dict) -> None:
+    """Start the sides asked for, warm each up, then run every line."""
+    with contextlib.ExitStack() as stack:
+        drivers: dict[str, Driver] = {}
+        for name, side in SIDES:
+            if args.only not in (None, name):
+                continue
+            found[name] = {}
+            os.makedirs(os.path.join(workdir, name))
+            try:
+                drivers[name] = stack.enter_context(
+                    globals()[side](args, os.path.join(workdir, name)))
+                measure(drivers[name], template('test', 1), 1, args.timeout)  # warm-up
+            except Exception as error:
+                log('%s could not run: %s' % (name, error))
+                found[name]['error'] = str(error)[-3000:]
+                drivers.pop(name, None)
+        for kind, count, runs in lines(args):
+            run_line(drivers, kind, count, runs, args, found)
+
+
+def _cells(values: list[float] | None, digits: int = 3) -> list[str]:
+    if not values:
+        return ['%9s' % '-'] * 2
+    return ['%9.*f' % (digits, percentile(values, 0.5)),
+            '%9.*f' % (digits, percentile(values, 0.95))]
+
+
+def _ratio(hw: list[float] | None, heat: list[float] | None) -> str:
+    if not hw or not heat or not percentile(hw, 0.5):
+        return '%7s' % '-'
+    return '%6.1fx' % (percentile(heat, 0.5) / percentile(hw, 0.5))
 
 
 def report(found: dict, args) -> str:
-    rows = ['%-16s %-6s %10s %10s %10s %10s %8s' % ('line', 'op', 'hw p50', 'hw p95',
-                                                     'heat p50', 'heat p95', 'ratio')]
+    """The table: seconds and the servers' CPU seconds, p50 and p95."""
+    rows = ['%-12s %-6s %9s %9s %9s %9s %7s %9s %9s %9s %9s %7s' % (
+        'line', 'op', 'hw p50', 'hw p95', 'heat p50', 'heat p95', 'ratio', 'hw cpu50',
+        'hw cpu95', 'heat cpu50', 'heat cpu95', 'cpu x')]
     for kind, count, _runs in lines(args):
         key = '%s/%d' % (kind, count)
         for op in ('create', 'delete'):
-            cells = []
-            for side in ('heat_watch', 'heat'):
-                values = found.get(side, {}).get(key, {}).get(op)
-                cells += (['%10.3f' % percentile(values, 0.5),
-                           '%10.3f' % percentile(values, 0.95)] if values else ['%10s' % '-'] * 2)
-            hw = found.get('heat_watch', {}).get(key, {}).get(op)
-            heat = found.get('heat', {}).get(key, {}).get(op)
-            ratio = ('%7.1fx' % (percentile(heat, 0.5) / percentile(hw, 0.5))
-                     if hw and heat else '%8s' % '-')
-            rows.append('%-16s %-6s %s %s' % (key, op, ' '.join(cells), ratio))
+            hw = found.get('heat_watch', {}).get(key, {})
+            heat = found.get('heat', {}).get(key, {})
+            rows.append('%-12s %-6s %s %s %s %s %s %s' % (
+                key, op, ' '.join(_cells(hw.get(op))), ' '.join(_cells(heat.get(op))),
+                _ratio(hw.get(op), heat.get(op)), ' '.join(_cells(hw.get(op + '_cpu'), 3)),
+                ' '.join(_cells(heat.get(op + '_cpu'), 3)),
+                _ratio(hw.get(op + '_cpu'), heat.get(op + '_cpu'))))
     return '\n'.join(rows)
 
 
@@ -521,6 +619,8 @@ def main() -> int:
                              'against heat-watch-api /v1')
     parser.add_argument('--timeout', type=float, default=1800)
     parser.add_argument('--keep', action='store_true', help='keep the work directory')
+    parser.add_argument('--prefix', default='bench',
+                        help="start of the run's database and vhost names (letters, digits, _)")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C: the finally blocks stop the processes and
     # drop the databases and vhosts.
@@ -533,10 +633,7 @@ def main() -> int:
                        'heat_watch_mode': args.heat_watch_mode, 'workdir': workdir,
                        'started': datetime.datetime.now(datetime.UTC).isoformat()}}
     try:
-        for name, side in (('heat_watch', heat_watch_side), ('heat', heat_side)):
-            if args.only in (None, name):
-                os.makedirs(os.path.join(workdir, name))
-                found[name] = run_side(name, side, args, os.path.join(workdir, name))
+        run_all(args, workdir, found)
         if args.only in (None, 'heat'):
             found['setup']['heat_version'] = heat_version()
     finally:
@@ -548,7 +645,9 @@ def main() -> int:
         json.dump(found, out, indent=1)
     print(report(found, args))
     print('seconds per create/delete (create: until CREATE_COMPLETE; delete: until '
-          'DELETE_COMPLETE); ratio = heat p50 / heat_watch p50; all results: %s' % path)
+          'DELETE_COMPLETE) and CPU seconds of the side\'s server processes over the same '
+          'time; ratios = heat p50 / heat_watch p50; all results (with load averages): '
+          '%s' % path)
     failed = [k for side in ('heat_watch', 'heat') for k, v in found.get(side, {}).items()
               if k == 'error' or 'error' in v]
     return 1 if failed else 0

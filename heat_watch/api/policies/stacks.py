@@ -55,6 +55,8 @@ RULES = [
     _rule('resource:metadata', 'Show a resource\'s metadata.', _RESOURCE + '/metadata',
           'GET'),
     _rule('resource:signal', 'Signal a resource.', _RESOURCE + '/signal', 'POST'),
+    _rule('resource:mark_unhealthy', 'Mark a resource unhealthy (or healthy again).',
+          _RESOURCE, 'PATCH'),
     _rule('events:index', 'List a stack\'s events.', _STACK + '/events', 'GET'),
     _rule('events:show', 'Show an event.', _RESOURCE + '/events/{event_id}', 'GET'),
 ]

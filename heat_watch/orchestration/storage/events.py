@@ -77,6 +77,18 @@ class EventStore:
             return conn.execute(sa.delete(EVENTS).where(
                 EVENTS.c.stack_id == stack_id, EVENTS.c.id < oldest_kept)).rowcount
 
+    def get(self, stack_id: str, event_uuid: str,
+            resource_name: str | None = None) -> EventRecord | None:
+        """One event of a stack by its uuid (of that resource when named),
+        or None."""
+        query = sa.select(EVENTS).where(EVENTS.c.uuid == event_uuid,
+                                        EVENTS.c.stack_id == stack_id)
+        if resource_name is not None:
+            query = query.where(EVENTS.c.resource_name == resource_name)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else EventRecord.from_row(row)
+
     def list(self, stack_id: str | list[str], resource_name: str | None = None,
              marker: str | None = None, limit: int | None = None,
              newest_first: bool = False) -> list[EventRecord]:

@@ -24,6 +24,12 @@ _WRITE_STATE = (
            sa.exists().where(STACKS.c.id == sa.bindparam('_stack_id'),
                              STACKS.c.engine_id == sa.bindparam('_engine_id')))
     .values({name: sa.bindparam(name) for name in _STATE_COLUMNS}))
+# A deleted resource's row goes with its last event, under the same check.
+_REMOVE = (
+    sa.delete(RESOURCES)
+    .where(RESOURCES.c.id == sa.bindparam('_id'),
+           sa.exists().where(STACKS.c.id == sa.bindparam('_stack_id'),
+                             STACKS.c.engine_id == sa.bindparam('_engine_id'))))
 _JSON = {'properties': {}, 'data': {}, 'rsrc_metadata': {}, 'requires': []}
 
 
@@ -131,6 +137,19 @@ class ResourceStore:
                       _engine_id=engine_id)
         with self.engine.begin() as conn:
             done = conn.execute(_WRITE_STATE, values)
+            if done.rowcount != 1:
+                return False
+            events.insert(conn, event)
+        return True
+
+    def remove(self, record: ResourceRecord, engine_id: str,
+               event: events.EventRecord) -> bool:
+        """Remove a deleted resource's row and record its last event in one
+        transaction, only while ``engine_id`` holds the stack's lock. Returns
+        whether it was done."""
+        with self.engine.begin() as conn:
+            done = conn.execute(_REMOVE, {'_id': record.id, '_stack_id': record.stack_id,
+                                          '_engine_id': engine_id})
             if done.rowcount != 1:
                 return False
             events.insert(conn, event)

@@ -89,17 +89,23 @@ class StackStore:
             raise exceptions.StackNotFound(stack_name=stack_id)
         return StackRecord.from_row(row)
 
-    def find(self, project_id: str, name_or_id: str, show_deleted: bool = False) -> StackRecord:
+    def find(self, project_id: str, name_or_id: str, show_deleted: bool = False,
+             id_first: bool = False) -> StackRecord:
         """A live stack of the project by name or id (by id also when
-        deleted if ``show_deleted``); StackNotFound otherwise."""
+        deleted if ``show_deleted``); StackNotFound otherwise. ``id_first``:
+        try the id before the name (one query when it is an id, as in a /v1
+        path)."""
         query = sa.select(STACKS).where(STACKS.c.project_id == project_id)
+        by_name = query.where(STACKS.c.name_key == name_or_id)
+        by_id = query.where(STACKS.c.id == name_or_id)
+        if not show_deleted:
+            by_id = by_id.where(STACKS.c.deleted_at.is_(None))
         with self.engine.connect() as conn:
-            row = conn.execute(query.where(STACKS.c.name_key == name_or_id)).first()
-            if row is None:
-                by_id = query.where(STACKS.c.id == name_or_id)
-                if not show_deleted:
-                    by_id = by_id.where(STACKS.c.deleted_at.is_(None))
-                row = conn.execute(by_id).first()
+            row = None
+            for attempt in ((by_id, by_name) if id_first else (by_name, by_id)):
+                row = conn.execute(attempt).first()
+                if row is not None:
+                    break
         if row is None:
             raise exceptions.StackNotFound(stack_name=name_or_id)
         return StackRecord.from_row(row)

@@ -53,14 +53,40 @@ def show(tenant_id: str, params: dict, name: str, stack_id: str,
     return base.json_response({'resource': views.resource(shown, tenant_id, detail=True)})
 
 
+_MARK_FIELDS = ('mark_unhealthy', 'resource_status_reason')
+
+
+def _mark_request(body: dict) -> tuple[bool, str]:
+    """(mark_unhealthy, reason) of a PATCH body, checked as Heat's API does."""
+    invalid = sorted(set(body) - set(_MARK_FIELDS))
+    if invalid:
+        raise base.HTTPError(400, 'Invalid keys in resource mark unhealthy %s' % invalid)
+    if 'mark_unhealthy' not in body:
+        raise base.HTTPError(400, 'Missing mandatory (mark_unhealthy) key from mark '
+                             'unhealthy request')
+    mark = body['mark_unhealthy']
+    if str(mark).lower() not in ('true', 'false'):  # Heat's extract_bool
+        raise base.HTTPError(400, 'Unrecognized value "%s" for "mark_unhealthy", acceptable '
+                             'values are: true, false.' % mark)
+    mark = str(mark).lower() == 'true'
+    reason = body.get('resource_status_reason')
+    if reason is None:
+        reason = ''
+    if not isinstance(reason, str):
+        raise base.HTTPError(400, 'resource_status_reason must be a string.')
+    return mark, reason
+
+
 @base.answers_heat_errors
 def mark_unhealthy(tenant_id: str, params: dict, name: str, stack_id: str,
                    resource_name: str) -> webob.Response:
-    """PATCH .../resources/{resource}: Heat's mark-unhealthy, which the
-    orchestrator does not offer (a clear 400, nothing changed)."""
-    base.context_for(tenant_id, 'resource:show')
-    raise base.HTTPError(400, 'Marking a resource unhealthy (PATCH of a resource) is not '
-                         'supported by this orchestrator.', 'NotSupported')
+    """PATCH .../resources/{resource}: Heat's mark-unhealthy. The resource
+    becomes CHECK_FAILED with the reason; unmarked, CHECK_COMPLETE again."""
+    ctxt = base.context_for(tenant_id, 'resource:mark_unhealthy')
+    mark, reason = _mark_request(base.json_body())
+    base.orchestrator().resource_mark_unhealthy(
+        ctxt, stacks.identified(ctxt, name, stack_id), resource_name, mark, reason or None)
+    return base.json_response(None, 200)
 
 
 @base.answers_heat_errors
@@ -108,11 +134,9 @@ def event(tenant_id: str, params: dict, name: str, stack_id: str, resource_name:
           event_id: str) -> webob.Response:
     """GET .../events/{id} and .../resources/{resource}/events/{id}."""
     ctxt = base.context_for(tenant_id, 'events:show')
-    ref = stacks.identified(ctxt, name, stack_id)
-    listed = base.orchestrator().list_events(ctxt, ref, resource_name=resource_name,
-                                             nested_depth=0)
-    for record in listed:
-        if record['id'] == event_id:
-            return base.json_response({'event': views.event(record, tenant_id, detail=True)})
-    raise base.HTTPError(404, 'The Event (%s) could not be found.' % event_id,
-                         'EntityNotFound')
+    shown = base.orchestrator().show_event(ctxt, stacks.identified(ctxt, name, stack_id),
+                                           event_id, resource_name=resource_name)
+    if shown is None:
+        raise base.HTTPError(404, 'The Event (%s) could not be found.' % event_id,
+                             'EntityNotFound')
+    return base.json_response({'event': views.event(shown, tenant_id, detail=True)})

@@ -1,6 +1,8 @@
 """/v1/{tenant_id}/stacks: list, create, preview, the name-to-id redirect,
 show, update (PUT), patch (PATCH), delete, template, environment, outputs."""
 
+import collections
+import threading
 from typing import Any
 
 import pecan
@@ -96,25 +98,59 @@ def preview(tenant_id: str, params: dict) -> webob.Response:
     return base.json_response({'stack': views.preview(shown)})
 
 
+class IdentityCache:
+    """The names of stacks this API looked up by id, per project: a stack's
+    id names it for good (even deleted, a stack is found by its id), so the
+    redirect of /stacks/{id} (what python-heatclient asks before every call
+    on a stack id, each status poll among them) needs the orchestrator only
+    once. Names are not cached: a name can be given to another stack."""
+
+    def __init__(self, size: int = 10000):
+        self.size = size
+        self._names: collections.OrderedDict[tuple[str, str], str] = \
+            collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, project_id: str, stack_id: str) -> str | None:
+        with self._lock:
+            return self._names.get((project_id, stack_id))
+
+    def put(self, project_id: str, identity: dict) -> None:
+        with self._lock:
+            self._names[(project_id, identity['stack_id'])] = identity['stack_name']
+            while len(self._names) > self.size:
+                self._names.popitem(last=False)
+
+
+IDENTITIES = IdentityCache()
+
+
+def _identify(ctxt, tenant_id: str, stack_ref: str) -> dict:
+    name = IDENTITIES.get(tenant_id, stack_ref)
+    if name is not None:
+        return {'stack_name': name, 'stack_id': stack_ref}
+    identity = base.orchestrator().identify_stack(ctxt, stack_ref)
+    if identity['stack_id'] == stack_ref:
+        IDENTITIES.put(tenant_id, identity)
+    return identity
+
+
 @base.answers_heat_errors
 def lookup(tenant_id: str, params: dict, stack_ref: str, *path: str) -> webob.Response:
     """/stacks/{name}[/sub-path]: 302 to the stack's canonical URL."""
     ctxt = base.context_for(tenant_id, 'stacks:lookup')
-    identity = base.orchestrator().identify_stack(ctxt, stack_ref)
+    identity = _identify(ctxt, tenant_id, stack_ref)
     location = base.stack_url(tenant_id, identity['stack_name'], identity['stack_id'], *path)
     if pecan.request.query_string:
         location += '?' + pecan.request.query_string
     return base.redirect(location)
 
 
-def identified(ctxt, name: str, stack_id: str) -> str:
-    """The id of the stack the path names (404 when name and id disagree,
-    as Heat answers)."""
-    identity = base.orchestrator().identify_stack(ctxt, stack_id)
-    if name not in (identity['stack_name'], identity['stack_id']):
-        raise base.HTTPError(404, 'The Stack (%s) could not be found.' % name,
-                             'EntityNotFound')
-    return identity['stack_id']
+def identified(ctxt, name: str, stack_id: str) -> dict:
+    """The identity the path names, for the operation's own RPC call: the
+    orchestrator finds the stack of that id and checks its name (404 when
+    they disagree, as Heat answers) in the same call."""
+    return {'stack_name': name, 'stack_id': stack_id}
 
 
 @base.answers_heat_errors

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from heat_watch.common import exceptions
+from heat_watch.orchestration import health
 from heat_watch.orchestration.resources import heat
 
 HOT = 'heat_template_version: 2021-04-16\n'
@@ -609,3 +610,48 @@ def test_paging_arguments_are_checked_and_texts_of_numbers_accepted(engine):
         assert list(bad)[0] in str(raised.value)
     with pytest.raises(exceptions.Invalid):
         engine.queries.list_stacks('p1', limit='lots')
+
+
+def test_show_without_outputs_has_the_same_parameters_and_no_outputs(engine):
+    body = hot({'r': {'type': 'OS::Heat::TestResource', 'properties': {'value': 'v'}}},
+               outputs={'o': {'value': {'get_attr': ['r', 'output']}}},
+               parameters={'p': {'type': 'string', 'default': 'd'}})
+    body['description'] = 'shown'
+    engine.ops.create('p1', None, 'shown', body)
+    full = engine.wait('shown')
+    light = engine.ops.show('p1', 'shown', resolve_outputs=False)
+    assert 'outputs' not in light and full['outputs'][0]['output_value'] == 'v'
+    assert light == {k: v for k, v in full.items() if k != 'outputs'}
+    assert light['parameters']['p'] == 'd' and light['description'] == 'shown'
+
+
+def _ending_operation(engine, stack_ref, seconds=0.3):
+    """The stack's lock held by an operation of this engine that has written
+    its last state and is still ending (as right after CREATE_COMPLETE)."""
+    record = engine.ops.find('p1', stack_ref)
+    engine.runtime.locker.acquire(record.id, record.name)
+    engine.runtime.submit(record, lambda: time.sleep(seconds))
+    return record
+
+
+def test_a_client_acting_right_after_complete_waits_for_the_ending_operation(engine):
+    engine.ops.create('p1', None, 'quick', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert engine.wait('quick')['stack_status'] == 'CREATE_COMPLETE'
+    _ending_operation(engine, 'quick')
+    engine.ops.update('p1', 'quick', None, patch=True)  # not StackLocked
+    assert engine.wait('quick')['stack_status'] == 'UPDATE_COMPLETE'
+    _ending_operation(engine, 'quick')
+    health.mark_unhealthy(engine.ops, 'p1', 'quick', 'r', True)
+    record = _ending_operation(engine, 'quick')
+    engine.ops.delete('p1', 'quick')
+    assert engine.wait(record.id)['stack_status'] == 'DELETE_COMPLETE'
+
+
+def test_an_update_of_a_stack_still_in_progress_is_refused_at_once(engine):
+    engine.ops.create('p1', None, 'slow', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                      'properties': {'wait_secs': 2}}}))
+    started = time.monotonic()
+    with pytest.raises((exceptions.StackLocked, exceptions.StackInProgress)):
+        engine.ops.update('p1', 'slow', None, patch=True)
+    assert time.monotonic() - started < 1.0
+    assert engine.wait('slow')['stack_status'] == 'CREATE_COMPLETE'

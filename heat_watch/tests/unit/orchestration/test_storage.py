@@ -40,6 +40,11 @@ def test_stack_round_trips_and_is_found_by_name_or_id(orch_engine):
     assert store.find('p1', 'id-web').name == 'web'
     with pytest.raises(exceptions.StackNotFound):
         store.find('p2', 'web')
+    # Id first (a /v1 path's id), the name still found after it.
+    assert store.find('p1', 'id-web', id_first=True).name == 'web'
+    assert store.find('p1', 'web', id_first=True).id == 'id-web'
+    with pytest.raises(exceptions.StackNotFound):
+        store.find('p2', 'id-web', id_first=True)
 
 
 def test_a_second_live_stack_of_the_same_name_is_refused(orch_engine):
@@ -122,6 +127,23 @@ def test_resources_keep_their_documents_and_names_are_unique_per_stack(orch_engi
     store.delete(added.id)
     with pytest.raises(exceptions.ResourceNotFound):
         store.get('s', 'r')
+
+
+def test_a_resource_row_goes_with_its_last_event_only_under_the_holders_lock(orch_engine):
+    stack_store = stacks.StackStore(orch_engine)
+    stack_store.create(_stack())
+    assert locks.LockStore(orch_engine).try_acquire('id-web', 'engine-a')
+    store = resources.ResourceStore(orch_engine)
+    added = store.add(resources.ResourceRecord(stack_id='id-web', name='r', type='T'))
+    last = events.EventRecord('id-web', 'r', 'T', None, states.DELETE, states.COMPLETE, 'x')
+    assert not store.remove(added, 'engine-b', last)
+    assert store.get('id-web', 'r').id == added.id
+    assert events.EventStore(orch_engine).list('id-web') == []
+    assert store.remove(added, 'engine-a', last)
+    with pytest.raises(exceptions.ResourceNotFound):
+        store.get('id-web', 'r')
+    assert [(e.resource_name, e.status) for e in events.EventStore(orch_engine).list(
+        'id-web')] == [('r', 'COMPLETE')]
 
 
 def test_events_list_in_order_by_resource_and_after_a_marker(orch_engine):

@@ -92,9 +92,49 @@ def test_routes_methods_and_query_parameters(project):
     _assert_heat_fault(requests.get(url + '/resource_types/OS::Heat::None/template',
                                     params={'template_type': 'xml'}, headers=headers,
                                     timeout=30), 400, 'xml')
-    patched = requests.patch(stack_url + '/resources/r', json={'mark_unhealthy': True},
-                             headers=headers, timeout=30)
-    _assert_heat_fault(patched, 400, 'not supported')
+
+
+
+@pytest.mark.parametrize('body, words', [
+    ({}, 'Missing mandatory (mark_unhealthy) key'),
+    ({'mark_unhealthy': 'perhaps'}, 'Unrecognized value "perhaps" for "mark_unhealthy"'),
+    ({'mark_unhealthy': True, 'colour': 'red'}, 'Invalid keys in resource mark unhealthy'),
+    ({'mark_unhealthy': True, 'resource_status_reason': 7}, 'resource_status_reason'),
+])
+def test_a_bad_mark_unhealthy_is_400_and_changes_nothing(project, body, words):
+    url, headers = project
+    created = requests.post(url + '/stacks', json={'stack_name': 'marked', 'template': TEMPLATE},
+                            headers=headers, timeout=30)
+    resource_url = created.headers['Location'] + '/resources/r'
+    _assert_heat_fault(requests.patch(resource_url, json=body, headers=headers, timeout=30),
+                       400, words)
+    shown = requests.get(resource_url, headers=headers, timeout=30).json()['resource']
+    assert not shown['resource_status'].startswith('CHECK'), shown
+
+
+def test_mark_unhealthy_of_another_project_or_a_missing_resource_is_refused(project,
+                                                                           rest_endpoint):
+    url, headers = project
+    created = requests.post(url + '/stacks', json={'stack_name': 'mine', 'template': TEMPLATE},
+                            headers=headers, timeout=30)
+    stack_url = created.headers['Location']
+    body = {'mark_unhealthy': True}
+    missing = requests.patch(stack_url + '/resources/nope', json=body, headers=headers,
+                             timeout=30)
+    assert _assert_heat_fault(missing, 404, 'nope')['error']['type'] == 'EntityNotFound'
+    wrong_name = stack_url.replace('/stacks/mine/', '/stacks/other/')
+    _assert_heat_fault(requests.patch(wrong_name + '/resources/r', json=body,
+                                      headers=headers, timeout=30), 404, 'other')
+    # Another project naming this one in the path: the policy refuses it.
+    intruder = {'X-Project-Id': unique('intruder')}
+    _assert_heat_fault(requests.patch(stack_url + '/resources/r', json=body,
+                                      headers=intruder, timeout=30), 403, '')
+    # The same path under the intruder's own project: no such stack there.
+    own = stack_url.replace(url, '%s/v1/%s' % (rest_endpoint, intruder['X-Project-Id']))
+    _assert_heat_fault(requests.patch(own + '/resources/r', json=body, headers=intruder,
+                                      timeout=30), 404, 'mine')
+    shown = requests.get(stack_url + '/resources/r', headers=headers, timeout=30).json()
+    assert not shown['resource']['resource_status'].startswith('CHECK')
 
 
 def test_the_versions_document_lists_v1_after_v2(rest_endpoint):

@@ -20,13 +20,7 @@ GABBITS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gabbits')
 PROJECT = 'admin'  # noauth's project when only X-Auth-Token is sent
 
 # gabbi test name -> why this API refuses it.
-KNOWN_REFUSALS = {
-    'resources': {
-        'mark_resource_unhealthy': 'the orchestrator has no mark-unhealthy (PATCH of a '
-                                   'resource is a 400 naming it)',
-        'show_unhealthy_resource': 'follows from the refused mark-unhealthy',
-    },
-}
+KNOWN_REFUSALS: dict[str, dict[str, str]] = {}
 # No software configs or deployments here: every request of this file is
 # refused with a 404 (later tests then lack the ids earlier ones would make).
 REFUSED_FILE = 'softwareconfig'

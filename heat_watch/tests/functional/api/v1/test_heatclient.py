@@ -104,6 +104,18 @@ def test_preview_makes_nothing(heat_a):
     assert list(heat_a.stacks.list()) == []
 
 
+def test_validate_checks_values_given_and_leaves_parameters_without_one(heat_a):
+    body = {'heat_template_version': '2021-04-16',
+            'parameters': {'n': {'type': 'number'}},
+            'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                                 'properties': {'length': {'get_param': 'n'}}}}}
+    assert 'n' in heat_a.stacks.validate(template=body)['Parameters']
+    with pytest.raises(heat_exc.HTTPBadRequest) as raised:
+        heat_a.stacks.validate(template=body, parameters={'n': 999})
+    assert 'resources.pw.properties.length: 999 is out of range (max: 512)' in str(
+        raised.value)
+
+
 def test_validate_answers_the_parameters(heat_a):
     shown = heat_a.stacks.validate(template=TEMPLATE, environment={
         'resource_registry': {'My::Echo': 'echo.yaml'}},
@@ -126,17 +138,33 @@ BAD_TEMPLATES = [
      'resources.x.properties.value.get_attr: The specified reference "y" is incorrect'),
     ({'heat_template_version': '1999-01-01', 'resources': {}},
      '"heat_template_version: 1999-01-01"'),
-]
-
-
-@pytest.mark.parametrize('template, place', BAD_TEMPLATES + [
-    # Property values are checked by create and preview, not by /validate
-    # (the orchestrator's validate binds no parameter values).
+    # Property values, against each resource type's schema.
     ({'heat_template_version': '2021-04-16',
       'resources': {'x': {'type': 'OS::Heat::TestResource',
                           'properties': {'no_such_property': 1}}}},
      'resources.x.properties: Unknown Property no_such_property'),
-])
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'srv': {'type': 'OS::Nova::Server', 'properties': {'image': 'cirros'}}}},
+     'resources.srv.properties.flavor: Property flavor not assigned'),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                           'properties': {'length': 'long'}}}},
+     "resources.pw.properties.length: Value must be an integer, not 'long'"),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString', 'properties': {'length': 0}}}},
+     'resources.pw.properties.length: 0 is out of range (min: 1)'),
+    ({'heat_template_version': '2021-04-16',
+      'resources': {'pw': {'type': 'OS::Heat::RandomString',
+                           'properties': {'sequence': 'emoji'}}}},
+     'resources.pw.properties.sequence: "emoji" is not an allowed value'),
+    ({'AWSTemplateFormatVersion': '2010-09-09',
+      'Resources': {'vm': {'Type': 'AWS::EC2::Instance',
+                           'Properties': {'InstanceType': 'm1.tiny'}}}},
+     'Resources.vm.Properties.ImageId: Property ImageId not assigned'),
+]
+
+
+@pytest.mark.parametrize('template, place', BAD_TEMPLATES)
 def test_bad_templates_are_refused_by_create_with_400_naming_the_place(heat_a, template,
                                                                       place):
     for call in (heat_a.stacks.create, heat_a.stacks.preview):
@@ -152,6 +180,31 @@ def test_bad_templates_are_refused_by_validate_with_400_naming_the_place(heat_a,
     with pytest.raises(heat_exc.HTTPBadRequest) as raised:
         heat_a.stacks.validate(template=template)
     assert place in str(raised.value), str(raised.value)
+
+
+def test_mark_unhealthy_then_update_replaces_the_resource(heat_a):
+    stack_id = _create(heat_a, unique('sick'))
+    assert wait_for_status(heat_a, stack_id).stack_status == 'CREATE_COMPLETE'
+    before = heat_a.resources.get(stack_id, 'word')
+    heat_a.resources.mark_unhealthy(stack_id, 'word', True, 'disk gone')
+    marked = heat_a.resources.get(stack_id, 'word')
+    assert (marked.resource_status, marked.resource_status_reason) == (
+        'CHECK_FAILED', 'disk gone')
+    last = list(heat_a.events.list(stack_id, resource_name='word'))[-1]
+    assert (last.resource_status, last.resource_status_reason) == ('CHECK_FAILED', 'disk gone')
+    shown = heat_a.events.get(stack_id, 'word', last.id)
+    assert shown.resource_status == 'CHECK_FAILED'
+    heat_a.resources.mark_unhealthy(stack_id, 'word', False, 'back')
+    assert heat_a.resources.get(stack_id, 'word').resource_status == 'CHECK_COMPLETE'
+    heat_a.resources.mark_unhealthy(stack_id, 'word', True, '')
+    # An update with the existing template replaces the unhealthy resource.
+    heat_a.stacks.update(stack_id, existing=True)
+    assert wait_for_status(heat_a, stack_id).stack_status == 'UPDATE_COMPLETE'
+    after = heat_a.resources.get(stack_id, 'word')
+    assert after.resource_status == 'CREATE_COMPLETE'
+    assert after.physical_resource_id != before.physical_resource_id
+    heat_a.stacks.delete(stack_id)
+    assert wait_for_status(heat_a, stack_id).stack_status == 'DELETE_COMPLETE'
 
 
 def test_missing_stack_and_output_are_404(heat_a):
