@@ -59,15 +59,22 @@ def definition_doc(definition: model.AlarmDefinition, ids_of: dict[str, str]) ->
         doc['type'] = 'threshold'
         doc['threshold_rule'] = threshold_rule_doc(rule, definition.project_id)
     else:
-        combination = alarm_mapping.combination_of_expression(rule.expression)
-        if combination is not None and all(n in ids_of for n in combination[1]):
-            doc['type'] = 'combination'
-            doc['combination_rule'] = {'operator': combination[0],
-                                       'alarm_ids': [ids_of[n] for n in combination[1]]}
-        else:
-            doc['type'] = 'composite'
-            doc['composite_rule'] = {'expression': rule.expression}
+        composite_rule_doc(doc, rule.expression, ids_of)
     return doc
+
+
+def composite_rule_doc(doc: dict, expression: str, ids_of: dict[str, str]) -> None:
+    """Set ``doc``'s type and rule for a composite expression: Ceilometer's
+    combination when it is one over alarms named in ``ids_of`` (name -> id),
+    else Aodh's composite."""
+    combination = alarm_mapping.combination_of_expression(expression)
+    if combination is not None and all(n in ids_of for n in combination[1]):
+        doc['type'] = 'combination'
+        doc['combination_rule'] = {'operator': combination[0],
+                                   'alarm_ids': [ids_of[n] for n in combination[1]]}
+    else:
+        doc['type'] = 'composite'
+        doc['composite_rule'] = {'expression': expression}
 
 
 def alarm_doc(alarm: model.Alarm, ids_of: dict[str, str]) -> dict:

@@ -71,7 +71,8 @@ def _alarm_renderer(at: dict[str, int],
         for field, state in _ACTION_FIELDS:
             doc[field] = list(actions.get(state) or [])
         if row[i_type] == _COMPOSITE:
-            _composite_rule(doc, row[i_expression], ids_of.get(project_id, {}))
+            alarm_render.composite_rule_doc(doc, row[i_expression],
+                                            ids_of.get(project_id, {}))
         else:
             doc['type'] = 'threshold'
             doc['threshold_rule'] = {
@@ -89,17 +90,6 @@ def _alarm_renderer(at: dict[str, int],
         doc['state_reason'] = row[i_reason]
         return doc
     return render
-
-
-def _composite_rule(doc: dict, expression: str, ids_of: dict[str, str]) -> None:
-    combination = alarm_mapping.combination_of_expression(expression)
-    if combination is not None and all(n in ids_of for n in combination[1]):
-        doc['type'] = 'combination'
-        doc['combination_rule'] = {'operator': combination[0],
-                                   'alarm_ids': [ids_of[n] for n in combination[1]]}
-    else:
-        doc['type'] = 'composite'
-        doc['composite_rule'] = {'expression': expression}
 
 
 def history_docs(page: rows.RowPage,

@@ -605,16 +605,6 @@ class MetricStore:
             self._buffered >= self._buffer_rows
             or time.monotonic() - self._buffered_since >= self._buffer_seconds)
 
-    def _insert_literals(self, table: sa.Table, rows: list[tuple]) -> None:
-        head = _insert_head(self._engine.dialect, table)
-        with self._lock:
-            connection = self._connection().driver_connection
-            # PyMySQL's own quoting, as its cursors use it for parameters.
-            lines = literal_rows(rows, connection.escape)
-            # No parameters: PyMySQL then sends the text as it is.
-            self._run([('%s VALUES %s' % (head, ','.join(lines[start:start + INSERT_CHUNK])),
-                        None) for start in range(0, len(lines), INSERT_CHUNK)])
-
     def move_buffer(self) -> int:
         """Move the ingestion buffer into datapoints, holding ingestion's
         commit role (see heat_watch.watch.ingest); returns the rows moved. A
