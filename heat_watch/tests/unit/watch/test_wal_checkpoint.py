@@ -65,14 +65,21 @@ REQUESTS = 120
 WRITTEN = REQUESTS * 1000 * 40  # bytes of log at the least: 40 a point
 
 
+# Between requests: the writes then span several checkpoint intervals (0.2 s)
+# however fast the machine commits (on an idle one, 120 requests unpaced took
+# less than one interval, and no checkpoint could fall while they went on).
+PAUSE = 0.01
+
+
 def _write(writer: ingest.IngestWriter) -> None:
-    """Put REQUESTS 1,000-point requests through ``writer``."""
+    """Put REQUESTS 1,000-point requests through ``writer``, PAUSE apart."""
     stamp = 60_000
     for sent in range(REQUESTS):
         points = [(stamp + i, 'Count', 60, 1.0, float(i), float(i), float(i), True, None)
                   for i in range(1000)]
         writer.submit('p', 'ns', [['m%d' % (sent % 50), [['Host', 'h']], points]])
         stamp += 1000
+        time.sleep(PAUSE)
 
 
 @pytest.fixture
