@@ -9,6 +9,7 @@ once exactly one wins.
 """
 
 import sqlalchemy as sa
+from oslo_db import exception as db_exc
 
 from heat_watch.orchestration.storage import models
 from heat_watch.orchestration.storage.util import now_ms
@@ -26,12 +27,24 @@ class LockStore:
     def heartbeat(self, engine_id: str, host: str) -> None:
         """Record that ``engine_id`` is alive now."""
         stamp = now_ms()
-        with self.engine.begin() as conn:
-            done = conn.execute(sa.update(ENGINES).where(ENGINES.c.engine_id == engine_id)
-                                .values(heartbeat_at=stamp))
-            if done.rowcount == 0:
+        if self._beat(engine_id, stamp):
+            return
+        # The first beat inserts, in a transaction of its own: InnoDB's UPDATE
+        # of a missing key holds a gap lock to the end of its transaction,
+        # and two orchestrators starting at once, each updating then
+        # inserting in one, deadlocked (one of them exited on it).
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(sa.insert(ENGINES).values(
                     engine_id=engine_id, host=host, started_at=stamp, heartbeat_at=stamp))
+        except db_exc.DBDuplicateEntry:
+            self._beat(engine_id, stamp)  # another beat of this engine inserted first
+
+    def _beat(self, engine_id: str, stamp: int) -> bool:
+        """Update ``engine_id``'s heartbeat; whether it had one."""
+        with self.engine.begin() as conn:
+            return conn.execute(sa.update(ENGINES).where(ENGINES.c.engine_id == engine_id)
+                                .values(heartbeat_at=stamp)).rowcount > 0
 
     def forget(self, engine_id: str) -> None:
         """Remove an engine's heartbeat (it stops)."""
