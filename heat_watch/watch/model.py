@@ -69,8 +69,21 @@ class MetricSelector:
                        data.get('dimensions') or ())), data.get('unit'))
 
 
+class _OfAMetric:
+    """The wire form of a record holding a :class:`MetricSelector` in ``metric``."""
+
+    def to_wire(self) -> dict:
+        """Plain JSON."""
+        return dict(_fields(self), metric=self.metric.to_wire())
+
+    @classmethod
+    def from_wire(cls, data: dict):
+        """From :meth:`to_wire`'s form."""
+        return cls(**dict(data, metric=MetricSelector.from_wire(data['metric'])))
+
+
 @dataclasses.dataclass(frozen=True)
-class ThresholdRule:
+class ThresholdRule(_OfAMetric):
     """A metric compared with a static threshold over evaluation periods.
 
     Exactly one of ``statistic`` and ``percentile`` (0..100) is set.
@@ -88,15 +101,6 @@ class ThresholdRule:
     low_sample_count: str | None = None
 
     type = hw_alarms.THRESHOLD
-
-    def to_wire(self) -> dict:
-        """Plain JSON."""
-        return dict(_fields(self), metric=self.metric.to_wire())
-
-    @classmethod
-    def from_wire(cls, data: dict) -> ThresholdRule:
-        """From :meth:`to_wire`'s form."""
-        return cls(**dict(data, metric=MetricSelector.from_wire(data['metric'])))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -404,7 +408,7 @@ class MetricListing:
 
 
 @dataclasses.dataclass(frozen=True)
-class MetricQuery:
+class MetricQuery(_OfAMetric):
     """One series to read: a metric's ``statistic`` (one of :data:`STATISTICS`)
     or ``percentile`` per ``period`` seconds from ``start`` (epoch ms).
     The selector's unit, when set, keeps only the datapoints of that unit."""
@@ -415,15 +419,6 @@ class MetricQuery:
     start: int
     statistic: str | None = None
     percentile: float | None = None
-
-    def to_wire(self) -> dict:
-        """Plain JSON."""
-        return dict(_fields(self), metric=self.metric.to_wire())
-
-    @classmethod
-    def from_wire(cls, data: dict) -> MetricQuery:
-        """From :meth:`to_wire`'s form."""
-        return cls(**dict(data, metric=MetricSelector.from_wire(data['metric'])))
 
 
 @dataclasses.dataclass(frozen=True)

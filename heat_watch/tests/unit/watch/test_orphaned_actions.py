@@ -5,9 +5,7 @@ that owns the alarm now, once the dead engine has left the tooz group."""
 import time
 
 import pytest
-from oslo_config import cfg
 
-from heat_watch import opts
 from heat_watch.common import coordination
 from heat_watch.tests.unit.watch import support
 from heat_watch.watch import evaluator as evaluator_mod
@@ -26,14 +24,9 @@ class Publisher:
 
 
 @pytest.fixture
-def conf(tmp_path):
-    conf = cfg.ConfigOpts()
-    opts.register_all(conf)
-    conf.set_default('state_path', str(tmp_path))
-    conf([])
-    connection.db_sync(conf)
-    yield conf
-    connection.dispose_engines()
+def conf(watch_conf):
+    """The watch engine's options on a migrated SQLite file (conftest)."""
+    return watch_conf
 
 
 def _dead_engine_left_an_action(conf, name: str = 'high') -> dict:
