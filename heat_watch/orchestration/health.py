@@ -69,4 +69,6 @@ def mark_unhealthy(orchestrator: Orchestrator, project_id: str, stack_ref: Any,
         event = EventRecord(stack.id, record.name, record.type, record.physical_id,
                             record.action, record.status, record.status_reason)
         if not runtime.resources.write_state(record, runtime.engine_id, event):
-            raise exceptions.StackLocked(stack_name=stack.name, engine_id='(changing)')
+            # Taken over while held: the engine that holds it now is the answer.
+            raise exceptions.StackLocked(stack_name=stack.name,
+                                         engine_id=runtime.lock_store.holder(stack.id))

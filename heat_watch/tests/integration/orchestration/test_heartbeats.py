@@ -47,14 +47,18 @@ def test_first_heartbeats_of_engines_starting_together_all_land(lock_store):
         assert set(ids) <= lock_store.alive(stale_after_ms=60_000)
 
 
-def test_a_second_beat_of_the_same_engine_racing_the_first_is_no_error(lock_store):
-    start = threading.Barrier(2)
+def test_a_beat_that_finds_its_row_inserted_meanwhile_updates_it(lock_store, monkeypatch):
+    # Another beat of the same engine inserts between this one's update
+    # (no row yet) and its insert: the insert's duplicate key is no error.
+    real_beat = lock_store._beat
 
-    def beat() -> None:
-        start.wait()
-        lock_store.heartbeat('twin', 'host-twin')
+    def beat_then_race(engine_id: str, stamp: int) -> bool:
+        monkeypatch.setattr(lock_store, '_beat', real_beat)  # only the first time
+        with lock_store.engine.begin() as conn:
+            conn.execute(locks.ENGINES.insert().values(
+                engine_id=engine_id, host='host-twin', started_at=0, heartbeat_at=0))
+        return False
 
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        for future in [pool.submit(beat) for _ in range(2)]:
-            future.result()
-    assert 'twin' in lock_store.alive(stale_after_ms=60_000)
+    monkeypatch.setattr(lock_store, '_beat', beat_then_race)
+    lock_store.heartbeat('twin', 'host-twin')
+    assert 'twin' in lock_store.alive(stale_after_ms=60_000)  # the later stamp landed
