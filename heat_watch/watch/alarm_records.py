@@ -324,6 +324,8 @@ class AlarmRecordManager:
             after = None if marker is None else int(marker)
         except (TypeError, ValueError):
             raise exceptions.InvalidNextToken() from None
+        if after is not None and not 0 <= after < 2 ** 63:  # a history row's id
+            raise exceptions.InvalidNextToken()
         found: list = []
         while len(found) <= limit:
             stored = self.writes.alarms.history(

@@ -37,9 +37,15 @@ def decode_token(token: str | None, *fields: str) -> dict:
         state = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError, AttributeError):
         raise exceptions.InvalidNextToken()
-    if not isinstance(state, dict) or any(not isinstance(state.get(f), int) for f in fields):
+    if not isinstance(state, dict) or any(not _is_position(state.get(f)) for f in fields):
         raise exceptions.InvalidNextToken()
     return state
+
+
+def _is_position(value) -> bool:
+    """An offset or an id a marker may carry: what the database's 64-bit
+    integers hold (a larger one failed in the driver as a server error)."""
+    return type(value) is int and 0 <= value < 2 ** 63
 
 
 def _metric_id(store: metric_storage.MetricStore, project_id: str,

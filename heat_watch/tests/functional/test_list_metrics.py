@@ -1,6 +1,8 @@
 """ListMetrics filters and paging, in both protocols."""
 
+import base64
 import datetime
+import json
 
 import sqlalchemy as sa
 
@@ -113,7 +115,9 @@ def test_recently_active_other_than_pt3h_is_rejected(lenient, namespace):
 
 
 def test_bad_next_token_is_rejected(lenient, namespace):
-    for token in ('garbage', 'eyJvZmZzZXQiOjN9', '%%%'):
+    out_of_range = [base64.urlsafe_b64encode(json.dumps({'after': after}).encode()).decode()
+                    for after in (10 ** 23, -1)]
+    for token in ('garbage', 'eyJvZmZzZXQiOjN9', '%%%', *out_of_range):
         code, status, message = support.aws_error(lenient.list_metrics, Namespace=namespace,
                                                   NextToken=token)
         assert (code, status) == ('InvalidNextToken', 400), token

@@ -66,6 +66,13 @@ def test_create_get_list_update_delete(project_a):
         'moderate', made['name'], 90.0)
 
 
+def test_a_history_marker_out_of_range_is_a_400(project_a):
+    made = create(project_a, threshold_alarm(unique('marker')))
+    for marker in ('99999999999999999999999', '-5', 'x'):
+        fault(project_a.get('/v2/alarms/%s/history' % made['alarm_id'],
+                            params={'marker': marker}), 400)
+
+
 def test_state_get_set_and_history(project_a):
     made = create(project_a, threshold_alarm(unique('state')))
     path = '/v2/alarms/%s/state' % made['alarm_id']
