@@ -163,6 +163,10 @@ class Coalescer:
                     return
                 if self._linger:
                     self._await_siblings()
+                    # Another sender lingering beside this one may have taken
+                    # the queue (own included) meanwhile: nothing to send.
+                    if own.finished or not self._waiting:
+                        continue
                 batch = self._take_batch()
                 self._sending += len(batch)
             try:

@@ -244,3 +244,15 @@ def test_a_lone_caller_never_lingers():
         assert coalescer.submit(item) == 'ok'
     assert time.monotonic() - began < 1.0
     assert receiver.sends == [[0], [1], [2], [3], [4]]
+
+
+def test_two_lingering_senders_never_send_an_empty_batch():
+    # Two send slots lingering at once: the one woken second found the queue
+    # taken by the other and sent nothing but an empty batch.
+    receiver = Receiver(delay=0.005)
+    coalescer = coalescing.Coalescer(receiver.send, max_in_flight=2, linger=0.05)
+    for _round in range(5):
+        items = [(len(receiver.done) + i, 'ok') for i in range(6)]
+        results, errors = _run_concurrently(coalescer, items, receiver)
+        assert not errors and len(results) == len(items)
+    assert [] not in receiver.sends
