@@ -34,7 +34,7 @@ from keystoneauth1 import session as ks_session
 from tooz import coordination as tooz_coordination
 from tooz import hashring
 
-from heat_watch.tests import clients
+from heat_watch.tests import clients, templates
 from heat_watch.tests.integration import base
 from heat_watch.watch.storage import action_outbox, records
 from heat_watch.watch.storage import alarms as alarm_storage
@@ -56,31 +56,7 @@ NAMESPACE = 'Test/ProcessLoop'
 
 
 def _template() -> dict:
-    def alarm(comparison: str, threshold: float, policy: str) -> dict:
-        return {'Type': 'AWS::CloudWatch::Alarm', 'Properties': {
-            'MetricName': 'cpu', 'Namespace': NAMESPACE, 'Statistic': 'Maximum',
-            'Period': PERIOD, 'EvaluationPeriods': 1, 'Threshold': threshold,
-            'ComparisonOperator': comparison, 'AlarmActions': [{'Ref': policy}],
-            'Dimensions': [{'Name': 'AutoScalingGroupName', 'Value': {'Ref': 'group'}}]}}
-
-    def policy(adjustment: int) -> dict:
-        return {'Type': 'AWS::AutoScaling::ScalingPolicy',
-                'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                               'AdjustmentType': 'ChangeInCapacity',
-                               'ScalingAdjustment': adjustment}}
-    return {
-        'AWSTemplateFormatVersion': '2010-09-09',
-        'Resources': {
-            'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
-                       'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny'}},
-            'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
-                      'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
-                                     'MinSize': 1, 'MaxSize': 3, 'Cooldown': 0}},
-            'up': policy(1), 'down': policy(-1),
-            'high': alarm('GreaterThanThreshold', 80, 'up'),
-            'low': alarm('LessThanThreshold', 20, 'down')},
-        'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
-                    'group_name': {'Value': {'Ref': 'group'}}}}
+    return templates.autoscaling_loop(NAMESPACE, PERIOD)
 
 
 def _require_redis() -> None:

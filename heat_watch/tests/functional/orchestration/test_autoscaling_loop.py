@@ -14,40 +14,14 @@ import pytest
 import requests
 
 from heat_watch.common import context
-from heat_watch.tests import clients, services
+from heat_watch.tests import clients, services, templates
 from heat_watch.tests.functional.orchestration import support
 
 NAMESPACE = 'Test/Loop'
 
 
 def _template(period: int = 10) -> dict:
-    def alarm(comparison: str, threshold: float, policy: str) -> dict:
-        return {'Type': 'AWS::CloudWatch::Alarm', 'Properties': {
-            'MetricName': 'cpu', 'Namespace': NAMESPACE, 'Statistic': 'Maximum',
-            'Period': period, 'EvaluationPeriods': 1, 'Threshold': threshold,
-            'ComparisonOperator': comparison, 'AlarmActions': [{'Ref': policy}],
-            'Dimensions': [{'Name': 'AutoScalingGroupName', 'Value': {'Ref': 'group'}}]}}
-    return {
-        'AWSTemplateFormatVersion': '2010-09-09',
-        'Resources': {
-            'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
-                       'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny'}},
-            'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
-                      'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
-                                     'MinSize': 1, 'MaxSize': 3, 'Cooldown': 0}},
-            'up': {'Type': 'AWS::AutoScaling::ScalingPolicy',
-                   'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                                  'AdjustmentType': 'ChangeInCapacity',
-                                  'ScalingAdjustment': 1}},
-            'down': {'Type': 'AWS::AutoScaling::ScalingPolicy',
-                     'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                                    'AdjustmentType': 'ChangeInCapacity',
-                                    'ScalingAdjustment': -1}},
-            'high': alarm('GreaterThanThreshold', 80, 'up'),
-            'low': alarm('LessThanThreshold', 20, 'down')},
-        'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
-                    'group_name': {'Value': {'Ref': 'group'}},
-                    'up_url': {'Value': {'Fn::GetAtt': ['up', 'AlarmUrl']}}}}
+    return templates.autoscaling_loop(NAMESPACE, period)
 
 
 @pytest.fixture(scope='module')
