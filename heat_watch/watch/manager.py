@@ -40,6 +40,7 @@ class WatchEngineManager:
         never fails another's."""
         if packed is not None:
             items = _unpacked(packed)
+        _check(isinstance(items, list), 'items', 'a list of items')
         failures: list[list] = []
         good, positions = [], []
         for index, item in enumerate(items):

@@ -115,3 +115,11 @@ def test_a_packed_batch_that_is_not_a_json_list_is_invalid(packed):
     with pytest.raises(messaging.ExpectedException) as raised:
         endpoint.put_metric_batch(context.RequestContext(), packed=packed)
     assert isinstance(raised.value.exc_info[1], exceptions.InvalidParameterValue)
+
+
+@pytest.mark.parametrize('items', [None, 'text', {'p1': []}])
+def test_a_batch_whose_items_are_not_a_list_is_invalid(items):
+    endpoint = manager.WatchEngineManager(None, None)
+    with pytest.raises(messaging.ExpectedException) as raised:
+        endpoint.put_metric_batch(context.RequestContext(), items=items)
+    assert isinstance(raised.value.exc_info[1], exceptions.InvalidParameterValue)

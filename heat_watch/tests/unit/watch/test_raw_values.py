@@ -342,3 +342,11 @@ def test_cached_aggregates_equal_a_full_read_bit_for_bit_through_late_data_and_e
                                         'period': MINUTE, 'unit': None, 'metric': None}).all()
         assert found == sorted(tuple(row) for row in metric_storage._merge_buckets(rows))
     assert len(cache) > 0
+
+
+def test_a_metric_named_twice_is_read_once(store):
+    metric = _write(store, 'twice', [{'t': 5, 'v': 3.0, 'u': 'Count'}])
+    assert store.raw_values([metric, metric], 0, MINUTE, MINUTE) == \
+        store.raw_values([metric], 0, MINUTE, MINUTE)
+    [row] = store.bucket_aggregates([metric, metric], 0, MINUTE, MINUTE)
+    assert (row[3], row[4]) == (1.0, 3.0)  # sample count and sum, not doubled
