@@ -129,7 +129,8 @@ def listing_filters(q: list[dict], everywhere: bool = False,
             if value not in alarm_mapping.TYPES:
                 raise Refused('q.field=type takes one of %s.' % ', '.join(alarm_mapping.TYPES))
             engine['type'] = 'threshold' if value == 'threshold' else 'composite'
-            late['type'] = value
+            if value != 'threshold':  # the engine's type tells composite from combination
+                late['type'] = value
         elif field in ('meter', 'threshold_rule.meter_name'):
             engine['metric_name'] = value
         elif field in ('alarm_id', 'user_id'):
@@ -185,5 +186,3 @@ def row_filter(late: dict[str, str]) -> Callable[[list, dict[str, int]], bool]:
         return (alarm_id is None or row[at['id']] == alarm_id) and \
             (user_id is None or row[at['user_id']] == user_id)
     return keep
-
-

@@ -131,6 +131,13 @@ def test_combination_alarm_names_its_children_by_id(project_a):
                                       first['alarm_id'], second['alarm_id']]}})
     assert combined['combination_rule'] == {
         'operator': 'and', 'alarm_ids': [first['alarm_id'], second['alarm_id']]}
+    # Listing by type: the engine tells threshold from the others, the API
+    # combination from composite; a limit holds either way.
+    for kind, wanted in (('threshold', first), ('combination', combined)):
+        listed = project_a.get('/v2/alarms', params=dict(query(type=kind), limit=1000)).json()
+        assert {a['type'] for a in listed} == {kind}
+        assert wanted['alarm_id'] in [a['alarm_id'] for a in listed]
+        assert len(project_a.get('/v2/alarms', params=dict(query(type=kind), limit=1)).json()) == 1
     fault(project_a.post('/v2/alarms', json={
         'name': unique('bad'), 'type': 'combination',
         'combination_rule': {'alarm_ids': ['no-such-alarm']}}), 400)
