@@ -1,5 +1,8 @@
 """The REST API's policy defaults (heat_watch.api.policy / policies)."""
 
+import os
+import time
+
 import pytest
 from oslo_config import cfg
 from stevedore import driver
@@ -41,12 +44,39 @@ def test_a_policy_file_can_change_a_default(conf, tmp_path):
     rules = tmp_path / 'policy.yaml'
     rules.write_text('"heat_watch:all_projects": "role:auditor"\n')
     policy.get_enforcer(conf)  # registers [oslo_policy]
-    policy._ENFORCERS.pop(id(conf))
     conf.set_override('policy_file', str(rules), group='oslo_policy')
-    policy._ENFORCERS.pop(id(conf), None)
+    policy.forget(conf)
     assert policy.check(conf, _ctxt('p', 'auditor'), base.ALL_PROJECTS)
     assert not policy.check(conf, _ctxt('p', 'admin'), base.ALL_PROJECTS)
-    policy._ENFORCERS.pop(id(conf), None)
+    policy.forget(conf)
+
+
+def test_a_changed_policy_file_takes_effect_within_the_decision_ttl(conf, tmp_path,
+                                                                       monkeypatch):
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"heat_watch:all_projects": "role:auditor"\n')
+    policy.get_enforcer(conf)  # registers [oslo_policy]
+    conf.set_override('policy_file', str(rules), group='oslo_policy')
+    policy.forget(conf)
+    auditor = _ctxt('p', 'auditor')
+    assert policy.check(conf, auditor, base.ALL_PROJECTS)
+    rules.write_text('"heat_watch:all_projects": "role:admin"\n')
+    os.utime(rules, (time.time() + 5, time.time() + 5))  # a newer file, as oslo.policy reads
+    assert policy.check(conf, auditor, base.ALL_PROJECTS)  # remembered, within the TTL
+    clock = time.monotonic() + policy.DECISION_TTL + 0.1
+    monkeypatch.setattr(policy.time, 'monotonic', lambda: clock)
+    assert not policy.check(conf, auditor, base.ALL_PROJECTS)
+    assert policy.check(conf, _ctxt('p', 'admin'), base.ALL_PROJECTS)
+    policy.forget(conf)
+
+
+def test_decisions_are_per_credentials_and_target(conf):
+    member, admin = _ctxt('p', 'member'), _ctxt('p', 'admin')
+    for _ in range(2):  # the second round answered from the remembered decisions
+        assert not policy.check(conf, member, base.ALL_PROJECTS)
+        assert policy.check(conf, admin, base.ALL_PROJECTS)
+        assert policy.check(conf, member, meters.GET_SAMPLES)
+        assert not policy.check(conf, member, meters.GET_SAMPLES, {'project_id': 'q'})
 
 
 def test_every_rule_is_listed_for_the_sample_generator():
