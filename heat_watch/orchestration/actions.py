@@ -20,6 +20,7 @@ from heat_watch.orchestration.resource import Resource
 from heat_watch.orchestration.stack import Stack
 from heat_watch.orchestration.storage.events import EventRecord
 from heat_watch.orchestration.storage.resources import ResourceRecord
+from heat_watch.orchestration.storage.stacks import StackRecord
 from heat_watch.orchestration.storage.util import now_ms
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 LOG = log.getLogger(__name__)
 STACK_TYPE = 'OS::Heat::Stack'
+DELETE_STARTED = 'Stack DELETE started'
 CHANGED = 'state changed'
 
 
@@ -278,11 +280,32 @@ class StackActions:
 
     def start_delete(self, stack: Stack) -> None:
         """DELETE_IN_PROGRESS (before the request returns)."""
-        self.set_stack_state(stack, states.DELETE, states.IN_PROGRESS, 'Stack DELETE started')
+        self.set_stack_state(stack, states.DELETE, states.IN_PROGRESS, DELETE_STARTED)
 
-    def delete(self, stack: Stack, started: bool = False) -> bool:
+    def claim_for_delete(self, record: StackRecord) -> bool:
+        """Lock a stack that nobody holds and write its DELETE_IN_PROGRESS
+        with the event, in one transaction; False when it is held."""
+        return self.stacks.claim(record.id, self.runtime.engine_id,
+                                 self._delete_started_event(record), action=states.DELETE,
+                                 status=states.IN_PROGRESS, status_reason=DELETE_STARTED)
+
+    def start_delete_held(self, record: StackRecord) -> None:
+        """DELETE_IN_PROGRESS of a stack whose lock this engine took."""
+        if not self.stacks.set_state(record.id, self.runtime.engine_id, states.DELETE,
+                                     states.IN_PROGRESS, DELETE_STARTED,
+                                     self._delete_started_event(record)):
+            raise LockLost(stack_id=record.id)
+
+    @staticmethod
+    def _delete_started_event(record: StackRecord) -> EventRecord:
+        return EventRecord(record.id, record.name, STACK_TYPE, record.id, states.DELETE,
+                           states.IN_PROGRESS, DELETE_STARTED)
+
+    def delete(self, stack: Stack, started: bool = False, release: bool = False) -> bool:
         """DELETE every resource in reverse dependency order; the stack is
-        then DELETE_COMPLETE and hidden. Returns whether it succeeded."""
+        then DELETE_COMPLETE and hidden. Returns whether it succeeded
+        (``release``: the last write also frees the lock, one round trip
+        fewer)."""
         if not started:
             self.start_delete(stack)
         failed = self._delete_all(stack, states.DELETE, remove_rows=True)
@@ -304,7 +327,7 @@ class StackActions:
         if not self.stacks.update(stack.id, self.runtime.engine_id, EventRecord(
                 stack.id, stack.name, STACK_TYPE, stack.id, states.DELETE, states.COMPLETE,
                 reason), action=states.DELETE, status=states.COMPLETE, status_reason=reason,
-                deleted_at=now_ms()):
+                deleted_at=now_ms(), release=release):
             raise LockLost(stack_id=stack.id)
         stack.record.action, stack.record.status = states.DELETE, states.COMPLETE
         stack.record.status_reason = reason

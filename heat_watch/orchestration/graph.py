@@ -47,6 +47,14 @@ def run(requires: dict[str, set[str]], work: Callable[[str], None],
     that never started (a requirement failed) are simply left out.
     """
     order(requires)  # refuse cycles before starting anything
+    if len(requires) == 1:
+        # Nothing to run beside it: on this thread, no pool to start.
+        name = next(iter(requires))
+        try:
+            work(name)
+        except BaseException as error:  # noqa: BLE001 - reported as the pool would
+            return {name: error}
+        return {}
     waiting = {name: {n for n in needs if n in requires} for name, needs in requires.items()}
     failures: dict[str, BaseException] = {}
     running: dict[concurrent.futures.Future, str] = {}

@@ -26,7 +26,7 @@ from heat_watch.orchestration import (
     template,
 )
 from heat_watch.orchestration import properties as props
-from heat_watch.orchestration.runtime import Runtime
+from heat_watch.orchestration.runtime import LOCK_RELEASED, Runtime
 from heat_watch.orchestration.stack import Stack, ValidationContext, is_provider_template
 from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 
@@ -171,7 +171,8 @@ class Orchestrator:
         """Validate and store a stack, then create it in the background."""
         stack = self._prepare(project_id, user_id, name, body, params, files, environment, args)
         self._store(stack)
-        self.runtime.submit(stack.record, lambda: self.runtime.actions.create(stack))
+        self.runtime.submit(stack.record, lambda: self.runtime.actions.create(stack),
+                            answering=True)
         return records.identity(stack.record)
 
     def _store(self, stack: Stack) -> None:
@@ -208,17 +209,26 @@ class Orchestrator:
         """Delete a stack (and its nested stacks) in the background; an
         operation still running on it is cancelled first."""
         record = lookup(self.stacks, project_id, stack_ref)
-        cancelling.acquire_cancelling(self.runtime, record)
-        try:
-            stack = self._load_for_delete(record)
-            self.runtime.actions.start_delete(stack)
-        except Exception:
-            self.runtime.locker.release(record.id)
-            raise
-        self.runtime.submit(record, lambda: self.runtime.actions.delete(stack, started=True))
+        actions = self.runtime.actions
+        # A stack nobody holds is locked and marked in one transaction; the
+        # stack is loaded on the stack thread, after the call has returned.
+        self.runtime.settle(record)
+        if not actions.claim_for_delete(record):
+            cancelling.acquire_cancelling(self.runtime, record)
+            try:
+                actions.start_delete_held(record)
+            except Exception:
+                self.runtime.locker.release(record.id)
+                raise
+
+        def delete_loaded() -> object:
+            done = actions.delete(self._load_for_delete(record), started=True, release=True)
+            return LOCK_RELEASED if done else None
+        self.runtime.submit(record, delete_loaded, answering=True)
 
     def _load_for_delete(self, record: StackRecord) -> Stack:
-        record = self.stacks.get(record.id)  # as the takeover may have left it
+        # Read again: the state we wrote, or what a takeover left.
+        record = self.stacks.get(record.id)
         try:
             return self.runtime.load(record)
         except exceptions.HeatWatchError as error:
@@ -267,7 +277,8 @@ class Orchestrator:
         except Exception:
             self.runtime.locker.release(record.id)
             raise
-        self.runtime.submit(record, lambda: self._run_update(old, new, started=True))
+        self.runtime.submit(record, lambda: self._run_update(old, new, started=True),
+                            answering=True)
         return records.identity(record)
 
     def _prepare_update(self, record: StackRecord, body: Any, params: dict | None,

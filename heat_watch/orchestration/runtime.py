@@ -28,6 +28,9 @@ from heat_watch.orchestration.storage.stacks import StackRecord, StackStore
 from heat_watch.orchestration.storage.util import now_ms
 
 LOG = log.getLogger(__name__)
+# What an operation given to Runtime.submit returns when its last write
+# freed the stack's lock itself.
+LOCK_RELEASED = object()
 
 GROUP = 'orchestration'
 OPTS = [
@@ -67,6 +70,12 @@ OPTS = [
                  help='Seconds a delete waits for the operation it cancels (a create '
                       'or update still running on the stack) to stop; keep it below '
                       'the APIs\' rpc_timeout.'),
+    cfg.FloatOpt('answer_wait', default=0.05, min=0,
+                 help='Seconds a create, update or delete request waits for the '
+                      'operation it started to end before answering (the operation '
+                      'goes on either way): a small stack\'s operation ends within '
+                      'it, and the client\'s first status poll finds it ended rather '
+                      'than IN_PROGRESS. 0 answers as soon as the operation started.'),
     cfg.StrOpt('region_name', default='RegionOne',
                help='Region the templates see (AWS::Region).'),
 ]
@@ -117,6 +126,7 @@ class Runtime:
         self._operations: dict[str, concurrent.futures.Future] = {}
         self._running_lock = threading.Lock()
         self.cancel_wait = options.cancel_wait
+        self.answer_wait = options.answer_wait
         # Stacks whose running operation is asked to stop.
         self._cancelled: set[str] = set()
         self.orchestrator = None  # set by operations.Orchestrator
@@ -222,12 +232,17 @@ class Runtime:
 
     # -- running actions --
 
-    def submit(self, record: StackRecord, work: Callable[[], None]) -> None:
+    def submit(self, record: StackRecord, work: Callable[[], object],
+               answering: bool = False) -> None:
         """Run ``work`` (an action on a stack whose lock we hold) on the
-        stack threads; the lock is released when it ends."""
+        stack threads; the lock is released when it ends (unless ``work``
+        returns LOCK_RELEASED: its last write freed it). ``answering``: a
+        request waits for the answer; give the operation ``answer_wait``
+        seconds to end first."""
         def run() -> None:
+            released = False
             try:
-                work()
+                released = work() is LOCK_RELEASED
             except actions.LockLost:
                 LOG.warning('Stack %s was taken over while this engine acted on it',
                             record.id)
@@ -236,12 +251,20 @@ class Runtime:
                 self.fail_quietly(record, 'Internal error: see the orchestrator log')
             finally:
                 self._cancelled.discard(record.id)
-                self.locker.release(record.id)
+                if not released:
+                    self.locker.release(record.id)
         future = self._pool.submit(run)
         with self._running_lock:
             self._running.add(future)
             self._operations[record.id] = future
         future.add_done_callback(lambda done: self._forget(done, record.id))
+        if answering and self.answer_wait:
+            try:
+                future.result(self.answer_wait)
+            except concurrent.futures.TimeoutError:
+                pass  # still running: the client polls
+            except Exception:  # noqa: BLE001 - run() logged it; the stack shows it
+                pass
 
     def cancel(self, stack_id: str) -> None:
         """Ask the operation running on a stack (here) to stop: resources

@@ -187,10 +187,13 @@ class StackStore:
             return conn.execute(query).scalar()
 
     def update(self, stack_id: str, engine_id: str | None,
-               event: events.EventRecord | None = None, **values: Any) -> bool:
+               event: events.EventRecord | None = None, release: bool = False,
+               **values: Any) -> bool:
         """Write ``values`` if ``engine_id`` holds the stack's lock (None: only
-        while nobody holds it), with ``event`` in the same transaction.
-        Returns whether the row was written."""
+        while nobody holds it), with ``event`` in the same transaction
+        (``release``: and free the lock). Returns whether the row was written."""
+        if release:
+            values['engine_id'] = None
         for name in ('template', 'environment', 'files', 'parameters'):
             if name in values:
                 values[name] = dumps(values[name])
@@ -199,8 +202,23 @@ class StackStore:
         values.setdefault('updated_at', now_ms())
         holder = (STACKS.c.engine_id.is_(None) if engine_id is None
                   else STACKS.c.engine_id == engine_id)
+        return self._write(stack_id, holder, event, values)
+
+    def claim(self, stack_id: str, engine_id: str, event: events.EventRecord | None = None,
+              **values: Any) -> bool:
+        """Take the free lock of a live stack for ``engine_id`` and write
+        ``values`` with ``event``, in one transaction (a delete's first
+        write: one round trip where lock-then-write takes two). Returns
+        whether the row was written (False: held by someone, or deleted)."""
+        values['engine_id'] = engine_id
+        values.setdefault('updated_at', now_ms())
+        free = sa.and_(STACKS.c.engine_id.is_(None), STACKS.c.deleted_at.is_(None))
+        return self._write(stack_id, free, event, values)
+
+    def _write(self, stack_id: str, condition: Any, event: events.EventRecord | None,
+               values: dict) -> bool:
         with self.engine.begin() as conn:
-            done = conn.execute(sa.update(STACKS).where(STACKS.c.id == stack_id, holder)
+            done = conn.execute(sa.update(STACKS).where(STACKS.c.id == stack_id, condition)
                                 .values(values))
             if done.rowcount != 1:
                 return False

@@ -658,3 +658,50 @@ def test_an_update_of_a_stack_still_in_progress_is_refused_at_once(engine):
     # Not after settle()'s wait for an ending operation (5 s): at once.
     assert time.monotonic() - started < 4.0
     assert engine.wait('slow')['stack_status'] == 'CREATE_COMPLETE'
+
+
+@pytest.fixture
+def patient_engine(tmp_path):
+    """An orchestrator whose requests wait up to 5 s for their operation."""
+    from heat_watch.common import db
+    from heat_watch.tests.unit.orchestration.conftest import Engine, make_runtime_conf
+    running = Engine(make_runtime_conf(tmp_path, **{'orchestration.answer_wait': 5.0}))
+    yield running
+    running.runtime.stop()
+    db.dispose_engines()
+
+
+def test_a_request_answers_once_a_quick_operation_ended(patient_engine, caplog):
+    engine = patient_engine
+    identity = engine.ops.create('p1', None, 'quick', hot({'r': {'type': 'OS::Heat::None'}}))
+    # No wait: the answer came after the create ended.
+    assert engine.ops.show('p1', 'quick')['stack_status'] == 'CREATE_COMPLETE'
+    engine.ops.delete('p1', 'quick')
+    shown = engine.ops.show('p1', identity['stack_id'])
+    assert shown['stack_status'] == 'DELETE_COMPLETE'
+    # The delete's last write freed the lock (no release after it).
+    assert engine.runtime.lock_store.holder(identity['stack_id']) is None
+    assert 'was not locked by this engine' not in caplog.text
+    assert [e[1:] for e in engine.events(identity['stack_id'])][-4:] == [
+        ('DELETE', 'IN_PROGRESS'), ('DELETE', 'IN_PROGRESS'), ('DELETE', 'COMPLETE'),
+        ('DELETE', 'COMPLETE')]
+
+
+def test_a_slow_operation_is_answered_after_answer_wait_and_goes_on(tmp_path):
+    from heat_watch.common import db
+    from heat_watch.tests.unit.orchestration.conftest import Engine, make_runtime_conf
+    engine = Engine(make_runtime_conf(tmp_path, **{'orchestration.answer_wait': 0.2}))
+    try:
+        identity = engine.ops.create('p1', None, 'slow', hot({'r': {
+            'type': 'OS::Heat::TestResource',
+            'properties': {'action_wait_secs': {'delete': 2}}}}))
+        assert engine.wait('slow')['stack_status'] == 'CREATE_COMPLETE'
+        started = time.monotonic()
+        engine.ops.delete('p1', 'slow')
+        assert 0.15 < time.monotonic() - started < 1.5
+        assert engine.ops.show('p1', identity['stack_id'])['stack_status'] == \
+            'DELETE_IN_PROGRESS'
+        assert engine.wait(identity['stack_id'])['stack_status'] == 'DELETE_COMPLETE'
+    finally:
+        engine.runtime.stop()
+        db.dispose_engines()

@@ -56,3 +56,19 @@ def test_after_a_failure_nothing_new_starts_and_running_work_finishes():
     assert isinstance(failures['bad'], ValueError)
     assert 'after' not in started and 'after_slow' not in started
     assert 'slow' in started
+
+
+def test_a_lone_node_runs_on_the_calling_thread_and_its_failure_is_reported():
+    threads = []
+
+    def work(name):
+        threads.append(threading.current_thread())
+        if name == 'bad':
+            raise ValueError('broken')
+
+    assert graph.run({'only': set()}, work, max_workers=4) == {}
+    failures = graph.run({'bad': set()}, work, max_workers=4)
+    assert list(failures) == ['bad'] and isinstance(failures['bad'], ValueError)
+    assert threads == [threading.current_thread()] * 2
+    with pytest.raises(exceptions.InvalidTemplate):
+        graph.run({'self': {'self'}}, work, max_workers=4)  # a cycle is still refused
