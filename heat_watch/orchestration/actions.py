@@ -284,8 +284,10 @@ class StackActions:
 
     def claim_for_delete(self, record: StackRecord) -> bool:
         """Lock a stack that nobody holds and write its DELETE_IN_PROGRESS
-        with the event, in one transaction; False when it is held."""
-        return self.stacks.claim(record.id, self.runtime.engine_id,
+        with the event, in one transaction, while it is as ``record`` read
+        it (which then holds the new state); False when it is held or
+        changed."""
+        return self.stacks.claim(record, self.runtime.engine_id,
                                  self._delete_started_event(record), action=states.DELETE,
                                  status=states.IN_PROGRESS, status_reason=DELETE_STARTED)
 
@@ -323,14 +325,18 @@ class StackActions:
                                  'Deleting the stack\'s credentials failed: %s' % error)
             return False
         reason = 'Stack DELETE completed successfully'
+        deleted_at = now_ms()
         # One write: the state, its event, and the name freed.
         if not self.stacks.update(stack.id, self.runtime.engine_id, EventRecord(
                 stack.id, stack.name, STACK_TYPE, stack.id, states.DELETE, states.COMPLETE,
                 reason), action=states.DELETE, status=states.COMPLETE, status_reason=reason,
-                deleted_at=now_ms(), release=release):
+                deleted_at=deleted_at, updated_at=deleted_at, release=release):
             raise LockLost(stack_id=stack.id)
-        stack.record.action, stack.record.status = states.DELETE, states.COMPLETE
-        stack.record.status_reason = reason
+        record = stack.record  # as stored now
+        record.action, record.status, record.status_reason = states.DELETE, states.COMPLETE, reason
+        record.deleted_at = record.updated_at = deleted_at
+        if release:
+            record.engine_id = None
         return True
 
     def update(self, old: Stack, new: Stack, action: str = states.UPDATE) -> str | None:

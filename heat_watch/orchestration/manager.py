@@ -54,7 +54,7 @@ class OrchestratorManager:
                                environment, args, patch)
 
     def delete_stack(self, ctxt, stack_ref):
-        """Start deleting a stack."""
+        """Start deleting a stack; the stack as shown if it ended already."""
         return self.ops.delete(rpc.project_of(ctxt), stack_ref)
 
     def get_template(self, ctxt, stack_ref):

@@ -95,6 +95,20 @@ def lookup(stacks: StackStore, project_id: str, stack_ref: str | dict,
     return record
 
 
+DELETE_COMPLETE = states.joined(states.DELETE, states.COMPLETE)
+
+
+def shown(record: StackRecord, bound: Any, stack: Stack | None = None) -> dict:
+    """A stack as show answers it: its record, parameters (hidden ones
+    masked), description, and ``stack``'s outputs when given."""
+    document = records.stack(record)
+    document['parameters'] = bound.shown_parameters()
+    document['description'] = bound.template.description
+    if stack is not None:
+        document['outputs'] = stack.outputs()
+    return document
+
+
 def check_limits(runtime: Runtime, stack: Stack, count_stacks: bool) -> None:
     """LimitExceeded when the template defines too many resources, or the
     project has as many stacks as it may."""
@@ -205,15 +219,19 @@ class Orchestrator:
             self.runtime.locker.release(stack.id)
         return stack
 
-    def delete(self, project_id: str, stack_ref: str | dict) -> None:
+    def delete(self, project_id: str, stack_ref: str | dict) -> dict | None:
         """Delete a stack (and its nested stacks) in the background; an
-        operation still running on it is cancelled first."""
+        operation still running on it is cancelled first. Returns the stack
+        as shown when the delete ended within ``answer_wait`` (a deleted
+        stack never changes again: the API may answer its polls)."""
         record = lookup(self.stacks, project_id, stack_ref)
         actions = self.runtime.actions
-        # A stack nobody holds is locked and marked in one transaction; the
-        # stack is loaded on the stack thread, after the call has returned.
+        # A stack nobody holds (and nobody changed since we read it) is
+        # locked and marked in one transaction; it is loaded on the stack
+        # thread.
         self.runtime.settle(record)
-        if not actions.claim_for_delete(record):
+        claimed = actions.claim_for_delete(record)
+        if not claimed:
             cancelling.acquire_cancelling(self.runtime, record)
             try:
                 actions.start_delete_held(record)
@@ -221,14 +239,21 @@ class Orchestrator:
                 self.runtime.locker.release(record.id)
                 raise
 
-        def delete_loaded() -> object:
-            done = actions.delete(self._load_for_delete(record), started=True, release=True)
-            return LOCK_RELEASED if done else None
-        self.runtime.submit(record, delete_loaded, answering=True)
+        deleted: list[Stack] = []
 
-    def _load_for_delete(self, record: StackRecord) -> Stack:
-        # Read again: the state we wrote, or what a takeover left.
-        record = self.stacks.get(record.id)
+        def delete_loaded() -> object:
+            stack = self._load_for_delete(record, read_again=not claimed)
+            if not actions.delete(stack, started=True, release=True):
+                return None
+            deleted.append(stack)
+            return LOCK_RELEASED
+        if self.runtime.submit(record, delete_loaded, answering=True) and deleted:
+            return shown(deleted[0].record, deleted[0].bound)
+        return None
+
+    def _load_for_delete(self, record: StackRecord, read_again: bool = True) -> Stack:
+        if read_again:  # the state we wrote, or what a takeover left
+            record = self.stacks.get(record.id)
         try:
             return self.runtime.load(record)
         except exceptions.HeatWatchError as error:
@@ -382,19 +407,16 @@ class Orchestrator:
              resolve_outputs: bool = True) -> dict:
         """A stack with its parameters (hidden ones masked) and outputs."""
         record = self.find(project_id, stack_ref)
-        shown = records.stack(record)
+        # As Heat: a deleted stack shows no outputs (its resources are gone).
+        resolve_outputs = resolve_outputs and record.state != DELETE_COMPLETE
         try:
             # Without outputs the parameters need the template bound, not
             # the resources loaded (a status poll of a large stack).
             stack = self.runtime.load(record) if resolve_outputs else None
             bound = stack.bound if stack is not None else self.runtime.bind(record)[0]
         except exceptions.HeatWatchError:
-            return shown  # a stack whose template no longer binds: no outputs
-        shown['parameters'] = bound.shown_parameters()
-        shown['description'] = bound.template.description
-        if stack is not None:
-            shown['outputs'] = stack.outputs()
-        return shown
+            return records.stack(record)  # its template no longer binds: no outputs
+        return shown(record, bound, stack)
 
     def preview(self, project_id: str, user_id: str | None, name: str, body: Any,
                 params: dict | None = None, files: dict | None = None,
@@ -402,12 +424,10 @@ class Orchestrator:
         """What create would make, nothing stored."""
         stack = self._prepare(project_id, user_id, name, body, params, files, environment,
                               args)
-        shown = records.stack(stack.record)
-        shown['parameters'] = stack.bound.shown_parameters()
-        shown['description'] = stack.bound.template.description
+        previewed = shown(stack.record, stack.bound)
         context = ValidationContext(stack)
         required_by = graph.reversed_graph(stack.requires())
-        shown['resources'] = [
+        previewed['resources'] = [
             {'resource_name': name, 'resource_type': d.type,
              'required_by': sorted(required_by[name]),
              'properties': d.resolved_properties(context), 'metadata':
@@ -416,4 +436,4 @@ class Orchestrator:
                                    'path': '/resources/%s' % name},
              'resource_action': states.INIT, 'resource_status': states.COMPLETE}
             for name, d in stack.definitions.items()]
-        return shown
+        return previewed

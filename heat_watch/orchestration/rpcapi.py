@@ -17,6 +17,9 @@ API version history:
 * 1.2 - ``stack_ref`` may be the identity a /v1 path names ({'stack_name',
   'stack_id'}: checked by the call itself, no identify_stack first);
   show_event; resource_mark_unhealthy.
+* 1.3 - delete_stack returns the stack as show_stack shows it when the
+  delete ended before the answer (None otherwise, and from 1.2 servers);
+  a DELETE_COMPLETE stack shows no outputs (as in Heat).
 """
 
 import oslo_messaging as messaging
@@ -26,7 +29,7 @@ from heat_watch.common import context as hw_context
 from heat_watch.common import rpc
 
 TOPIC = 'heat-watch-orchestrator'
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 
 GROUP = 'orchestration'
 OPTS = [
@@ -90,8 +93,9 @@ class OrchestratorClient:
                           params=params, files=files, environment=environment, args=args,
                           patch=patch)
 
-    def delete_stack(self, ctxt, stack_ref: str | dict) -> None:
-        """DELETE /stacks/{name}/{id}: starts deleting."""
+    def delete_stack(self, ctxt, stack_ref: str | dict) -> dict | None:
+        """DELETE /stacks/{name}/{id}: starts deleting; the stack as shown
+        when the delete already ended (a 1.3 orchestrator), else None."""
         return self._call(ctxt, 'delete_stack', stack_ref=stack_ref)
 
     def get_template(self, ctxt, stack_ref: str | dict) -> dict:

@@ -233,12 +233,12 @@ class Runtime:
     # -- running actions --
 
     def submit(self, record: StackRecord, work: Callable[[], object],
-               answering: bool = False) -> None:
+               answering: bool = False) -> bool:
         """Run ``work`` (an action on a stack whose lock we hold) on the
         stack threads; the lock is released when it ends (unless ``work``
         returns LOCK_RELEASED: its last write freed it). ``answering``: a
         request waits for the answer; give the operation ``answer_wait``
-        seconds to end first."""
+        seconds to end first. Returns whether it ended."""
         def run() -> None:
             released = False
             try:
@@ -262,9 +262,10 @@ class Runtime:
             try:
                 future.result(self.answer_wait)
             except concurrent.futures.TimeoutError:
-                pass  # still running: the client polls
+                return False  # still running: the client polls
             except Exception:  # noqa: BLE001 - run() logged it; the stack shows it
                 pass
+        return future.done()
 
     def cancel(self, stack_id: str) -> None:
         """Ask the operation running on a stack (here) to stop: resources

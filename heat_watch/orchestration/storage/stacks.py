@@ -204,16 +204,25 @@ class StackStore:
                   else STACKS.c.engine_id == engine_id)
         return self._write(stack_id, holder, event, values)
 
-    def claim(self, stack_id: str, engine_id: str, event: events.EventRecord | None = None,
-              **values: Any) -> bool:
+    def claim(self, record: StackRecord, engine_id: str,
+              event: events.EventRecord | None = None, **values: Any) -> bool:
         """Take the free lock of a live stack for ``engine_id`` and write
         ``values`` with ``event``, in one transaction (a delete's first
-        write: one round trip where lock-then-write takes two). Returns
-        whether the row was written (False: held by someone, or deleted)."""
+        write: one round trip where lock-then-write takes two), only while
+        the row is still as ``record`` read it (its last write's time): the
+        claimer then knows the stack without reading it again. Returns
+        whether the row was written (False: held, deleted or changed);
+        ``record`` then holds what was written."""
         values['engine_id'] = engine_id
         values.setdefault('updated_at', now_ms())
-        free = sa.and_(STACKS.c.engine_id.is_(None), STACKS.c.deleted_at.is_(None))
-        return self._write(stack_id, free, event, values)
+        unchanged = (STACKS.c.updated_at.is_(None) if record.updated_at is None
+                     else STACKS.c.updated_at == record.updated_at)
+        free = sa.and_(STACKS.c.engine_id.is_(None), STACKS.c.deleted_at.is_(None), unchanged)
+        if not self._write(record.id, free, event, values):
+            return False
+        for name, value in values.items():
+            setattr(record, name, value)
+        return True
 
     def _write(self, stack_id: str, condition: Any, event: events.EventRecord | None,
                values: dict) -> bool:

@@ -125,6 +125,41 @@ class IdentityCache:
 IDENTITIES = IdentityCache()
 
 
+class DeletedStacks:
+    """The show answers of deleted stacks, per project: a DELETE_COMPLETE
+    stack never changes again (nothing acts on it, nothing purges it), so
+    the polls that wait for a delete (``openstack stack delete --wait``)
+    are answered here once the delete's answer or one show brought it."""
+
+    def __init__(self, size: int = 1000):
+        self.size = size
+        self._shown: collections.OrderedDict[tuple[str, str], dict] = \
+            collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, project_id: str, name: str, stack_id: str) -> dict | None:
+        """The stack of that id if it is known deleted and the path's name
+        is its name or id (any other name is the orchestrator's 404)."""
+        with self._lock:
+            shown = self._shown.get((project_id, stack_id))
+        if shown is None or name not in (shown['stack_name'], shown['id']):
+            return None
+        return shown
+
+    def remember(self, project_id: str, shown: dict | None) -> None:
+        """Keep ``shown`` if it is a deleted stack."""
+        if not shown or shown.get('stack_status') != DELETE_COMPLETE:
+            return
+        with self._lock:
+            self._shown[(project_id, shown['id'])] = shown
+            while len(self._shown) > self.size:
+                self._shown.popitem(last=False)
+
+
+DELETE_COMPLETE = 'DELETE_COMPLETE'
+DELETED = DeletedStacks()
+
+
 def _identify(ctxt, tenant_id: str, stack_ref: str) -> dict:
     name = IDENTITIES.get(tenant_id, stack_ref)
     if name is not None:
@@ -157,9 +192,12 @@ def identified(ctxt, name: str, stack_id: str) -> dict:
 def show(tenant_id: str, params: dict, name: str, stack_id: str) -> webob.Response:
     """GET /stacks/{name}/{id}: the stack with parameters and outputs."""
     ctxt = base.context_for(tenant_id, 'stacks:show')
-    ref = identified(ctxt, name, stack_id)
-    shown = base.orchestrator().show_stack(
-        ctxt, ref, resolve_outputs=base.query_bool(params, 'resolve_outputs', True))
+    resolve_outputs = base.query_bool(params, 'resolve_outputs', True)
+    shown = DELETED.get(tenant_id, name, stack_id)
+    if shown is None:
+        shown = base.orchestrator().show_stack(ctxt, identified(ctxt, name, stack_id),
+                                               resolve_outputs=resolve_outputs)
+        DELETED.remember(tenant_id, shown)
     return base.json_response({'stack': views.stack_detail(shown)})
 
 
@@ -188,7 +226,8 @@ def update_patch(tenant_id: str, params: dict, name: str, stack_id: str) -> webo
 def delete(tenant_id: str, params: dict, name: str, stack_id: str) -> webob.Response:
     """DELETE /stacks/{name}/{id}: 204, the delete runs in the background."""
     ctxt = base.context_for(tenant_id, 'stacks:delete')
-    base.orchestrator().delete_stack(ctxt, identified(ctxt, name, stack_id))
+    DELETED.remember(tenant_id, base.orchestrator().delete_stack(
+        ctxt, identified(ctxt, name, stack_id)))
     return base.json_response(None, 204)
 
 

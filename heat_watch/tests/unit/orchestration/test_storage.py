@@ -186,24 +186,32 @@ def test_signals_wait_until_handled(orch_engine):
     assert [s.data for s in store.pending('s', 'policy')] == [None]
 
 
-def test_a_claim_locks_a_free_live_stack_and_writes_its_state_and_event_at_once(orch_engine):
+def test_a_claim_locks_a_free_live_unchanged_stack_and_writes_its_state_at_once(orch_engine):
     store = stacks.StackStore(orch_engine)
     lock_store = locks.LockStore(orch_engine)
     event_store = events.EventStore(orch_engine)
     store.create(_stack(status=states.COMPLETE))
     started = events.EventRecord('id-web', 'web', 'OS::Heat::Stack', 'id-web', states.DELETE,
                                  states.IN_PROGRESS, 'Stack DELETE started')
-    assert store.claim('id-web', 'engine-a', started, action=states.DELETE,
+    # Changed since it was read: not claimed (the claimer would act on a stale copy).
+    read = store.get('id-web')
+    assert store.update('id-web', None, None, status_reason='changed', updated_at=now_ms() + 1)
+    assert not store.claim(read, 'engine-a', started, status_reason='stale')
+    assert lock_store.holder('id-web') is None and event_store.list('id-web') == []
+    read = store.get('id-web')
+    assert store.claim(read, 'engine-a', started, action=states.DELETE,
                        status=states.IN_PROGRESS, status_reason='Stack DELETE started')
     assert lock_store.holder('id-web') == 'engine-a'
-    assert store.get('id-web').state == 'DELETE_IN_PROGRESS'
+    assert read == store.get('id-web')  # the record holds what was written
+    assert read.state == 'DELETE_IN_PROGRESS'
     assert [(e.action, e.status) for e in event_store.list('id-web')] == \
         [(states.DELETE, states.IN_PROGRESS)]
     # Held: nobody else claims it, and nothing is written.
-    assert not store.claim('id-web', 'engine-b', started, status_reason='b')
+    again = store.get('id-web')
+    assert not store.claim(again, 'engine-b', started, status_reason='b')
     assert store.get('id-web').status_reason == 'Stack DELETE started'
     assert len(event_store.list('id-web')) == 1
     # A deleted stack is not claimed even when its lock is free.
     assert store.update('id-web', 'engine-a', None, release=True, deleted_at=now_ms())
     assert lock_store.holder('id-web') is None
-    assert not store.claim('id-web', 'engine-b', None, status_reason='again')
+    assert not store.claim(store.get('id-web'), 'engine-b', None, status_reason='again')

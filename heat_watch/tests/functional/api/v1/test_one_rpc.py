@@ -10,6 +10,7 @@ import pytest
 import webtest
 
 from heat_watch.api import app as api_app
+from heat_watch.api.controllers.v1 import stacks
 from heat_watch.orchestration import rpcapi
 
 PROJECT = 'one-rpc'
@@ -123,3 +124,42 @@ def test_writes_are_one_rpc_each(counted, stack_url):
     assert calls == ['resource_mark_unhealthy']
     _, calls = _calls(counted, 'delete', stack_url, status=204)
     assert calls == ['delete_stack']
+
+
+def test_a_deleted_stack_is_shown_without_the_orchestrator(counted):
+    app, client = counted
+    created = app.post_json('/v1/%s/stacks' % PROJECT, {'stack_name': 'brief',
+                                                       'template': TEMPLATE},
+                            headers=HEADERS, status=201)
+    url = created.headers['Location'].replace('http://localhost', '')
+    stack_id = url.rsplit('/', 1)[1]
+    deadline = time.monotonic() + 30
+    while app.get(url, headers=HEADERS).json['stack']['stack_status'] != 'CREATE_COMPLETE':
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    live, calls = _calls(counted, 'get', url)
+    assert calls == ['show_stack'] and live.json['stack']['outputs']  # a live stack: asked
+    _, calls = _calls(counted, 'delete', url, status=204)
+    assert calls == ['delete_stack']
+    # The delete ended before its answer (answer_wait), which carried the
+    # stack as shown: every poll after it is answered by the API itself.
+    for query in ('', '?resolve_outputs=false'):
+        shown, calls = _calls(counted, 'get', url + query)
+        assert calls == []
+        stack = shown.json['stack']
+        assert (stack['id'], stack['stack_status']) == (stack_id, 'DELETE_COMPLETE')
+        assert stack['deletion_time'] and stack['outputs'] == []  # as Heat: no outputs
+    by_id, calls = _calls(counted, 'get', '/v1/%s/stacks/%s/%s' % (PROJECT, stack_id, stack_id))
+    assert calls == [] and by_id.json['stack']['stack_name'] == 'brief'
+    # Another name, or another project, is the orchestrator's to answer: 404.
+    _, calls = _calls(counted, 'get', url.replace('/brief/', '/other/'), status=404)
+    assert calls == ['show_stack']
+    client.calls.clear()
+    other = {'X-Project-Id': 'other-project', 'X-User-Id': 'user'}
+    app.get(url.replace(PROJECT, 'other-project'), headers=other, status=404)
+    assert client.calls == ['show_stack']
+    # What the orchestrator shows of it is what the API answered.
+    answered = app.get(url, headers=HEADERS).json['stack']
+    stacks.DELETED = stacks.DeletedStacks()
+    asked, calls = _calls(counted, 'get', url)
+    assert calls == ['show_stack'] and asked.json['stack'] == answered
