@@ -519,6 +519,35 @@ def _add(into: dict, measured: dict) -> None:
         into.setdefault(key, []).extend(values)
 
 
+# Before each run, the sides' server processes are given up to QUIET_MAX
+# seconds to finish what the previous run left them (Heat's engine goes on
+# after a stack reads DELETE_COMPLETE, e.g. deleting the stack's trust
+# through Keystone): a run starts once they used under QUIET_CPU of a core
+# over QUIET_WINDOW seconds (the
+# CPU times tick in 10 ms steps), so that neither side is charged for the
+# other's leftovers.
+QUIET_WINDOW = 0.25
+QUIET_CPU = 0.08
+QUIET_MAX = 5.0
+
+
+def wait_until_quiet(drivers: dict[str, Driver], longest: float = QUIET_MAX) -> float:
+    """Wait until every side's servers are (nearly) idle, at most
+    ``longest`` seconds (0: not at all); seconds waited."""
+    pids = [pid for driver in drivers.values() for pid in driver.pids]
+    started = time.monotonic()
+    if longest <= 0:
+        return 0.0
+    while time.monotonic() - started < longest:
+        before = cpu_seconds(pids)
+        time.sleep(QUIET_WINDOW)
+        if cpu_seconds(pids) - before < QUIET_CPU * QUIET_WINDOW:
+            break
+    else:
+        log('the servers were still busy after %.0f s; running anyway' % longest)
+    return time.monotonic() - started
+
+
 def run_line(drivers: dict[str, Driver], kind: str, count: int, runs: int, args,
              results: dict) -> None:
     """One line, its runs alternating between the sides (A, B, A, B...), so
@@ -536,6 +565,7 @@ def run_line(drivers: dict[str, Driver], kind: str, count: int, runs: int, args,
             if 'error' in line:
                 continue
             log('%s: %s, run %d of %d' % (name, key, run + 1, runs))
+            line.setdefault('quiet_wait', []).append(wait_until_quiet(drivers, args.quiet_max))
             line['load_average'].append(load_average())
             try:
                 _add(line, measure(drivers[name], body, 1, args.timeout))
@@ -618,6 +648,9 @@ def main() -> int:
                         help='drive heat_watch through its RPC client or python-heatclient '
                              'against heat-watch-api /v1')
     parser.add_argument('--timeout', type=float, default=1800)
+    parser.add_argument('--quiet-max', type=float, default=QUIET_MAX,
+                        help='longest wait, before each run, for both sides\' servers to '
+                             'be idle (0: runs back to back)')
     parser.add_argument('--keep', action='store_true', help='keep the work directory')
     parser.add_argument('--prefix', default='bench',
                         help="start of the run's database and vhost names (letters, digits, _)")
