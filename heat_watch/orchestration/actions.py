@@ -176,8 +176,9 @@ class StackActions:
         """Delete one resource's physical resource (Retain keeps it)."""
         record = stack.stored[name]
         if record.action == states.INIT and not rsrc.physical_id:
-            if remove_row:
-                self.resources.delete(record.id)
+            if remove_row:  # under the lock, as every other write
+                if not self.resources.remove(record, self.runtime.engine_id, None):
+                    raise LockLost(stack_id=stack.id)
                 del stack.stored[name]
             return  # never created: nothing to delete, no event
         definition = stack.definitions.get(name)

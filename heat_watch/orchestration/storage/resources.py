@@ -143,19 +143,16 @@ class ResourceStore:
         return True
 
     def remove(self, record: ResourceRecord, engine_id: str,
-               event: events.EventRecord) -> bool:
-        """Remove a deleted resource's row and record its last event in one
-        transaction, only while ``engine_id`` holds the stack's lock. Returns
-        whether it was done."""
+               event: events.EventRecord | None) -> bool:
+        """Remove a deleted resource's row and record its last event (if
+        any: a resource never created has none) in one transaction, only
+        while ``engine_id`` holds the stack's lock. Returns whether it was
+        done."""
         with self.engine.begin() as conn:
             done = conn.execute(_REMOVE, {'_id': record.id, '_stack_id': record.stack_id,
                                           '_engine_id': engine_id})
             if done.rowcount != 1:
                 return False
-            events.insert(conn, event)
+            if event is not None:
+                events.insert(conn, event)
         return True
-
-    def delete(self, record_id: int) -> None:
-        """Remove a resource row (the resource is gone from its stack)."""
-        with self.engine.begin() as conn:
-            conn.execute(sa.delete(RESOURCES).where(RESOURCES.c.id == record_id))

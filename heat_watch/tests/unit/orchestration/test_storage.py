@@ -124,9 +124,6 @@ def test_resources_keep_their_documents_and_names_are_unique_per_stack(orch_engi
         'phys', 'CREATE_COMPLETE', {'value': 'abc'}, {'m': 'v'}, ['x'])
     with pytest.raises(db_exc.DBDuplicateEntry):
         store.add(resources.ResourceRecord(stack_id='s', name='r', type='OS::Heat::None'))
-    store.delete(added.id)
-    with pytest.raises(exceptions.ResourceNotFound):
-        store.get('s', 'r')
 
 
 def test_a_resource_row_goes_with_its_last_event_only_under_the_holders_lock(orch_engine):
@@ -144,6 +141,13 @@ def test_a_resource_row_goes_with_its_last_event_only_under_the_holders_lock(orc
         store.get('id-web', 'r')
     assert [(e.resource_name, e.status) for e in events.EventStore(orch_engine).list(
         'id-web')] == [('r', 'COMPLETE')]
+    # A resource never created goes without an event, under the same check.
+    never = store.add(resources.ResourceRecord(stack_id='id-web', name='n', type='T'))
+    assert not store.remove(never, 'engine-b', None)
+    assert store.remove(never, 'engine-a', None)
+    with pytest.raises(exceptions.ResourceNotFound):
+        store.get('id-web', 'n')
+    assert len(events.EventStore(orch_engine).list('id-web')) == 1
 
 
 def test_events_list_in_order_by_resource_and_after_a_marker(orch_engine):
