@@ -11,6 +11,7 @@ remakes every FAILED resource (``StackActions.update_resource``).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from heat_watch.common import exceptions
@@ -55,10 +56,11 @@ def mark_unhealthy(orchestrator: Orchestrator, project_id: str, stack_ref: Any,
         raise exceptions.Invalid(reason='mark_unhealthy is not a boolean')
     if reason is not None and not isinstance(reason, str):
         raise exceptions.Invalid(reason='resource_status_reason is not a string')
+    read_at = time.monotonic()
     stack = orchestrator.find(project_id, stack_ref)
     runtime = orchestrator.runtime
     record = find_resource(runtime, stack, resource_name)
-    runtime.settle(stack)
+    runtime.settle(stack, read_at)
     with runtime.locker.held(stack.id, stack.name):
         record = runtime.resources.get(stack.id, record.name, stack.name)  # as locked
         state = new_state(record, mark_unhealthy)

@@ -224,12 +224,13 @@ class Orchestrator:
         operation still running on it is cancelled first. Returns the stack
         as shown when the delete ended within ``answer_wait`` (a deleted
         stack never changes again: the API may answer its polls)."""
+        read_at = time.monotonic()
         record = lookup(self.stacks, project_id, stack_ref)
         actions = self.runtime.actions
         # A stack nobody holds (and nobody changed since we read it) is
         # locked and marked in one transaction; it is loaded on the stack
         # thread.
-        self.runtime.settle(record)
+        self.runtime.settle(record, read_at)
         claimed = actions.claim_for_delete(record)
         if not claimed:
             cancelling.acquire_cancelling(self.runtime, record)
@@ -283,8 +284,9 @@ class Orchestrator:
         not given is kept) in the background; rollback on failure unless
         disabled."""
         args = check_request(params, files, args)
+        read_at = time.monotonic()
         record = lookup(self.stacks, project_id, stack_ref)
-        self.runtime.settle(record)
+        self.runtime.settle(record, read_at)
         # Lock first: taking a gone engine's lock over ends its operation.
         self.runtime.locker.acquire(record.id, record.name)
         try:

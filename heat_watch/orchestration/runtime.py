@@ -255,6 +255,7 @@ class Runtime:
                     self.locker.release(record.id)
         future = self._pool.submit(run)
         with self._running_lock:
+            future.registered_at = time.monotonic()  # see settle()
             self._running.add(future)
             self._operations[record.id] = future
         future.add_done_callback(lambda done: self._forget(done, record.id))
@@ -282,11 +283,18 @@ class Runtime:
             if self._operations.get(stack_id) is future:
                 del self._operations[stack_id]
 
-    def settle(self, record: StackRecord, timeout: float = 5.0) -> None:
-        """Before taking a stack's lock: when the stored state says that no
-        operation runs but ours is still ending (it wrote its last state and
-        is releasing the lock), wait for it rather than answer busy."""
-        if record.status != states.IN_PROGRESS:
+    def settle(self, record: StackRecord, read_at: float, timeout: float = 5.0) -> None:
+        """Before taking a stack's lock: when the stored state (``record``,
+        read at monotonic time ``read_at``) says that no operation runs but
+        ours is still ending (it wrote its last state and is releasing the
+        lock), wait for it rather than answer busy. An operation that began
+        after the read is not waited for: the stack is busy (a concurrent
+        request's), and taking the lock will say so."""
+        if record.status == states.IN_PROGRESS:
+            return
+        with self._running_lock:
+            future = self._operations.get(record.id)
+        if future is not None and future.registered_at < read_at:
             self.wait_for_operation(record.id, timeout)
 
     def wait_for_operation(self, stack_id: str, timeout: float) -> bool:

@@ -705,3 +705,21 @@ def test_a_slow_operation_is_answered_after_answer_wait_and_goes_on(tmp_path):
     finally:
         engine.runtime.stop()
         db.dispose_engines()
+
+
+def test_an_operation_begun_after_the_stack_was_read_is_not_waited_for(engine):
+    # Two concurrent updates: the second read the stack COMPLETE just before
+    # the first began. It must answer busy, not wait for the first to end
+    # and then run too.
+    engine.ops.create('p1', None, 'raced', hot({'r': {'type': 'OS::Heat::None'}}))
+    assert engine.wait('raced')['stack_status'] == 'CREATE_COMPLETE'
+    read_at = time.monotonic()
+    record = engine.ops.find('p1', 'raced')
+    engine.ops.update('p1', 'raced', hot({'r': {'type': 'OS::Heat::TestResource',
+                                                'properties': {'wait_secs': 2}}}))
+    started = time.monotonic()
+    engine.runtime.settle(record, read_at)
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(exceptions.StackLocked):
+        engine.runtime.locker.acquire(record.id, record.name)
+    assert engine.wait('raced')['stack_status'] == 'UPDATE_COMPLETE'
