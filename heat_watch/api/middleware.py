@@ -127,13 +127,16 @@ class ParsableErrorMiddleware:
             captured['exc_info'] = exc_info
             return lambda data: None
 
+        logged = False
         try:
             chunks = self.application(environ, capture)
         except Exception:
             # A layer that raised instead of answering (keystonemiddleware
-            # misconfigured, say): still a 500 in the API's format, logged.
+            # misconfigured, say): still a 500 in the API's format, logged
+            # once, with the traceback.
             LOG.exception('Request %s %s failed', environ.get('REQUEST_METHOD'),
                           environ.get('PATH_INFO'))
+            logged = True
             captured = {'status': '500 Internal Server Error', 'headers': []}
             chunks = [b'The server could not complete the request.']
         code = int(captured['status'].split(None, 1)[0])
@@ -150,7 +153,7 @@ class ParsableErrorMiddleware:
         if heat_faults.is_heat_path(environ.get('PATH_INFO', '')):
             document = _heat_document(code, body, message)
         payload = json.dumps(document).encode()
-        if code >= 500:
+        if code >= 500 and not logged:
             LOG.warning('Request %s %s answered %s: %s', environ.get('REQUEST_METHOD'),
                         environ.get('PATH_INFO'), captured['status'], message)
         headers = [(name, value) for name, value in captured['headers']

@@ -1,6 +1,7 @@
 """The noauth identity and the OpenStack error body (heat_watch.api.middleware)."""
 
 import json
+import logging
 
 import pytest
 import webtest
@@ -88,11 +89,14 @@ def test_noauth_takes_the_callers_project_user_and_roles():
     ('/v2/meters', lambda doc: doc['error_message']['faultcode'] == 'Server'),
     ('/v1/p/stacks', lambda doc: doc['code'] == 500 and doc['error']['message']),
 ])
-def test_a_layer_that_raises_still_answers_500_in_the_paths_format(path, read):
+def test_a_layer_that_raises_still_answers_500_in_the_paths_format(path, read, caplog):
     def raising(environ, start_response):
         raise RuntimeError('auth_token: no auth plugin configured (secret=hunter2)')
-    response = webtest.TestApp(middleware.ParsableErrorMiddleware(raising)).get(
-        path, expect_errors=True)
+    with caplog.at_level(logging.WARNING, logger='heat_watch.api.middleware'):
+        response = webtest.TestApp(middleware.ParsableErrorMiddleware(raising)).get(
+            path, expect_errors=True)
     assert response.status_int == 500
     assert read(response.json)
     assert 'hunter2' not in response.text  # the exception's text is logged, not sent
+    logged = [r for r in caplog.records if r.name == 'heat_watch.api.middleware']
+    assert len(logged) == 1 and logged[0].exc_info  # once, with its traceback
