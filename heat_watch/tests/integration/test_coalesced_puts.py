@@ -63,14 +63,19 @@ def engine_client(lenient):
 
 
 def _stamp() -> datetime.datetime:
-    return datetime.datetime.now(UTC).replace(microsecond=0) - 5 * MINUTE
+    # The start of a minute: the seconds after it that the tests put at stay
+    # in that minute (across a minute's end, the statistics' periods would
+    # split them in two datapoints, as CloudWatch's do).
+    return datetime.datetime.now(UTC).replace(microsecond=0, second=0) - 5 * MINUTE
 
 
 def _statistics(client, namespace: str, stamp: datetime.datetime) -> dict:
+    """SampleCount and Sum of what was put from ``stamp`` on (every
+    datapoint of the window, should its periods split the data)."""
     found = client.get_metric_statistics(
         Namespace=namespace, MetricName='m', StartTime=stamp - MINUTE, EndTime=stamp + MINUTE,
         Period=120, Statistics=['SampleCount', 'Sum'])['Datapoints']
-    return found[0] if found else {}
+    return {name: sum(point[name] for point in found) for name in ('SampleCount', 'Sum')}
 
 
 def _batches_received(deployment) -> int:
