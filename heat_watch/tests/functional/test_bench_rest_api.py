@@ -47,7 +47,8 @@ def test_a_tiny_run_against_heat_watch(tmp_path):
         assert alarms['history']['rows'] >= 4
         for name in ('create_empty', 'create_full', 'list', 'query_by_name', 'history'):
             assert alarms[name]['failures'] == 0, (name, alarms[name])
-    assert alarms['read_rounds'] == 1 and alarms['history']['cpu_ms_per_request'] > 0
+    # A tiny run's CPU can be under the 10 ms tick of the process times: measured, not zero-checked.
+    assert alarms['read_rounds'] == 1 and alarms['history']['cpu_ms_per_request'] >= 0
     report = bench_rest_api.render({'machine': {'speed': 's', 'speed_after': 's'},
                                     'servers': {'heat_watch': {'alarms': alarms,
                                                                'meters': meters}}})

@@ -135,9 +135,11 @@ def _rows(engine, sql: str, **params) -> list:
 
 
 def _assert_clean(engine, stack_id: str) -> None:
-    """Nothing half-written: the lock free, no resource left IN_PROGRESS."""
-    assert _rows(engine, 'SELECT engine_id FROM stacks WHERE id = :id', id=stack_id) == [
-        (None,)]
+    """Nothing half-written: the lock freed (the operation frees it just
+    after writing its last state), no resource left IN_PROGRESS."""
+    base.wait_until(lambda: _rows(engine, 'SELECT engine_id FROM stacks WHERE id = :id',
+                                  id=stack_id) == [(None,)], 10, 0.05,
+                    'the lock of stack %s freed' % stack_id)
     assert _rows(engine, "SELECT name, status FROM resources WHERE stack_id = :id "
                          "AND status = 'IN_PROGRESS'", id=stack_id) == []
 
