@@ -47,7 +47,7 @@ import time
 import uuid
 
 from heat_watch.common import context
-from heat_watch.tests import clients, services
+from heat_watch.tests import clients, services, templates
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, 'results')
@@ -58,36 +58,24 @@ STARTED_SCRIPT = '#!/bin/sh\ntouch started\nexec sleep 3600\n'
 def _template(period: int = 60, user_data: str = '', max_size: int = 3,
               low_alarm: bool = False, exact_policies: bool = False) -> dict:
     """The loop's template: launch configuration, group, policies, alarms."""
-    def alarm(comparison: str, threshold: float, policy: str) -> dict:
-        return {'Type': 'AWS::CloudWatch::Alarm', 'Properties': {
-            'MetricName': 'cpu', 'Namespace': NAMESPACE, 'Statistic': 'Maximum',
-            'Period': period, 'EvaluationPeriods': 1, 'Threshold': threshold,
-            'ComparisonOperator': comparison, 'AlarmActions': [{'Ref': policy}],
-            'Dimensions': [{'Name': 'AutoScalingGroupName', 'Value': {'Ref': 'group'}}]}}
+    def policy(adjustment: int, kind: str = 'ChangeInCapacity') -> dict:
+        return templates.scaling_policy(adjustment, kind, Cooldown=0)
 
-    def policy(kind: str, adjustment: int) -> dict:
-        return {'Type': 'AWS::AutoScaling::ScalingPolicy', 'Properties': {
-            'AutoScalingGroupName': {'Ref': 'group'}, 'AdjustmentType': kind,
-            'ScalingAdjustment': adjustment, 'Cooldown': 0}}
+    def alarm(comparison: str, threshold: float, name: str) -> dict:
+        return templates.cpu_alarm(NAMESPACE, period, comparison, threshold, name)
 
-    resources = {
-        'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
-                   'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny',
-                                  'UserData': user_data}},
-        'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
-                  'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
-                                 'MinSize': 1, 'MaxSize': max_size, 'Cooldown': 0}},
-        'up': policy('ChangeInCapacity', 1),
-        'high': alarm('GreaterThanThreshold', 80, 'up')}
+    resources = {'config': templates.launch_config(UserData=user_data),
+                 'group': templates.scaling_group(1, max_size),
+                 'up': policy(1), 'high': alarm('GreaterThanThreshold', 80, 'up')}
     if low_alarm:
-        resources['down'] = policy('ChangeInCapacity', -1)
+        resources['down'] = policy(-1)
         resources['low'] = alarm('LessThanThreshold', 20, 'down')
     if exact_policies:
-        resources['to_max'] = policy('ExactCapacity', max_size)
-        resources['to_one'] = policy('ExactCapacity', 1)
-    return {'AWSTemplateFormatVersion': '2010-09-09', 'Resources': resources,
-            'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
-                        'group_name': {'Value': {'Ref': 'group'}}}}
+        resources['to_max'] = policy(max_size, 'ExactCapacity')
+        resources['to_one'] = policy(1, 'ExactCapacity')
+    return {'AWSTemplateFormatVersion': templates.CFN, 'Resources': resources,
+            'Outputs': {'size': templates.output({'Fn::GetAtt': ['group', 'CurrentSize']}),
+                        'group_name': templates.output({'Ref': 'group'})}}
 
 
 def _wait(predicate, timeout: float, interval: float = 0.005):

@@ -11,32 +11,22 @@ import pytest
 
 from heat_watch.common import context
 from heat_watch.identity import rpcapi as identity_rpcapi
-from heat_watch.tests import services
+from heat_watch.tests import services, templates
 from heat_watch.tests.functional.orchestration import support
 
 
 def _template(cooldown: int) -> dict:
     return {
-        'AWSTemplateFormatVersion': '2010-09-09',
+        'AWSTemplateFormatVersion': templates.CFN,
         'Resources': {
-            'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
-                       'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny'}},
-            'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
-                      'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
-                                     'MinSize': '1', 'MaxSize': '3', 'Cooldown': cooldown,
-                                     'Tags': [{'Key': 'role', 'Value': 'web'}]}},
-            'up': {'Type': 'AWS::AutoScaling::ScalingPolicy',
-                   'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                                  'AdjustmentType': 'ChangeInCapacity',
-                                  'ScalingAdjustment': 1}},
-            'down': {'Type': 'AWS::AutoScaling::ScalingPolicy',
-                     'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                                    'AdjustmentType': 'ChangeInCapacity',
-                                    'ScalingAdjustment': -1}}},
-        'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
-                    'up_url': {'Value': {'Fn::GetAtt': ['up', 'AlarmUrl']}},
-                    'up_ref': {'Value': {'Ref': 'up'}},
-                    'group_name': {'Value': {'Ref': 'group'}}}}
+            'config': templates.launch_config(),
+            'group': templates.scaling_group('1', '3', cooldown,
+                                             Tags=[{'Key': 'role', 'Value': 'web'}]),
+            'up': templates.scaling_policy(1), 'down': templates.scaling_policy(-1)},
+        'Outputs': {'size': templates.output({'Fn::GetAtt': ['group', 'CurrentSize']}),
+                    'up_url': templates.output({'Fn::GetAtt': ['up', 'AlarmUrl']}),
+                    'up_ref': templates.output({'Ref': 'up'}),
+                    'group_name': templates.output({'Ref': 'group'})}}
 
 
 @pytest.fixture(scope='module')

@@ -32,25 +32,19 @@ import sqlalchemy as sa
 
 from heat_watch.common import context, db, exceptions, rpc
 from heat_watch.orchestration import rpcapi
+from heat_watch.tests import templates
 from heat_watch.tests.integration import base
 
 STALE_SECONDS = 4.0
 START_TIMEOUT = 90.0
 BUSY = (exceptions.StackInProgress, exceptions.StackLocked)
 GROUP_TEMPLATE = {
-    'AWSTemplateFormatVersion': '2010-09-09',
-    'Resources': {
-        'config': {'Type': 'AWS::AutoScaling::LaunchConfiguration',
-                   'Properties': {'ImageId': 'cirros', 'InstanceType': 'm1.tiny'}},
-        'group': {'Type': 'AWS::AutoScaling::AutoScalingGroup',
-                  'Properties': {'LaunchConfigurationName': {'Ref': 'config'},
-                                 'MinSize': '1', 'MaxSize': '3', 'Cooldown': 0}},
-        'up': {'Type': 'AWS::AutoScaling::ScalingPolicy',
-               'Properties': {'AutoScalingGroupName': {'Ref': 'group'},
-                              'AdjustmentType': 'ChangeInCapacity',
-                              'ScalingAdjustment': 1}}},
-    'Outputs': {'size': {'Value': {'Fn::GetAtt': ['group', 'CurrentSize']}},
-                'up_url': {'Value': {'Fn::GetAtt': ['up', 'AlarmUrl']}}}}
+    'AWSTemplateFormatVersion': templates.CFN,
+    'Resources': {'config': templates.launch_config(),
+                  'group': templates.scaling_group('1', '3'),
+                  'up': templates.scaling_policy(1)},
+    'Outputs': {'size': templates.output({'Fn::GetAtt': ['group', 'CurrentSize']}),
+                'up_url': templates.output({'Fn::GetAtt': ['up', 'AlarmUrl']})}}
 
 
 def _values_template(value: str, count: int = 3, wait: float = 0) -> dict:
