@@ -98,7 +98,27 @@ def preview(tenant_id: str, params: dict) -> webob.Response:
     return base.json_response({'stack': views.preview(shown)})
 
 
-class IdentityCache:
+class _Remembered:
+    """A bounded map (oldest first out), safe from any request thread."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: collections.OrderedDict[tuple[str, str], Any] = \
+            collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, key: tuple[str, str]) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def _put(self, key: tuple[str, str], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class IdentityCache(_Remembered):
     """The names of stacks this API looked up by id, per project: a stack's
     id names it for good (even deleted, a stack is found by its id), so the
     redirect of /stacks/{id} (what python-heatclient asks before every call
@@ -106,54 +126,39 @@ class IdentityCache:
     once. Names are not cached: a name can be given to another stack."""
 
     def __init__(self, size: int = 10000):
-        self.size = size
-        self._names: collections.OrderedDict[tuple[str, str], str] = \
-            collections.OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, project_id: str, stack_id: str) -> str | None:
-        with self._lock:
-            return self._names.get((project_id, stack_id))
+        return self._get((project_id, stack_id))
 
     def put(self, project_id: str, identity: dict) -> None:
-        with self._lock:
-            self._names[(project_id, identity['stack_id'])] = identity['stack_name']
-            while len(self._names) > self.size:
-                self._names.popitem(last=False)
+        self._put((project_id, identity['stack_id']), identity['stack_name'])
 
 
 IDENTITIES = IdentityCache()
 
 
-class DeletedStacks:
+class DeletedStacks(_Remembered):
     """The show answers of deleted stacks, per project: a DELETE_COMPLETE
     stack never changes again (nothing acts on it, nothing purges it), so
     the polls that wait for a delete (``openstack stack delete --wait``)
     are answered here once the delete's answer or one show brought it."""
 
     def __init__(self, size: int = 1000):
-        self.size = size
-        self._shown: collections.OrderedDict[tuple[str, str], dict] = \
-            collections.OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, project_id: str, name: str, stack_id: str) -> dict | None:
         """The stack of that id if it is known deleted and the path's name
         is its name or id (any other name is the orchestrator's 404)."""
-        with self._lock:
-            shown = self._shown.get((project_id, stack_id))
+        shown = self._get((project_id, stack_id))
         if shown is None or name not in (shown['stack_name'], shown['id']):
             return None
         return shown
 
     def remember(self, project_id: str, shown: dict | None) -> None:
         """Keep ``shown`` if it is a deleted stack."""
-        if not shown or shown.get('stack_status') != DELETE_COMPLETE:
-            return
-        with self._lock:
-            self._shown[(project_id, shown['id'])] = shown
-            while len(self._shown) > self.size:
-                self._shown.popitem(last=False)
+        if shown and shown.get('stack_status') == DELETE_COMPLETE:
+            self._put((project_id, shown['id']), shown)
 
 
 DELETE_COMPLETE = 'DELETE_COMPLETE'
