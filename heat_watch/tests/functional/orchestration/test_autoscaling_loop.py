@@ -69,9 +69,15 @@ def test_an_alarm_set_to_alarm_grows_the_group_through_the_signed_webhook(runnin
                                      StateReason='load test')
     support.wait_for(lambda: stack.output('size') == 2)
     assert any('from 1 to 2' in r and name in r for r in stack.signal_reasons())
-    history = stack.cloudwatch.describe_alarm_history(AlarmName=name)['AlarmHistoryItems']
-    actions = [h for h in history if h['HistoryItemType'] == 'Action']
-    assert actions and any('Success' in h['HistorySummary'] for h in actions), history
+
+    def actions() -> list:
+        history = stack.cloudwatch.describe_alarm_history(
+            AlarmName=name, HistoryItemType='Action')['AlarmHistoryItems']
+        return [h for h in history if h['HistoryItemType'] == 'Action']
+    # The notifier records the action once the webhook has answered, which
+    # may be after the group has grown.
+    done = support.wait_for(actions)
+    assert any('Success' in h['HistorySummary'] for h in done), done
 
 
 def test_a_breaching_datapoint_scales_out_until_the_maximum_and_back_in(running, project):
